@@ -1,0 +1,24 @@
+# The two commands of the README: `make run` and `make test`. Both create .venv when missing.
+.PHONY: run test lint format
+
+PY := .venv/bin/python
+
+run:
+	scripts/bootstrap requirements.txt
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
+	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:8000
+
+test:
+	scripts/bootstrap requirements-dev.txt
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint:
+	scripts/bootstrap requirements-dev.txt
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format:
+	scripts/bootstrap requirements-dev.txt
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .

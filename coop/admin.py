@@ -1,0 +1,48 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from coop.models import Membership, Team, User
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["team"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "display_name", "email", "time_zone", "is_staff", "is_active"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "memberships__role", "teams"]
+    search_fields = ["username", "display_name", "first_name", "last_name", "email"]
+    fieldsets = (*DjangoUserAdmin.fieldsets, ("Co-op", {"fields": ("display_name", "time_zone")}))
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        ("Co-op", {"fields": ("display_name", "email", "time_zone")}),
+    )
+    inlines = [MembershipInline]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "member_count", "created_at"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
+        return super().get_queryset(request).annotate(member_total=Count("memberships"))
+
+    @admin.display(description="members", ordering="member_total")
+    def member_count(self, team: Team) -> int:
+        return team.member_total
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "team", "role", "joined_at"]
+    list_filter = ["role", "team"]
+    search_fields = ["user__username", "user__display_name", "team__name"]
+    autocomplete_fields = ["user", "team"]
+    list_select_related = ["user", "team"]

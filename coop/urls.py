@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from coop import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("contacts/", include("crm.urls")),
+    path("calendar/", include("calendar_app.urls")),
+    path("forecasts/", include("finance.urls")),
+    path("wellness/", include("health.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,9 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    memberships = request.user.memberships.select_related("team")
+    return render(request, "coop/dashboard.html", {"memberships": memberships})

@@ -1,0 +1,77 @@
+"""Settings come from the environment: checked in a fresh interpreter for each case."""
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+
+def _settings_value(expression: str, **environment: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    env.update(environment)
+    env["DJANGO_SETTINGS_MODULE"] = "coop.settings"
+    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _settings_value("settings.SECRET_KEY", DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_debug_has_a_development_secret_key_and_sqlite_default():
+    result = _settings_value(
+        "settings.SECRET_KEY, settings.DATABASES['default']['ENGINE']", DEBUG="true"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "dev-only" in result.stdout
+    assert "sqlite3" in result.stdout
+
+
+def test_database_url_selects_postgresql():
+    result = _settings_value(
+        "settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME']",
+        DEBUG="true",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/coop_example",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "postgresql" in result.stdout and "coop_example" in result.stdout
+
+
+def test_production_uses_compressed_manifest_static_files_and_secure_cookies():
+    result = _settings_value(
+        "settings.STORAGES['staticfiles']['BACKEND'], settings.SESSION_COOKIE_SECURE, "
+        "settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS",
+        DEBUG="false",
+        SECRET_KEY="x" * 60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "CompressedManifestStaticFilesStorage" in result.stdout
+    assert "True True 31536000" in result.stdout
+
+
+def test_allowed_hosts_time_zone_and_email_come_from_the_environment():
+    result = _settings_value(
+        "settings.ALLOWED_HOSTS, settings.CSRF_TRUSTED_ORIGINS, "
+        "settings.TIME_ZONE, settings.MAILERS",
+        DEBUG="false",
+        SECRET_KEY="x" * 60,
+        ALLOWED_HOSTS="crm.example.coop,crm2.example.coop",
+        CSRF_TRUSTED_ORIGINS="https://crm.example.coop",
+        TIME_ZONE="Europe/Lisbon",
+        EMAIL_URL="smtp://mailer:secret@mail.example.coop:587",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "['crm.example.coop', 'crm2.example.coop']" in result.stdout
+    assert "https://crm.example.coop" in result.stdout
+    assert "Europe/Lisbon" in result.stdout
+    assert "mail.example.coop" in result.stdout
