@@ -1,0 +1,264 @@
+"""CRM records: organizations, contacts, the interaction timeline, pipelines, stages and deals.
+
+Table names follow the integration plan (`crm_contacts`, `crm_interactions`, `crm_pipelines`,
+`crm_pipeline_stages`, `crm_deals`). Every record belongs to a team; `visible_to(user)` on each
+queryset is the one visibility rule used by every view, partial and export.
+"""
+
+import uuid
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from coop.models import Membership, Team, User
+from coop.money import CURRENCY_CHOICES
+
+
+def _visible_team_ids(user: User) -> models.QuerySet:
+    """Subquery of the teams whose records the user sees: every team they belong to."""
+    return Membership.objects.filter(user=user).values("team_id")
+
+
+class TeamScopedQuerySet(models.QuerySet):
+    team_field = "team_id"
+
+    def visible_to(self, user: User) -> "TeamScopedQuerySet":
+        """Records of the user's teams (any role); staff see everything; others see nothing."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        return self.filter(**{f"{self.team_field}__in": _visible_team_ids(user)})
+
+
+class Organization(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.DB_CASCADE, related_name="organizations")
+    name = models.CharField(max_length=200)
+    website = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TeamScopedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "crm_organizations"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="crm_organization_team_name_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # DO_NOTHING: a plain foreign key, so the database refuses to delete a team with contacts.
+    team = models.ForeignKey(Team, on_delete=models.DO_NOTHING, related_name="contacts")
+    owner = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="owned_contacts"
+    )
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    organization = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.DB_SET_NULL,
+        related_name="contacts",
+    )
+    job_title = models.CharField(max_length=150, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TeamScopedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "crm_contacts"
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["team", "name"], name="crm_contact_team_name_idx"),
+            models.Index(fields=["email"], name="crm_contact_email_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InteractionType(models.TextChoices):
+    CALL = "call", "Call"
+    EMAIL = "email", "Email"
+    MEETING = "meeting", "Meeting"
+    MESSAGE = "message", "Message"
+    PLATFORM_EVENT = "platform_event", "Platform event"
+
+
+class InteractionQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "InteractionQuerySet":
+        return self.filter(contact__in=Contact.objects.visible_to(user).values("pk"))
+
+
+class Interaction(models.Model):
+    """One entry of a contact's timeline."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    contact = models.ForeignKey(Contact, on_delete=models.DB_CASCADE, related_name="interactions")
+    author = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="interactions"
+    )
+    interaction_type = models.CharField(max_length=20, choices=InteractionType.choices)
+    summary = models.CharField(max_length=255)
+    details = models.TextField(blank=True)
+    timestamp = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = InteractionQuerySet.as_manager()
+
+    class Meta:
+        db_table = "crm_interactions"
+        ordering = ["-timestamp", "-created_at"]
+        indexes = [
+            models.Index(
+                fields=["contact", "-timestamp", "-created_at"], name="crm_interaction_timeline_idx"
+            ),
+            models.Index(fields=["author", "timestamp"], name="crm_interaction_author_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(interaction_type__in=InteractionType.values),
+                name="crm_interactions_interaction_type_check",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_interaction_type_display()}: {self.summary}"
+
+
+class Pipeline(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="pipelines")
+    name = models.CharField(max_length=120)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TeamScopedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "crm_pipelines"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="crm_pipeline_team_name_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PipelineStage(models.Model):
+    """A column of a pipeline. `probability` (0-100) is the chance a deal here is won."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(max_length=80)
+    position = models.PositiveSmallIntegerField(default=0)
+    probability = models.SmallIntegerField(
+        default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    is_won = models.BooleanField(default=False, help_text="Deals closed as won land here.")
+    is_lost = models.BooleanField(default=False, help_text="Deals closed as lost land here.")
+
+    class Meta:
+        db_table = "crm_pipeline_stages"
+        ordering = ["pipeline", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=100),
+                name="crm_pipeline_stages_probability_check",
+            ),
+            models.CheckConstraint(
+                condition=~Q(is_won=True, is_lost=True),
+                name="crm_pipeline_stages_won_or_lost_check",
+            ),
+            models.UniqueConstraint(
+                fields=["pipeline", "name"], name="crm_stage_pipeline_name_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.probability} %)"
+
+    @property
+    def is_closing(self) -> bool:
+        return self.is_won or self.is_lost
+
+
+class DealStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class DealQuerySet(TeamScopedQuerySet):
+    team_field = "pipeline__team_id"
+
+    def open(self) -> "DealQuerySet":
+        return self.filter(status=DealStatus.OPEN)
+
+
+class Deal(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # DO_NOTHING: plain foreign keys, so the database refuses to delete a pipeline or a stage
+    # that still holds deals (Django 6.1 has no DB_RESTRICT, and the other references of this
+    # table must be database-level because forecast_deals cascades to it in the database).
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.DO_NOTHING, related_name="deals")
+    stage = models.ForeignKey(PipelineStage, on_delete=models.DO_NOTHING, related_name="deals")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="deals"
+    )
+    owner = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="deals"
+    )
+    title = models.CharField(max_length=200)
+    value_cents = models.BigIntegerField(help_text="Value in minor units of `currency`.")
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    expected_close_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=DealStatus.choices, default=DealStatus.OPEN)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    stage_entered_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DealQuerySet.as_manager()
+
+    class Meta:
+        db_table = "crm_deals"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["stage", "status"], name="crm_deal_stage_status_idx"),
+            models.Index(fields=["pipeline", "status"], name="crm_deal_pipeline_status_idx"),
+            models.Index(fields=["owner", "status"], name="crm_deal_owner_status_idx"),
+            models.Index(fields=["status", "expected_close_date"], name="crm_deal_close_date_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=DealStatus.values), name="crm_deals_status_check"
+            ),
+            models.CheckConstraint(condition=Q(value_cents__gte=0), name="crm_deals_value_check"),
+            models.CheckConstraint(
+                condition=Q(status=DealStatus.OPEN, closed_at__isnull=True)
+                | (~Q(status=DealStatus.OPEN) & Q(closed_at__isnull=False)),
+                name="crm_deals_closed_at_check",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == DealStatus.OPEN

@@ -1,0 +1,244 @@
+"""CRM write services. Each public function is atomic: it validates, then writes everything or
+nothing, and raises `ValidationError` with a message for the person on bad input.
+
+Permission rule: an actor may write a record only when `visible_to(actor)` would show it.
+Other modules extend the deal flows by calling these services, never by writing CRM rows.
+"""
+
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from coop.models import Membership, Team, User
+from crm.models import (
+    Contact,
+    Deal,
+    DealStatus,
+    Interaction,
+    InteractionType,
+    Organization,
+    Pipeline,
+    PipelineStage,
+)
+
+CONTACT_FIELDS = ("name", "email", "phone", "job_title", "notes")
+
+
+def _require_team_member(actor: User, team: Team) -> None:
+    if actor.is_staff:
+        return
+    if not Membership.objects.filter(user=actor, team=team).exists():
+        raise ValidationError("You can only add records to a team you belong to.")
+
+
+def _require_visible(queryset, actor: User, obj, what: str) -> None:
+    if not queryset.visible_to(actor).filter(pk=obj.pk).exists():
+        raise ValidationError(f"This {what} does not exist or is not visible to you.")
+
+
+def _organization_for(team: Team, organization_name: str) -> Organization | None:
+    organization_name = organization_name.strip()
+    if not organization_name:
+        return None
+    organization, _ = Organization.objects.get_or_create(team=team, name=organization_name)
+    return organization
+
+
+@transaction.atomic
+def contact_create(
+    *,
+    actor: User,
+    team: Team,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    organization_name: str = "",
+    job_title: str = "",
+    notes: str = "",
+) -> Contact:
+    """Create a contact owned by the actor in one of the actor's teams."""
+    _require_team_member(actor, team)
+    contact = Contact(
+        team=team,
+        owner=actor,
+        name=name.strip(),
+        email=email.strip(),
+        phone=phone.strip(),
+        job_title=job_title.strip(),
+        notes=notes,
+    )
+    contact.full_clean(exclude=["organization", "owner", "team"])
+    contact.organization = _organization_for(team, organization_name)
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def contact_update(
+    *, actor: User, contact: Contact, organization_name: str | None = None, **fields: str
+) -> Contact:
+    """Change a visible contact's fields (name, email, phone, job_title, notes, organization)."""
+    unknown = set(fields) - set(CONTACT_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown contact fields: {sorted(unknown)}")
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    _require_visible(Contact.objects, actor, contact, "contact")
+    for field, value in fields.items():
+        setattr(contact, field, value.strip() if field != "notes" else value)
+    contact.full_clean(exclude=["organization", "owner", "team"])
+    if organization_name is not None:
+        contact.organization = _organization_for(contact.team, organization_name)
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def interaction_log(
+    *,
+    actor: User,
+    contact: Contact,
+    interaction_type: str,
+    summary: str,
+    details: str = "",
+    timestamp: datetime | None = None,
+) -> Interaction:
+    """Add an entry to a visible contact's timeline, authored by the actor."""
+    _require_visible(Contact.objects, actor, contact, "contact")
+    if interaction_type not in InteractionType.values:
+        raise ValidationError(
+            "Unknown interaction type %(type)s.", params={"type": interaction_type}
+        )
+    interaction = Interaction(
+        contact=contact,
+        author=actor,
+        interaction_type=interaction_type,
+        summary=summary.strip(),
+        details=details,
+        timestamp=timestamp or timezone.now(),
+    )
+    interaction.full_clean(exclude=["contact", "author"])
+    interaction.save()
+    return interaction
+
+
+def _validate_deal_parts(
+    *, actor: User, pipeline: Pipeline, stage: PipelineStage, contact: Contact | None
+) -> None:
+    _require_visible(Pipeline.objects, actor, pipeline, "pipeline")
+    if stage.pipeline_id != pipeline.pk:
+        raise ValidationError("The stage belongs to another pipeline.")
+    if stage.is_closing:
+        raise ValidationError("A new or open deal goes in an open stage; close it to win or lose.")
+    if contact is not None:
+        _require_visible(Contact.objects, actor, contact, "contact")
+        if contact.team_id != pipeline.team_id:
+            raise ValidationError("The contact belongs to another team than the pipeline.")
+
+
+@transaction.atomic
+def deal_create(
+    *,
+    actor: User,
+    pipeline: Pipeline,
+    stage: PipelineStage,
+    title: str,
+    value_cents: int,
+    contact: Contact | None = None,
+    owner: User | None = None,
+    expected_close_date: date | None = None,
+) -> Deal:
+    """Open a deal in an open stage of a visible pipeline, in the pipeline's currency."""
+    _validate_deal_parts(actor=actor, pipeline=pipeline, stage=stage, contact=contact)
+    owner = owner or actor
+    if not Membership.objects.filter(user=owner, team_id=pipeline.team_id).exists():
+        raise ValidationError("The owner must be a member of the pipeline's team.")
+    deal = Deal(
+        pipeline=pipeline,
+        stage=stage,
+        contact=contact,
+        owner=owner,
+        title=title.strip(),
+        value_cents=value_cents,
+        currency=pipeline.currency,
+        expected_close_date=expected_close_date,
+    )
+    deal.full_clean(exclude=["pipeline", "stage", "contact", "owner"])
+    deal.save()
+    return deal
+
+
+def _locked_open_deal(actor: User, deal: Deal) -> Deal:
+    deal = Deal.objects.select_for_update().get(pk=deal.pk)
+    _require_visible(Deal.objects, actor, deal, "deal")
+    if not deal.is_open:
+        raise ValidationError(
+            "This deal is already closed as %(status)s.", params={"status": deal.status}
+        )
+    return deal
+
+
+@transaction.atomic
+def deal_update(
+    *,
+    actor: User,
+    deal: Deal,
+    title: str,
+    value_cents: int,
+    contact: Contact | None,
+    expected_close_date: date | None,
+) -> Deal:
+    """Edit an open deal's title, value, contact and expected close date."""
+    deal = _locked_open_deal(actor, deal)
+    if contact is not None:
+        _require_visible(Contact.objects, actor, contact, "contact")
+        if contact.team_id != deal.pipeline.team_id:
+            raise ValidationError("The contact belongs to another team than the pipeline.")
+    deal.title = title.strip()
+    deal.value_cents = value_cents
+    deal.contact = contact
+    deal.expected_close_date = expected_close_date
+    deal.full_clean(exclude=["pipeline", "stage", "contact", "owner"])
+    deal.save()
+    return deal
+
+
+@transaction.atomic
+def deal_move(*, actor: User, deal: Deal, stage: PipelineStage) -> Deal:
+    """Move an open deal to another open stage of its pipeline (row-locked)."""
+    deal = _locked_open_deal(actor, deal)
+    if stage.pipeline_id != deal.pipeline_id:
+        raise ValidationError("The stage belongs to another pipeline.")
+    if stage.is_closing:
+        raise ValidationError("Use “Close as won” or “Close as lost” to close a deal.")
+    if stage.pk != deal.stage_id:
+        deal.stage = stage
+        deal.stage_entered_at = timezone.now()
+        deal.save(update_fields=["stage", "stage_entered_at", "updated_at"])
+    return deal
+
+
+@transaction.atomic
+def deal_close(*, actor: User, deal: Deal, won: bool) -> Deal:
+    """Close an open deal as won or lost, once.
+
+    Locks the deal row (`select_for_update`), refuses a deal that is already closed, sets the
+    status and `closed_at`, and moves it to the pipeline's won/lost stage when there is one.
+    Everything the closure writes happens in this one transaction.
+    """
+    deal = _locked_open_deal(actor, deal)
+    now = timezone.now()
+    deal.status = DealStatus.WON if won else DealStatus.LOST
+    deal.closed_at = now
+    closing_stage = (
+        PipelineStage.objects.filter(pipeline_id=deal.pipeline_id)
+        .filter(is_won=won, is_lost=not won)
+        .order_by("position")
+        .first()
+    )
+    if closing_stage is not None and closing_stage.pk != deal.stage_id:
+        deal.stage = closing_stage
+        deal.stage_entered_at = now
+    deal.save()
+    return deal

@@ -1,0 +1,96 @@
+import datetime
+
+import factory
+from django.utils import timezone
+
+from crm.models import (
+    Contact,
+    Deal,
+    Interaction,
+    InteractionType,
+    Organization,
+    Pipeline,
+    PipelineStage,
+)
+from tests.coop.factories import TeamFactory, UserFactory
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    team = factory.SubFactory(TeamFactory)
+    name = factory.Sequence(lambda n: f"Organization {n}")
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    team = factory.SubFactory(TeamFactory)
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"contact{n}@client.example")
+    job_title = "Buyer"
+
+
+class InteractionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Interaction
+
+    contact = factory.SubFactory(ContactFactory)
+    author = factory.LazyAttribute(lambda interaction: interaction.contact.owner)
+    interaction_type = InteractionType.CALL
+    summary = factory.Sequence(lambda n: f"Call number {n}")
+    timestamp = factory.LazyFunction(timezone.now)
+
+
+class PipelineFactory(factory.django.DjangoModelFactory):
+    """A pipeline with the usual stages: Lead 10 %, Proposal 50 %, Negotiation 80 %, Won, Lost."""
+
+    class Meta:
+        model = Pipeline
+        skip_postgeneration_save = True
+
+    team = factory.SubFactory(TeamFactory)
+    name = factory.Sequence(lambda n: f"Pipeline {n}")
+    currency = "EUR"
+
+    @factory.post_generation
+    def stages(self, create, extracted, **kwargs):
+        if not create:
+            return
+        specs = extracted or [
+            ("Lead", 10, False, False),
+            ("Proposal", 50, False, False),
+            ("Negotiation", 80, False, False),
+            ("Won", 100, True, False),
+            ("Lost", 0, False, True),
+        ]
+        PipelineStage.objects.bulk_create(
+            PipelineStage(
+                pipeline=self,
+                name=name,
+                position=position,
+                probability=probability,
+                is_won=is_won,
+                is_lost=is_lost,
+            )
+            for position, (name, probability, is_won, is_lost) in enumerate(specs)
+        )
+
+
+class DealFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Deal
+
+    pipeline = factory.SubFactory(PipelineFactory)
+    stage = factory.LazyAttribute(lambda deal: deal.pipeline.stages.order_by("position").first())
+    contact = None
+    owner = factory.SubFactory(UserFactory)
+    title = factory.Sequence(lambda n: f"Deal {n}")
+    value_cents = 100_000
+    currency = factory.LazyAttribute(lambda deal: deal.pipeline.currency)
+    expected_close_date = factory.LazyFunction(
+        lambda: timezone.localdate() + datetime.timedelta(days=30)
+    )

@@ -1,0 +1,152 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+
+from crm.models import Contact, Deal, DealStatus, Interaction, Organization
+from crm.services import (
+    contact_create,
+    contact_update,
+    deal_close,
+    deal_create,
+    deal_move,
+    interaction_log,
+)
+from tests.crm.factories import InteractionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_contact_create_sets_owner_team_and_organization(rep, team):
+    contact = contact_create(
+        actor=rep, team=team, name="  Ana Lima ", email="ana@x.example", organization_name="Acme"
+    )
+    assert (contact.name, contact.owner, contact.team) == ("Ana Lima", rep, team)
+    assert contact.organization.name == "Acme"
+    contact_create(actor=rep, team=team, name="Bo", organization_name="Acme")
+    assert Organization.objects.filter(team=team, name="Acme").count() == 1
+
+
+def test_contact_create_in_a_foreign_team_is_refused(rep, other_team):
+    with pytest.raises(ValidationError, match="team you belong to"):
+        contact_create(actor=rep, team=other_team, name="Nope")
+    assert not Contact.objects.exists()
+
+
+def test_contact_create_validates_email_and_name_and_writes_nothing(rep, team):
+    with pytest.raises(ValidationError) as error:
+        contact_create(actor=rep, team=team, name="", email="not-an-email", organization_name="Z")
+    assert set(error.value.message_dict) == {"name", "email"}
+    assert not Contact.objects.exists()
+    assert not Organization.objects.exists()
+
+
+def test_contact_update_of_an_invisible_contact_is_refused(rep, foreign_contact):
+    with pytest.raises(ValidationError, match="not visible"):
+        contact_update(actor=rep, contact=foreign_contact, name="Hacked")
+    foreign_contact.refresh_from_db()
+    assert foreign_contact.name == "Fritz Foreign"
+
+
+def test_interaction_log_adds_to_the_timeline(rep, contact):
+    interaction = interaction_log(actor=rep, contact=contact, interaction_type="call", summary="Hi")
+    assert list(contact.interactions.all()) == [interaction]
+    assert interaction.author == rep
+
+
+def test_interaction_log_refuses_unknown_type_and_empty_summary(rep, contact):
+    with pytest.raises(ValidationError):
+        interaction_log(actor=rep, contact=contact, interaction_type="fax", summary="x")
+    with pytest.raises(ValidationError):
+        interaction_log(actor=rep, contact=contact, interaction_type="call", summary="  ")
+    assert not Interaction.objects.exists()
+
+
+def test_interaction_type_check_constraint_is_in_the_database(contact):
+    interaction = InteractionFactory(contact=contact)
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE crm_interactions SET interaction_type = 'fax' WHERE id = %s",
+            [interaction.pk.hex if connection.vendor == "sqlite" else interaction.pk],
+        )
+
+
+def test_deleting_a_contact_deletes_its_timeline_in_the_database(contact):
+    InteractionFactory.create_batch(3, contact=contact)
+    contact.delete()
+    assert not Interaction.objects.exists()
+
+
+def test_deal_create_takes_the_pipeline_currency(rep, pipeline, stages, contact):
+    deal = deal_create(
+        actor=rep,
+        pipeline=pipeline,
+        stage=stages["Lead"],
+        title="Roof",
+        value_cents=123_45,
+        contact=contact,
+    )
+    assert (deal.currency, deal.status, deal.owner) == ("EUR", DealStatus.OPEN, rep)
+
+
+def test_deal_create_refuses_a_closing_stage_and_negative_values(rep, pipeline, stages):
+    with pytest.raises(ValidationError, match="open stage"):
+        deal_create(actor=rep, pipeline=pipeline, stage=stages["Won"], title="X", value_cents=1)
+    with pytest.raises(ValidationError):
+        deal_create(actor=rep, pipeline=pipeline, stage=stages["Lead"], title="X", value_cents=-5)
+    assert not Deal.objects.exists()
+
+
+def test_deal_move_changes_stage_and_its_entry_time(rep, deal, stages):
+    entered = deal.stage_entered_at
+    moved = deal_move(actor=rep, deal=deal, stage=stages["Proposal"])
+    assert moved.stage == stages["Proposal"]
+    assert moved.stage_entered_at > entered
+
+
+def test_deal_move_to_a_stage_of_another_pipeline_is_refused(rep, deal, team):
+    from tests.crm.factories import PipelineFactory
+
+    other_stage = PipelineFactory(team=team).stages.first()
+    with pytest.raises(ValidationError, match="another pipeline"):
+        deal_move(actor=rep, deal=deal, stage=other_stage)
+
+
+def test_deal_close_sets_status_time_and_won_stage(rep, deal, stages):
+    closed = deal_close(actor=rep, deal=deal, won=True)
+    assert closed.status == DealStatus.WON
+    assert closed.closed_at is not None
+    assert closed.stage == stages["Won"]
+
+
+def test_closing_a_closed_deal_is_refused_and_changes_nothing(rep, deal):
+    first = deal_close(actor=rep, deal=deal, won=False)
+    with pytest.raises(ValidationError, match="already closed as lost"):
+        deal_close(actor=rep, deal=deal, won=True)
+    deal.refresh_from_db()
+    assert (deal.status, deal.closed_at) == (DealStatus.LOST, first.closed_at)
+
+
+def test_an_outsider_cannot_close_or_move_a_deal(outsider, deal, stages):
+    with pytest.raises(ValidationError, match="not visible"):
+        deal_close(actor=outsider, deal=deal, won=True)
+    with pytest.raises(ValidationError, match="not visible"):
+        deal_move(actor=outsider, deal=deal, stage=stages["Proposal"])
+    deal.refresh_from_db()
+    assert deal.status == DealStatus.OPEN
+
+
+def test_visibility_rules(rep, manager, finance_user, outsider, staff_user, contact, deal):
+    for user in (rep, manager, finance_user, staff_user):
+        assert list(Contact.objects.visible_to(user)) == [contact]
+        assert list(Deal.objects.visible_to(user)) == [deal]
+    assert not Contact.objects.visible_to(outsider).exists()
+    assert not Deal.objects.visible_to(outsider).exists()
+    assert not Interaction.objects.visible_to(outsider).exists()
+
+
+@pytest.mark.parametrize("probability", [-1, 101])
+def test_stage_probability_outside_0_to_100_is_refused_by_the_database(pipeline, probability):
+    stage = pipeline.stages.first()
+    stage.probability = probability
+    with pytest.raises(IntegrityError), transaction.atomic():
+        stage.save()
