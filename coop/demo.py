@@ -1,5 +1,7 @@
 """Demo data of the core: one team, its people and a staff admin. Idempotent."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db import transaction
 
@@ -40,3 +42,8 @@ def seed_core() -> tuple[Team, list[User], int]:
             Membership.objects.get_or_create(user=user, team=team, defaults={"role": role})
         users.append(user)
     return team, users, created
+
+
+def seed(*, options: dict, log: Callable[[str], None]) -> None:
+    _team, users, created = seed_core()
+    log(f"Demo team {DEMO_TEAM!r}: {created} new user(s), {len(users)} in all.")

@@ -1,9 +1,9 @@
 from django.urls import path
 
-from crm import views
+from crm.views import contacts
 
 app_name = "crm"
 
 urlpatterns = [
-    path("", views.index, name="index"),
+    path("", contacts.index, name="index"),
 ]
