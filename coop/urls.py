@@ -12,7 +12,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("contacts/", include("crm.urls")),
+    path("", include("crm.urls")),
     path("calendar/", include("calendar_app.urls")),
     path("forecasts/", include("finance.urls")),
     path("wellness/", include("health.urls")),

@@ -5,5 +5,5 @@ from crm.views import contacts
 app_name = "crm"
 
 urlpatterns = [
-    path("", contacts.index, name="index"),
+    path("contacts/", contacts.contact_list, name="contact_list"),
 ]
