@@ -171,6 +171,11 @@ class PipelineStage(models.Model):
     )
     is_won = models.BooleanField(default=False, help_text="Deals closed as won land here.")
     is_lost = models.BooleanField(default=False, help_text="Deals closed as lost land here.")
+    # The plan's financial tracking columns. Meaning (kept up to date by the finance module):
+    # the probability-weighted value of the open deals in this stage, in minor units of
+    # `expected_value_currency` (the pipeline's currency). NULL until first computed.
+    expected_value_cents = models.BigIntegerField(null=True, blank=True)
+    expected_value_currency = models.CharField(max_length=3, blank=True, default="")
 
     class Meta:
         db_table = "crm_pipeline_stages"
@@ -230,6 +235,9 @@ class Deal(models.Model):
     status = models.CharField(max_length=10, choices=DealStatus.choices, default=DealStatus.OPEN)
     closed_at = models.DateTimeField(null=True, blank=True)
     stage_entered_at = models.DateTimeField(default=timezone.now)
+    # The owner's wellness score when the deal closed; set only with the owner's consent and
+    # cleared when they revoke it (the health module decides, through its service API).
+    wellness_score_at_deal = models.SmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -249,6 +257,10 @@ class Deal(models.Model):
                 condition=Q(status__in=DealStatus.values), name="crm_deals_status_check"
             ),
             models.CheckConstraint(condition=Q(value_cents__gte=0), name="crm_deals_value_check"),
+            models.CheckConstraint(
+                condition=Q(wellness_score_at_deal__gte=0, wellness_score_at_deal__lte=100),
+                name="crm_deals_wellness_score_at_deal_check",
+            ),
             models.CheckConstraint(
                 condition=Q(status=DealStatus.OPEN, closed_at__isnull=True)
                 | (~Q(status=DealStatus.OPEN) & Q(closed_at__isnull=False)),
