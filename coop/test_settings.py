@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+# Tests open and close their own connections; a pool would keep the test database busy.
+os.environ.setdefault("DATABASE_POOL", "false")
 
 from coop.settings import *  # noqa: F403
 
@@ -13,3 +15,9 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 ALLOWED_HOSTS = ["*"]
+
+# TEST_WITH_REPLICA=1 adds a read-replica alias that mirrors the test database, for the
+# replica-routing tests (tests/coop/test_operations.py); CI runs them in a step of their own,
+# because reads through a second connection only see committed rows (transactional tests).
+if os.environ.get("TEST_WITH_REPLICA"):
+    DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405

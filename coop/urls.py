@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from coop import views
+from coop import probes, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -17,4 +17,6 @@ urlpatterns = [
     path("forecasts/", include("finance.urls")),
     path("wellness/", include("health.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", probes.healthz, name="healthz"),
+    path("readyz", probes.readyz, name="readyz"),
 ]

@@ -1,5 +1,6 @@
 """Settings come from the environment: checked in a fresh interpreter for each case."""
 
+import json
 import os
 import subprocess
 import sys
@@ -8,10 +9,14 @@ from django.conf import settings
 
 
 def _settings_value(expression: str, **environment: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    overridden = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DATABASE_POOL", "REDIS_URL", "LOG_FORMAT"}
+    env = {k: v for k, v in os.environ.items() if k not in overridden}
     env.update(environment)
     env["DJANGO_SETTINGS_MODULE"] = "coop.settings"
-    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
+    code = (
+        "import logging, django; django.setup(); from django.conf import settings; "
+        f"print({expression})"
+    )
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=settings.BASE_DIR,
@@ -75,3 +80,55 @@ def test_allowed_hosts_time_zone_and_email_come_from_the_environment():
     assert "https://crm.example.coop" in result.stdout
     assert "Europe/Lisbon" in result.stdout
     assert "mail.example.coop" in result.stdout
+
+
+def test_production_pools_postgresql_connections_and_development_does_not():
+    expression = "settings.DATABASES['default'].get('OPTIONS', {}).get('pool', False)"
+    pg = "postgres://postgres@127.0.0.1:5432/coop_example"
+    production = _settings_value(expression, DEBUG="false", SECRET_KEY="x" * 60, DATABASE_URL=pg)
+    development = _settings_value(expression, DEBUG="true", DATABASE_URL=pg)
+    assert production.returncode == 0, production.stderr
+    assert "'max_size': 10" in production.stdout
+    assert development.stdout.strip() == "False"
+
+
+def test_a_replica_url_adds_the_replica_alias():
+    result = _settings_value(
+        "sorted(settings.DATABASES), settings.DATABASES['replica']['HOST']",
+        DEBUG="true",
+        DATABASE_URL="postgres://postgres@primary.internal:5432/coop",
+        DATABASE_REPLICA_URL="postgres://postgres@replica.internal:5432/coop",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['default', 'replica'] replica.internal"
+
+
+def test_redis_url_selects_the_redis_cache_and_cached_sessions():
+    with_redis = _settings_value(
+        "settings.CACHES['default']['BACKEND'], settings.SESSION_ENGINE",
+        DEBUG="true",
+        REDIS_URL="redis://127.0.0.1:6379/1",
+    )
+    without = _settings_value("settings.CACHES['default']['BACKEND']", DEBUG="true")
+    assert with_redis.stdout.split() == [
+        "django.core.cache.backends.redis.RedisCache",
+        "django.contrib.sessions.backends.cached_db",
+    ]
+    assert "LocMemCache" in without.stdout
+
+
+def test_log_format_json_writes_one_json_object_per_line():
+    result = _settings_value(
+        "logging.getLogger('coop.test').warning('hello')",
+        DEBUG="true",
+        LOG_FORMAT="json",
+    )
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stderr.strip().splitlines()[-1])
+    assert record.pop("time")
+    assert record == {
+        "level": "WARNING",
+        "logger": "coop.test",
+        "request_id": "-",
+        "message": "hello",
+    }
