@@ -5,6 +5,8 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 # Tests open and close their own connections; a pool would keep the test database busy.
 os.environ.setdefault("DATABASE_POOL", "false")
+# Tasks run in the test that enqueues them; tests of the queue itself set the backend.
+os.environ.setdefault("TASKS_BACKEND", "immediate")
 
 from coop.settings import *  # noqa: F403
 
