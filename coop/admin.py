@@ -3,7 +3,31 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from coop.models import Membership, Team, User
+from coop.audit import audit_record
+from coop.models import AuditAction, AuditEvent, Membership, Team, User
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Base of every ModelAdmin of the project: each add, change and delete made in the admin
+    also goes to the audit log (a test checks that every registered admin inherits this)."""
+
+    def log_addition(self, request, obj, message):
+        audit_record(actor=request.user, action=AuditAction.ADMIN_ADDED, obj=obj)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        audit_record(
+            actor=request.user,
+            action=AuditAction.ADMIN_CHANGED,
+            obj=obj,
+            detail={"changes": message} if message else None,
+        )
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            audit_record(actor=request.user, action=AuditAction.ADMIN_DELETED, obj=obj)
+        return super().log_deletions(request, queryset)
 
 
 class MembershipInline(admin.TabularInline):
@@ -13,7 +37,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     list_display = ["username", "display_name", "email", "time_zone", "is_staff", "is_active"]
     list_filter = ["is_staff", "is_superuser", "is_active", "memberships__role", "teams"]
     search_fields = ["username", "display_name", "first_name", "last_name", "email"]
@@ -26,7 +50,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AuditedAdmin):
     list_display = ["name", "member_count", "created_at"]
     search_fields = ["name"]
     inlines = [MembershipInline]
@@ -40,9 +64,35 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AuditedAdmin):
     list_display = ["user", "team", "role", "joined_at"]
     list_filter = ["role", "team"]
     search_fields = ["user__username", "user__display_name", "team__name"]
     autocomplete_fields = ["user", "team"]
     list_select_related = ["user", "team"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log: readable by every staff member, writable by no one."""
+
+    list_display = ["occurred_at", "actor_name", "action", "object_type", "object_repr"]
+    list_filter = ["action", "object_type", "occurred_at"]
+    search_fields = ["actor_name", "object_repr", "object_id", "request_id"]
+    date_hierarchy = "occurred_at"
+    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

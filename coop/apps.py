@@ -6,8 +6,9 @@ class CoopConfig(AppConfig):
     verbose_name = "Co-op"
 
     def ready(self) -> None:
-        from django.core.signals import got_request_exception
+        from django.core.signals import got_request_exception, request_finished
 
-        from coop.observability import report_exception
+        from coop.observability import forget_request_id, report_exception
 
         got_request_exception.connect(report_exception, dispatch_uid="coop.report_exception")
+        request_finished.connect(forget_request_id, dispatch_uid="coop.forget_request_id")

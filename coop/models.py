@@ -7,6 +7,7 @@ from functools import cache
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 
 @cache
@@ -90,3 +91,57 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.team} ({self.get_role_display()})"
+
+
+class AuditAction(models.TextChoices):
+    CONSENT_GRANTED = "consent_granted", "Consent granted"
+    CONSENT_REVOKED = "consent_revoked", "Consent revoked"
+    EXPORTED = "exported", "Data exported"
+    DEAL_CLOSED = "deal_closed", "Deal closed"
+    FORECAST_GENERATED = "forecast_generated", "Forecast generated"
+    HEALTH_DATA_VIEWED = "health_data_viewed", "Health data viewed"
+    ADMIN_ADDED = "admin_added", "Added in the admin"
+    ADMIN_CHANGED = "admin_changed", "Changed in the admin"
+    ADMIN_DELETED = "admin_deleted", "Deleted in the admin"
+
+
+class AuditEvent(models.Model):
+    """One entry of the append-only audit log: who did what to which record, and when.
+
+    Rows are never updated or deleted: the model refuses it, the admin offers no way to,
+    and on PostgreSQL a database trigger rejects UPDATE and DELETE. The actor is
+    kept as an id and a name, not a foreign key, so the log outlives the people in it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor_id = models.UUIDField(null=True, blank=True, db_index=True)
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        db_table = "coop_audit_events"
+        ordering = ["-occurred_at"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="coop_audit_object_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=AuditAction.values), name="coop_audit_action_check"
+            )
+        ]
+
+    def __str__(self) -> str:
+        actor = self.actor_name or "—"
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {actor}: {self.get_action_display()}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")

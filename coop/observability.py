@@ -68,8 +68,8 @@ class RequestContextMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
-        # Set for the rest of this request, including Django's own response logging that
-        # runs after the middleware chain; the next request sets its own.
+        # Kept until the request finishes (`forget_request_id`), so Django's own response
+        # logging, which runs after the middleware chain, carries it too.
         _request_id.set(request_id)
         timer = _SlowQueryTimer(settings.SLOW_QUERY_MS)
         wrappers = [connections[alias].execute_wrapper(timer) for alias in connections]
@@ -82,6 +82,11 @@ class RequestContextMiddleware:
                 wrapper.__exit__(None, None, None)
         response["X-Request-ID"] = request_id
         return response
+
+
+def forget_request_id(sender, **kwargs) -> None:
+    """`request_finished` receiver: work after the request (commands, tasks) has no id."""
+    _request_id.set("-")
 
 
 def report_exception(sender, request: HttpRequest | None = None, **kwargs) -> None:
