@@ -48,3 +48,24 @@ def test_team_members_and_staff_open_the_contact(client, request, person, contac
 def test_a_manager_sees_the_teams_they_manage_and_not_others(client, manager, foreign_contact):
     client.force_login(manager)
     assert client.get(reverse("crm:contact_detail", args=[foreign_contact.pk])).status_code == 404
+
+
+def _deal_endpoints(deal, stages):
+    return [
+        ("get", reverse("crm:deal_detail", args=[deal.pk]), {}),
+        ("get", reverse("crm:deal_edit", args=[deal.pk]), {}),
+        ("post", reverse("crm:deal_edit", args=[deal.pk]), {"title": "Hacked", "value": "1"}),
+        ("post", reverse("crm:deal_move", args=[deal.pk]), {"stage": stages["Proposal"].pk}),
+        ("post", reverse("crm:deal_close", args=[deal.pk]), {"outcome": "won"}),
+    ]
+
+
+def test_a_rep_of_another_team_gets_404_for_every_deal_endpoint(client, outsider, deal, stages):
+    client.force_login(outsider)
+    for method, url, data in _deal_endpoints(deal, stages):
+        for headers in ({}, HTMX):
+            response = getattr(client, method)(url, data, **headers)
+            assert response.status_code == 404, (method, url, headers)
+            assert "Solar roof" not in response.text
+    deal.refresh_from_db()
+    assert (deal.title, deal.stage, deal.status) == ("Solar roof", stages["Lead"], "open")
