@@ -86,7 +86,22 @@ def test_crm_pages_raise_no_csp_violations_or_script_errors(
         f"/deals/{deal.pk}/",
         f"/deals/{deal.pk}/edit/",
         "/deals/new/",
+        "/deals/",
     ]:
         page.goto(live_server.url + path)
         expect(page.locator("main h1")).to_be_visible()
     assert problems == []
+
+
+def test_filter_the_deal_list_as_you_type(
+    page: Page, live_server, rep, board, login_as, screenshot
+):
+    login_as(rep)
+    page.goto(f"{live_server.url}/deals/")
+    expect(page.get_by_role("link", name="Heat pump")).to_be_visible()
+    page.get_by_label("Search by title or contact").press_sequentially("solar")
+    expect(page.get_by_role("link", name="Heat pump")).to_be_hidden()
+    expect(page.get_by_role("link", name="Solar roof")).to_be_visible()
+    page.get_by_label("Status").select_option("won")
+    expect(page.get_by_text("No deal matches these filters.")).to_be_visible()
+    screenshot("deal-list-filtered")

@@ -19,6 +19,7 @@ def test_crm_pages_have_no_inline_scripts_handlers_or_styles(rep_client, contact
         reverse("crm:contact_edit", args=[contact.pk]),
         reverse("crm:pipeline_list"),
         reverse("crm:pipeline_board", args=[deal.pipeline_id]),
+        reverse("crm:deal_list"),
         reverse("crm:deal_new"),
         reverse("crm:deal_detail", args=[deal.pk]),
         reverse("crm:deal_edit", args=[deal.pk]),

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 CONTACT_LIST_BUDGET = 4  # + count, page of contacts with organization and owner joined
 CONTACT_DETAIL_BUDGET = 5  # + contact, first timeline page, the contact's deals
 BOARD_BUDGET = 6  # + pipeline, stages, per-stage aggregates, cards
+DEAL_LIST_BUDGET = 5  # + count, page of deals with their joins, the pipeline filter's choices
 
 
 def _contacts(team, owner, n):
@@ -94,12 +95,22 @@ def test_board_queries_do_not_grow_with_deals(
         rep_client.get(reverse("crm:pipeline_board", args=[pipeline.pk]))
 
 
+@pytest.mark.parametrize("rows", [10, 1000])
+def test_deal_list_queries_do_not_grow_with_deals(
+    rep_client, pipeline, stages, rep, contact, rows, django_assert_max_num_queries
+):
+    _deals(pipeline, stages, rep, contact, rows)
+    with django_assert_max_num_queries(DEAL_LIST_BUDGET):
+        rep_client.get(reverse("crm:deal_list"), {"q": "deal", "page": 2})
+
+
 def test_the_counts_are_equal_at_10_and_1000_rows(rep_client, team, rep, pipeline, stages):
     contact = Contact.objects.create(team=team, owner=rep, name="Busy")
     pages = [
         reverse("crm:contact_list"),
         reverse("crm:contact_detail", args=[contact.pk]),
         reverse("crm:pipeline_board", args=[pipeline.pk]),
+        reverse("crm:deal_list"),
     ]
     _contacts(team, rep, 10)
     _interactions(contact, rep, 10)
