@@ -43,3 +43,16 @@ document.addEventListener("drop", (event) => {
   form.elements.stage.value = column.dataset.stage;
   form.requestSubmit();
 });
+
+// Irreversible actions (closing a deal) ask first: a submit button with data-confirm.
+document.addEventListener("submit", (event) => {
+  const message = event.submitter && event.submitter.dataset.confirm;
+  if (message && !window.confirm(message)) event.preventDefault();
+});
+
+// Enter in the deal form's contact search looks contacts up; it must not submit the deal.
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && event.target.matches && event.target.matches("#contact-search")) {
+    event.preventDefault();
+  }
+});
