@@ -91,12 +91,8 @@ def _deal_form_page(request: HttpRequest, form: DealForm, deal: Deal | None) -> 
 
 @require_http_methods(["GET", "POST"])
 def deal_new(request: HttpRequest) -> HttpResponse:
-    initial = {}
-    if contact_id := request.GET.get("contact"):
-        contact = Contact.objects.visible_to(request.user).filter(pk=contact_id).first()
-        initial["contact"] = contact
-    if stage_id := request.GET.get("stage"):
-        initial["stage"] = stage_id
+    # Prefill from the contact page or a board column; the form offers only allowed choices.
+    initial = {key: request.GET[key] for key in ("contact", "stage") if key in request.GET}
     form = DealCreateForm(request.POST or None, user=request.user, initial=initial)
     if form.is_valid():
         stage = form.cleaned_data["stage"]

@@ -56,3 +56,16 @@ document.addEventListener("keydown", (event) => {
     event.preventDefault();
   }
 });
+
+// After a move the board is re-rendered: put the keyboard focus back on the moved deal.
+let movedDeal = null;
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const card = event.target.closest && event.target.closest(".deal-card");
+  movedDeal = card && event.target.matches(".move-form") ? card.dataset.deal : null;
+});
+document.addEventListener("htmx:afterSettle", () => {
+  if (!movedDeal) return;
+  const title = document.querySelector(`.deal-card[data-deal="${CSS.escape(movedDeal)}"] .deal-title`);
+  movedDeal = null;
+  if (title) title.focus();
+});

@@ -52,6 +52,7 @@ def test_move_a_deal_with_the_keyboard(page: Page, live_server, rep, board, logi
         "1 deal · €1,000.00"
     )
     expect(_column(page, "Lead").locator(".column-totals")).to_have_text("1 deal · €2,500.00")
+    expect(page.get_by_role("link", name="Heat pump")).to_be_focused()
     screenshot("board-phone-after-keyboard-move")
 
 

@@ -264,3 +264,10 @@ def test_contact_options_are_limited_and_can_keep_to_one_team(
     html = client.get(url, {"contact_search": "ann other", "team": team.pk}).text
     assert "Ann Other" not in html
     assert client.get(url, {"contact_search": "a", "team": "nope"}).status_code == 404
+
+
+def test_new_deal_ignores_a_malformed_or_foreign_prefill(rep_client, stages, foreign_contact):
+    url = reverse("crm:deal_new")
+    assert rep_client.get(url, {"contact": "not-a-uuid", "stage": "nope"}).status_code == 200
+    page = rep_client.get(url, {"contact": foreign_contact.pk}).text
+    assert "Fritz Foreign" not in page
