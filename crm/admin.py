@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from coop.admin import AuditedAdmin
 from coop.money import format_money
 from crm.models import Contact, Deal, Interaction, Organization, Pipeline, PipelineStage
 from crm.selectors import TIMELINE_ORDER
@@ -19,7 +20,7 @@ RECENT_INTERACTIONS = 20
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(AuditedAdmin):
     list_display = ["name", "team", "website", "created_at"]
     list_filter = ["team"]
     search_fields = ["name", "website"]
@@ -50,7 +51,7 @@ class InteractionInline(admin.TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(AuditedAdmin):
     list_display = ["name", "email", "organization", "team", "owner", "all_interactions"]
     list_filter = ["team", "created_at"]
     search_fields = ["name", "email", "phone", "organization__name"]
@@ -66,7 +67,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(AuditedAdmin):
     list_display = ["summary", "interaction_type", "contact", "author", "timestamp"]
     list_filter = ["interaction_type", "timestamp"]
     search_fields = ["summary", "contact__name", "=contact__email"]
@@ -85,7 +86,7 @@ class PipelineStageInline(admin.TabularInline):
 
 
 @admin.register(Pipeline)
-class PipelineAdmin(admin.ModelAdmin):
+class PipelineAdmin(AuditedAdmin):
     list_display = ["name", "team", "currency", "created_at"]
     list_filter = ["team", "currency"]
     search_fields = ["name", "team__name"]
@@ -95,7 +96,7 @@ class PipelineAdmin(admin.ModelAdmin):
 
 
 @admin.register(PipelineStage)
-class PipelineStageAdmin(admin.ModelAdmin):
+class PipelineStageAdmin(AuditedAdmin):
     list_display = ["name", "pipeline", "position", "probability", "is_won", "is_lost"]
     list_filter = ["is_won", "is_lost", "pipeline"]
     search_fields = ["name", "pipeline__name"]
@@ -141,7 +142,7 @@ def _close_selected(modeladmin, request: HttpRequest, queryset: QuerySet[Deal], 
 
 
 @admin.register(Deal)
-class DealAdmin(admin.ModelAdmin):
+class DealAdmin(AuditedAdmin):
     list_display = ["title", "value", "status", "stage", "pipeline", "owner", "expected_close_date"]
     list_filter = ["status", "pipeline", "stage", "expected_close_date"]
     search_fields = ["title", "contact__name", "owner__username", "owner__display_name"]

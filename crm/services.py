@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from coop.models import Membership, Team, User
+from coop.audit import audit_record
+from coop.models import AuditAction, Membership, Team, User
 from crm.models import (
     Contact,
     Deal,
@@ -256,4 +257,5 @@ def deal_close(*, actor: User, deal: Deal, won: bool) -> Deal:
         deal.stage = closing_stage
         deal.stage_entered_at = now
     deal.save()
+    audit_record(actor=actor, action=AuditAction.DEAL_CLOSED, obj=deal, detail={"won": won})
     return deal

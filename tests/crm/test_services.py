@@ -2,6 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
+from coop.models import AuditAction, AuditEvent
 from crm.models import Contact, Deal, DealStatus, Interaction, Organization
 from crm.services import (
     contact_create,
@@ -116,6 +117,14 @@ def test_deal_close_sets_status_time_and_won_stage(rep, deal, stages):
     assert closed.status == DealStatus.WON
     assert closed.closed_at is not None
     assert closed.stage == stages["Won"]
+
+
+def test_a_closure_is_audited_once_and_a_refused_one_is_not(rep, deal):
+    deal_close(actor=rep, deal=deal, won=True)
+    with pytest.raises(ValidationError):
+        deal_close(actor=rep, deal=deal, won=False)
+    event = AuditEvent.objects.get(action=AuditAction.DEAL_CLOSED)
+    assert (event.actor_name, event.object_id, event.detail) == ("rep", str(deal.pk), {"won": True})
 
 
 def test_closing_a_closed_deal_is_refused_and_changes_nothing(rep, deal):
