@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from coop.models import Membership, Team, User
+from coop.models import Consent, ConsentEvent, Membership, Team, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -46,3 +46,33 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__display_name", "team__name"]
     autocomplete_fields = ["user", "team"]
     list_select_related = ["user", "team"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Lists and shows records; nobody adds, edits or deletes them here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    list_display = ["user", "scope", "text_version", "granted_at"]
+    list_filter = ["scope"]
+    search_fields = ["user__username", "user__display_name"]
+    list_select_related = ["user"]
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "user", "scope", "action", "text_version", "method", "actor"]
+    list_filter = ["scope", "action", "method"]
+    search_fields = ["user__username", "user__display_name"]
+    list_select_related = ["user", "actor"]
+    date_hierarchy = "at"

@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from coop.models import Membership, Team, User
+from coop.consent import has_consent
+from coop.models import ConsentScope, Membership, Team, User
 from crm.models import (
     Contact,
     Deal,
@@ -22,6 +23,7 @@ from crm.models import (
     Pipeline,
     PipelineStage,
 )
+from health import services as health_services
 
 CONTACT_FIELDS = ("name", "email", "phone", "job_title", "notes")
 
@@ -240,5 +242,20 @@ def deal_close(*, actor: User, deal: Deal, won: bool) -> Deal:
     if closing_stage is not None and closing_stage.pk != deal.stage_id:
         deal.stage = closing_stage
         deal.stage_entered_at = now
+    # Health: the owner's score of their local day only with their consent (the lock makes a
+    # concurrent withdrawal wait and then clear it); their metrics row follows the closure.
+    owner_day = timezone.localdate(now, deal.owner.zone) if deal.owner else None
+    if owner_day and has_consent(deal.owner, ConsentScope.DEAL_WELLNESS, for_update=True):
+        deal.wellness_score_at_deal = health_services.get_wellness_score(deal.owner, owner_day)
     deal.save()
+    if owner_day:
+        health_services.record_sales_metric(user=deal.owner, day=owner_day)
     return deal
+
+
+@transaction.atomic
+def deal_wellness_scores_clear(*, user: User) -> int:
+    """Remove the wellness score from every deal the user owns (their consent withdrawal)."""
+    return Deal.objects.filter(owner=user, wellness_score_at_deal__isnull=False).update(
+        wellness_score_at_deal=None
+    )
