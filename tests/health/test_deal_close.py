@@ -144,3 +144,24 @@ def test_a_failure_later_in_the_close_rolls_back_the_score_and_the_metrics(
     deal.refresh_from_db()
     assert deal.is_open
     assert deal.wellness_score_at_deal is None
+
+
+def test_the_deal_page_shows_the_score_only_when_shared(client, rep, deal, allow, check_in):
+    from django.urls import reverse
+
+    check_in(rep, stress=30)
+    client.force_login(rep)
+    deal_close(actor=rep, deal=deal, won=True)
+    url = reverse("crm:deal_detail", args=[deal.pk])
+    assert "Wellness score at closing" not in client.get(url).text
+    allow(rep, ConsentScope.DEAL_WELLNESS)
+    other = DealFactory(pipeline=deal.pipeline, owner=rep)
+    deal_close(actor=rep, deal=other, won=True)
+    page = client.get(reverse("crm:deal_detail", args=[other.pk])).text
+    assert "<dt>Wellness score at closing</dt>" in page
+    assert "<dd>70 / 100" in page
+    consent_revoke(user=rep, scope=ConsentScope.DEAL_WELLNESS)
+    assert (
+        "Wellness score at closing"
+        not in client.get(reverse("crm:deal_detail", args=[other.pk])).text
+    )
