@@ -62,6 +62,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "chart": chart,
             "chart_days": CHART_DAYS,
             "scoring": scoring,
+            "can_read_metrics": holds_explicitly(user, VIEW_SALES_HEALTH_METRICS),
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )

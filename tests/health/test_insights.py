@@ -221,3 +221,18 @@ def test_recommendations_only_with_consent_and_only_to_their_owner(
     allow(manager, ConsentScope.PERSONAL_RECOMMENDATIONS)
     client.force_login(manager)
     assert "Your stress has stayed high" not in client.get(reverse("health:insights"), **HTMX).text
+
+
+def test_the_tab_needs_the_same_queries_for_five_or_ten_members(
+    client, insights_group, team_of, allow, rep, django_assert_max_num_queries
+):
+    for user in insights_group:
+        metric(user, today_for(user), 42)
+    client.force_login(rep)
+    with django_assert_max_num_queries(11) as five:
+        client.get(reverse("health:insights"), **HTMX)
+    for user in team_of(5, prefix="more"):
+        allow(user, ConsentScope.TEAM_INSIGHTS)
+        metric(user, today_for(user), 42)
+    with django_assert_max_num_queries(len(five.captured_queries)):
+        client.get(reverse("health:insights"), **HTMX)

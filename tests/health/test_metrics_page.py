@@ -47,6 +47,15 @@ def test_staff_with_the_permission_read_the_rows(client, rows, auditor):
     assert '<form method="post"' not in page
 
 
+def test_the_wellness_page_links_the_metrics_page_only_for_permitted_staff(
+    client, auditor, staff_user, rep
+):
+    client.force_login(rep)
+    assert reverse("health:metrics") not in client.get(reverse("health:index")).text
+    client.force_login(auditor)
+    assert reverse("health:metrics") in client.get(reverse("health:index")).text
+
+
 def test_the_rows_can_be_filtered_and_bad_filters_are_explained(client, rows, auditor):
     client.force_login(auditor)
     page = client.get(reverse("health:metrics"), {"username": "rep"}).text
