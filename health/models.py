@@ -19,7 +19,10 @@ class CheckIn(models.Model):
     """How a person felt on one day (their local date). One per person and day."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(User, on_delete=models.DB_CASCADE, related_name="checkins")
+    # No index of its own: the unique (user, date) constraint serves lookups by user.
+    user = models.ForeignKey(
+        User, on_delete=models.DB_CASCADE, db_index=False, related_name="checkins"
+    )
     date = models.DateField(help_text="The day in the person's own time zone.")
     stress = models.SmallIntegerField(
         validators=[MinValueValidator(0), MaxValueValidator(100)],
