@@ -170,3 +170,15 @@ def consent_revoke(
     for path in ON_REVOKE[scope]:
         import_string(path)(user=user)
     return bool(deleted)
+
+
+@transaction.atomic
+def shared_data_erase(*, user: User) -> None:
+    """Remove everything shared under any purpose (the account is being erased).
+
+    The consents and their log go with the account (foreign-key cascade); this clears what
+    the other modules hold and the database would otherwise keep (a deal outlives its owner).
+    """
+    for paths in ON_REVOKE.values():
+        for path in paths:
+            import_string(path)(user=user)

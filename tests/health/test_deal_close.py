@@ -165,3 +165,13 @@ def test_the_deal_page_shows_the_score_only_when_shared(client, rep, deal, allow
         "Wellness score at closing"
         not in client.get(reverse("crm:deal_detail", args=[other.pk])).text
     )
+
+
+def test_erasing_the_owners_account_clears_the_score_from_their_deals(rep, deal, allow, check_in):
+    allow(rep, ConsentScope.DEAL_WELLNESS)
+    check_in(rep, stress=30)
+    deal_close(actor=rep, deal=deal, won=True)
+    rep.delete()
+    deal.refresh_from_db()
+    assert deal.owner is None
+    assert deal.wellness_score_at_deal is None
