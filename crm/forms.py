@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from coop.models import Team, User
 from coop.money import minor_unit_exponent, to_major_units, to_minor_units
-from crm.models import Contact, Deal, InteractionType, Pipeline, PipelineStage
+from crm.models import Contact, Deal, DealStatus, InteractionType, Pipeline, PipelineStage
 
 # Types a person logs by hand; platform events are written by the platform itself.
 LOGGABLE_TYPES = [
@@ -192,3 +192,22 @@ class DealMoveForm(forms.Form):
         self.fields["stage"].queryset = PipelineStage.objects.filter(
             pipeline_id=deal.pipeline_id, is_won=False, is_lost=False
         )
+
+
+class DealFilterForm(forms.Form):
+    q = forms.CharField(label="Search by title or contact", required=False)
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *DealStatus.choices], required=False, initial="open"
+    )
+    pipeline = forms.ModelChoiceField(
+        queryset=Pipeline.objects.none(), required=False, empty_label="All pipelines"
+    )
+    stage = forms.ModelChoiceField(queryset=PipelineStage.objects.none(), required=False)
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.input_type = "search"
+        pipelines = Pipeline.objects.visible_to(user)
+        self.fields["pipeline"].queryset = pipelines.order_by("name")
+        self.fields["stage"].queryset = PipelineStage.objects.filter(pipeline__in=pipelines)
+        self.fields["stage"].widget = forms.HiddenInput()

@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("pipelines/", pipelines.pipeline_list, name="pipeline_list"),
     path("pipelines/<uuid:pk>/", pipelines.pipeline_board_view, name="pipeline_board"),
+    path("deals/", deals.deal_list, name="deal_list"),
     path("deals/new/", deals.deal_new, name="deal_new"),
     path("deals/<uuid:pk>/", deals.deal_detail, name="deal_detail"),
     path("deals/<uuid:pk>/edit/", deals.deal_edit, name="deal_edit"),

@@ -94,6 +94,12 @@ def _checkins(user: User, baseline: int, rng: random.Random) -> list[CheckIn]:
 
 
 @transaction.atomic
+def seed_reps(*, options: dict, log: Callable[[str], None]) -> None:
+    """The extra demo reps, before the CRM demo data so that they own deals and log calls."""
+    log(f"Health: {_reps()} new demo rep(s).")
+
+
+@transaction.atomic
 def seed(*, options: dict, log: Callable[[str], None]) -> None:
     created_users = _reps()
     people = {user.username: user for user in User.objects.filter(username__in=BASELINE_STRESS)}

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from crm.forms import ContactForm, InteractionForm, submit_to_service
@@ -26,12 +27,13 @@ def visible_contact(request: HttpRequest, pk: UUID) -> Contact:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def contact_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     paginator = Paginator(contacts_matching(user=request.user, query=query), CONTACTS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     template = "crm/contact_list.html"
-    if request.htmx and not request.htmx.boosted:
+    if request.htmx and not request.htmx.history_restore_request:
         template += "#results"
     return render(request, template, {"page_obj": page, "query": query})
 

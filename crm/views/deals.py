@@ -4,12 +4,15 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
-from crm.forms import DealCreateForm, DealForm, DealMoveForm, submit_to_service
-from crm.models import Contact, Deal
+from crm.forms import DealCreateForm, DealFilterForm, DealForm, DealMoveForm, submit_to_service
+from crm.models import Contact, Deal, DealStatus
+from crm.selectors import deals_matching
 from crm.services import deal_close, deal_create, deal_move, deal_update
 from crm.views.pipelines import render_board
 
@@ -20,6 +23,32 @@ def visible_deal(request: HttpRequest, pk: UUID) -> Deal:
         "pipeline", "stage", "contact", "owner"
     )
     return get_object_or_404(deals, pk=pk)
+
+
+DEALS_PER_PAGE = 25
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def deal_list(request: HttpRequest) -> HttpResponse:
+    params = request.GET.copy()
+    params.setdefault("status", DealStatus.OPEN)
+    form = DealFilterForm(params, user=request.user)
+    deals = Deal.objects.none()
+    if form.is_valid():
+        filters = form.cleaned_data
+        deals = deals_matching(
+            user=request.user,
+            query=filters["q"],
+            status=filters["status"],
+            pipeline=filters["pipeline"],
+            stage=filters["stage"],
+        )
+    page = Paginator(deals, DEALS_PER_PAGE).get_page(request.GET.get("page"))
+    template = "crm/deal_list.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#results"
+    return render(request, template, {"form": form, "page_obj": page})
 
 
 def _error_text(error: ValidationError) -> str:

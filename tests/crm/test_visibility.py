@@ -57,6 +57,7 @@ def _deal_endpoints(deal, stages):
         ("post", reverse("crm:deal_edit", args=[deal.pk]), {"title": "Hacked", "value": "1"}),
         ("post", reverse("crm:deal_move", args=[deal.pk]), {"stage": stages["Proposal"].pk}),
         ("post", reverse("crm:deal_close", args=[deal.pk]), {"outcome": "won"}),
+        ("get", reverse("crm:pipeline_board", args=[deal.pipeline_id]), {}),
     ]
 
 
@@ -69,3 +70,11 @@ def test_a_rep_of_another_team_gets_404_for_every_deal_endpoint(client, outsider
             assert "Solar roof" not in response.text
     deal.refresh_from_db()
     assert (deal.title, deal.stage, deal.status) == ("Solar roof", stages["Lead"], "open")
+
+
+def test_other_teams_deals_and_pipelines_are_not_listed_or_offered(client, outsider, deal):
+    client.force_login(outsider)
+    assert "Sales" not in client.get(reverse("crm:pipeline_list")).text
+    page = client.get(reverse("crm:deal_new"), {"contact": deal.contact_id}).text
+    assert "Olga Ortiz" not in page
+    assert "Sales (EUR)" not in page

@@ -5,7 +5,7 @@ import pytest
 from coop.consent import consenting_user_ids
 from coop.demo import seed as seed_core
 from coop.models import ConsentEvent, ConsentScope, User
-from health.demo import seed
+from health.demo import seed, seed_reps
 from health.insights import team_insights
 from health.models import CheckIn, SalesHealthMetric
 
@@ -14,6 +14,8 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_seeds_consenting_and_refusing_people_with_a_year_of_check_ins():
     seed_core(options={}, log=lambda _line: None)
+    seed_reps(options={}, log=lambda _line: None)
+    assert User.objects.filter(username__in=["tomas", "uma", "victor", "wen"]).count() == 4
     seed(options={"seed": 2026}, log=lambda _line: None)
     counts = (CheckIn.objects.count(), ConsentEvent.objects.count(), User.objects.count())
     seed(options={"seed": 2026}, log=lambda _line: None)
