@@ -4,7 +4,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from coop.audit import audit_record
-from coop.models import AuditAction, AuditEvent, Membership, Team, User
+from coop.models import AuditAction, AuditEvent, Consent, ConsentEvent, Membership, Team, User
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -72,8 +72,38 @@ class MembershipAdmin(AuditedAdmin):
     list_select_related = ["user", "team"]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Lists and shows records; nobody adds, edits or deletes them here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    list_display = ["user", "scope", "text_version", "granted_at"]
+    list_filter = ["scope"]
+    search_fields = ["user__username", "user__display_name"]
+    list_select_related = ["user"]
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "user", "scope", "action", "text_version", "method", "actor"]
+    list_filter = ["scope", "action", "method"]
+    search_fields = ["user__username", "user__display_name"]
+    list_select_related = ["user", "actor"]
+    date_hierarchy = "at"
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """The audit log: readable by every staff member, writable by no one."""
 
     list_display = ["occurred_at", "actor_name", "action", "object_type", "object_repr"]
@@ -87,12 +117,3 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.is_active and request.user.is_staff
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

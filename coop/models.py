@@ -93,6 +93,114 @@ class Membership(models.Model):
         return f"{self.user} — {self.team} ({self.get_role_display()})"
 
 
+class ConsentScope(models.TextChoices):
+    """The purposes a person may allow their health data to be used for, each on its own."""
+
+    DEAL_WELLNESS = "deal_wellness", "Attach my wellness score to deals I close"
+    TEAM_INSIGHTS = "team_insights", "Include me in team wellness insights"
+    PERSONAL_RECOMMENDATIONS = (
+        "personal_recommendations",
+        "Give me personal wellness recommendations",
+    )
+
+
+class Consent(models.Model):
+    """A consent that is in force: the row exists while the person allows the purpose.
+
+    Revoking deletes the row (and what was shared under it); the history is in `ConsentEvent`.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    scope = models.CharField(max_length=40, choices=ConsentScope.choices)
+    text_version = models.CharField(max_length=20)
+    granted_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "coop_consents"
+        ordering = ["user__username", "scope"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope"], name="coop_consent_user_scope_uniq"),
+            models.CheckConstraint(
+                condition=models.Q(scope__in=ConsentScope.values), name="coop_consent_scope_check"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_scope_display()}"
+
+
+class ConsentAction(models.TextChoices):
+    GRANT = "grant", "Granted"
+    REVOKE = "revoke", "Revoked"
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete an entry of an append-only log."""
+
+
+class ConsentEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("The consent log is append-only: entries are never changed.")
+
+    def delete(self):
+        raise AppendOnlyError("The consent log is append-only: entries are never deleted.")
+
+
+class ConsentEvent(models.Model):
+    """One grant or revocation, as the person saw it: who, what, when, which text, how.
+
+    Append-only: `save()` refuses to change an existing entry and `delete()` refuses to remove
+    one (also on querysets). The entries go only when the person's account is erased.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consent_events")
+    scope = models.CharField(max_length=40, choices=ConsentScope.choices)
+    action = models.CharField(max_length=10, choices=ConsentAction.choices)
+    text_version = models.CharField(max_length=20)
+    method = models.CharField(
+        max_length=40, help_text="How it was given or withdrawn, e.g. “consent page”."
+    )
+    actor = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who clicked: the person themself, unless an operator acted for them.",
+    )
+    at = models.DateTimeField()
+
+    objects = ConsentEventQuerySet.as_manager()
+
+    class Meta:
+        db_table = "coop_consent_events"
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["user", "-at"], name="coop_consent_event_user_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scope__in=ConsentScope.values),
+                name="coop_consent_event_scope_check",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(action__in=ConsentAction.values),
+                name="coop_consent_event_action_check",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_action_display().lower()} {self.get_scope_display()}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("The consent log is append-only: entries are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The consent log is append-only: entries are never deleted.")
+
+
 class AuditAction(models.TextChoices):
     CONSENT_GRANTED = "consent_granted", "Consent granted"
     CONSENT_REVOKED = "consent_revoked", "Consent revoked"

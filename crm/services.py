@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from coop.audit import audit_record
-from coop.models import AuditAction, Membership, Team, User
+from coop.consent import has_consent
+from coop.models import AuditAction, ConsentScope, Membership, Team, User
 from crm.models import (
     Contact,
     Deal,
@@ -23,6 +24,7 @@ from crm.models import (
     Pipeline,
     PipelineStage,
 )
+from health import services as health_services
 
 CONTACT_FIELDS = ("name", "email", "phone", "job_title", "notes")
 
@@ -256,6 +258,21 @@ def deal_close(*, actor: User, deal: Deal, won: bool) -> Deal:
     if closing_stage is not None and closing_stage.pk != deal.stage_id:
         deal.stage = closing_stage
         deal.stage_entered_at = now
+    # Health: the owner's score of their local day only with their consent (the lock makes a
+    # concurrent withdrawal wait and then clear it); their metrics row follows the closure.
+    owner_day = timezone.localdate(now, deal.owner.zone) if deal.owner else None
+    if owner_day and has_consent(deal.owner, ConsentScope.DEAL_WELLNESS, for_update=True):
+        deal.wellness_score_at_deal = health_services.get_wellness_score(deal.owner, owner_day)
     deal.save()
+    if owner_day:
+        health_services.record_sales_metric(user=deal.owner, day=owner_day)
     audit_record(actor=actor, action=AuditAction.DEAL_CLOSED, obj=deal, detail={"won": won})
     return deal
+
+
+@transaction.atomic
+def deal_wellness_scores_clear(*, user: User) -> int:
+    """Remove the wellness score from every deal the user owns (their consent withdrawal)."""
+    return Deal.objects.filter(owner=user, wellness_score_at_deal__isnull=False).update(
+        wellness_score_at_deal=None
+    )

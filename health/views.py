@@ -1,8 +1,140 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""Wellness pages. Every page shows the signed-in person's own data, team data of consenting
+members only, or (the metrics page) daily figures to staff holding an explicit permission."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from coop.audit import audit_record
+from coop.consent import PURPOSES, consent_grant, consent_revoke, consent_scopes_of
+from coop.models import AuditAction, ConsentEvent, ConsentScope
+from health import scoring
+from health.forms import CheckInForm, ConsentForm, MetricsFilterForm
+from health.insights import MIN_GROUP, recommendations_for, team_insights
+from health.models import CheckIn, SalesHealthMetric
+from health.permissions import VIEW_SALES_HEALTH_METRICS, holds_explicitly
+from health.services import checkin_save, insight_member_ids, today_for
+
+CHART_DAYS = 90
+PAGE_SIZE = 30
+
+
+@require_http_methods(["GET", "POST"])
+def index(request: HttpRequest) -> HttpResponse:
+    """The person's own check-in of today and their history (only ever their own)."""
+    user = request.user
+    today = today_for(user)
+    todays = CheckIn.objects.filter(user=user, date=today).first()
+    if request.method == "POST":
+        form = CheckInForm(request.POST)
+        if form.is_valid():
+            checkin_save(user=user, **form.cleaned_data)
+            messages.success(request, f"Check-in saved for {today:%A %-d %B}.")
+            return redirect("health:index")
+    else:
+        initial = (
+            {"stress": todays.stress, "sleep_hours": todays.sleep_hours, "energy": todays.energy}
+            if todays
+            else {}
+        )
+        form = CheckInForm(initial=initial)
+    history = CheckIn.objects.filter(user=user).order_by("-date")
+    page = Paginator(history, PAGE_SIZE).get_page(request.GET.get("page"))
+    recent = list(
+        history.filter(date__gt=today - timedelta(days=CHART_DAYS)).order_by("date")[:CHART_DAYS]
+    )
+    chart = {
+        "labels": [c.date.isoformat() for c in recent],
+        "stress": [c.stress for c in recent],
+        "score": [c.wellness_score for c in recent],
+    }
+    return render(
+        request,
+        "health/index.html",
+        {
+            "form": form,
+            "today": today,
+            "todays": todays,
+            "page": page,
+            "chart": chart,
+            "chart_days": CHART_DAYS,
+            "scoring": scoring,
+            "can_read_metrics": holds_explicitly(user, VIEW_SALES_HEALTH_METRICS),
+        },
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def consent(request: HttpRequest) -> HttpResponse:
+    """Each purpose in plain words, its state, and one button to allow or withdraw it."""
+    if request.method == "POST":
+        form = ConsentForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "That choice was not understood; nothing was changed.")
+            return redirect("health:consent")
+        scope = ConsentScope(form.cleaned_data["scope"])
+        if form.cleaned_data["action"] == "grant":
+            consent_grant(user=request.user, scope=scope, method="consent page")
+            messages.success(request, f"Allowed: {scope.label}.")
+        else:
+            consent_revoke(user=request.user, scope=scope, method="consent page")
+            messages.success(request, f"Withdrawn: {scope.label}. {PURPOSES[scope].on_withdrawal}")
+        return redirect("health:consent")
+    granted = consent_scopes_of(request.user)
+    purposes = [
+        {"scope": scope, "purpose": PURPOSES[scope], "granted": scope.value in granted}
+        for scope in ConsentScope
+    ]
+    events = ConsentEvent.objects.filter(user=request.user).order_by("-at")[:50]
+    return render(request, "health/consent.html", {"purposes": purposes, "events": events})
 
 
 @require_GET
-def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "health/index.html")
+def insights(request: HttpRequest) -> HttpResponse:
+    """The dashboard's wellness insights tab (an htmx fragment; a page of its own without JS)."""
+    user = request.user
+    allows_recommendations = ConsentScope.PERSONAL_RECOMMENDATIONS in consent_scopes_of(user)
+    context = {
+        "teams": team_insights(user),
+        "min_group": MIN_GROUP,
+        "included": user.pk in insight_member_ids([user.pk]),
+        "allows_recommendations": allows_recommendations,
+        "recommendations": recommendations_for(user) if allows_recommendations else [],
+    }
+    template = "health/insights.html#insights" if request.htmx else "health/insights.html"
+    return render(request, template, context)
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Read-only `sales_health_metrics` for staff holding the explicit permission (the admin
+    cannot list a composite-key table). Everyone else gets a 404."""
+    if not holds_explicitly(request.user, VIEW_SALES_HEALTH_METRICS):
+        raise Http404
+    form = MetricsFilterForm(request.GET or None)
+    rows = SalesHealthMetric.objects.select_related("user").order_by("-date", "user__username")
+    if form.is_bound and form.is_valid():
+        if form.cleaned_data["username"]:
+            rows = rows.filter(user__username__icontains=form.cleaned_data["username"])
+        if form.cleaned_data["start"]:
+            rows = rows.filter(date__gte=form.cleaned_data["start"])
+        if form.cleaned_data["end"]:
+            rows = rows.filter(date__lte=form.cleaned_data["end"])
+    elif form.is_bound:
+        rows = rows.none()
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    audit_record(
+        actor=request.user,
+        action=AuditAction.HEALTH_DATA_VIEWED,
+        detail={"what": "sales health metrics", "query": request.GET.urlencode()},
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "health/metrics.html", {"form": form, "page": page, "query": query.urlencode()}
+    )

@@ -6,7 +6,9 @@ from django.utils.module_loading import import_string
 # `seed(*, options: dict, log: Callable[[str], None]) -> None` that is idempotent.
 DEMO_SEEDERS = [
     "coop.demo.seed",
+    "health.demo.seed_reps",
     "crm.demo.seed",
+    "health.demo.seed",
 ]
 
 

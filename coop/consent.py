@@ -1,0 +1,203 @@
+"""Consent to the uses of a person's health data: the one place every module asks.
+
+Health data is special-category data (GDPR Art. 9). Each purpose (`ConsentScope`) is granted
+and withdrawn on its own, is off by default, and every grant and withdrawal is appended to
+`ConsentEvent` with the version of the text the person was shown (Art. 7(1)). Withdrawing
+takes effect at once: `consent_revoke` calls, in the same transaction, the services of the
+modules that hold what was shared under the purpose, and they remove it (Art. 7(3)).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from coop.audit import audit_record
+from coop.models import (
+    AuditAction,
+    Consent,
+    ConsentAction,
+    ConsentEvent,
+    ConsentScope,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class Purpose:
+    scope: ConsentScope
+    version: str
+    shares: str
+    with_whom: str
+    on_withdrawal: str
+
+
+# The texts shown on the consent page. Change a text only together with its version: the log
+# records which version each person agreed to.
+PURPOSES = {
+    ConsentScope.DEAL_WELLNESS: Purpose(
+        scope=ConsentScope.DEAL_WELLNESS,
+        version="2026-11-1",
+        shares=(
+            "When you close a deal (won or lost), your wellness score of that day (0-100, "
+            "from your check-in) is saved on the deal. If you have not checked in that day, "
+            "nothing is saved."
+        ),
+        with_whom=(
+            "Everyone who can open the deal: the members of the deal's team and the administrators."
+        ),
+        on_withdrawal="The scores already saved on your deals are deleted at once.",
+    ),
+    ConsentScope.TEAM_INSIGHTS: Purpose(
+        scope=ConsentScope.TEAM_INSIGHTS,
+        version="2026-11-1",
+        shares=(
+            "Your daily stress level from your check-ins, next to your daily sales figures "
+            "(interactions, deal velocity, conversion rate), goes into your team's wellness "
+            "insights: a heatmap row and scatter-chart points without your name. A team is "
+            "shown only when at least 5 of its members take part."
+        ),
+        with_whom=(
+            "The members and managers of your teams, on the insights tab of the dashboard. "
+            "Administrators who hold a specific permission can read the daily figures."
+        ),
+        on_withdrawal="Your daily figures are deleted at once and you leave the insights.",
+    ),
+    ConsentScope.PERSONAL_RECOMMENDATIONS: Purpose(
+        scope=ConsentScope.PERSONAL_RECOMMENDATIONS,
+        version="2026-11-1",
+        shares=(
+            "Your check-ins are compared with your own CRM activity to suggest, for example, a "
+            "lighter week when high stress lasts or your interactions spike."
+        ),
+        with_whom="Only you. Managers and administrators never see your recommendations.",
+        on_withdrawal="No recommendations are computed or shown any more.",
+    ),
+}
+
+# What to remove when a purpose is withdrawn: the service of the module that holds it, called
+# with `user=` inside the revocation's transaction.
+ON_REVOKE = {
+    ConsentScope.DEAL_WELLNESS: ["crm.services.deal_wellness_scores_clear"],
+    ConsentScope.TEAM_INSIGHTS: ["health.services.sales_health_metrics_erase"],
+    ConsentScope.PERSONAL_RECOMMENDATIONS: [],
+}
+
+
+# What to do when a purpose is granted: fill in what it shares (same calling convention).
+ON_GRANT = {
+    ConsentScope.DEAL_WELLNESS: [],
+    ConsentScope.TEAM_INSIGHTS: ["health.services.sales_health_metrics_backfill"],
+    ConsentScope.PERSONAL_RECOMMENDATIONS: [],
+}
+
+
+def has_consent(user: User, scope: str, *, for_update: bool = False) -> bool:
+    """Whether the user currently allows `scope`. Anonymous or inactive users never do.
+
+    `for_update=True` locks the consent row until the caller's transaction ends, so a
+    concurrent withdrawal waits for (and then undoes) what the caller shares under it.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    consents = Consent.objects.filter(user=user, scope=scope)
+    if for_update:
+        consents = consents.select_for_update()
+    return consents.exists()
+
+
+def consenting_user_ids(scope: str, user_ids: Iterable[UUID] | None = None) -> set[UUID]:
+    """Ids of the active users who allow `scope` (among `user_ids` when given). One query."""
+    consents = Consent.objects.filter(scope=scope, user__is_active=True)
+    if user_ids is not None:
+        consents = consents.filter(user_id__in=list(user_ids))
+    return set(consents.values_list("user_id", flat=True))
+
+
+def consent_scopes_of(user: User) -> set[str]:
+    """The scopes the user currently allows."""
+    return set(Consent.objects.filter(user=user).values_list("scope", flat=True))
+
+
+def _log(*, user: User, scope: str, action: str, actor: User | None, method: str) -> None:
+    """Append the change to the consent log and to the project-wide audit log."""
+    event = ConsentEvent.objects.create(
+        user=user,
+        scope=scope,
+        action=action,
+        text_version=PURPOSES[scope].version,
+        method=method,
+        actor=actor or user,
+        at=timezone.now(),
+    )
+    audit_record(
+        actor=actor or user,
+        action=(
+            AuditAction.CONSENT_GRANTED
+            if action == ConsentAction.GRANT
+            else AuditAction.CONSENT_REVOKED
+        ),
+        obj=event,
+        detail={"user": user.get_username(), "scope": scope, "method": method},
+    )
+
+
+def _check_scope(scope: str) -> None:
+    if scope not in ConsentScope.values:
+        raise ValueError(f"Unknown consent scope {scope!r}.")
+
+
+@transaction.atomic
+def consent_grant(
+    *, user: User, scope: str, actor: User | None = None, method: str = "consent page"
+) -> bool:
+    """Allow `scope` for the user and log it; return False (and log nothing) if already allowed.
+
+    Locks the user's row, so a grant and a withdrawal of the same person never interleave.
+    """
+    _check_scope(scope)
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    if Consent.objects.filter(user=user, scope=scope).exists():
+        return False
+    Consent.objects.create(
+        user=user, scope=scope, text_version=PURPOSES[scope].version, granted_at=timezone.now()
+    )
+    _log(user=user, scope=scope, action=ConsentAction.GRANT, actor=actor, method=method)
+    for path in ON_GRANT[scope]:
+        import_string(path)(user=user)
+    return True
+
+
+@transaction.atomic
+def consent_revoke(
+    *, user: User, scope: str, actor: User | None = None, method: str = "consent page"
+) -> bool:
+    """Withdraw `scope`, log it and remove everything shared under it, all or nothing.
+
+    Returns False (and logs nothing) if the purpose was not allowed. The modules' clean-up
+    services (`ON_REVOKE`) run in this transaction, in either case: once it commits, nothing
+    shared under the purpose remains.
+    """
+    _check_scope(scope)
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    deleted, _ = Consent.objects.filter(user=user, scope=scope).delete()
+    if deleted:
+        _log(user=user, scope=scope, action=ConsentAction.REVOKE, actor=actor, method=method)
+    for path in ON_REVOKE[scope]:
+        import_string(path)(user=user)
+    return bool(deleted)
+
+
+@transaction.atomic
+def shared_data_erase(*, user: User) -> None:
+    """Remove everything shared under any purpose (the account is being erased).
+
+    The consents and their log go with the account (foreign-key cascade); this clears what
+    the other modules hold and the database would otherwise keep (a deal outlives its owner).
+    """
+    for paths in ON_REVOKE.values():
+        for path in paths:
+            import_string(path)(user=user)

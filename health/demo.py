@@ -1,0 +1,124 @@
+"""Demo data of the health module: a year of check-ins, some people consenting, some not.
+
+Idempotent: existing users, consents and check-ins are kept; only what is missing is added.
+Enough demo reps take part in team insights (5 or more) for the demo team's insights to show.
+"""
+
+import random
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+
+from coop.consent import consent_grant
+from coop.demo import DEMO_TEAM
+from coop.models import ConsentScope, Role, User
+from coop.services import member_add
+from health.models import CheckIn
+from health.services import rollup_range, today_for
+
+DAYS = 365
+
+# The extra demo reps of the health module: username, display name, time zone.
+EXTRA_REPS = [
+    ("tomas", "Tomas Rep", "Europe/Lisbon"),
+    ("uma", "Uma Rep", "Europe/Rome"),
+    ("victor", "Victor Rep", "Europe/Warsaw"),
+    ("wen", "Wen Rep", "Asia/Singapore"),
+]
+
+# Who allows what (everyone else, e.g. maria and wen, allows nothing): both kinds shown.
+CONSENTS = {
+    "rafael": [ConsentScope.DEAL_WELLNESS, ConsentScope.TEAM_INSIGHTS],
+    "sana": [ConsentScope.TEAM_INSIGHTS, ConsentScope.PERSONAL_RECOMMENDATIONS],
+    "tomas": [ConsentScope.TEAM_INSIGHTS],
+    "uma": [ConsentScope.TEAM_INSIGHTS, ConsentScope.DEAL_WELLNESS],
+    "victor": [ConsentScope.TEAM_INSIGHTS],
+}
+
+# People who check in, with their usual stress level.
+BASELINE_STRESS = {
+    "maria": 45,
+    "rafael": 35,
+    "sana": 55,
+    "tomas": 40,
+    "uma": 30,
+    "victor": 60,
+    "wen": 50,
+}
+
+
+def _reps() -> int:
+    created = 0
+    for username, display_name, time_zone in EXTRA_REPS:
+        if User.objects.filter(username=username).exists():
+            continue
+        membership = member_add(
+            username=username,
+            team_name=DEMO_TEAM,
+            role=Role.REP,
+            password=settings.DEMO_PASSWORD,
+            email=f"{username}@demo.coop.example",
+            display_name=display_name,
+            validate_password_strength=False,
+        )
+        User.objects.filter(pk=membership.user_id).update(time_zone=time_zone)
+        created += 1
+    return created
+
+
+def _checkins(user: User, baseline: int, rng: random.Random) -> list[CheckIn]:
+    today = today_for(user)
+    rows = []
+    for offset in range(DAYS):
+        day = today - timedelta(days=offset)
+        if day.weekday() >= 5 and rng.random() < 0.7:
+            continue  # most people skip weekends
+        crunch = 20 if day.month in (3, 6, 9, 12) and day.day > 20 else 0  # quarter ends
+        stress = round(min(100, max(0, rng.gauss(baseline + crunch, 12))))
+        sleep = Decimal(str(round(min(10, max(4, rng.gauss(7.2 - crunch / 20, 0.9))) * 2) / 2))
+        rows.append(
+            CheckIn(
+                user=user,
+                date=day,
+                stress=stress,
+                sleep_hours=sleep if rng.random() < 0.8 else None,
+                energy=min(5, max(1, round(rng.gauss(4 - stress / 40, 0.8))))
+                if rng.random() < 0.7
+                else None,
+            )
+        )
+    return rows
+
+
+@transaction.atomic
+def seed_reps(*, options: dict, log: Callable[[str], None]) -> None:
+    """The extra demo reps, before the CRM demo data so that they own deals and log calls."""
+    log(f"Health: {_reps()} new demo rep(s).")
+
+
+@transaction.atomic
+def seed(*, options: dict, log: Callable[[str], None]) -> None:
+    created_users = _reps()
+    people = {user.username: user for user in User.objects.filter(username__in=BASELINE_STRESS)}
+    before = CheckIn.objects.count()
+    for username, baseline in BASELINE_STRESS.items():
+        if username in people:
+            rng = random.Random(f"{options.get('seed', 2026)}:{username}")  # noqa: S311 (demo data)
+            CheckIn.objects.bulk_create(
+                _checkins(people[username], baseline, rng), ignore_conflicts=True
+            )
+    granted = sum(
+        consent_grant(user=people[username], scope=scope, method="demo data")
+        for username, scopes in CONSENTS.items()
+        if username in people
+        for scope in scopes
+    )
+    today = max(today_for(user) for user in people.values())
+    rollup = rollup_range(start=today - timedelta(days=DAYS), end=today)
+    log(
+        f"Health: {created_users} new demo rep(s), {CheckIn.objects.count() - before} new "
+        f"check-in(s), {granted} new consent(s), {rollup.written} daily metric row(s) up to date."
+    )

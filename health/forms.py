@@ -1,0 +1,57 @@
+from django import forms
+
+from coop.models import ConsentScope
+
+
+class CheckInForm(forms.Form):
+    stress = forms.IntegerField(
+        label="Stress today (0 to 100)",
+        min_value=0,
+        max_value=100,
+        help_text="0 = no stress at all, 100 = the most stress you can imagine.",
+        error_messages={"required": "Enter your stress level, a whole number from 0 to 100."},
+    )
+    sleep_hours = forms.DecimalField(
+        label="Hours slept last night (optional)",
+        required=False,
+        min_value=0,
+        max_value=24,
+        max_digits=3,
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "0.5"}),
+    )
+    energy = forms.TypedChoiceField(
+        label="Energy (optional)",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[
+            ("", "Not answered"),
+            (1, "1 — exhausted"),
+            (2, "2 — low"),
+            (3, "3 — okay"),
+            (4, "4 — good"),
+            (5, "5 — full of energy"),
+        ],
+    )
+
+
+class ConsentForm(forms.Form):
+    scope = forms.ChoiceField(choices=ConsentScope.choices)
+    action = forms.ChoiceField(choices=[("grant", "Allow"), ("revoke", "Withdraw")])
+
+
+class MetricsFilterForm(forms.Form):
+    username = forms.CharField(label="Username", required=False, max_length=150)
+    start = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise forms.ValidationError("“To” must not be before “From”.")
+        return data

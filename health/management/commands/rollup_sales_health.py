@@ -1,0 +1,48 @@
+from datetime import date, timedelta
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from health.services import rollup_range
+
+MAX_DAYS = 366 * 2
+
+
+def iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise CommandError(f"{value!r} is not a date: use YYYY-MM-DD.") from error
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill sales_health_metrics from check-ins and CRM activity for every team member who "
+        "allows team wellness insights (rows of anyone else are removed). Without options: "
+        "yesterday. Idempotent: re-running a day gives the same rows."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument("--date", help="One day, YYYY-MM-DD.")
+        group.add_argument("--since", help="Every day from YYYY-MM-DD up to today.")
+
+    def handle(self, *args, **options) -> None:
+        today = timezone.localdate()
+        if options["date"]:
+            start = end = iso_date(options["date"])
+        elif options["since"]:
+            start, end = iso_date(options["since"]), today
+        else:
+            start = end = today - timedelta(days=1)
+        if start > today:
+            raise CommandError(f"{start} is in the future: there is nothing to roll up yet.")
+        if (end - start).days >= MAX_DAYS:
+            raise CommandError(f"At most {MAX_DAYS} days at a time; split the range.")
+        result = rollup_range(start=start, end=end)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"sales_health_metrics {start} to {end}: {result.written} row(s) written, "
+                f"{result.removed} removed."
+            )
+        )

@@ -1,0 +1,72 @@
+// Wellness pages: dashboard tabs and the Chart.js charts. Data comes from json_script blocks
+// (no inline scripts: the Content-Security-Policy forbids them); each chart has a table too.
+(() => {
+  const charts = new WeakMap();
+
+  function readData(canvas) {
+    const source = document.getElementById(canvas.dataset.source);
+    return source ? JSON.parse(source.textContent) : null;
+  }
+
+  const builders = {
+    history(data) {
+      return {
+        type: "line",
+        data: {
+          labels: data.labels,
+          datasets: [
+            { label: "Stress", data: data.stress, borderColor: "#b42318", backgroundColor: "#b42318", tension: 0.2 },
+            { label: "Wellness score", data: data.score, borderColor: "#1570ef", backgroundColor: "#1570ef", tension: 0.2 },
+          ],
+        },
+        options: {
+          responsive: true, maintainAspectRatio: false, animation: false,
+          scales: { y: { min: 0, max: 100 } },
+        },
+      };
+    },
+    scatter(data) {
+      return {
+        type: "scatter",
+        data: { datasets: [{ label: "Member-days", data, backgroundColor: "rgba(21, 112, 239, 0.55)" }] },
+        options: {
+          responsive: true, maintainAspectRatio: false, animation: false,
+          scales: {
+            x: { min: 0, max: 100, title: { display: true, text: "Stress" } },
+            y: { min: 0, max: 100, title: { display: true, text: "Conversion rate (%)" } },
+          },
+        },
+      };
+    },
+  };
+
+  function drawCharts(root) {
+    if (typeof Chart === "undefined") return;
+    root.querySelectorAll("canvas[data-chart]").forEach((canvas) => {
+      if (charts.has(canvas)) return;
+      const data = readData(canvas);
+      const build = builders[canvas.dataset.chart];
+      if (data && build) charts.set(canvas, new Chart(canvas, build(data)));
+    });
+  }
+
+  function selectTab(tab) {
+    const tablist = tab.closest("[role=tablist]");
+    tablist.querySelectorAll("[role=tab]").forEach((other) => {
+      const selected = other === tab;
+      other.setAttribute("aria-selected", String(selected));
+      const panel = document.getElementById(other.getAttribute("aria-controls"));
+      if (panel) panel.hidden = !selected;
+    });
+  }
+
+  document.addEventListener("click", (event) => {
+    const tab = event.target.closest("[role=tablist] [role=tab]");
+    if (!tab) return;
+    event.preventDefault();
+    selectTab(tab);
+  });
+
+  document.addEventListener("DOMContentLoaded", () => drawCharts(document));
+  document.addEventListener("htmx:afterSettle", (event) => drawCharts(event.target));
+})();
