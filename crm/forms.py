@@ -8,11 +8,12 @@ from django.utils import timezone
 from coop.models import Team, User
 from crm.models import Contact, InteractionType
 
-# Types a person logs by hand; platform events are written by the platform itself.
+# Types a person logs by hand; platform events are written by the platform itself, and
+# calendar events by scheduling a meeting.
 LOGGABLE_TYPES = [
     (value, label)
     for value, label in InteractionType.choices
-    if value != InteractionType.PLATFORM_EVENT
+    if value not in (InteractionType.PLATFORM_EVENT, InteractionType.CALENDAR_EVENT)
 ]
 
 

@@ -111,6 +111,8 @@ def interaction_log(
         raise ValidationError(
             "Unknown interaction type %(type)s.", params={"type": interaction_type}
         )
+    if interaction_type == InteractionType.CALENDAR_EVENT:
+        raise ValidationError("Schedule a meeting to add a calendar event to the timeline.")
     interaction = Interaction(
         contact=contact,
         author=actor,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm.views import contacts
+from crm.views import contacts, meetings
 
 app_name = "crm"
 
@@ -15,4 +15,7 @@ urlpatterns = [
         contacts.contact_log_interaction,
         name="contact_log_interaction",
     ),
+    path("contacts/<uuid:pk>/meetings/new/", meetings.meeting_new, name="meeting_new"),
+    path("meetings/<uuid:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),
+    path("meetings/<uuid:pk>/cancel/", meetings.meeting_cancel_view, name="meeting_cancel"),
 ]
