@@ -17,21 +17,28 @@ from coop.teams import visible_users
 
 
 def events_between(
-    *, users: QuerySet[User] | list[User], start: datetime, end: datetime
+    *,
+    users: QuerySet[User] | list[User],
+    start: datetime,
+    end: datetime,
+    with_attendees: bool = False,
 ) -> QuerySet[Event]:
     """Events organized by any of `users` overlapping [start, end), cancelled ones included,
-    with organizer and attendees (and their contacts) loaded: three queries whatever the count."""
-    return (
+    with their organizer (one query whatever the count); `with_attendees` prefetches the
+    attendees and their contacts (one more query)."""
+    events = (
         Event.objects.filter(organizer__in=users, start_time__lt=end, end_time__gt=start)
         .select_related("organizer")
-        .prefetch_related(
+        .order_by("start_time", "id")
+    )
+    if with_attendees:
+        events = events.prefetch_related(
             Prefetch(
                 "attendees",
                 queryset=Attendee.objects.select_related("contact", "user").order_by("id"),
             )
         )
-        .order_by("start_time", "id")
-    )
+    return events
 
 
 def conflicts(

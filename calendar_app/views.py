@@ -272,7 +272,9 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         CalendarPreference.objects.select_related("user"), feed_token=token, user__is_active=True
     )
     now = timezone.now()
-    events = events_between(users=[preference.user], start=now - FEED_PAST, end=now + FEED_FUTURE)
+    events = events_between(
+        users=[preference.user], start=now - FEED_PAST, end=now + FEED_FUTURE, with_attendees=True
+    )
     body = ics.feed(f"Co-op CRM: {preference.user}", events)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="coop-crm.ics"'
