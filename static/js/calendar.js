@@ -56,14 +56,14 @@
       const values = cell.dataset.dropStart
         ? { start_time: cell.dataset.dropStart }
         : { date: cell.dataset.dropDate };
-      htmx.ajax("POST", source.dataset.moveUrl, { source: cell, target: DIALOG_BODY, values: values });
+      htmx.ajax("POST", source.dataset.moveUrl, { source: cell, target: DIALOG_BODY, swap: "innerHTML", values: values });
     } else {
       const url = new URL(source.dataset.scheduleUrl, window.location.href);
       url.searchParams.set("date", cell.dataset.dropDate);
       if (cell.dataset.dropStart) {
         url.searchParams.set("time", cell.dataset.dropStart.slice(11));
       }
-      htmx.ajax("GET", url.pathname + url.search, { source: cell, target: DIALOG_BODY });
+      htmx.ajax("GET", url.pathname + url.search, { source: cell, target: DIALOG_BODY, swap: "innerHTML" });
     }
   });
 })();

@@ -2,6 +2,7 @@
 // Content swapped into a <dialog> opens it; meetingScheduled / meetingChanged (sent by the
 // server in HX-Trigger) close it and announce the server's message in #meeting-status.
 (() => {
+  const STATUS_SECONDS = 8;
   const closeDialogs = () => {
     document.querySelectorAll("dialog.modal[open]").forEach((dialog) => dialog.close());
   };
@@ -12,10 +13,18 @@
     const message = event.detail && event.detail.message;
     if (status && message) {
       status.textContent = message;
+      window.clearTimeout(status.clearTimer);
+      status.clearTimer = window.setTimeout(() => {
+        status.textContent = "";
+      }, STATUS_SECONDS * 1000);
     }
   };
 
   document.addEventListener("htmx:afterSwap", (event) => {
+    const xhr = event.detail.xhr;
+    if (xhr && xhr.getResponseHeader("HX-Reswap") === "none") {
+      return; // a success answer: nothing was swapped, the dialog stays closed
+    }
     const dialog = event.detail.target.closest("dialog.modal");
     if (dialog && !dialog.open) {
       dialog.showModal();
