@@ -4,12 +4,19 @@ Under htmx a dialog's content is swapped into `#meeting-dialog-body`; without Ja
 same content is served as a page of its own.
 """
 
+from collections.abc import Callable
+
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import reswap, trigger_client_event
 
+from calendar_app.services import ConflictError
+
 DIALOG_PAGE = "calendar_app/dialog_page.html"
+ERROR_DIALOG = "calendar_app/partials/error_dialog.html"
 
 
 def dialog(request: HttpRequest, template: str, context: dict, *, invalid: bool) -> HttpResponse:
@@ -34,3 +41,29 @@ def changed(request: HttpRequest, *, event: str, message: str, redirect_to: str)
         return trigger_client_event(response, event, {"message": message})
     messages.success(request, message)
     return redirect(redirect_to)
+
+
+def attempt[T](form: Form, write: Callable[[], T]) -> tuple[T | None, list]:
+    """Run a write service for a dialog: its result, or None with the conflicting events (the
+    dialog then asks "anyway?"), or None after putting a validation error on the form."""
+    try:
+        return write(), []
+    except ConflictError as error:
+        return None, error.conflicts
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None, []
+
+
+def cancelled(
+    request: HttpRequest, cancel: Callable[[], object], *, title: str, redirect_to: str
+) -> HttpResponse:
+    """Run a cancel service: success as `changed`, a refusal explained in the dialog."""
+    try:
+        cancel()
+    except ValidationError as error:
+        context = {"heading": "The meeting was not cancelled", "errors": error.messages}
+        return dialog(request, ERROR_DIALOG, context, invalid=True)
+    return changed(
+        request, event="meetingChanged", message=f"“{title}” cancelled.", redirect_to=redirect_to
+    )

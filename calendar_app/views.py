@@ -5,6 +5,7 @@ Dates and times are shown and parsed in the viewer's zone (`coop.middleware` act
 """
 
 import datetime
+from functools import partial
 from uuid import UUID
 
 from django.contrib import messages
@@ -21,10 +22,9 @@ from calendar_app import ics
 from calendar_app.forms import MoveForm, PreferenceForm
 from calendar_app.grid import build_days, local_datetime, month_range, shift, week_range, week_rows
 from calendar_app.models import CalendarPreference, Event
-from calendar_app.responses import changed, dialog
+from calendar_app.responses import attempt, cancelled, changed, dialog
 from calendar_app.selectors import events_between, events_visible_to, notifications_for
 from calendar_app.services import (
-    ConflictError,
     event_cancel,
     event_move,
     feed_token_regenerate,
@@ -166,19 +166,19 @@ def event_move_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     if form.is_valid():
         start_time, end_time = _new_times(event, form.cleaned_data)
         proposed = (start_time, end_time or start_time + (event.end_time - event.start_time))
-        try:
-            event = event_move(
+        moved, conflicts = attempt(
+            form,
+            partial(
+                event_move,
                 actor=request.user,
                 event=event,
                 start_time=start_time,
                 end_time=end_time,
                 allow_conflicts=request.POST.get("move_anyway") == "1",
-            )
-        except ConflictError as error:
-            conflicts = error.conflicts
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
+            ),
+        )
+        if moved is not None:
+            event = moved
             when = timezone.localtime(event.start_time).strftime("%a %d %b, %H:%M")
             return changed(
                 request,
@@ -199,15 +199,10 @@ def event_move_view(request: HttpRequest, pk: UUID) -> HttpResponse:
 @require_POST
 def event_cancel_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     event = _visible_event(request, pk)
-    try:
-        event_cancel(actor=request.user, event=event)
-    except ValidationError as error:
-        context = {"heading": "The meeting was not cancelled", "errors": error.messages}
-        return dialog(request, "calendar_app/partials/error_dialog.html", context, invalid=True)
-    return changed(
+    return cancelled(
         request,
-        event="meetingChanged",
-        message=f"“{event.title}” cancelled.",
+        partial(event_cancel, actor=request.user, event=event),
+        title=event.title,
         redirect_to=reverse("calendar_app:event_detail", args=[event.pk]),
     )
 

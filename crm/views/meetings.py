@@ -2,10 +2,10 @@
 input and call `crm.services.meeting_*`, which keep the event and its timeline entry together."""
 
 import datetime
+from functools import partial
 from uuid import UUID
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from calendar_app.forms import EventForm, default_start
-from calendar_app.responses import changed, dialog
-from calendar_app.services import ConflictError
+from calendar_app.responses import attempt, cancelled, changed, dialog
 from crm.models import Contact, Deal, Interaction
 from crm.services import meeting_cancel, meeting_schedule, meeting_update
 from crm.views.contacts import visible_contact
@@ -64,10 +63,6 @@ def _schedule_anyway(request: HttpRequest) -> bool:
     return request.POST.get("schedule_anyway") == "1"
 
 
-def _form_context(request: HttpRequest, form: EventForm, **context) -> dict:
-    return {"form": form, "zone_name": request.user.time_zone, **context}
-
-
 @require_http_methods(["GET", "POST"])
 def meeting_new(request: HttpRequest, pk: UUID) -> HttpResponse:
     """The Schedule Meeting dialog for a contact (`?date=` and `?deal=` prefill it, as a drop
@@ -79,18 +74,17 @@ def meeting_new(request: HttpRequest, pk: UUID) -> HttpResponse:
     if request.method == "POST":
         form = MeetingForm(request.POST, zone_name=request.user.time_zone)
         if form.is_valid():
-            try:
-                interaction = meeting_schedule(
+            interaction, conflicts = attempt(
+                form,
+                partial(
+                    meeting_schedule,
                     organizer=request.user,
                     contact=contact,
                     allow_conflicts=_schedule_anyway(request),
                     **form.cleaned_data,
-                )
-            except ConflictError as error:
-                conflicts = error.conflicts
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
+                ),
+            )
+            if interaction is not None:
                 when = timezone.localtime(interaction.timestamp).strftime("%a %d %b, %H:%M")
                 return changed(
                     request,
@@ -107,9 +101,8 @@ def meeting_new(request: HttpRequest, pk: UUID) -> HttpResponse:
             initial={"title": title[:200], "start_time": start, "end_time": start + DEFAULT_LENGTH},
             zone_name=request.user.time_zone,
         )
-    context = _form_context(
-        request,
-        form,
+    context = dict(
+        form=form,
         heading=f"Schedule a meeting with {contact.name}",
         action=action,
         contact=contact,
@@ -129,18 +122,17 @@ def meeting_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     if request.method == "POST":
         form = EventForm(request.POST, zone_name=request.user.time_zone)
         if form.is_valid():
-            try:
-                meeting_update(
+            updated, conflicts = attempt(
+                form,
+                partial(
+                    meeting_update,
                     actor=request.user,
                     interaction=interaction,
                     allow_conflicts=_schedule_anyway(request),
                     **form.cleaned_data,
-                )
-            except ConflictError as error:
-                conflicts = error.conflicts
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
+                ),
+            )
+            if updated is not None:
                 return changed(
                     request,
                     event="meetingChanged",
@@ -158,9 +150,8 @@ def meeting_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
             },
             zone_name=request.user.time_zone,
         )
-    context = _form_context(
-        request,
-        form,
+    context = dict(
+        form=form,
         heading="Edit the meeting",
         action=reverse("crm:meeting_edit", args=[interaction.pk]),
         contact=interaction.contact,
@@ -174,14 +165,9 @@ def meeting_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 def meeting_cancel_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Cancel a meeting from the timeline (invited contacts get a cancellation)."""
     interaction = _visible_meeting(request, pk)
-    try:
-        meeting_cancel(actor=request.user, interaction=interaction)
-    except ValidationError as error:
-        context = {"heading": "The meeting was not cancelled", "errors": error.messages}
-        return dialog(request, "calendar_app/partials/error_dialog.html", context, invalid=True)
-    return changed(
+    return cancelled(
         request,
-        event="meetingChanged",
-        message=f"Meeting “{interaction.summary}” cancelled.",
+        partial(meeting_cancel, actor=request.user, interaction=interaction),
+        title=interaction.summary,
         redirect_to=reverse("crm:contact_detail", args=[interaction.contact_id]),
     )
