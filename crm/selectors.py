@@ -126,6 +126,29 @@ def pipeline_board(
     return list(columns.values())
 
 
+def deals_matching(
+    *,
+    user: User,
+    query: str = "",
+    status: str = "",
+    pipeline: Pipeline | None = None,
+    stage: PipelineStage | None = None,
+) -> QuerySet[Deal]:
+    """The user's visible deals, filtered by title or contact name, status, pipeline, stage;
+    soonest expected close first."""
+    deals = Deal.objects.visible_to(user).select_related("pipeline", "stage", "contact", "owner")
+    query = query.strip()
+    if query:
+        deals = deals.filter(Q(title__icontains=query) | Q(contact__name__icontains=query))
+    if status:
+        deals = deals.filter(status=status)
+    if pipeline is not None:
+        deals = deals.filter(pipeline=pipeline)
+    if stage is not None:
+        deals = deals.filter(stage=stage)
+    return deals.order_by(F("expected_close_date").asc(nulls_last=True), "title", "id")
+
+
 def interactions_between(*, viewer: User, authors: list[User], start, end) -> QuerySet[Interaction]:
     """Interactions the viewer may see, logged by `authors` in [start, end), for the calendar.
     Entries linked to a calendar event are left out: the calendar shows the event itself."""

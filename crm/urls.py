@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm.views import contacts, meetings
+from crm.views import contacts, deals, meetings, pipelines
 
 app_name = "crm"
 
@@ -15,6 +15,14 @@ urlpatterns = [
         contacts.contact_log_interaction,
         name="contact_log_interaction",
     ),
+    path("pipelines/", pipelines.pipeline_list, name="pipeline_list"),
+    path("pipelines/<uuid:pk>/", pipelines.pipeline_board_view, name="pipeline_board"),
+    path("deals/", deals.deal_list, name="deal_list"),
+    path("deals/new/", deals.deal_new, name="deal_new"),
+    path("deals/<uuid:pk>/", deals.deal_detail, name="deal_detail"),
+    path("deals/<uuid:pk>/edit/", deals.deal_edit, name="deal_edit"),
+    path("deals/<uuid:pk>/move/", deals.deal_move_view, name="deal_move"),
+    path("deals/<uuid:pk>/close/", deals.deal_close_view, name="deal_close"),
     path("contacts/<uuid:pk>/meetings/new/", meetings.meeting_new, name="meeting_new"),
     path("meetings/<uuid:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),
     path("meetings/<uuid:pk>/cancel/", meetings.meeting_cancel_view, name="meeting_cancel"),

@@ -3,14 +3,14 @@
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from crm.forms import ContactForm, InteractionForm
+from crm.forms import ContactForm, InteractionForm, submit_to_service
 from crm.models import Contact
 from crm.selectors import contact_timeline, contacts_matching
 from crm.services import CONTACT_FIELDS, contact_create, contact_update, interaction_log
@@ -27,12 +27,13 @@ def visible_contact(request: HttpRequest, pk: UUID) -> Contact:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def contact_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     paginator = Paginator(contacts_matching(user=request.user, query=query), CONTACTS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     template = "crm/contact_list.html"
-    if request.htmx and not request.htmx.boosted:
+    if request.htmx and not request.htmx.history_restore_request:
         template += "#results"
     return render(request, template, {"page_obj": page, "query": query})
 
@@ -55,16 +56,15 @@ def contact_new(request: HttpRequest) -> HttpResponse:
     form = ContactForm(request.POST or None, user=request.user)
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            contact = contact_create(
-                actor=request.user,
-                team=data["team"],
-                organization_name=data["organization"],
-                **_contact_fields(data),
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
+        contact = submit_to_service(
+            form,
+            contact_create,
+            actor=request.user,
+            team=data["team"],
+            organization_name=data["organization"],
+            **_contact_fields(data),
+        )
+        if contact is not None:
             messages.success(request, f"Contact {contact.name} added.")
             return redirect("crm:contact_detail", pk=contact.pk)
     return _contact_form_page(request, form, None)
@@ -76,16 +76,15 @@ def contact_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     form = ContactForm(request.POST or None, user=request.user, contact=contact)
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            contact_update(
-                actor=request.user,
-                contact=contact,
-                organization_name=data["organization"],
-                **_contact_fields(data),
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
+        saved = submit_to_service(
+            form,
+            contact_update,
+            actor=request.user,
+            contact=contact,
+            organization_name=data["organization"],
+            **_contact_fields(data),
+        )
+        if saved is not None:
             messages.success(request, "Contact saved.")
             return redirect("crm:contact_detail", pk=contact.pk)
     return _contact_form_page(request, form, contact)
@@ -98,6 +97,9 @@ def _contact_page(
         "contact": contact,
         "page": contact_timeline(contact=contact),
         "log_form": log_form,
+        "deals": contact.deals.visible_to(request.user)
+        .select_related("stage")
+        .order_by("-created_at"),
     }
     return render(request, "crm/contact_detail.html", context, status=status)
 
@@ -131,11 +133,10 @@ def contact_log_interaction(request: HttpRequest, pk: UUID) -> HttpResponse:
     contact = visible_contact(request, pk)
     form = InteractionForm(request.POST)
     if form.is_valid():
-        try:
-            interaction = interaction_log(actor=request.user, contact=contact, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
+        interaction = submit_to_service(
+            form, interaction_log, actor=request.user, contact=contact, **form.cleaned_data
+        )
+        if interaction is not None:
             if request.htmx:
                 response = render(
                     request,

@@ -238,3 +238,15 @@ def test_edit_contact_form_is_prefilled_and_validates(rep_client, contact):
     assert "Enter a valid email address." in response.text
     contact.refresh_from_db()
     assert contact.name == "Olga Ortiz"
+
+
+def test_going_back_to_a_searched_list_gets_the_whole_page(rep_client, contact):
+    response = rep_client.get(
+        reverse("crm:contact_list"),
+        {"q": "olga"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
+    assert "<html" in response.text
+    assert "Olga Ortiz" in response.text
+    assert "HX-Request" in response["Vary"]

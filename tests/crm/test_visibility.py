@@ -48,3 +48,33 @@ def test_team_members_and_staff_open_the_contact(client, request, person, contac
 def test_a_manager_sees_the_teams_they_manage_and_not_others(client, manager, foreign_contact):
     client.force_login(manager)
     assert client.get(reverse("crm:contact_detail", args=[foreign_contact.pk])).status_code == 404
+
+
+def _deal_endpoints(deal, stages):
+    return [
+        ("get", reverse("crm:deal_detail", args=[deal.pk]), {}),
+        ("get", reverse("crm:deal_edit", args=[deal.pk]), {}),
+        ("post", reverse("crm:deal_edit", args=[deal.pk]), {"title": "Hacked", "value": "1"}),
+        ("post", reverse("crm:deal_move", args=[deal.pk]), {"stage": stages["Proposal"].pk}),
+        ("post", reverse("crm:deal_close", args=[deal.pk]), {"outcome": "won"}),
+        ("get", reverse("crm:pipeline_board", args=[deal.pipeline_id]), {}),
+    ]
+
+
+def test_a_rep_of_another_team_gets_404_for_every_deal_endpoint(client, outsider, deal, stages):
+    client.force_login(outsider)
+    for method, url, data in _deal_endpoints(deal, stages):
+        for headers in ({}, HTMX):
+            response = getattr(client, method)(url, data, **headers)
+            assert response.status_code == 404, (method, url, headers)
+            assert "Solar roof" not in response.text
+    deal.refresh_from_db()
+    assert (deal.title, deal.stage, deal.status) == ("Solar roof", stages["Lead"], "open")
+
+
+def test_other_teams_deals_and_pipelines_are_not_listed_or_offered(client, outsider, deal):
+    client.force_login(outsider)
+    assert "Sales" not in client.get(reverse("crm:pipeline_list")).text
+    page = client.get(reverse("crm:deal_new"), {"contact": deal.contact_id}).text
+    assert "Olga Ortiz" not in page
+    assert "Sales (EUR)" not in page
