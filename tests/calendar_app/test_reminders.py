@@ -3,12 +3,12 @@ import threading
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
-from django.db import connection, transaction
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from calendar_app.models import Notification, Reminder, ReminderKind
-from calendar_app.services import event_create, reminders_send_due
+from calendar_app.services import event_cancel, event_create, reminders_send_due
 from calendar_app.tasks import send_due_reminders
 
 pytestmark = pytest.mark.django_db
@@ -94,8 +94,6 @@ def test_creating_a_meeting_that_starts_soon_sends_its_reminder_through_the_task
 
 
 def test_reminders_of_cancelled_meetings_are_never_sent(meeting, rep):
-    from calendar_app.services import event_cancel
-
     event_cancel(actor=rep, event=meeting)
     assert reminders_send_due(now=meeting.end_time + datetime.timedelta(hours=1)) == 0
 
@@ -125,3 +123,19 @@ def test_a_reminder_claimed_by_a_concurrent_run_is_skipped(meeting):
     claimed.refresh_from_db()
     assert claimed.sent_at is None
     assert Notification.objects.count() == 1
+
+
+def test_the_command_is_silent_with_quiet_when_nothing_is_due(meeting, capsys):
+    call_command("send_reminders", "--quiet")
+    assert capsys.readouterr().out == ""
+
+
+def test_the_command_fails_with_a_clear_error_when_the_database_does(meeting, monkeypatch):
+    def broken(**kwargs):
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(
+        "calendar_app.management.commands.send_reminders.reminders_send_due", broken
+    )
+    with pytest.raises(CommandError, match="Could not send reminders: connection lost"):
+        call_command("send_reminders")
