@@ -201,7 +201,7 @@ class CalendarPreference(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(reminder_minutes__lte=MAX_REMINDER_MINUTES),
-                name="calendar_preferences_reminder_minutes_check",
+                name="calendar_preferences_reminder_minutes_max",
             ),
         ]
 

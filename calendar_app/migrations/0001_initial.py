@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'db_table': 'calendar_preferences',
-                'constraints': [models.CheckConstraint(condition=models.Q(('reminder_minutes__lte', 10080)), name='calendar_preferences_reminder_minutes_check')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('reminder_minutes__lte', 10080)), name='calendar_preferences_reminder_minutes_max')],
             },
         ),
         migrations.CreateModel(
