@@ -34,17 +34,24 @@ class EventForm(forms.Form):
 
 
 class MoveForm(forms.Form):
-    """A new time for an event: a start (and optionally an end), or from a drag a day (the
-    event keeps its local time of day) or a start slot."""
+    """A new time for an event: from the form on its page a start (and optionally an end), or
+    from a drag a day (the event keeps its local time of day) or a start slot."""
 
     start_time = forms.DateTimeField(label="New start", widget=DATETIME_WIDGET, required=False)
-    end_time = forms.DateTimeField(label="New end", widget=DATETIME_WIDGET, required=False)
+    end_time = forms.DateTimeField(
+        label="New end",
+        widget=DATETIME_WIDGET,
+        required=False,
+        help_text="Leave it empty to keep the meeting's length.",
+    )
     date = forms.DateField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["start_time"].required = "date" not in self.data
 
     def clean(self) -> dict:
         data = super().clean()
-        if not data.get("start_time") and not data.get("date"):
-            raise forms.ValidationError("Pick the new start of the meeting.")
         start, end = data.get("start_time"), data.get("end_time")
         if start and end and end <= start:
             self.add_error("end_time", "The meeting must end after it starts.")

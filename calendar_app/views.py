@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calendar_app import ics
@@ -179,7 +180,7 @@ def event_move_view(request: HttpRequest, pk: UUID) -> HttpResponse:
         )
         if moved is not None:
             event = moved
-            when = timezone.localtime(event.start_time).strftime("%a %d %b, %H:%M")
+            when = date_format(timezone.localtime(event.start_time), "D j M, H:i")
             return changed(
                 request,
                 event="meetingChanged",

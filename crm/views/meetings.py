@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_http_methods, require_POST
 
 from calendar_app.forms import EventForm, default_start
@@ -85,7 +86,7 @@ def meeting_new(request: HttpRequest, pk: UUID) -> HttpResponse:
                 ),
             )
             if interaction is not None:
-                when = timezone.localtime(interaction.timestamp).strftime("%a %d %b, %H:%M")
+                when = date_format(timezone.localtime(interaction.timestamp), "D j M, H:i")
                 return changed(
                     request,
                     event="meetingScheduled",

@@ -213,7 +213,9 @@ def test_a_drop_onto_a_busy_time_warns_and_needs_move_anyway(rep_client, rep):
 def test_a_move_without_a_new_time_is_refused_with_a_message(rep_client, rep):
     event = _event(rep, BEFORE_DST, 10)
     response = _move(rep_client, event)
-    assert "Pick the new start of the meeting." in response.text
+    assert "This field is required." in response.text
+    event.refresh_from_db()
+    assert event.sequence == 0
 
 
 def test_the_event_page_is_the_keyboard_path_for_moving(rep_client, rep):
