@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from calendar_app.models import Event
+from calendar_app.services import reminders_send_due
 from crm.services import meeting_schedule
 from tests.crm.factories import ContactFactory, DealFactory, PipelineFactory
 
@@ -142,7 +143,9 @@ def test_dropping_a_meeting_on_a_busy_day_warns_before_moving(
     expect(page.locator(f'td[data-drop-date="{target.isoformat()}"] .cal-event')).to_have_count(2)
 
 
-def test_drag_a_meeting_to_a_slot_in_the_week_view(page: Page, live_server, rep, olga, login_as):
+def test_drag_a_meeting_to_a_slot_in_the_week_view(
+    page: Page, live_server, rep, olga, login_as, screenshot
+):
     day = _future_day(9)
     _schedule(rep, olga, day, 10)
     login_as(rep)
@@ -152,6 +155,7 @@ def test_drag_a_meeting_to_a_slot_in_the_week_view(page: Page, live_server, rep,
     )
     slot = page.locator(f'td[data-drop-start="{day.isoformat()}T15:00"]')
     expect(slot.get_by_role("link", name="15:00 Roof survey")).to_be_visible()
+    screenshot("calendar-week")
 
 
 def test_the_keyboard_path_moves_a_meeting_and_the_timeline_follows(
@@ -268,3 +272,50 @@ def test_edit_a_meeting_from_the_timeline(page: Page, live_server, rep, olga, lo
     entry = page.locator(f"#meeting-{interaction.pk}")
     expect(entry).to_contain_text("Roof survey with the installer")
     expect(entry).to_contain_text(_when(day, "13:00", "14:15"))
+
+
+def test_a_due_reminder_shows_in_the_nav_and_the_notifications_list(
+    page: Page, live_server, rep, olga, login_as, screenshot
+):
+    interaction = _schedule(rep, olga, _future_day(1), 10)
+    event = interaction.calendar_event
+    reminders_send_due(now=event.start_time - datetime.timedelta(minutes=5))
+    login_as(rep)
+    page.goto(f"{live_server.url}/calendar/")
+    nav_link = page.get_by_role("navigation", name="Main").get_by_role("link", name="Notifications")
+    expect(nav_link).to_contain_text("1 unread")
+    nav_link.click()
+    expect(page.get_by_text("Upcoming meeting: Roof survey", exact=True)).to_be_visible()
+    expect(page.get_by_text("Roof survey with Olga Ortiz")).to_be_visible()
+    screenshot("notifications")
+    page.get_by_role("button", name="Mark all read").click()
+    expect(page.get_by_role("status")).to_contain_text("1 notification(s) marked read.")
+    expect(nav_link).not_to_contain_text("unread")
+    page.get_by_role("link", name="Open the meeting").click()
+    expect(page.get_by_role("heading", name="Roof survey", level=1)).to_be_visible()
+
+
+def test_set_the_reminder_time_and_renew_the_feed_address(
+    page: Page, live_server, rep, olga, login_as, screenshot
+):
+    _schedule(rep, olga, _future_day(2), 10)
+    login_as(rep)
+    page.goto(f"{live_server.url}/calendar/")
+    page.get_by_role("link", name="Reminders & feed").click()
+    minutes = page.get_by_label("Remind me before each meeting (minutes)")
+    expect(minutes).to_have_value("15")
+    minutes.fill("45")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Reminder setting saved.")
+    expect(minutes).to_have_value("45")
+
+    feed = page.get_by_label("Your calendar feed")
+    old_url = feed.input_value()
+    assert page.request.get(old_url).text().startswith("BEGIN:VCALENDAR")
+    page.get_by_role("button", name="Make a new address").click()
+    expect(page.get_by_role("status")).to_contain_text("the old one no longer works")
+    new_url = feed.input_value()
+    assert new_url != old_url
+    assert page.request.get(old_url).status == 404
+    assert "SUMMARY:Roof survey" in page.request.get(new_url).text()
+    screenshot("calendar-preferences")
