@@ -1,6 +1,7 @@
 """Forms of the CRM pages. They parse and check input; the services in `crm.services` write."""
 
 import datetime
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -104,6 +105,12 @@ def _amount_to_cents(form: forms.Form, field: str, amount: Decimal, currency: st
     return to_minor_units(amount, currency)
 
 
+def contact_label(contact: Contact) -> str:
+    """A contact as offered in a choice: the name, told apart by organization or email."""
+    detail = contact.organization.name if contact.organization else contact.email
+    return f"{contact.name} · {detail}" if detail else contact.name
+
+
 class DealForm(forms.Form):
     """A deal's editable facts; the value is typed in the pipeline's currency (e.g. 1250.50)."""
 
@@ -139,7 +146,23 @@ class DealForm(forms.Form):
             contacts = contacts.filter(team_id=deal.pipeline.team_id)
             self.fields["value"].label = f"Value ({deal.currency})"
             self.fields["value"].help_text = ""
-        self.fields["contact"].queryset = contacts.order_by("name")
+        self._offer_only_the_chosen_contact(contacts)
+
+    def _offer_only_the_chosen_contact(self, contacts) -> None:
+        """Validate against every allowed contact but render only the chosen one: a team can
+        have thousands. The search box beside the field fetches matching options."""
+        field = self.fields["contact"]
+        field.queryset = contacts
+        field.label_from_instance = contact_label
+        chosen = self.data.get("contact") if self.is_bound else self.initial.get("contact")
+        try:
+            chosen_id = uuid.UUID(str(getattr(chosen, "pk", chosen)))
+        except ValueError:
+            chosen_id = None
+        chosen_contact = contacts.filter(pk=chosen_id).first() if chosen_id else None
+        field.widget.choices = [("", field.empty_label)] + (
+            [(chosen_contact.pk, contact_label(chosen_contact))] if chosen_contact else []
+        )
 
     def currency(self) -> str:
         return self.deal.currency

@@ -19,6 +19,7 @@ urlpatterns = [
     path("pipelines/<uuid:pk>/", pipelines.pipeline_board_view, name="pipeline_board"),
     path("deals/", deals.deal_list, name="deal_list"),
     path("deals/new/", deals.deal_new, name="deal_new"),
+    path("deals/contact-options/", deals.deal_contact_options, name="deal_contact_options"),
     path("deals/<uuid:pk>/", deals.deal_detail, name="deal_detail"),
     path("deals/<uuid:pk>/edit/", deals.deal_edit, name="deal_edit"),
     path("deals/<uuid:pk>/move/", deals.deal_move_view, name="deal_move"),

@@ -5,14 +5,21 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from crm.forms import DealCreateForm, DealFilterForm, DealForm, DealMoveForm, submit_to_service
+from crm.forms import (
+    DealCreateForm,
+    DealFilterForm,
+    DealForm,
+    DealMoveForm,
+    contact_label,
+    submit_to_service,
+)
 from crm.models import Contact, Deal, DealStatus
-from crm.selectors import deals_matching
+from crm.selectors import contacts_matching, deals_matching
 from crm.services import deal_close, deal_create, deal_move, deal_update
 from crm.views.pipelines import render_board
 
@@ -51,6 +58,28 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"form": form, "page_obj": page})
 
 
+CONTACT_OPTIONS_LIMIT = 20
+
+
+@require_GET
+def deal_contact_options(request: HttpRequest) -> HttpResponse:
+    """`<option>`s of the visible contacts matching `contact_search` (optionally of one
+    `team`), for the contact field of the deal forms."""
+    query = request.GET.get("contact_search", "").strip()
+    contacts = (
+        contacts_matching(user=request.user, query=query) if query else Contact.objects.none()
+    )
+    if team_id := request.GET.get("team"):
+        try:
+            contacts = contacts.filter(team_id=UUID(team_id))
+        except ValueError as error:
+            raise Http404("No such team.") from error
+    options = [(contact.pk, contact_label(contact)) for contact in contacts[:CONTACT_OPTIONS_LIMIT]]
+    return render(
+        request, "crm/deal_form.html#contact_options", {"options": options, "query": query}
+    )
+
+
 def _error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
 
@@ -62,12 +91,8 @@ def _deal_form_page(request: HttpRequest, form: DealForm, deal: Deal | None) -> 
 
 @require_http_methods(["GET", "POST"])
 def deal_new(request: HttpRequest) -> HttpResponse:
-    initial = {}
-    if contact_id := request.GET.get("contact"):
-        contact = Contact.objects.visible_to(request.user).filter(pk=contact_id).first()
-        initial["contact"] = contact
-    if stage_id := request.GET.get("stage"):
-        initial["stage"] = stage_id
+    # Prefill from the contact page or a board column; the form offers only allowed choices.
+    initial = {key: request.GET[key] for key in ("contact", "stage") if key in request.GET}
     form = DealCreateForm(request.POST or None, user=request.user, initial=initial)
     if form.is_valid():
         stage = form.cleaned_data["stage"]

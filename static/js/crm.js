@@ -43,3 +43,29 @@ document.addEventListener("drop", (event) => {
   form.elements.stage.value = column.dataset.stage;
   form.requestSubmit();
 });
+
+// Irreversible actions (closing a deal) ask first: a submit button with data-confirm.
+document.addEventListener("submit", (event) => {
+  const message = event.submitter && event.submitter.dataset.confirm;
+  if (message && !window.confirm(message)) event.preventDefault();
+});
+
+// Enter in the deal form's contact search looks contacts up; it must not submit the deal.
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && event.target.matches && event.target.matches("#contact-search")) {
+    event.preventDefault();
+  }
+});
+
+// After a move the board is re-rendered: put the keyboard focus back on the moved deal.
+let movedDeal = null;
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const card = event.target.closest && event.target.closest(".deal-card");
+  movedDeal = card && event.target.matches(".move-form") ? card.dataset.deal : null;
+});
+document.addEventListener("htmx:afterSettle", () => {
+  if (!movedDeal) return;
+  const title = document.querySelector(`.deal-card[data-deal="${CSS.escape(movedDeal)}"] .deal-title`);
+  movedDeal = null;
+  if (title) title.focus();
+});

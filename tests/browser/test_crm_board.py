@@ -52,6 +52,7 @@ def test_move_a_deal_with_the_keyboard(page: Page, live_server, rep, board, logi
         "1 deal · €1,000.00"
     )
     expect(_column(page, "Lead").locator(".column-totals")).to_have_text("1 deal · €2,500.00")
+    expect(page.get_by_role("link", name="Heat pump")).to_be_focused()
     screenshot("board-phone-after-keyboard-move")
 
 
@@ -63,10 +64,22 @@ def test_close_a_deal_as_won_from_its_page(
     page.get_by_role("link", name="Solar roof").click()
     expect(page.get_by_role("heading", name="Solar roof", level=1)).to_be_visible()
     screenshot("deal-detail-open")
+    dialogs = []
+
+    def answer(dialog, accept):
+        dialogs.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    page.get_by_role("button", name="Close as won").click()
+    expect(page.get_by_role("button", name="Close as won")).to_be_visible()
+    assert board.deals.get(title="Solar roof").status == "open"
+    page.once("dialog", lambda dialog: answer(dialog, accept=True))
     page.get_by_role("button", name="Close as won").click()
     expect(page.get_by_role("status")).to_contain_text("Solar roof closed as won.")
     expect(page.get_by_role("button", name="Close as won")).to_have_count(0)
     expect(page.get_by_text("This deal is closed as won")).to_be_visible()
+    assert dialogs == ["Close “Solar roof” as won? A closed deal cannot be reopened."] * 2
     screenshot("deal-detail-won")
 
 

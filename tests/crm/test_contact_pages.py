@@ -250,3 +250,12 @@ def test_going_back_to_a_searched_list_gets_the_whole_page(rep_client, contact):
     assert "<html" in response.text
     assert "Olga Ortiz" in response.text
     assert "HX-Request" in response["Vary"]
+
+
+def test_creating_a_contact_with_a_known_email_says_who_has_it(rep_client, team, contact):
+    response = rep_client.post(
+        reverse("crm:contact_new"), {"team": team.pk, "name": "Twin", "email": contact.email}
+    )
+    assert response.status_code == 400
+    assert "Olga Ortiz already has this email address in this team." in response.text
+    assert Contact.objects.count() == 1

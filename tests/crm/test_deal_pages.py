@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from crm.models import Deal, DealStatus
-from tests.crm.factories import ContactFactory, DealFactory, PipelineFactory
+from tests.crm.factories import ContactFactory, DealFactory, OrganizationFactory, PipelineFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,7 @@ def test_create_a_deal_in_a_stage_with_its_value_in_cents(rep_client, rep, stage
 
 def test_new_deal_form_is_prefilled_from_the_contact_page(rep_client, contact, stages):
     page = rep_client.get(reverse("crm:deal_new"), {"contact": contact.pk}).text
-    assert f'<option value="{contact.pk}" selected>Olga Ortiz</option>' in page
+    assert f'<option value="{contact.pk}" selected>Olga Ortiz · {contact.email}</option>' in page
     assert "Sales (EUR): Proposal" in page
     assert "Sales (EUR): Won" not in page
 
@@ -220,3 +220,54 @@ def test_contact_page_lists_the_contacts_deals(rep_client, contact, deal, pipeli
     assert "Solar roof" in page
     assert "Unrelated" not in page
     assert f"/deals/new/?contact={contact.pk}" in page
+
+
+# The contact picker of the deal forms
+
+
+def test_deal_form_renders_only_the_chosen_contact_not_the_whole_team(
+    rep_client, team, rep, contact, stages
+):
+    ContactFactory.create_batch(3, team=team, owner=rep, name="Someone Else")
+    page = rep_client.get(reverse("crm:deal_new")).text
+    assert "Someone Else" not in page
+    assert "Olga Ortiz" not in page
+    response = rep_client.post(
+        reverse("crm:deal_new"), _new_deal_data(stages["Lead"], contact=contact.pk, title="")
+    )
+    assert f'<option value="{contact.pk}" selected>Olga Ortiz' in response.text
+    assert "Someone Else" not in response.text
+
+
+def test_contact_options_match_the_search_among_visible_contacts(
+    rep_client, team, rep, contact, foreign_contact
+):
+    org = OrganizationFactory(team=team, name="Olive Co-op")
+    ContactFactory(team=team, owner=rep, name="Bo Berg", organization=org)
+    url = reverse("crm:deal_contact_options")
+    html = rep_client.get(url, {"contact_search": "ol"}).text
+    assert "Olga Ortiz" in html
+    assert "Bo Berg · Olive Co-op" in html
+    assert html.count(" selected") == 1
+    assert "Fritz" not in rep_client.get(url, {"contact_search": "fritz"}).text
+    assert "No contact matches “fritz”" in rep_client.get(url, {"contact_search": "fritz"}).text
+
+
+def test_contact_options_are_limited_and_can_keep_to_one_team(
+    client, staff_user, team, other_team, rep
+):
+    ContactFactory.create_batch(25, team=team, owner=rep, name="Ann Many")
+    ContactFactory(team=other_team, name="Ann Other")
+    client.force_login(staff_user)
+    url = reverse("crm:deal_contact_options")
+    assert client.get(url, {"contact_search": "ann"}).text.count('<option value="') == 20 + 1
+    html = client.get(url, {"contact_search": "ann other", "team": team.pk}).text
+    assert "Ann Other" not in html
+    assert client.get(url, {"contact_search": "a", "team": "nope"}).status_code == 404
+
+
+def test_new_deal_ignores_a_malformed_or_foreign_prefill(rep_client, stages, foreign_contact):
+    url = reverse("crm:deal_new")
+    assert rep_client.get(url, {"contact": "not-a-uuid", "stage": "nope"}).status_code == 200
+    page = rep_client.get(url, {"contact": foreign_contact.pk}).text
+    assert "Fritz Foreign" not in page
