@@ -319,3 +319,33 @@ def test_set_the_reminder_time_and_renew_the_feed_address(
     assert page.request.get(old_url).status == 404
     assert "SUMMARY:Roof survey" in page.request.get(new_url).text()
     screenshot("calendar-preferences")
+
+
+def test_calendar_pages_and_dialogs_raise_no_csp_violations_or_script_errors(
+    page: Page, live_server, rep, olga, login_as
+):
+    problems, missing = [], []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("response", lambda response: response.status == 404 and missing.append(response.url))
+    day = _future_day(3)
+    interaction = _schedule(rep, olga, day, 10)
+    login_as(rep)
+    for path in [
+        f"/calendar/?date={day.isoformat()}",
+        f"/calendar/?date={day.isoformat()}&view=week",
+        f"/calendar/events/{interaction.calendar_event_id}/",
+        "/calendar/notifications/",
+        "/calendar/settings/",
+        f"/contacts/{olga.pk}/meetings/new/",
+        f"/contacts/{olga.pk}/",
+    ]:
+        page.goto(live_server.url + path)
+        expect(page.locator("main h1, main h2").first).to_be_visible()
+    page.get_by_role("link", name="Schedule meeting").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    page.get_by_role("dialog").get_by_role("button", name="Close").click()
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    # The browser asks for /favicon.ico on its own; the app has none.
+    assert [url for url in missing if not url.endswith("/favicon.ico")] == []
+    assert [text for text in problems if "status of 404" not in text] == []
