@@ -349,3 +349,10 @@ def test_today_is_the_users_today(rep_client, rep):
     today = timezone.localtime(timezone.now(), ZoneInfo("Pacific/Kiritimati")).date()
     assert re.search(rf'class="day[a-z ]* today[a-z ]*" data-drop-date="{today}"', page)
     assert today.strftime("%B %Y") in page
+
+
+def test_the_feed_of_a_deactivated_user_is_gone(client, rep):
+    token = feed_token_regenerate(user=rep).feed_token
+    rep.is_active = False
+    rep.save()
+    assert client.get(reverse("calendar_app:feed", args=[token])).status_code == 404

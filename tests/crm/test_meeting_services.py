@@ -131,3 +131,14 @@ def test_the_interaction_type_check_accepts_calendar_event_and_refuses_unknown(r
     interaction = _schedule(rep, contact)
     with pytest.raises(IntegrityError), transaction.atomic():
         Interaction.objects.filter(pk=interaction.pk).update(interaction_type="telepathy")
+
+
+def test_a_calendar_event_entry_cannot_be_logged_by_hand(rep, contact):
+    with pytest.raises(ValidationError, match="Schedule a meeting"):
+        services.interaction_log(
+            actor=rep,
+            contact=contact,
+            interaction_type=InteractionType.CALENDAR_EVENT,
+            summary="Fake meeting",
+        )
+    assert not Interaction.objects.exists()
