@@ -64,6 +64,8 @@ def _check_conflicts(
 
 
 def _enqueue_reminders() -> None:
+    """After the commit, send whatever became due (a meeting starting within the lead time).
+    Imported here because the task module imports this one."""
     from calendar_app.tasks import send_due_reminders
 
     transaction.on_commit(send_due_reminders.enqueue)
@@ -91,19 +93,22 @@ def _schedule_reminders(event: Event) -> None:
             reminder.due_at = due_at
             reminder.sent_at = None
             reminder.save(update_fields=["due_at", "sent_at"])
-    _enqueue_reminders()
 
 
-def _require_organizer(actor: User, event: Event) -> None:
+def event_change_refusal(actor: User, event: Event) -> str | None:
+    """Why the actor may not move, edit or cancel the event, or None when they may."""
     if event.organizer_id != actor.pk and not actor.is_staff:
-        raise ValidationError("Only the organizer can change this meeting.", code="forbidden")
+        return "Only the organizer can change this meeting."
+    if event.is_cancelled:
+        return "This meeting is cancelled."
+    return None
 
 
 def _locked_open_event(actor: User, event: Event) -> Event:
     event = Event.objects.select_for_update().select_related("organizer").get(pk=event.pk)
-    _require_organizer(actor, event)
-    if event.is_cancelled:
-        raise ValidationError("This meeting is cancelled.", code="cancelled")
+    refusal = event_change_refusal(actor, event)
+    if refusal:
+        raise ValidationError(refusal, code="refused")
     return event
 
 
@@ -155,6 +160,7 @@ def event_create(
         for contact in contacts
     )
     _schedule_reminders(event)
+    _enqueue_reminders()
     if invite:
         transaction.on_commit(partial(emails.send_invitations, event_id=event.pk))
     return event
@@ -186,6 +192,7 @@ def _reschedule(
     event.save()
     if moved:
         _schedule_reminders(event)
+        _enqueue_reminders()
     if event.attendees.filter(invited_at__isnull=False).exists():
         transaction.on_commit(partial(emails.send_invitations, event_id=event.pk, update=True))
     return event
@@ -268,6 +275,7 @@ def preference_update(*, user: User, reminder_minutes: int) -> CalendarPreferenc
         organizer=user, status=EventStatus.CONFIRMED, start_time__gt=timezone.now()
     ).select_related("organizer"):
         _schedule_reminders(event)
+    _enqueue_reminders()
     return preference
 
 

@@ -27,6 +27,7 @@ from calendar_app.responses import attempt, cancelled, changed, dialog
 from calendar_app.selectors import events_between, events_visible_to, notifications_for
 from calendar_app.services import (
     event_cancel,
+    event_change_refusal,
     event_move,
     feed_token_regenerate,
     notifications_mark_read,
@@ -129,7 +130,7 @@ def _event_page(request: HttpRequest, event: Event, form: MoveForm, status: int 
         "event": event,
         "attendees": attendees,
         "form": form,
-        "can_change": event.organizer_id == request.user.pk and not event.is_cancelled,
+        "can_change": event_change_refusal(request.user, event) is None,
     }
     return render(request, "calendar_app/event_detail.html", context, status=status)
 

@@ -14,7 +14,8 @@ from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_http_methods, require_POST
 
 from calendar_app.forms import EventForm, default_start
-from calendar_app.responses import attempt, cancelled, changed, dialog
+from calendar_app.responses import ERROR_DIALOG, attempt, cancelled, changed, dialog
+from calendar_app.services import event_change_refusal
 from crm.models import Contact, Deal, Interaction
 from crm.services import meeting_cancel, meeting_schedule, meeting_update
 from crm.views.contacts import visible_contact
@@ -119,6 +120,10 @@ def meeting_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Edit or move a meeting from the timeline; the event and the entry change together."""
     interaction = _visible_meeting(request, pk)
     event = interaction.calendar_event
+    refusal = event_change_refusal(request.user, event)
+    if refusal:
+        context = {"heading": "This meeting cannot be edited", "errors": [refusal]}
+        return dialog(request, ERROR_DIALOG, context, invalid=True)
     conflicts: list = []
     if request.method == "POST":
         form = EventForm(request.POST, zone_name=request.user.time_zone)

@@ -218,3 +218,11 @@ def test_a_teammate_cannot_cancel_someone_elses_meeting(client, rep, manager, co
 def test_the_log_form_does_not_offer_calendar_events(rep_client, contact):
     page = rep_client.get(reverse("crm:contact_detail", args=[contact.pk])).text
     assert 'value="calendar_event"' not in page
+
+
+def test_a_teammate_gets_an_explanation_instead_of_the_edit_form(client, rep, manager, contact):
+    interaction = _meeting(rep, contact)
+    client.force_login(manager)
+    response = client.get(reverse("crm:meeting_edit", args=[interaction.pk]), **HTMX)
+    assert "Only the organizer can change this meeting." in response.text
+    assert "<form" not in response.text
