@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "calendar_app.context_processors.notifications",
             ],
         },
     },
@@ -175,10 +176,6 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Co-op CRM <crm@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-
-# Background tasks (django.tasks). ImmediateBackend runs each task when it is enqueued (after
-# the commit); a persistent queue replaces it later without changing the callers.
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 # Content Security Policy: our pages load scripts and styles only from our own origin, plus
 # script tags carrying the per-request nonce (htmx's loader). No inline handlers, no eval.

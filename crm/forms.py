@@ -13,11 +13,12 @@ from coop.models import Team, User
 from coop.money import minor_unit_exponent, to_major_units, to_minor_units
 from crm.models import Contact, Deal, DealStatus, InteractionType, Pipeline, PipelineStage
 
-# Types a person logs by hand; platform events are written by the platform itself.
+# Types a person logs by hand; platform events are written by the platform itself, and
+# calendar events by scheduling a meeting.
 LOGGABLE_TYPES = [
     (value, label)
     for value, label in InteractionType.choices
-    if value != InteractionType.PLATFORM_EVENT
+    if value not in (InteractionType.PLATFORM_EVENT, InteractionType.CALENDAR_EVENT)
 ]
 
 

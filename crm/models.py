@@ -95,6 +95,7 @@ class InteractionType(models.TextChoices):
     MEETING = "meeting", "Meeting"
     MESSAGE = "message", "Message"
     PLATFORM_EVENT = "platform_event", "Platform event"
+    CALENDAR_EVENT = "calendar_event", "Calendar event"
 
 
 class InteractionQuerySet(models.QuerySet):
@@ -114,6 +115,15 @@ class Interaction(models.Model):
     summary = models.CharField(max_length=255)
     details = models.TextField(blank=True)
     timestamp = models.DateTimeField(default=timezone.now)
+    # The meeting this entry stands for (type `calendar_event`); the database sets it to NULL
+    # when the event row is deleted, as the integration plan's SQL says.
+    calendar_event = models.ForeignKey(
+        "calendar_app.Event",
+        null=True,
+        blank=True,
+        on_delete=models.DB_SET_NULL,
+        related_name="interactions",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 
+from calendar_app.models import EventStatus
 from coop.models import User
 from crm.models import Contact, Deal, DealStatus, Interaction, Pipeline, PipelineStage
 
@@ -20,6 +22,8 @@ class TimelinePage:
 
     entries: list[Interaction]
     next_after: Interaction | None = None
+    # Meetings not over yet, soonest first, pinned above the entries (first page only).
+    upcoming: list[Interaction] = field(default_factory=list)
 
 
 def _older_than(entry: Interaction) -> Q:
@@ -38,14 +42,25 @@ def contact_timeline(
 
     Keyset-paginated, so a page costs one query whatever the timeline's length, and an entry
     logged meanwhile never shifts or repeats the pages a person is scrolling through.
+    Meetings not over yet (confirmed events ending in the future) are left out of the pages and
+    listed, soonest first, in the first page's `upcoming` (one more query).
     """
-    entries = contact.interactions.select_related("author").order_by(*TIMELINE_ORDER)
+    upcoming_q = Q(
+        calendar_event__status=EventStatus.CONFIRMED, calendar_event__end_time__gt=timezone.now()
+    )
+    interactions = contact.interactions.select_related("author", "calendar_event")
+    entries = interactions.exclude(upcoming_q).order_by(*TIMELINE_ORDER)
     if after is not None:
         entries = entries.filter(_older_than(after))
     rows = list(entries[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
-    return TimelinePage(entries=rows, next_after=rows[-1] if has_more else None)
+    upcoming = (
+        []
+        if after is not None
+        else list(interactions.filter(upcoming_q).order_by("calendar_event__start_time", "id"))
+    )
+    return TimelinePage(entries=rows, next_after=rows[-1] if has_more else None, upcoming=upcoming)
 
 
 def contacts_matching(*, user: User, query: str = "") -> QuerySet[Contact]:
@@ -132,3 +147,15 @@ def deals_matching(
     if stage is not None:
         deals = deals.filter(stage=stage)
     return deals.order_by(F("expected_close_date").asc(nulls_last=True), "title", "id")
+
+
+def interactions_between(*, viewer: User, authors: list[User], start, end) -> QuerySet[Interaction]:
+    """Interactions the viewer may see, logged by `authors` in [start, end), for the calendar.
+    Entries linked to a calendar event are left out: the calendar shows the event itself."""
+    return (
+        Interaction.objects.visible_to(viewer)
+        .filter(author__in=authors, timestamp__gte=start, timestamp__lt=end)
+        .filter(calendar_event__isnull=True)
+        .select_related("contact")
+        .order_by("timestamp", "id")
+    )

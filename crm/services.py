@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from calendar_app.services import event_cancel, event_create, event_update
 from coop.audit import audit_record
 from coop.consent import has_consent
 from coop.models import AuditAction, ConsentScope, Membership, Team, User
@@ -128,6 +129,8 @@ def interaction_log(
         raise ValidationError(
             "Unknown interaction type %(type)s.", params={"type": interaction_type}
         )
+    if interaction_type == InteractionType.CALENDAR_EVENT:
+        raise ValidationError("Schedule a meeting to add a calendar event to the timeline.")
     interaction = Interaction(
         contact=contact,
         author=actor,
@@ -275,4 +278,112 @@ def deal_wellness_scores_clear(*, user: User) -> int:
     """Remove the wellness score from every deal the user owns (their consent withdrawal)."""
     return Deal.objects.filter(owner=user, wellness_score_at_deal__isnull=False).update(
         wellness_score_at_deal=None
+    )
+
+
+def _require_meeting(actor: User, interaction: Interaction) -> Interaction:
+    interaction = (
+        Interaction.objects.visible_to(actor)
+        .select_related("calendar_event", "contact")
+        .filter(pk=interaction.pk, calendar_event__isnull=False)
+        .first()
+    )
+    if interaction is None:
+        raise ValidationError("This meeting does not exist or is not visible to you.")
+    return interaction
+
+
+@transaction.atomic
+def meeting_schedule(
+    *,
+    organizer: User,
+    contact: Contact,
+    title: str,
+    start_time: datetime,
+    end_time: datetime,
+    description: str = "",
+    location: str = "",
+    invite: bool = False,
+    allow_conflicts: bool = False,
+) -> Interaction:
+    """Schedule a meeting with a visible contact: the calendar event (organizer, the contact as
+    attendee, reminders, the optional emailed invitation) and the `calendar_event` timeline
+    entry linked to it are written in one transaction, so either both exist or neither does.
+
+    Raises `calendar_app.services.ConflictError` when the organizer is busy, unless
+    `allow_conflicts`; emails leave only after the commit.
+    """
+    _require_visible(Contact.objects, organizer, contact, "contact")
+    event = event_create(
+        organizer=organizer,
+        title=title,
+        start_time=start_time,
+        end_time=end_time,
+        description=description,
+        location=location,
+        contacts=[contact],
+        invite=invite,
+        allow_conflicts=allow_conflicts,
+    )
+    interaction = Interaction(
+        contact=contact,
+        author=organizer,
+        interaction_type=InteractionType.CALENDAR_EVENT,
+        calendar_event=event,
+        summary=event.title,
+        details=event.description,
+        timestamp=event.start_time,
+    )
+    interaction.full_clean(exclude=["contact", "author", "calendar_event"])
+    interaction.save()
+    return interaction
+
+
+@transaction.atomic
+def meeting_update(
+    *,
+    actor: User,
+    interaction: Interaction,
+    title: str,
+    start_time: datetime,
+    end_time: datetime,
+    description: str = "",
+    location: str = "",
+    allow_conflicts: bool = False,
+) -> Interaction:
+    """Edit or move a meeting from the timeline: the event changes (invited contacts get an
+    update) and its timeline entry follows it (summary, details, time), in one transaction."""
+    interaction = _require_meeting(actor, interaction)
+    event_update(
+        actor=actor,
+        event=interaction.calendar_event,
+        title=title,
+        start_time=start_time,
+        end_time=end_time,
+        description=description,
+        location=location,
+        allow_conflicts=allow_conflicts,
+    )
+    interaction.refresh_from_db()
+    return interaction
+
+
+@transaction.atomic
+def meeting_cancel(*, actor: User, interaction: Interaction) -> Interaction:
+    """Cancel a meeting from the timeline: the event is cancelled (invited contacts get a
+    cancellation) and the timeline entry stays, marked cancelled through its event."""
+    interaction = _require_meeting(actor, interaction)
+    event_cancel(actor=actor, event=interaction.calendar_event)
+    interaction.refresh_from_db()
+    return interaction
+
+
+def meeting_interactions_sync(*, event) -> int:
+    """Keep the timeline entries of an event equal to it (title, description, start time).
+    Runs inside the caller's transaction whenever an event is saved, whichever module moved it."""
+    return Interaction.objects.filter(calendar_event_id=event.pk).update(
+        summary=event.title[:255],
+        details=event.description,
+        timestamp=event.start_time,
+        updated_at=timezone.now(),
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm.views import contacts, deals, pipelines
+from crm.views import contacts, deals, meetings, pipelines
 
 app_name = "crm"
 
@@ -24,4 +24,7 @@ urlpatterns = [
     path("deals/<uuid:pk>/edit/", deals.deal_edit, name="deal_edit"),
     path("deals/<uuid:pk>/move/", deals.deal_move_view, name="deal_move"),
     path("deals/<uuid:pk>/close/", deals.deal_close_view, name="deal_close"),
+    path("contacts/<uuid:pk>/meetings/new/", meetings.meeting_new, name="meeting_new"),
+    path("meetings/<uuid:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),
+    path("meetings/<uuid:pk>/cancel/", meetings.meeting_cancel_view, name="meeting_cancel"),
 ]

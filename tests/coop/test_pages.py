@@ -6,7 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC_URL_NAMES = {"login", "logout", "healthz", "readyz"}
+PUBLIC_URL_NAMES = {"login", "logout", "healthz", "readyz", "calendar_app:feed"}
 
 
 def _concrete_paths(resolver: URLResolver, prefix: str = "", namespace: str = ""):

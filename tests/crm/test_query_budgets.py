@@ -12,11 +12,12 @@ from crm.models import Contact, Deal, Interaction, InteractionType
 
 pytestmark = pytest.mark.django_db
 
-# Each budget: session and user, plus the page's own queries.
-CONTACT_LIST_BUDGET = 4  # + count, page of contacts with organization and owner joined
-CONTACT_DETAIL_BUDGET = 5  # + contact, first timeline page, the contact's deals
-BOARD_BUDGET = 6  # + pipeline, stages, per-stage aggregates, cards
-DEAL_LIST_BUDGET = 5  # + count, page of deals with their joins, the pipeline filter's choices
+# Each budget: session, user and the nav's unread-notification count, plus the page's own.
+CONTACT_LIST_BUDGET = 5  # + count, page of contacts with organization and owner joined
+# + contact, first timeline page, its upcoming meetings, the contact's deals
+CONTACT_DETAIL_BUDGET = 7
+BOARD_BUDGET = 7  # + pipeline, stages, per-stage aggregates, cards
+DEAL_LIST_BUDGET = 6  # + count, page of deals with their joins, the pipeline filter's choices
 
 
 def _contacts(team, owner, n):

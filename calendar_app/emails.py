@@ -1,0 +1,64 @@
+"""Outgoing calendar email: invitations with an .ics attachment and reminder messages.
+
+Called from `transaction.on_commit` callbacks only, so nothing is sent for a rolled-back write.
+"""
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from calendar_app import ics
+from calendar_app.models import Event, Notification
+
+SUBJECT_PREFIX = {"REQUEST": "Invitation", "UPDATE": "Updated invitation", "CANCEL": "Cancelled"}
+
+
+def send_invitations(*, event_id, update: bool = False) -> int:
+    """Email each contact attendee who was invited the event's current state; return the count.
+
+    A cancelled event goes out as METHOD:CANCEL, anything else as METHOD:REQUEST; the event's
+    SEQUENCE (raised by every change) lets calendar programs replace the earlier copy.
+    """
+    event = Event.objects.select_related("organizer").get(pk=event_id)
+    attendees = list(event.attendees.select_related("contact", "user"))
+    method = "CANCEL" if event.is_cancelled else "REQUEST"
+    kind = "CANCEL" if event.is_cancelled else ("UPDATE" if update else "REQUEST")
+    document = ics.invitation(event, attendees, method=method)
+    sent = 0
+    for attendee in attendees:
+        if attendee.contact is None or attendee.invited_at is None or not attendee.contact.email:
+            continue
+        with timezone.override(event.organizer.zone):
+            body = render_to_string(
+                "calendar_app/email/invitation.txt",
+                {"event": event, "kind": kind, "recipient": attendee.contact},
+            )
+        message = EmailMessage(
+            subject=f"{SUBJECT_PREFIX[kind]}: {event.title}",
+            body=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[attendee.contact.email],
+            reply_to=[event.organizer.email] if event.organizer.email else None,
+        )
+        message.attach(
+            "cancel.ics" if method == "CANCEL" else "invite.ics",
+            document,
+            f"text/calendar; method={method}; charset=utf-8",
+        )
+        message.send()
+        sent += 1
+    return sent
+
+
+def send_notification_emails(*, notification_ids: list) -> None:
+    """Email the given in-app notifications to their users (those with an address)."""
+    for notification in Notification.objects.filter(pk__in=notification_ids).select_related("user"):
+        if not notification.user.email:
+            continue
+        EmailMessage(
+            subject=notification.title,
+            body=notification.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[notification.user.email],
+        ).send()

@@ -1,0 +1,78 @@
+"""Forms of the calendar pages. Datetimes are entered in the user's zone (the middleware
+activates it), parsed to aware datetimes; the services validate and write."""
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+
+from calendar_app.grid import local_datetime
+from calendar_app.models import MAX_REMINDER_MINUTES
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class EventForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    start_time = forms.DateTimeField(label="Start", widget=DATETIME_WIDGET)
+    end_time = forms.DateTimeField(label="End", widget=DATETIME_WIDGET)
+    location = forms.CharField(max_length=255, required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, zone_name: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["title"].widget.attrs["autofocus"] = True
+        if zone_name:
+            self.fields["start_time"].help_text = f"In your time zone, {zone_name}."
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start_time"), data.get("end_time")
+        if start and end and end <= start:
+            self.add_error("end_time", "The meeting must end after it starts.")
+        return data
+
+
+class MoveForm(forms.Form):
+    """A new time for an event: from the form on its page a start (and optionally an end), or
+    from a drag a day (the event keeps its local time of day) or a start slot."""
+
+    start_time = forms.DateTimeField(label="New start", widget=DATETIME_WIDGET, required=False)
+    end_time = forms.DateTimeField(
+        label="New end",
+        widget=DATETIME_WIDGET,
+        required=False,
+        help_text="Leave it empty to keep the meeting's length.",
+    )
+    date = forms.DateField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["start_time"].required = "date" not in self.data
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start_time"), data.get("end_time")
+        if start and end and end <= start:
+            self.add_error("end_time", "The meeting must end after it starts.")
+        return data
+
+
+class PreferenceForm(forms.Form):
+    reminder_minutes = forms.IntegerField(
+        label="Remind me before each meeting (minutes)",
+        min_value=0,
+        max_value=MAX_REMINDER_MINUTES,
+        help_text="0 sends the reminder when the meeting starts; at most one week.",
+    )
+
+
+def default_start(
+    day: datetime.date | None, now: datetime.datetime, at: datetime.time | None = None
+) -> datetime.datetime:
+    """A sensible start for a new meeting in the current zone: the chosen day at `at` (10:00
+    when no time is given, unless the day is today), else the next full hour."""
+    local_now = timezone.localtime(now)
+    if day is not None and (at is not None or day != local_now.date()):
+        return local_datetime(day, at or datetime.time(10), timezone.get_current_timezone())
+    return local_now.replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)

@@ -1,0 +1,98 @@
+"""iCalendar (RFC 5545 / iTIP RFC 5546) documents built with the `icalendar` library: the
+invitation attached to emails (METHOD:REQUEST / METHOD:CANCEL) and each user's feed."""
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import icalendar
+
+from calendar_app.models import Attendee, Event, EventStatus, Rsvp
+
+PRODID = "-//Co-op CRM//Calendar//EN"
+PARTSTAT = {
+    Rsvp.NEEDS_ACTION: "NEEDS-ACTION",
+    Rsvp.ACCEPTED: "ACCEPTED",
+    Rsvp.DECLINED: "DECLINED",
+    Rsvp.TENTATIVE: "TENTATIVE",
+}
+
+
+def event_uid(event: Event) -> str:
+    return f"{event.pk}@coop-crm"
+
+
+def _address(name: str, email: str, **params: str) -> icalendar.vCalAddress:
+    address = icalendar.vCalAddress(f"mailto:{email}")
+    address.params["CN"] = name
+    for key, value in params.items():
+        address.params[key] = value
+    return address
+
+
+def _attendee_address(attendee: Attendee) -> icalendar.vCalAddress | None:
+    person = attendee.contact or attendee.user
+    if not person.email:
+        return None
+    return _address(
+        str(person),
+        person.email,
+        ROLE="REQ-PARTICIPANT",
+        PARTSTAT=PARTSTAT[attendee.rsvp],
+        RSVP="TRUE" if attendee.contact_id else "FALSE",
+    )
+
+
+def event_component(
+    event: Event, attendees: Iterable[Attendee], *, cancelled: bool = False
+) -> icalendar.Event:
+    component = icalendar.Event()
+    component.add("uid", event_uid(event))
+    component.add("dtstamp", datetime.now(UTC))
+    component.add("dtstart", event.start_time.astimezone(UTC))
+    component.add("dtend", event.end_time.astimezone(UTC))
+    component.add("summary", event.title)
+    if event.description:
+        component.add("description", event.description)
+    if event.location:
+        component.add("location", event.location)
+    component.add("sequence", event.sequence)
+    component.add(
+        "status",
+        "CANCELLED" if cancelled or event.status == EventStatus.CANCELLED else "CONFIRMED",
+    )
+    component.add("last-modified", event.updated_at.astimezone(UTC))
+    organizer = event.organizer
+    if organizer.email:
+        component.add("organizer", _address(str(organizer), organizer.email))
+    for attendee in attendees:
+        address = _attendee_address(attendee)
+        if address is not None:
+            component.add("attendee", address)
+    return component
+
+
+def _calendar(method: str | None, name: str | None = None) -> icalendar.Calendar:
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    if method:
+        calendar.add("method", method)
+    if name:
+        calendar.add("x-wr-calname", name)
+    return calendar
+
+
+def invitation(event: Event, attendees: Iterable[Attendee], *, method: str) -> bytes:
+    """An iTIP message for one event: METHOD:REQUEST (new or changed) or METHOD:CANCEL."""
+    calendar = _calendar(method)
+    calendar.add_component(event_component(event, attendees, cancelled=method == "CANCEL"))
+    return calendar.to_ical()
+
+
+def feed(name: str, events: Iterable[Event]) -> bytes:
+    """A subscribable calendar of events (attendees must be prefetched)."""
+    calendar = _calendar("PUBLISH", name)
+    for event in events:
+        calendar.add_component(event_component(event, event.attendees.all()))
+    return calendar.to_ical()

@@ -1,0 +1,25 @@
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
+
+from calendar_app.services import reminders_send_due
+
+
+class Command(BaseCommand):
+    help = (
+        "Send the meeting reminders that are due (before each meeting, and the follow-up "
+        "after it) by email and as in-app notifications. Cron-safe and idempotent: "
+        "concurrent or repeated runs never send a reminder twice."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--quiet", action="store_true", help="Print nothing when no reminder was due."
+        )
+
+    def handle(self, *args, **options) -> None:
+        try:
+            sent = reminders_send_due()
+        except DatabaseError as error:
+            raise CommandError(f"Could not send reminders: {error}") from error
+        if sent or not options["quiet"]:
+            self.stdout.write(f"{sent} reminder(s) sent.")

@@ -1,0 +1,209 @@
+"""Calendar records: events (table `calendar_events`, as the integration plan names it), their
+attendees, reminders, in-app notifications and each user's calendar preferences.
+
+All datetimes are aware UTC in the database; pages show and take them in `user.zone`.
+"""
+
+import secrets
+import uuid
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from coop.models import User
+
+DEFAULT_REMINDER_MINUTES = 15
+MAX_REMINDER_MINUTES = 7 * 24 * 60
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class EventStatus(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Event(models.Model):
+    """A meeting in the organizer's calendar. `sequence` grows with every change that attendees
+    must hear about (RFC 5545 SEQUENCE): a move, an edit or a cancellation."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organizer = models.ForeignKey(
+        User, on_delete=models.DB_CASCADE, related_name="organized_events"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    location = models.CharField(max_length=255, blank=True)
+    start_time = models.DateTimeField()
+    end_time = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=EventStatus.choices, default=EventStatus.CONFIRMED
+    )
+    sequence = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "calendar_events"
+        ordering = ["start_time", "id"]
+        indexes = [
+            models.Index(fields=["organizer", "start_time"], name="calendar_event_org_start_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")), name="calendar_events_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=EventStatus.values), name="calendar_events_status_check"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == EventStatus.CANCELLED
+
+
+class Rsvp(models.TextChoices):
+    NEEDS_ACTION = "needs_action", "Awaiting reply"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    TENTATIVE = "tentative", "Tentative"
+
+
+class Attendee(models.Model):
+    """A user or a CRM contact invited to an event (exactly one of the two)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.DB_CASCADE, related_name="attendees")
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_CASCADE, related_name="attendances"
+    )
+    contact = models.ForeignKey(
+        "crm.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.DB_CASCADE,
+        related_name="attendances",
+    )
+    rsvp = models.CharField(max_length=20, choices=Rsvp.choices, default=Rsvp.NEEDS_ACTION)
+    # When the last invitation email went out; NULL: never invited by email, so moves and
+    # cancellations send this attendee nothing either.
+    invited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "calendar_attendees"
+        ordering = ["event", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, contact__isnull=True)
+                | Q(user__isnull=True, contact__isnull=False),
+                name="calendar_attendees_user_xor_contact",
+            ),
+            models.CheckConstraint(
+                condition=Q(rsvp__in=Rsvp.values), name="calendar_attendees_rsvp_check"
+            ),
+            models.UniqueConstraint(
+                fields=["event", "user"], name="calendar_attendee_event_user_uniq"
+            ),
+            models.UniqueConstraint(
+                fields=["event", "contact"], name="calendar_attendee_event_contact_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user or self.contact)
+
+
+class ReminderKind(models.TextChoices):
+    BEFORE = "before", "Before the meeting"
+    FOLLOW_UP = "follow_up", "Follow-up after the meeting"
+
+
+class Reminder(models.Model):
+    """One message to one user about one event, due at `due_at`, sent once (`sent_at`)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.DB_CASCADE, related_name="reminders")
+    user = models.ForeignKey(User, on_delete=models.DB_CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=10, choices=ReminderKind.choices)
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "calendar_reminders"
+        ordering = ["due_at"]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=Q(sent_at__isnull=True),
+                name="calendar_reminder_due_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "user", "kind"], name="calendar_reminder_event_user_kind_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ReminderKind.values), name="calendar_reminders_kind_check"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.event}"
+
+
+class Notification(models.Model):
+    """An in-app message for one user; unread while `read_at` is NULL."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.DB_CASCADE, related_name="notifications")
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="notifications"
+    )
+    title = models.CharField(max_length=255)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "calendar_notifications"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="calendar_notif_user_read_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CalendarPreference(models.Model):
+    """A user's calendar settings: reminder lead time and the secret token of their ICS feed."""
+
+    user = models.OneToOneField(
+        User, primary_key=True, on_delete=models.DB_CASCADE, related_name="calendar_preference"
+    )
+    reminder_minutes = models.PositiveIntegerField(
+        default=DEFAULT_REMINDER_MINUTES,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_REMINDER_MINUTES)],
+        help_text="How long before each meeting the reminder is sent.",
+    )
+    feed_token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+
+    class Meta:
+        db_table = "calendar_preferences"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reminder_minutes__lte=MAX_REMINDER_MINUTES),
+                name="calendar_preferences_reminder_minutes_max",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar preferences of {self.user}"

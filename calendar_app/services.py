@@ -1,0 +1,358 @@
+"""Calendar write services. Each public function is atomic: it validates, then writes
+everything or nothing, and raises `ValidationError` with a message for the person on bad input.
+
+Only an event's organizer (or staff) may change it. Email and task enqueueing happen in
+`transaction.on_commit`, so a rolled-back write sends nothing.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from calendar_app import emails
+from calendar_app.models import (
+    Attendee,
+    CalendarPreference,
+    Event,
+    EventStatus,
+    Notification,
+    Reminder,
+    ReminderKind,
+    Rsvp,
+    new_feed_token,
+)
+from calendar_app.selectors import conflicts, reminder_minutes_for
+from coop.models import User
+
+MAX_EVENT_LENGTH = timedelta(hours=24)
+REMINDER_BATCH = 200
+
+
+class ConflictError(ValidationError):
+    """The new time overlaps other confirmed events of the organizer (listed in `conflicts`)."""
+
+    def __init__(self, events: list[Event]):
+        super().__init__(
+            "This overlaps %(count)d other event(s) in your calendar.",
+            code="conflict",
+            params={"count": len(events)},
+        )
+        self.conflicts = events
+
+
+def _validate(*, title: str, start_time: datetime, end_time: datetime) -> None:
+    if not title.strip():
+        raise ValidationError("Give the meeting a title.", code="title")
+    if timezone.is_naive(start_time) or timezone.is_naive(end_time):
+        raise ValueError("Event times must be timezone-aware.")
+    if end_time <= start_time:
+        raise ValidationError("The meeting must end after it starts.", code="end_before_start")
+    if end_time - start_time > MAX_EVENT_LENGTH:
+        raise ValidationError("A meeting can last at most 24 hours.", code="too_long")
+
+
+def _check_conflicts(
+    *, organizer: User, start_time: datetime, end_time: datetime, exclude: Event | None = None
+) -> None:
+    found = conflicts(user=organizer, start=start_time, end=end_time, exclude=exclude)
+    if found:
+        raise ConflictError(found)
+
+
+def _enqueue_reminders() -> None:
+    """After the commit, send whatever became due (a meeting starting within the lead time).
+    Imported here because the task module imports this one."""
+    from calendar_app.tasks import send_due_reminders
+
+    transaction.on_commit(send_due_reminders.enqueue)
+
+
+def _schedule_reminders(event: Event) -> None:
+    """(Re)set the organizer's two reminders: before the start and a follow-up at the end.
+    A reminder whose time changes is due again, even if its earlier time was already sent."""
+    lead = timedelta(minutes=reminder_minutes_for(event.organizer))
+    now = timezone.now()
+    wanted = {ReminderKind.FOLLOW_UP: event.end_time}
+    if event.start_time > now:
+        wanted[ReminderKind.BEFORE] = event.start_time - lead
+    existing = {
+        reminder.kind: reminder for reminder in event.reminders.filter(user=event.organizer)
+    }
+    for kind, reminder in existing.items():
+        if kind not in wanted and reminder.sent_at is None:
+            reminder.delete()
+    for kind, due_at in wanted.items():
+        reminder = existing.get(kind)
+        if reminder is None:
+            Reminder.objects.create(event=event, user=event.organizer, kind=kind, due_at=due_at)
+        elif reminder.due_at != due_at:
+            reminder.due_at = due_at
+            reminder.sent_at = None
+            reminder.save(update_fields=["due_at", "sent_at"])
+
+
+def event_change_refusal(actor: User, event: Event) -> str | None:
+    """Why the actor may not move, edit or cancel the event, or None when they may."""
+    if event.organizer_id != actor.pk and not actor.is_staff:
+        return "Only the organizer can change this meeting."
+    if event.is_cancelled:
+        return "This meeting is cancelled."
+    return None
+
+
+def _locked_open_event(actor: User, event: Event) -> Event:
+    event = Event.objects.select_for_update().select_related("organizer").get(pk=event.pk)
+    refusal = event_change_refusal(actor, event)
+    if refusal:
+        raise ValidationError(refusal, code="refused")
+    return event
+
+
+@transaction.atomic
+def event_create(
+    *,
+    organizer: User,
+    title: str,
+    start_time: datetime,
+    end_time: datetime,
+    description: str = "",
+    location: str = "",
+    contacts: Sequence = (),
+    invite: bool = False,
+    allow_conflicts: bool = False,
+) -> Event:
+    """Create a confirmed event with its attendees (the organizer, accepted, and `contacts`)
+    and the organizer's reminders, all or nothing.
+
+    Raises `ConflictError` when it overlaps the organizer's confirmed events, unless
+    `allow_conflicts`. With `invite`, each contact is emailed an .ics (METHOD:REQUEST) after
+    the commit; a contact without an email address is then refused.
+    """
+    _validate(title=title, start_time=start_time, end_time=end_time)
+    if invite:
+        missing = [str(contact) for contact in contacts if not contact.email]
+        if missing:
+            raise ValidationError(
+                "%(names)s has no email address, so no invitation can be sent.",
+                code="no_email",
+                params={"names": ", ".join(missing)},
+            )
+    if not allow_conflicts:
+        _check_conflicts(organizer=organizer, start_time=start_time, end_time=end_time)
+    event = Event(
+        organizer=organizer,
+        title=title.strip(),
+        description=description.strip(),
+        location=location.strip(),
+        start_time=start_time,
+        end_time=end_time,
+    )
+    event.full_clean(exclude=["organizer"])
+    event.save()
+    now = timezone.now()
+    Attendee.objects.create(event=event, user=organizer, rsvp=Rsvp.ACCEPTED)
+    Attendee.objects.bulk_create(
+        Attendee(event=event, contact=contact, invited_at=now if invite else None)
+        for contact in contacts
+    )
+    _schedule_reminders(event)
+    _enqueue_reminders()
+    if invite:
+        transaction.on_commit(partial(emails.send_invitations, event_id=event.pk))
+    return event
+
+
+def _reschedule(
+    event: Event,
+    *,
+    start_time: datetime,
+    end_time: datetime,
+    allow_conflicts: bool,
+    **fields: str,
+) -> Event:
+    _validate(title=fields.get("title", event.title), start_time=start_time, end_time=end_time)
+    if not allow_conflicts:
+        _check_conflicts(
+            organizer=event.organizer, start_time=start_time, end_time=end_time, exclude=event
+        )
+    moved = (start_time, end_time) != (event.start_time, event.end_time)
+    fields = {name: value.strip() for name, value in fields.items()}
+    changed = moved or any(getattr(event, name) != value for name, value in fields.items())
+    if not changed:
+        return event
+    event.start_time, event.end_time = start_time, end_time
+    for name, value in fields.items():
+        setattr(event, name, value)
+    event.sequence += 1
+    event.full_clean(exclude=["organizer"])
+    event.save()
+    if moved:
+        _schedule_reminders(event)
+        _enqueue_reminders()
+    if event.attendees.filter(invited_at__isnull=False).exists():
+        transaction.on_commit(partial(emails.send_invitations, event_id=event.pk, update=True))
+    return event
+
+
+@transaction.atomic
+def event_update(
+    *,
+    actor: User,
+    event: Event,
+    title: str,
+    start_time: datetime,
+    end_time: datetime,
+    description: str = "",
+    location: str = "",
+    allow_conflicts: bool = False,
+) -> Event:
+    """Edit a confirmed event (row-locked; organizer only). Any change raises SEQUENCE and
+    re-sends the invitation to invited contacts as an update; a new time re-arms reminders."""
+    event = _locked_open_event(actor, event)
+    return _reschedule(
+        event,
+        start_time=start_time,
+        end_time=end_time,
+        allow_conflicts=allow_conflicts,
+        title=title,
+        description=description,
+        location=location,
+    )
+
+
+@transaction.atomic
+def event_move(
+    *,
+    actor: User,
+    event: Event,
+    start_time: datetime,
+    end_time: datetime | None = None,
+    allow_conflicts: bool = False,
+) -> Event:
+    """Move a confirmed event to a new start (keeping its length unless `end_time` is given);
+    the same guarantees as `event_update`."""
+    event = _locked_open_event(actor, event)
+    if end_time is None:
+        end_time = start_time + (event.end_time - event.start_time)
+    return _reschedule(
+        event, start_time=start_time, end_time=end_time, allow_conflicts=allow_conflicts
+    )
+
+
+@transaction.atomic
+def event_cancel(*, actor: User, event: Event) -> Event:
+    """Cancel a confirmed event (row-locked; organizer only): status cancelled, SEQUENCE
+    raised, unsent reminders dropped, and invited contacts sent a METHOD:CANCEL."""
+    event = _locked_open_event(actor, event)
+    event.status = EventStatus.CANCELLED
+    event.sequence += 1
+    event.save(update_fields=["status", "sequence", "updated_at"])
+    event.reminders.filter(sent_at__isnull=True).delete()
+    if event.attendees.filter(invited_at__isnull=False).exists():
+        transaction.on_commit(partial(emails.send_invitations, event_id=event.pk))
+    return event
+
+
+@transaction.atomic
+def preference_get_or_create(*, user: User) -> CalendarPreference:
+    """The user's calendar preferences, created with defaults (and a feed token) if missing."""
+    preference, _ = CalendarPreference.objects.get_or_create(user=user)
+    return preference
+
+
+@transaction.atomic
+def preference_update(*, user: User, reminder_minutes: int) -> CalendarPreference:
+    """Set the reminder lead time; reminders not yet sent for future meetings follow it."""
+    preference = CalendarPreference.objects.select_for_update().get_or_create(user=user)[0]
+    preference.reminder_minutes = reminder_minutes
+    preference.full_clean(exclude=["user"])
+    preference.save(update_fields=["reminder_minutes"])
+    for event in Event.objects.filter(
+        organizer=user, status=EventStatus.CONFIRMED, start_time__gt=timezone.now()
+    ).select_related("organizer"):
+        _schedule_reminders(event)
+    _enqueue_reminders()
+    return preference
+
+
+@transaction.atomic
+def feed_token_regenerate(*, user: User) -> CalendarPreference:
+    """Give the user's ICS feed a new secret URL; the old one stops working at once."""
+    preference = CalendarPreference.objects.select_for_update().get_or_create(user=user)[0]
+    preference.feed_token = new_feed_token()
+    preference.save(update_fields=["feed_token"])
+    return preference
+
+
+def _reminder_text(reminder: Reminder) -> tuple[str, str]:
+    event = reminder.event
+    with_whom = ", ".join(
+        str(attendee.contact) for attendee in event.attendees.all() if attendee.contact_id
+    )
+    with timezone.override(reminder.user.zone):
+        when = timezone.localtime(event.start_time).strftime("%a %d %b %Y, %H:%M")
+    place = f" at {event.location}" if event.location else ""
+    if reminder.kind == ReminderKind.BEFORE:
+        title = f"Upcoming meeting: {event.title}"
+        body = f"{event.title}{' with ' + with_whom if with_whom else ''}, {when}{place}."
+    else:
+        title = f"Log the outcome of your meeting with {with_whom or event.title}"
+        body = f"Your meeting “{event.title}” ({when}) has ended. Log how it went on the timeline."
+    return title, body
+
+
+def reminders_send_due(*, now: datetime | None = None) -> int:
+    """Send every due, unsent reminder once: an in-app notification and an email. Returns
+    how many were sent.
+
+    Cron-safe: each batch is claimed with `select_for_update(skip_locked=True)` and marked
+    sent in the same transaction, so concurrent runs never claim the same reminder. Emails
+    leave after the commit (at most once: a failed email is not retried, the in-app
+    notification remains).
+    """
+    now = now or timezone.now()
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Reminder.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(
+                    sent_at__isnull=True,
+                    due_at__lte=now,
+                    event__status=EventStatus.CONFIRMED,
+                )
+                .select_related("event", "user")
+                .prefetch_related("event__attendees__contact")
+                .order_by("due_at")[:REMINDER_BATCH]
+            )
+            if not batch:
+                return total
+            notifications = []
+            for reminder in batch:
+                title, body = _reminder_text(reminder)
+                notifications.append(
+                    Notification(user=reminder.user, event=reminder.event, title=title, body=body)
+                )
+                reminder.sent_at = now
+            Reminder.objects.bulk_update(batch, ["sent_at"])
+            Notification.objects.bulk_create(notifications)
+            transaction.on_commit(
+                partial(
+                    emails.send_notification_emails,
+                    notification_ids=[notification.pk for notification in notifications],
+                )
+            )
+            total += len(batch)
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: User, notification_ids: Sequence | None = None) -> int:
+    """Mark the user's unread notifications (all, or the given ones) read; return how many."""
+    queryset = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_ids is not None:
+        queryset = queryset.filter(pk__in=notification_ids)
+    return queryset.update(read_at=timezone.now())

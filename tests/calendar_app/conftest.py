@@ -1,0 +1,1 @@
+from tests.crm.conftest import contact, deal, foreign_contact, pipeline, stages  # noqa: F401

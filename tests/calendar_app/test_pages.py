@@ -1,0 +1,358 @@
+import datetime
+import json
+import re
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from calendar_app.models import Event, EventStatus, Notification
+from calendar_app.services import event_cancel, event_create, feed_token_regenerate
+from crm.services import meeting_schedule
+from tests.calendar_app.factories import EventFactory
+from tests.crm.factories import InteractionFactory
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+PARIS = ZoneInfo("Europe/Paris")
+# Europe/Paris leaves winter time on Sunday 28 March 2027 at 02:00 (UTC+1 -> UTC+2).
+BEFORE_DST = datetime.date(2027, 3, 27)
+AFTER_DST = datetime.date(2027, 3, 28)
+
+
+def _at(day, hour, minute=0, zone=PARIS):
+    return datetime.datetime.combine(day, datetime.time(hour, minute), zone)
+
+
+def _event(organizer, day, hour, *, title="Meeting", minutes=60):
+    start = _at(day, hour)
+    return event_create(
+        organizer=organizer,
+        title=title,
+        start_time=start,
+        end_time=start + datetime.timedelta(minutes=minutes),
+        allow_conflicts=True,
+    )
+
+
+def _month(client, day, **params):
+    return client.get(reverse("calendar_app:index"), {"date": day.isoformat(), **params})
+
+
+def test_the_month_view_shows_my_events_and_interactions_not_others(
+    rep_client, rep, manager, contact
+):
+    _event(rep, BEFORE_DST, 10, title="Mine")
+    _event(manager, BEFORE_DST, 11, title="The manager's")
+    InteractionFactory(
+        contact=contact, author=rep, summary="Called about panels", timestamp=_at(BEFORE_DST, 15)
+    )
+    page = _month(rep_client, BEFORE_DST).text
+    assert "March 2027" in page
+    assert "Mine" in page
+    assert "Called about panels" in page
+    assert "The manager&#x27;s" not in page
+
+
+def test_times_show_in_the_viewers_zone_across_a_daylight_saving_change(rep_client, rep):
+    before = _event(rep, BEFORE_DST, 10, title="Saturday")
+    after = _event(rep, AFTER_DST, 10, title="Sunday")
+    assert before.start_time.astimezone(datetime.UTC).hour == 9
+    assert after.start_time.astimezone(datetime.UTC).hour == 8
+    page = _month(rep_client, BEFORE_DST).text
+    assert page.count(">10:00</time> Saturday") == 1
+    assert page.count(">10:00</time> Sunday") == 1
+
+
+def test_the_week_view_places_events_in_their_hour_slot(rep_client, rep):
+    event = _event(rep, AFTER_DST, 14, title="Afternoon")
+    page = _month(rep_client, AFTER_DST, view="week").text
+    slot = page.split(f'data-drop-start="{AFTER_DST}T14:00"')[1].split("</td>")[0]
+    assert reverse("calendar_app:event_move", args=[event.pk]) in slot
+    assert "Week of 22 March 2027" in page
+
+
+def test_previous_next_and_today_links_keep_the_view(rep_client):
+    page = _month(rep_client, BEFORE_DST, view="week").text
+    assert 'href="?date=2027-03-20&amp;view=week" rel="prev"' in page
+    assert 'href="?date=2027-04-03&amp;view=week" rel="next"' in page
+    assert 'href="?view=week">Today</a>' in page
+    month = _month(rep_client, datetime.date(2027, 1, 31)).text
+    assert 'href="?date=2026-12-01" rel="prev"' in month
+    assert 'href="?date=2027-02-01" rel="next"' in month
+
+
+def test_a_manager_switches_to_a_teammate_or_the_whole_team(client, manager, rep):
+    _event(rep, BEFORE_DST, 10, title="Rep's demo")
+    _event(manager, BEFORE_DST, 12, title="Manager's review")
+    client.force_login(manager)
+    page = _month(client, BEFORE_DST, who=str(rep.pk)).text
+    assert "Rep&#x27;s demo" in page
+    assert "Manager&#x27;s review" not in page
+    team = _month(client, BEFORE_DST, who="team").text
+    assert "Rep&#x27;s demo" in team
+    assert "Manager&#x27;s review" in team
+    assert "The whole team" in team
+
+
+def test_a_rep_cannot_open_a_teammates_calendar(rep_client, manager):
+    response = _month(rep_client, BEFORE_DST, who=str(manager.pk))
+    assert response.status_code == 404
+    assert "Calendar of" not in _month(rep_client, BEFORE_DST).text
+
+
+def test_a_manager_sees_but_cannot_drag_a_teammates_event(client, manager, rep):
+    event = _event(rep, BEFORE_DST, 10)
+    client.force_login(manager)
+    page = _month(client, BEFORE_DST, who=str(rep.pk)).text
+    assert reverse("calendar_app:event_detail", args=[event.pk]) in page
+    assert reverse("calendar_app:event_move", args=[event.pk]) not in page
+    response = client.post(
+        reverse("calendar_app:event_move", args=[event.pk]), {"date": "2027-03-29"}, **HTMX
+    )
+    assert "Only the organizer can change this meeting." in response.text
+
+
+def test_the_side_list_offers_contacts_and_open_deals_to_drag(rep_client, contact, deal):
+    page = _month(rep_client, BEFORE_DST).text
+    url = reverse("crm:meeting_new", args=[contact.pk])
+    assert f'draggable="true" data-schedule-url="{url}"' in page
+    assert f'data-schedule-url="{url}?deal={deal.pk}"' in page
+    assert "Solar roof" in page
+
+
+def test_the_month_view_of_1000_events_takes_a_constant_number_of_queries(
+    rep_client, rep, contact, django_assert_max_num_queries
+):
+    start = _at(datetime.date(2027, 5, 1), 8)
+    events = [
+        Event(
+            organizer=rep,
+            title=f"Call {n}",
+            start_time=start + datetime.timedelta(minutes=40 * n),
+            end_time=start + datetime.timedelta(minutes=40 * n + 30),
+        )
+        for n in range(1000)
+    ]
+    Event.objects.bulk_create(events)
+    for event in events[:50]:
+        meeting_schedule(
+            organizer=rep,
+            contact=contact,
+            title=f"With contact {event.pk}",
+            start_time=event.start_time + datetime.timedelta(minutes=30),
+            end_time=event.start_time + datetime.timedelta(minutes=35),
+            allow_conflicts=True,
+        )
+    InteractionFactory.create_batch(30, contact=contact, author=rep, timestamp=start)
+    # session, user, visible people, events, interactions, unread count, contacts, deals
+    with django_assert_max_num_queries(8):
+        response = _month(rep_client, datetime.date(2027, 5, 10))
+    assert response.content.decode().count('class="cal-entry cal-event') > 600
+
+
+def test_the_grid_alone_reloads_under_htmx(rep_client, rep):
+    _event(rep, BEFORE_DST, 10, title="Reloaded")
+    response = rep_client.get(
+        reverse("calendar_app:index"), {"date": BEFORE_DST.isoformat()}, **HTMX
+    )
+    assert response.text.lstrip().startswith('<div id="calendar-grid"')
+    assert 'hx-trigger="meetingScheduled from:body, meetingChanged from:body"' in response.text
+    assert "Reloaded" in response.text
+
+
+def _move(client, event, **data):
+    return client.post(reverse("calendar_app:event_move", args=[event.pk]), data, **HTMX)
+
+
+def test_dropping_on_another_day_keeps_the_wall_clock_time_across_dst(rep_client, rep):
+    event = _event(rep, BEFORE_DST, 10, minutes=45)
+    response = _move(rep_client, event, date=AFTER_DST.isoformat())
+    assert response["HX-Reswap"] == "none"
+    assert (
+        "moved to Sun 28 Mar, 10:00"
+        in json.loads(response["HX-Trigger"])["meetingChanged"]["message"]
+    )
+    event.refresh_from_db()
+    assert event.start_time == _at(AFTER_DST, 10)
+    assert event.end_time - event.start_time == datetime.timedelta(minutes=45)
+
+
+def test_dropping_on_a_week_slot_sets_the_start(rep_client, rep):
+    event = _event(rep, BEFORE_DST, 10)
+    _move(rep_client, event, start_time=f"{AFTER_DST}T15:00")
+    event.refresh_from_db()
+    assert event.start_time == _at(AFTER_DST, 15)
+    assert event.end_time == _at(AFTER_DST, 16)
+
+
+def test_a_drop_onto_a_busy_time_warns_and_needs_move_anyway(rep_client, rep):
+    _event(rep, AFTER_DST, 10, title="Dentist")
+    event = _event(rep, BEFORE_DST, 10, title="Pitch")
+    response = _move(rep_client, event, date=AFTER_DST.isoformat())
+    assert "You already have 1 event at that time" in response.text
+    assert "Dentist" in response.text
+    assert 'name="move_anyway" value="1"' in response.text
+    assert f'name="start_time" value="{AFTER_DST}T10:00"' in response.text
+    event.refresh_from_db()
+    assert event.start_time == _at(BEFORE_DST, 10)
+    _move(
+        rep_client,
+        event,
+        start_time=f"{AFTER_DST}T10:00",
+        end_time=f"{AFTER_DST}T11:00",
+        move_anyway="1",
+    )
+    event.refresh_from_db()
+    assert event.start_time == _at(AFTER_DST, 10)
+
+
+def test_a_move_without_a_new_time_is_refused_with_a_message(rep_client, rep):
+    event = _event(rep, BEFORE_DST, 10)
+    response = _move(rep_client, event)
+    assert "This field is required." in response.text
+    event.refresh_from_db()
+    assert event.sequence == 0
+
+
+def test_the_event_page_is_the_keyboard_path_for_moving(rep_client, rep):
+    event = _event(rep, BEFORE_DST, 10)
+    page = rep_client.get(reverse("calendar_app:event_detail", args=[event.pk])).text
+    assert f'value="{BEFORE_DST}T10:00"' in page
+    response = rep_client.post(
+        reverse("calendar_app:event_move", args=[event.pk]),
+        {"start_time": f"{AFTER_DST}T09:00", "end_time": f"{AFTER_DST}T09:30"},
+    )
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert (event.start_time, event.end_time) == (_at(AFTER_DST, 9), _at(AFTER_DST, 9, 30))
+
+
+def test_a_bad_move_from_the_event_page_shows_the_error(rep_client, rep):
+    event = _event(rep, BEFORE_DST, 10)
+    response = rep_client.post(
+        reverse("calendar_app:event_move", args=[event.pk]),
+        {"start_time": f"{AFTER_DST}T09:00", "end_time": f"{AFTER_DST}T08:00"},
+    )
+    assert response.status_code == 400
+    assert "The meeting must end after it starts." in response.text
+
+
+def test_cancelling_from_the_event_page(rep_client, rep):
+    event = _event(rep, BEFORE_DST, 10)
+    response = rep_client.post(reverse("calendar_app:event_cancel", args=[event.pk]))
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.status == EventStatus.CANCELLED
+    page = rep_client.get(reverse("calendar_app:event_detail", args=[event.pk])).text
+    assert "Cancelled" in page
+    assert "Move this meeting" not in page
+
+
+def test_an_outsider_cannot_open_or_move_an_event(client, outsider, rep):
+    event = _event(rep, BEFORE_DST, 10)
+    client.force_login(outsider)
+    assert client.get(reverse("calendar_app:event_detail", args=[event.pk])).status_code == 404
+    assert _move(client, event, date="2027-03-29").status_code == 404
+
+
+def test_notifications_show_an_unread_count_in_the_nav_and_can_be_read(rep_client, rep):
+    Notification.objects.create(user=rep, title="Upcoming meeting: Pitch", body="At 10:00")
+    Notification.objects.create(user=rep, title="Log the outcome", body="How did it go?")
+    page = rep_client.get(reverse("dashboard")).text
+    assert (
+        'Notifications <span class="badge warning">2<span class="visually-hidden"> unread' in page
+    )
+    listing = rep_client.get(reverse("calendar_app:notifications")).text
+    assert "Upcoming meeting: Pitch" in listing
+    rep_client.post(reverse("calendar_app:notifications_read"))
+    assert not Notification.objects.filter(read_at__isnull=True).exists()
+    page = rep_client.get(reverse("dashboard")).text
+    assert 'class="nav-notifications">Notifications</a>' in page
+
+
+def test_marking_one_notification_read_leaves_the_others(rep_client, rep, manager):
+    first = Notification.objects.create(user=rep, title="One")
+    Notification.objects.create(user=rep, title="Two")
+    others = Notification.objects.create(user=manager, title="Not yours")
+    rep_client.post(reverse("calendar_app:notifications_read"), {"id": [first.pk, others.pk]})
+    assert set(
+        Notification.objects.filter(read_at__isnull=True).values_list("title", flat=True)
+    ) == {
+        "Two",
+        "Not yours",
+    }
+
+
+def test_the_reminder_setting_is_saved_and_validated(rep_client, rep):
+    url = reverse("calendar_app:preferences")
+    response = rep_client.post(url, {"reminder_minutes": "30"})
+    assert response.status_code == 302
+    assert rep.calendar_preference.reminder_minutes == 30
+    response = rep_client.post(url, {"reminder_minutes": "-5"})
+    assert response.status_code == 400
+    assert "greater than or equal to 0" in response.text
+
+
+def test_the_feed_is_public_parsable_and_marks_cancelled_events(client, rep):
+    confirmed = _event(rep, BEFORE_DST, 10, title="Kept")
+    cancelled = EventFactory(organizer=rep, title="Dropped")
+    event_cancel(actor=rep, event=cancelled)
+    token = feed_token_regenerate(user=rep).feed_token
+    response = client.get(reverse("calendar_app:feed", args=[token]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    calendar = icalendar.Calendar.from_ical(response.content)
+    by_title = {str(e["SUMMARY"]): e for e in calendar.walk("VEVENT")}
+    assert set(by_title) == {"Kept", "Dropped"}
+    assert by_title["Kept"].decoded("DTSTART") == confirmed.start_time
+    assert str(by_title["Kept"]["STATUS"]) == "CONFIRMED"
+    assert str(by_title["Dropped"]["STATUS"]) == "CANCELLED"
+    assert int(by_title["Dropped"]["SEQUENCE"]) == 1
+
+
+def test_regenerating_the_token_kills_the_old_feed_url(rep_client, client, rep):
+    page = rep_client.get(reverse("calendar_app:preferences")).text
+    old_url = reverse("calendar_app:feed", args=[rep.calendar_preference.feed_token])
+    assert old_url in page
+    rep_client.post(reverse("calendar_app:feed_regenerate"))
+    rep.calendar_preference.refresh_from_db()
+    new_url = reverse("calendar_app:feed", args=[rep.calendar_preference.feed_token])
+    assert client.get(old_url).status_code == 404
+    assert client.get(new_url).status_code == 200
+
+
+def test_the_calendar_pages_have_no_inline_scripts_or_styles(rep_client, rep, contact):
+    event = _event(rep, BEFORE_DST, 10)
+    for url in [
+        reverse("calendar_app:index") + f"?date={BEFORE_DST}",
+        reverse("calendar_app:index") + f"?date={BEFORE_DST}&view=week",
+        reverse("calendar_app:event_detail", args=[event.pk]),
+        reverse("calendar_app:notifications"),
+        reverse("calendar_app:preferences"),
+        reverse("crm:contact_detail", args=[contact.pk]),
+    ]:
+        html = rep_client.get(url).text
+        assert 'style="' not in html, url
+        assert "<style" not in html, url
+        assert " onclick=" not in html and " ondrop=" not in html, url
+        assert "hx-on" not in html, url
+
+
+def test_today_is_the_users_today(rep_client, rep):
+    rep.time_zone = "Pacific/Kiritimati"
+    rep.save()
+    page = rep_client.get(reverse("calendar_app:index")).text
+    today = timezone.localtime(timezone.now(), ZoneInfo("Pacific/Kiritimati")).date()
+    assert re.search(rf'class="day[a-z ]* today[a-z ]*" data-drop-date="{today}"', page)
+    assert today.strftime("%B %Y") in page
+
+
+def test_the_feed_of_a_deactivated_user_is_gone(client, rep):
+    token = feed_token_regenerate(user=rep).feed_token
+    rep.is_active = False
+    rep.save()
+    assert client.get(reverse("calendar_app:feed", args=[token])).status_code == 404
