@@ -51,8 +51,10 @@ def send_invitations(*, event_id, update: bool = False) -> int:
     return sent
 
 
-def send_notification_emails(*, notification_ids: list) -> None:
-    """Email the given in-app notifications to their users (those with an address)."""
+def send_notification_emails(*, notification_ids: list) -> int:
+    """Email the given in-app notifications to their users (those with an address); return
+    how many were sent."""
+    sent = 0
     for notification in Notification.objects.filter(pk__in=notification_ids).select_related("user"):
         if not notification.user.email:
             continue
@@ -62,3 +64,5 @@ def send_notification_emails(*, notification_ids: list) -> None:
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[notification.user.email],
         ).send()
+        sent += 1
+    return sent

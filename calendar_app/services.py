@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from calendar_app import emails
 from calendar_app.models import (
     Attendee,
     CalendarPreference,
@@ -69,6 +68,13 @@ def _enqueue_reminders() -> None:
     from calendar_app.tasks import send_due_reminders
 
     transaction.on_commit(send_due_reminders.enqueue)
+
+
+def _enqueue_invitations(event: Event, *, update: bool = False) -> None:
+    """After the commit, email the invited contacts the event's state, as a retried task."""
+    from calendar_app.tasks import send_invitations
+
+    transaction.on_commit(partial(send_invitations.enqueue, str(event.pk), update=update))
 
 
 def _schedule_reminders(event: Event) -> None:
@@ -162,7 +168,7 @@ def event_create(
     _schedule_reminders(event)
     _enqueue_reminders()
     if invite:
-        transaction.on_commit(partial(emails.send_invitations, event_id=event.pk))
+        _enqueue_invitations(event)
     return event
 
 
@@ -194,7 +200,7 @@ def _reschedule(
         _schedule_reminders(event)
         _enqueue_reminders()
     if event.attendees.filter(invited_at__isnull=False).exists():
-        transaction.on_commit(partial(emails.send_invitations, event_id=event.pk, update=True))
+        _enqueue_invitations(event, update=True)
     return event
 
 
@@ -253,7 +259,7 @@ def event_cancel(*, actor: User, event: Event) -> Event:
     event.save(update_fields=["status", "sequence", "updated_at"])
     event.reminders.filter(sent_at__isnull=True).delete()
     if event.attendees.filter(invited_at__isnull=False).exists():
-        transaction.on_commit(partial(emails.send_invitations, event_id=event.pk))
+        _enqueue_invitations(event)
     return event
 
 
@@ -311,9 +317,11 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
 
     Cron-safe: each batch is claimed with `select_for_update(skip_locked=True)` and marked
     sent in the same transaction, so concurrent runs never claim the same reminder. Emails
-    leave after the commit (at most once: a failed email is not retried, the in-app
-    notification remains).
+    leave after the commit, one task each (retried after a transient failure; the in-app
+    notification is there either way).
     """
+    from calendar_app.tasks import send_notification_email
+
     now = now or timezone.now()
     total = 0
     while True:
@@ -340,12 +348,10 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
                 reminder.sent_at = now
             Reminder.objects.bulk_update(batch, ["sent_at"])
             Notification.objects.bulk_create(notifications)
-            transaction.on_commit(
-                partial(
-                    emails.send_notification_emails,
-                    notification_ids=[notification.pk for notification in notifications],
+            for notification in notifications:
+                transaction.on_commit(
+                    partial(send_notification_email.enqueue, str(notification.pk))
                 )
-            )
             total += len(batch)
 
 

@@ -1,11 +1,35 @@
-"""Background tasks (Django's `django.tasks`). Enqueued from `transaction.on_commit` only."""
+"""Background tasks (Django's `django.tasks`). Enqueued from `transaction.on_commit` only, and
+retried after transient failures (coop.tasks.with_retries).
+
+Delivery guarantees: reminders are claimed and marked sent before any email leaves, so a
+retried reminder run never sends one twice; each notification email is its own task, so a
+retry resends only the one that failed; an invitation retry may resend the same invitation,
+which calendar programs treat as the same event (same UID and SEQUENCE), not a new one.
+"""
 
 from django.tasks import task
 
+from calendar_app import emails
 from calendar_app.services import reminders_send_due
+from coop.tasks import with_retries
 
 
-@task
+@task()
+@with_retries()
 def send_due_reminders() -> int:
     """Send every reminder that is due now; safe to run concurrently and repeatedly."""
     return reminders_send_due()
+
+
+@task()
+@with_retries()
+def send_invitations(event_id: str, update: bool = False) -> int:
+    """Email the invited contacts the event's current state (.ics REQUEST or CANCEL)."""
+    return emails.send_invitations(event_id=event_id, update=update)
+
+
+@task()
+@with_retries()
+def send_notification_email(notification_id: str) -> int:
+    """Email one in-app notification to its user (when they have an address)."""
+    return emails.send_notification_emails(notification_ids=[notification_id])
