@@ -9,6 +9,9 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import BigIntegerField, Case, F, OuterRef, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, Mod
+from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
 from coop.models import Membership, Team, User
@@ -22,6 +25,7 @@ from crm.models import (
     Pipeline,
     PipelineStage,
 )
+from finance.services import revenue_book_won_deal
 
 CONTACT_FIELDS = ("name", "email", "phone", "job_title", "notes")
 
@@ -44,6 +48,31 @@ def _organization_for(team: Team, organization_name: str) -> Organization | None
         return None
     organization, _ = Organization.objects.get_or_create(team=team, name=organization_name)
     return organization
+
+
+def _stage_expected_values_refresh(pipeline_id) -> None:
+    """Recompute `expected_value_cents/_currency` of every stage of a pipeline in one UPDATE:
+    the stage's probability x the total value of its open deals / 100, rounded half-even,
+    in the pipeline's currency (0 for a stage without open deals)."""
+    open_total = Subquery(
+        Deal.objects.filter(stage_id=OuterRef("pk"), status=DealStatus.OPEN)
+        .order_by()
+        .values("stage_id")
+        .annotate(total=Sum("value_cents"))
+        .values("total")
+    )
+    weighted = Coalesce(open_total, Value(0), output_field=BigIntegerField()) * F("probability")
+    quotient, remainder = weighted / 100, Mod(weighted, 100)
+    PipelineStage.objects.filter(pipeline_id=pipeline_id).update(
+        expected_value_cents=Case(
+            When(GreaterThan(remainder, 50), then=quotient + 1),
+            When(Exact(remainder, 50), then=quotient + Mod(quotient, 2)),
+            default=quotient,
+        ),
+        expected_value_currency=Subquery(
+            Pipeline.objects.filter(pk=OuterRef("pipeline_id")).values("currency")[:1]
+        ),
+    )
 
 
 @transaction.atomic
@@ -166,6 +195,7 @@ def deal_create(
     )
     deal.full_clean(exclude=["pipeline", "stage", "contact", "owner"])
     deal.save()
+    _stage_expected_values_refresh(deal.pipeline_id)
     return deal
 
 
@@ -201,6 +231,7 @@ def deal_update(
     deal.expected_close_date = expected_close_date
     deal.full_clean(exclude=["pipeline", "stage", "contact", "owner"])
     deal.save()
+    _stage_expected_values_refresh(deal.pipeline_id)
     return deal
 
 
@@ -216,6 +247,7 @@ def deal_move(*, actor: User, deal: Deal, stage: PipelineStage) -> Deal:
         deal.stage = stage
         deal.stage_entered_at = timezone.now()
         deal.save(update_fields=["stage", "stage_entered_at", "updated_at"])
+    _stage_expected_values_refresh(deal.pipeline_id)
     return deal
 
 
@@ -241,4 +273,6 @@ def deal_close(*, actor: User, deal: Deal, won: bool) -> Deal:
         deal.stage = closing_stage
         deal.stage_entered_at = now
     deal.save()
+    revenue_book_won_deal(deal=deal)
+    _stage_expected_values_refresh(deal.pipeline_id)
     return deal
