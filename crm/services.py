@@ -10,7 +10,7 @@ from datetime import date, datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import BigIntegerField, Case, F, OuterRef, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce, Mod
+from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
@@ -61,12 +61,14 @@ def _stage_expected_values_refresh(pipeline_id) -> None:
         .annotate(total=Sum("value_cents"))
         .values("total")
     )
-    weighted = Coalesce(open_total, Value(0), output_field=BigIntegerField()) * F("probability")
-    quotient, remainder = weighted / 100, Mod(weighted, 100)
+    # Integer arithmetic throughout (PostgreSQL sums bigints as numeric, hence the cast).
+    weighted = Cast(Coalesce(open_total, Value(0)), BigIntegerField()) * F("probability")
+    quotient = weighted / 100
+    remainder = weighted - quotient * 100
     PipelineStage.objects.filter(pipeline_id=pipeline_id).update(
         expected_value_cents=Case(
             When(GreaterThan(remainder, 50), then=quotient + 1),
-            When(Exact(remainder, 50), then=quotient + Mod(quotient, 2)),
+            When(Exact(remainder, 50), then=quotient + (quotient - quotient / 2 * 2)),
             default=quotient,
         ),
         expected_value_currency=Subquery(
