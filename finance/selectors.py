@@ -456,3 +456,25 @@ def _cross_rate(rates: RateTable, base: str, quote: str, via: str, on: datetime.
     if base == quote:
         return Decimal(1)
     return rates.rate(base, via, on) * rates.rate(via, quote, on)
+
+
+def actual_revenue_by_bucket(forecast: RevenueForecast) -> dict[datetime.date, int]:
+    """Revenue booked in each of the forecast's periods (keyed by the bucket's first day), in
+    its currency, grouped in SQL. Raises MissingRateError."""
+    rows = (
+        _revenue_entries(forecast.team, forecast.scope_user)
+        .filter(booked_on__range=(forecast.start_date, forecast.end_date))
+        .annotate(
+            period=Trunc("booked_on", _TRUNC_KIND[forecast.period_type], output_field=DateField())
+        )
+        .values_list("period", "currency")
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+    totals = _convert_grouped(
+        ((_as_date(p), c, t) for p, c, t in rows),
+        period_type=forecast.period_type,
+        currency=forecast.currency,
+        today=timezone.localdate(),
+    )
+    return {max(start, forecast.start_date): cents for start, cents in totals.items()}

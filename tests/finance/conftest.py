@@ -49,3 +49,14 @@ def make_deal(pipeline, rep):
         )
 
     return make
+
+
+@pytest.fixture
+def stages_of():
+    """Stage name -> stage id of the open deals a forecast counted."""
+    from finance.selectors import forecast_stages
+
+    def stages(forecast):
+        return {row["stage_name"]: row["stage_id"] for row in forecast_stages(forecast)}
+
+    return stages

@@ -1,5 +1,4 @@
 import itertools
-import random
 
 import numpy as np
 import pytest
@@ -56,10 +55,10 @@ def test_no_uncertain_deal_gives_a_point_interval():
 
 @pytest.mark.parametrize("seed", range(6))
 def test_exact_method_matches_brute_force_enumeration(seed):
-    rng = random.Random(seed)
-    n = rng.randint(1, 12)
-    values = [rng.randint(1, 10_000) for _ in range(n)]
-    probabilities = [rng.choice([5, 10, 25, 50, 75, 90]) for _ in range(n)]
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 13))
+    values = rng.integers(1, 10_001, n).tolist()
+    probabilities = rng.choice([5, 10, 25, 50, 75, 90], n).tolist()
     result = revenue_interval(realized_cents=123, values_cents=values, probabilities=probabilities)
     assert result["method"] == "exact"
     assert result["parameters"]["grid_unit_cents"] == 1
@@ -67,9 +66,9 @@ def test_exact_method_matches_brute_force_enumeration(seed):
 
 
 def test_a_coarser_grid_stays_within_its_stated_discretisation_bound():
-    rng = random.Random(42)
-    values = [rng.randint(1_000_000, 90_000_000) for _ in range(10)]
-    probabilities = [rng.choice([10, 40, 70]) for _ in range(10)]
+    rng = np.random.default_rng(42)
+    values = rng.integers(1_000_000, 90_000_000, 10).tolist()
+    probabilities = rng.choice([10, 40, 70], 10).tolist()
     result = revenue_interval(realized_cents=0, values_cents=values, probabilities=probabilities)
     bound = result["parameters"]["max_discretisation_error_cents"]
     assert result["parameters"]["grid_unit_cents"] > 1
