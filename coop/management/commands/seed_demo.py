@@ -6,6 +6,7 @@ from django.utils.module_loading import import_string
 # `seed(*, options: dict, log: Callable[[str], None]) -> None` that is idempotent.
 DEMO_SEEDERS = [
     "coop.demo.seed",
+    "finance.demo.seed",
 ]
 
 
