@@ -84,7 +84,8 @@ class WhatIfForm(forms.Form):
         self.stages = stages
         for stage in stages:
             self.fields[f"stage_{stage['stage_id']}"] = forms.IntegerField(
-                label=f"{stage['stage_name']} ({stage['deals']} deals): win probability (%)",
+                label=f"{stage['stage_name']} ({stage['deals']} deal"
+                f"{'' if stage['deals'] == 1 else 's'}): win probability (%)",
                 initial=stage["probability"],
                 min_value=0,
                 max_value=100,

@@ -9,8 +9,9 @@ We report the quantiles P10, P50, P90 and the 95 % interval [P2.5, P97.5], where
 q-quantile is the smallest amount s with P(S <= s) >= q. One of three methods is used:
 
 - ``exact``: convolution of the Bernoulli outcomes on a value grid (unit u cents, every
-  value rounded to a multiple of u; u = 1 cent when the grid is small enough, so the result
-  is then exact to the cent). Used up to EXACT_MAX_DEALS uncertain deals. Parameters: the
+  value rounded to a multiple of u). u is the values' greatest common divisor when the grid
+  stays under EXACT_MAX_GRID cells (the result is then exact to the cent), else a multiple
+  of it. Used up to EXACT_MAX_DEALS uncertain deals. Parameters: the
   grid unit and the bound n*u/2 on the discretisation error.
 - ``normal``: mean + z_q * sd, clamped to [R, R + sum v_i], used for a bucket of more deals
   when the Berry-Esseen bound 0.56 * sum(rho_i) / sd^3 on the distance between the true
@@ -98,8 +99,11 @@ def revenue_interval(
 
 
 def _exact(values: np.ndarray, probs: np.ndarray) -> tuple[dict, dict]:
-    total = int(values.sum())
-    unit = max(1, math.ceil(total / (EXACT_MAX_GRID - 1)))
+    # The grid unit is the values' greatest common divisor (round amounts stay exact), made a
+    # multiple of it when the grid would be too long.
+    divisor = math.gcd(*(int(v) for v in values))
+    cells = int(values.sum()) // divisor
+    unit = divisor * max(1, math.ceil(cells / (EXACT_MAX_GRID - 1)))
     weights = np.rint(values / unit).astype(np.int64)
     distribution = np.zeros(int(weights.sum()) + 1)
     distribution[0] = 1.0
@@ -117,10 +121,9 @@ def _exact(values: np.ndarray, probs: np.ndarray) -> tuple[dict, dict]:
         # Tolerance for float summation: a cumulative of 0.8999999999 meets q = 0.9.
         index = int(np.searchsorted(cumulative, q - 1e-12, side="left"))
         quantiles[name] = index * unit
-    return quantiles, {
-        "grid_unit_cents": unit,
-        "max_discretisation_error_cents": (len(values) * unit // 2 if unit > 1 else 0),
-    }
+    exact = bool(np.all(weights * unit == values))
+    error_bound = 0 if exact else len(values) * unit // 2
+    return quantiles, {"grid_unit_cents": unit, "max_discretisation_error_cents": error_bound}
 
 
 def _berry_esseen_bound(values: np.ndarray, probs: np.ndarray, variance: float) -> float:

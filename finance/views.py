@@ -143,6 +143,9 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
         "deals": _deals_page(request, forecast),
         "whatif_form": _whatif_form(forecast),
         "scenarios": forecast.scenarios.order_by("-created_at"),
+        "past_empty": not any(
+            p["pipeline_cents"] or p["actual_cents"] for p in extra.get("past", [])
+        ),
         **extra,
     }
     return render(request, "finance/forecast_detail.html", context)

@@ -28,7 +28,7 @@
       options: {
         maintainAspectRatio: false,
         interaction: { mode: "index", intersect: false },
-        scales: { y: { beginAtZero: true, ticks: { callback: money } } },
+        scales: { y: { beginAtZero: true, ticks: { precision: 0, callback: money } } },
         plugins: { tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${money(item.raw)}` } } },
       },
     });
@@ -47,7 +47,7 @@
       },
       options: {
         maintainAspectRatio: false,
-        scales: { y: { beginAtZero: true, ticks: { callback: money } } },
+        scales: { y: { beginAtZero: true, ticks: { precision: 0, callback: money } } },
         plugins: { tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${money(item.raw)}` } } },
       },
     });

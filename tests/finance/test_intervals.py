@@ -36,7 +36,8 @@ def test_two_even_deals_by_hand():
     assert (result["low95"], result["high95"]) == (0, 300)
     assert result["mean_cents"] == 150
     assert result["method"] == "exact"
-    assert result["parameters"] == {"grid_unit_cents": 1, "max_discretisation_error_cents": 0}
+    # The grid unit is the values' greatest common divisor: exact, with a short grid.
+    assert result["parameters"] == {"grid_unit_cents": 100, "max_discretisation_error_cents": 0}
 
 
 def test_realized_revenue_shifts_every_quantile_and_certain_deals_count_fully():
@@ -61,8 +62,18 @@ def test_exact_method_matches_brute_force_enumeration(seed):
     probabilities = rng.choice([5, 10, 25, 50, 75, 90], n).tolist()
     result = revenue_interval(realized_cents=123, values_cents=values, probabilities=probabilities)
     assert result["method"] == "exact"
-    assert result["parameters"]["grid_unit_cents"] == 1
+    assert result["parameters"]["max_discretisation_error_cents"] == 0
     assert {name: result[name] for name in QUANTILES} == _brute_force(123, values, probabilities)
+
+
+def test_round_amounts_stay_exact_on_a_grid_of_their_common_divisor():
+    values, probabilities = [90_000_000, 40_000_000, 25_000_000], [80, 10, 50]
+    result = revenue_interval(realized_cents=0, values_cents=values, probabilities=probabilities)
+    assert result["parameters"] == {
+        "grid_unit_cents": 5_000_000,
+        "max_discretisation_error_cents": 0,
+    }
+    assert {name: result[name] for name in QUANTILES} == _brute_force(0, values, probabilities)
 
 
 def test_a_coarser_grid_stays_within_its_stated_discretisation_bound():
@@ -72,6 +83,7 @@ def test_a_coarser_grid_stays_within_its_stated_discretisation_bound():
     result = revenue_interval(realized_cents=0, values_cents=values, probabilities=probabilities)
     bound = result["parameters"]["max_discretisation_error_cents"]
     assert result["parameters"]["grid_unit_cents"] > 1
+    assert bound > 0
     exact = _brute_force(0, values, probabilities)
     for name in QUANTILES:
         assert abs(result[name] - exact[name]) <= bound
