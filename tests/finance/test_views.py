@@ -289,3 +289,63 @@ def test_a_forecast_in_another_currency_shows_a_missing_past_rate_as_a_notice(
     response = client.get(reverse("finance:detail", args=[forecast.pk]))
     assert response.status_code == 200
     assert "No exchange rate from GBP to USD" in response.text
+
+
+def test_times_are_shown_in_the_viewers_time_zone(client, manager, forecast):
+    RevenueForecast.objects.filter(pk=forecast.pk).update(
+        created_at=datetime.datetime(2026, 1, 1, 23, 30, tzinfo=datetime.UTC)
+    )
+    manager.time_zone = "Asia/Tokyo"
+    manager.save(update_fields=["time_zone"])
+    client.force_login(manager)
+    assert "2 Jan 2026 08:30" in client.get(reverse("finance:index")).text
+
+
+def test_a_plain_form_post_redirects_to_the_forecast(client, manager, team):
+    client.force_login(manager)
+    response = client.post(reverse("finance:generate"), _generate_data(f"{team.pk}:team"))
+    forecast = RevenueForecast.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("finance:detail", args=[forecast.pk])
+
+
+def test_the_deal_list_pages_in_place(client, manager, team, make_deal):
+    for index in range(55):
+        make_deal(value_cents=1_000 + index, title=f"Deal {index:02d}")
+    forecast = forecast_generate(
+        actor=manager,
+        team=team,
+        scope_user=None,
+        period_type="monthly",
+        start=JAN1,
+        end=MAR31,
+        currency="EUR",
+    )
+    client.force_login(manager)
+    first = client.get(reverse("finance:detail", args=[forecast.pk])).text
+    assert "Deal 49" in first and "Deal 50" not in first
+    assert "Page 1 of 2" in first
+    response = client.get(
+        reverse("finance:detail", args=[forecast.pk]),
+        {"page": 2},
+        headers={"HX-Request": "true", "HX-Target": "forecast-deals"},
+    )
+    assert "Deal 54" in response.text and "Deal 00" not in response.text
+    assert "<html" not in response.text
+
+
+def test_the_forecast_list_is_paginated(client, manager, team):
+    for _ in range(21):
+        forecast_generate(
+            actor=manager,
+            team=team,
+            scope_user=None,
+            period_type="monthly",
+            start=JAN1,
+            end=JAN1,
+            currency="EUR",
+        )
+    client.force_login(manager)
+    page = client.get(reverse("finance:index")).text
+    assert "Page 1 of 2" in page
+    assert "Page 2 of 2" in client.get(reverse("finance:index"), {"page": 2}).text
