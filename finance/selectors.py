@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from statistics import fmean
 
-from django.db.models import Count, DateField, Q, QuerySet, Sum
+from django.db.models import Count, DateField, Max, Q, QuerySet, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
@@ -216,11 +216,12 @@ def forecast_lines(forecast: RevenueForecast) -> list[Line]:
 
 
 def forecast_stages(forecast: RevenueForecast) -> list[dict]:
-    """The stages of the forecast's open deals with their probability and deal count."""
+    """The stages of the forecast's open deals with their probability (one per stage: the
+    stage's when the forecast was made) and deal count."""
     return list(
         ForecastDeal.objects.filter(forecast=forecast, realized=False, stage_id__isnull=False)
         .values("stage_id", "stage_name")
-        .annotate(deals=Count("deal_id"), probability=Sum("probability") / Count("deal_id"))
+        .annotate(deals=Count("deal_id"), probability=Max("probability"))
         .order_by("-probability", "stage_name")
     )
 

@@ -316,6 +316,8 @@ def exchange_rates_import(*, text: str) -> int:
         line = reader.line_num
         if None in row:
             raise ValidationError(f"Line {line}: more than four columns.")
+        if None in row.values():
+            raise ValidationError(f"Line {line}: fewer than four columns.")
         try:
             rate = _parse_rate_row(row)
         except ValidationError as error:

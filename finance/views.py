@@ -27,16 +27,18 @@ def _generate_form(request: HttpRequest, data=None) -> GenerateForm:
     return GenerateForm(data, scopes=selectors.forecast_scopes(request.user), user=request.user)
 
 
-@require_GET
-def index(request: HttpRequest) -> HttpResponse:
+def _index_context(request: HttpRequest, form: GenerateForm) -> dict:
     forecasts = Paginator(selectors.forecasts_visible_to(request.user), FORECASTS_PER_PAGE)
-    page = forecasts.get_page(request.GET.get("page"))
-    context = {
-        "page": page,
-        "form": _generate_form(request),
+    return {
+        "page": forecasts.get_page(request.GET.get("page")),
+        "form": form,
         "can_enter_revenue": bool(selectors.finance_team_ids(request.user)),
     }
-    return render(request, "finance/index.html", context)
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "finance/index.html", _index_context(request, _generate_form(request)))
 
 
 @require_POST
@@ -63,8 +65,7 @@ def generate(request: HttpRequest) -> HttpResponse:
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if request.htmx:
         return render(request, "finance/index.html#generate-form", {"form": form}, status=422)
-    page = Paginator(selectors.forecasts_visible_to(request.user), FORECASTS_PER_PAGE).get_page(1)
-    return render(request, "finance/index.html", {"form": form, "page": page}, status=422)
+    return render(request, "finance/index.html", _index_context(request, form), status=422)
 
 
 def _visible_forecast(request: HttpRequest, pk) -> RevenueForecast:

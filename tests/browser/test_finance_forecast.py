@@ -2,6 +2,8 @@
 downloads the XLSX; a phone-sized check of the same page."""
 
 import datetime
+import io
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -77,7 +79,7 @@ def test_finance_generates_a_forecast_plays_what_if_and_downloads_xlsx(
         page.get_by_role("link", name="Export XLSX").click()
     download = info.value
     assert download.suggested_filename == "forecast-next-four-months.xlsx"
-    workbook = openpyxl.load_workbook(download.path())
+    workbook = openpyxl.load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
     assert workbook.sheetnames == ["Summary", "Periods", "Deals"]
     assert workbook["Deals"].max_row == 5
 

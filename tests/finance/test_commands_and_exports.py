@@ -162,6 +162,7 @@ def test_import_exchange_rates_imports_and_replaces_idempotently(tmp_path):
         ("2026-01-02,USD,EUR,-1\n", "Line 2: rate '-1' must be a positive number"),
         ("2026-01-02,EUR,EUR,1\n", "Line 2: base and quote are the same currency"),
         ("2026-01-02,USD,EUR,0.9,extra\n", "Line 2: more than four columns"),
+        ("2026-01-02,USD,EUR\n", "Line 2: fewer than four columns"),
         (
             "2026-01-02,USD,EUR,0.9\n2026-01-02,USD,EUR,0.8\n",
             "Line 3: USD/EUR on 2026-01-02 is already on line 2",
