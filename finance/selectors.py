@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 from statistics import fmean
+from uuid import UUID
 
 from django.db.models import Count, DateField, Max, Q, QuerySet, Sum
 from django.db.models.functions import Trunc
@@ -479,3 +480,27 @@ def actual_revenue_by_bucket(forecast: RevenueForecast) -> dict[datetime.date, i
         today=timezone.localdate(),
     )
     return {max(start, forecast.start_date): cents for start, cents in totals.items()}
+
+
+def scenario_levers(forecast: RevenueForecast) -> list[str]:
+    """The what-if levers a scenario was saved with, in words (empty for a plain forecast)."""
+    if not forecast.scenario:
+        return []
+    levers = forecast.scenario
+    overrides = levers.get("stage_probabilities", {})
+    names = dict(
+        ForecastDeal.objects.filter(forecast=forecast, stage_id__in=list(overrides))
+        .values_list("stage_id", "stage_name")
+        .distinct()
+    )
+    words = [
+        f"{names.get(UUID(stage_id), 'A stage')}: win probability {probability} %"
+        for stage_id, probability in overrides.items()
+    ]
+    if Decimal(levers.get("value_change_percent", "0")):
+        words.append(f"Open deal values changed by {levers['value_change_percent']} %")
+    if levers.get("slip_percent"):
+        words.append(f"{levers['slip_percent']} % of open deals slipped to the next period")
+    if levers.get("shock_currency") and Decimal(levers.get("shock_percent", "0")):
+        words.append(f"{levers['shock_currency']} rate changed by {levers['shock_percent']} %")
+    return words or ["No lever changed"]

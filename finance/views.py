@@ -144,6 +144,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
         "deals": _deals_page(request, forecast),
         "whatif_form": _whatif_form(forecast),
         "scenarios": forecast.scenarios.order_by("-created_at"),
+        "levers": selectors.scenario_levers(forecast),
         "past_empty": not any(
             p["pipeline_cents"] or p["actual_cents"] for p in extra.get("past", [])
         ),

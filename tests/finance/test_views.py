@@ -197,6 +197,9 @@ def test_saving_a_scenario_stores_a_named_forecast_linked_to_its_baseline(
     assert scenario.scenario["value_change_percent"] == "-10"
     assert scenario.deals.count() == 2
     assert hasattr(scenario, "imported")
+    page = client.get(response["Location"]).text
+    assert "Open deal values changed by -10 %" in page
+    assert f'Scenario of <a href="/forecasts/{forecast.pk}/">' in page
 
 
 def test_a_scenario_needs_a_name(client, manager, forecast, stages_of):
