@@ -245,3 +245,19 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_deals(
     assert large.deals.count() == 5_000
     again, _ = _queries_to_generate(manager, team)
     assert again == small
+
+
+def test_a_failing_import_leaves_no_forecast_rows_behind(manager, team, make_deal, monkeypatch):
+    from finance import services
+
+    make_deal(value_cents=10_000)
+
+    def broken(**kwargs):
+        raise ValidationError("finance import failed")
+
+    monkeypatch.setattr(services, "import_revenue_forecast", broken)
+    with pytest.raises(ValidationError, match="finance import failed"):
+        _generate(manager, team)
+    assert not RevenueForecast.objects.exists()
+    assert not ForecastDeal.objects.exists()
+    assert not ForecastBucket.objects.exists()
