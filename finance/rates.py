@@ -17,6 +17,8 @@ from django.db.models import Q
 from coop.money import to_major_units, to_minor_units
 from finance.models import ExchangeRate
 
+RATE_PLACES = Decimal("1e-10")
+
 
 class MissingRateError(ValidationError):
     def __init__(self, base: str, quote: str, on: datetime.date):
@@ -34,7 +36,8 @@ class RateTable:
         self._series: dict[tuple[str, str], list[tuple[datetime.date, Decimal]]] = defaultdict(list)
         for day, base, quote, rate in rows:
             self._series[(base, quote)].append((day, rate))
-            self._series[(quote, base)].append((day, Decimal(1) / rate))
+            # Rounded to the stored precision, so a forecast's saved rate is the one it used.
+            self._series[(quote, base)].append((day, (Decimal(1) / rate).quantize(RATE_PLACES)))
         for series in self._series.values():
             series.sort(key=lambda item: item[0])
         self._days = {pair: [day for day, _ in series] for pair, series in self._series.items()}
@@ -78,4 +81,4 @@ def convert(cents: int, from_currency: str, to_currency: str, on: datetime.date)
 
 def scaled(rate: Decimal, percent: Decimal) -> Decimal:
     """A rate moved by `percent` (e.g. -10 for a 10 % fall of the foreign currency)."""
-    return rate * (Decimal(100) + percent) / Decimal(100)
+    return (rate * (Decimal(100) + percent) / Decimal(100)).quantize(RATE_PLACES)

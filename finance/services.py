@@ -30,6 +30,7 @@ from finance.models import (
     RevenueSource,
 )
 from finance.periods import PeriodType, period_label, periods_between
+from finance.rates import RATE_PLACES
 from finance.selectors import deal_lines, finance_team_ids, forecast_lines, scope_allowed
 
 CURRENCIES = {code for code, _ in CURRENCY_CHOICES}
@@ -294,7 +295,7 @@ def _parse_rate_row(row: dict) -> ExchangeRate:
         raise ValidationError(f"rate {row.get('rate')!r} is not a number") from None
     if not rate.is_finite() or rate <= 0:
         raise ValidationError(f"rate {row.get('rate')!r} must be a positive number")
-    if rate != rate.quantize(Decimal("1e-10")) or rate >= Decimal("1e10"):
+    if rate != rate.quantize(RATE_PLACES) or rate >= Decimal("1e10"):
         raise ValidationError(f"rate {row.get('rate')!r} has too many digits")
     return ExchangeRate(date=day, base=base, quote=quote, rate=rate)
 
