@@ -118,11 +118,31 @@ def seed_revenue(team, finance_user, today: datetime.date) -> int:
     return created
 
 
+# Deals that were expected to close in each of the last six months and are still open (so the
+# past forecasts have something to forecast): label, owner, stage position, value in cents.
+DEMO_PAST_DEALS = [
+    ("Cooperative audit", "rafael", 1, 3_000_000),
+    ("Solar maintenance contract", "sana", 2, 3_500_000),
+    ("Bulk order: fair-trade coffee", "rafael", 2, 2_600_000),
+    ("Website rebuild", "sana", 1, 3_900_000),
+]
+
+
+def _deal_specs(today: datetime.date) -> list[tuple[str, str, int, int, int, int]]:
+    specs = list(DEMO_DEALS)
+    for offset in range(1, 7):
+        month = _add_months(period_start(today, PeriodType.MONTHLY), -offset)
+        for index in (offset % 4, (offset + 1) % 4):
+            label, owner, position, value = DEMO_PAST_DEALS[index]
+            specs.append((f"{label} ({month:%b %Y})", owner, position, value, -offset, 10 + index))
+    return specs
+
+
 def seed_deals(pipeline: Pipeline, people: dict, today: datetime.date) -> int:
     stages = list(pipeline.stages.filter(is_won=False, is_lost=False).order_by("position"))
     existing = set(Deal.objects.filter(pipeline=pipeline).values_list("title", flat=True))
     created = 0
-    for title, owner, position, value, months, day in DEMO_DEALS:
+    for title, owner, position, value, months, day in _deal_specs(today):
         if title in existing:
             continue
         close = _add_months(period_start(today, PeriodType.MONTHLY), months).replace(day=day)
@@ -140,8 +160,9 @@ def seed_deals(pipeline: Pipeline, people: dict, today: datetime.date) -> int:
 
 
 def seed_forecasts(team, people: dict, today: datetime.date) -> int:
-    """Monthly forecasts of the last two quarters (history for forecast accuracy) and of the
-    coming quarter, for the team and for one rep."""
+    """Monthly forecasts of the last two quarters (history for forecast accuracy, dated the
+    day before their quarter began, as if made then), this quarter and the next, for the
+    team and for one rep."""
     created = 0
     this_quarter = period_start(today, PeriodType.QUARTERLY)
     ranges = [
@@ -157,7 +178,7 @@ def seed_forecasts(team, people: dict, today: datetime.date) -> int:
             name = f"Demo: {who} {start:%b} to {end:%b %Y}"
             if RevenueForecast.objects.filter(name=name).exists():
                 continue
-            forecast_generate(
+            forecast = forecast_generate(
                 actor=people["fiona"] if scope_user is None else scope_user,
                 team=team,
                 scope_user=scope_user,
@@ -167,6 +188,12 @@ def seed_forecasts(team, people: dict, today: datetime.date) -> int:
                 currency="EUR",
                 name=name,
             )
+            if end < today:
+                made = start - datetime.timedelta(days=1)
+                made_at = datetime.datetime.combine(made, datetime.time(9), tzinfo=datetime.UTC)
+                RevenueForecast.objects.filter(pk=forecast.pk).update(
+                    forecast_date=made, created_at=made_at
+                )
             created += 1
     return created
 

@@ -32,6 +32,9 @@ def test_seed_demo_adds_rates_revenue_history_and_past_forecasts_once():
     assert RevenueEntry.objects.filter(source="manual", currency="GBP").exists()
     latest = RevenueForecast.objects.filter(scope_user=None).order_by("-created_at").first()
     assert forecast_accuracy(latest)["periods"] > 0
+    past = RevenueForecast.objects.filter(end_date__lt=latest.forecast_date)
+    assert past.count() == 4
+    assert all(f.forecast_date < f.start_date for f in past)
     call_command("seed_demo", stdout=out)
     assert _counts() == first
     assert "8 new forecast(s)" in out.getvalue()
