@@ -77,6 +77,21 @@ def _stage_expected_values_refresh(pipeline_id) -> None:
     )
 
 
+def _clean_contact(contact: Contact) -> None:
+    """Field validation, plus one contact per email address within a team."""
+    contact.full_clean(exclude=["organization", "owner", "team"])
+    if contact.email:
+        twin = (
+            Contact.objects.filter(team_id=contact.team_id, email__iexact=contact.email)
+            .exclude(pk=contact.pk)
+            .first()
+        )
+        if twin is not None:
+            raise ValidationError(
+                {"email": f"{twin.name} already has this email address in this team."}
+            )
+
+
 @transaction.atomic
 def contact_create(
     *,
@@ -100,7 +115,7 @@ def contact_create(
         job_title=job_title.strip(),
         notes=notes,
     )
-    contact.full_clean(exclude=["organization", "owner", "team"])
+    _clean_contact(contact)
     contact.organization = _organization_for(team, organization_name)
     contact.save()
     return contact
@@ -118,7 +133,7 @@ def contact_update(
     _require_visible(Contact.objects, actor, contact, "contact")
     for field, value in fields.items():
         setattr(contact, field, value.strip() if field != "notes" else value)
-    contact.full_clean(exclude=["organization", "owner", "team"])
+    _clean_contact(contact)
     if organization_name is not None:
         contact.organization = _organization_for(contact.team, organization_name)
     contact.save()

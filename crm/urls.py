@@ -1,9 +1,27 @@
 from django.urls import path
 
-from crm.views import contacts
+from crm.views import contacts, deals, pipelines
 
 app_name = "crm"
 
 urlpatterns = [
     path("contacts/", contacts.contact_list, name="contact_list"),
+    path("contacts/new/", contacts.contact_new, name="contact_new"),
+    path("contacts/<uuid:pk>/", contacts.contact_detail, name="contact_detail"),
+    path("contacts/<uuid:pk>/edit/", contacts.contact_edit, name="contact_edit"),
+    path("contacts/<uuid:pk>/timeline/", contacts.contact_timeline_page, name="contact_timeline"),
+    path(
+        "contacts/<uuid:pk>/interactions/",
+        contacts.contact_log_interaction,
+        name="contact_log_interaction",
+    ),
+    path("pipelines/", pipelines.pipeline_list, name="pipeline_list"),
+    path("pipelines/<uuid:pk>/", pipelines.pipeline_board_view, name="pipeline_board"),
+    path("deals/", deals.deal_list, name="deal_list"),
+    path("deals/new/", deals.deal_new, name="deal_new"),
+    path("deals/contact-options/", deals.deal_contact_options, name="deal_contact_options"),
+    path("deals/<uuid:pk>/", deals.deal_detail, name="deal_detail"),
+    path("deals/<uuid:pk>/edit/", deals.deal_edit, name="deal_edit"),
+    path("deals/<uuid:pk>/move/", deals.deal_move_view, name="deal_move"),
+    path("deals/<uuid:pk>/close/", deals.deal_close_view, name="deal_close"),
 ]

@@ -1,8 +1,153 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""Contact pages: the searchable list, create/edit, and the detail page with its timeline."""
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from crm.forms import ContactForm, InteractionForm, submit_to_service
+from crm.models import Contact
+from crm.selectors import contact_timeline, contacts_matching
+from crm.services import CONTACT_FIELDS, contact_create, contact_update, interaction_log
+
+CONTACTS_PER_PAGE = 25
+
+
+def visible_contact(request: HttpRequest, pk: UUID) -> Contact:
+    """The contact if the user may see it; a 404 otherwise (never a hint that it exists)."""
+    contacts = Contact.objects.visible_to(request.user).select_related(
+        "organization", "owner", "team"
+    )
+    return get_object_or_404(contacts, pk=pk)
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def contact_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "crm/contact_list.html")
+    query = request.GET.get("q", "").strip()
+    paginator = Paginator(contacts_matching(user=request.user, query=query), CONTACTS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    template = "crm/contact_list.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#results"
+    return render(request, template, {"page_obj": page, "query": query})
+
+
+def _contact_form_page(
+    request: HttpRequest, form: ContactForm, contact: Contact | None
+) -> HttpResponse:
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "crm/contact_form.html", {"form": form, "contact": contact}, status=status
+    )
+
+
+def _contact_fields(data: dict) -> dict[str, str]:
+    return {field: data[field] for field in CONTACT_FIELDS}
+
+
+@require_http_methods(["GET", "POST"])
+def contact_new(request: HttpRequest) -> HttpResponse:
+    form = ContactForm(request.POST or None, user=request.user)
+    if form.is_valid():
+        data = form.cleaned_data
+        contact = submit_to_service(
+            form,
+            contact_create,
+            actor=request.user,
+            team=data["team"],
+            organization_name=data["organization"],
+            **_contact_fields(data),
+        )
+        if contact is not None:
+            messages.success(request, f"Contact {contact.name} added.")
+            return redirect("crm:contact_detail", pk=contact.pk)
+    return _contact_form_page(request, form, None)
+
+
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    contact = visible_contact(request, pk)
+    form = ContactForm(request.POST or None, user=request.user, contact=contact)
+    if form.is_valid():
+        data = form.cleaned_data
+        saved = submit_to_service(
+            form,
+            contact_update,
+            actor=request.user,
+            contact=contact,
+            organization_name=data["organization"],
+            **_contact_fields(data),
+        )
+        if saved is not None:
+            messages.success(request, "Contact saved.")
+            return redirect("crm:contact_detail", pk=contact.pk)
+    return _contact_form_page(request, form, contact)
+
+
+def _contact_page(
+    request: HttpRequest, contact: Contact, log_form: InteractionForm, status: int = 200
+) -> HttpResponse:
+    context = {
+        "contact": contact,
+        "page": contact_timeline(contact=contact),
+        "log_form": log_form,
+        "deals": contact.deals.visible_to(request.user)
+        .select_related("stage")
+        .order_by("-created_at"),
+    }
+    return render(request, "crm/contact_detail.html", context, status=status)
+
+
+@require_GET
+def contact_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
+    return _contact_page(request, visible_contact(request, pk), InteractionForm())
+
+
+@require_GET
+def contact_timeline_page(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """The whole timeline (`#timeline`), or with `?after=<entry id>` the next page of entries
+    (`#timeline_page`), for the infinite scroll."""
+    contact = visible_contact(request, pk)
+    after, partial = None, "timeline"
+    if "after" in request.GET:
+        try:
+            after_id = UUID(request.GET["after"])
+        except ValueError as error:
+            raise Http404("No such timeline entry.") from error
+        after = get_object_or_404(contact.interactions, pk=after_id)
+        partial = "timeline_page"
+    page = contact_timeline(contact=contact, after=after)
+    return render(request, f"crm/contact_detail.html#{partial}", {"contact": contact, "page": page})
+
+
+@require_POST
+def contact_log_interaction(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """Log a call, email, meeting or message. Under htmx the form answers alone and fires
+    `interactionLogged`, on which the timeline reloads itself in place."""
+    contact = visible_contact(request, pk)
+    form = InteractionForm(request.POST)
+    if form.is_valid():
+        interaction = submit_to_service(
+            form, interaction_log, actor=request.user, contact=contact, **form.cleaned_data
+        )
+        if interaction is not None:
+            if request.htmx:
+                response = render(
+                    request,
+                    "crm/contact_detail.html#log_form",
+                    {"contact": contact, "log_form": InteractionForm(), "logged": interaction},
+                )
+                return trigger_client_event(response, "interactionLogged")
+            messages.success(request, f"Logged: {interaction.summary}")
+            return redirect("crm:contact_detail", pk=contact.pk)
+    if request.htmx:
+        return render(
+            request, "crm/contact_detail.html#log_form", {"contact": contact, "log_form": form}
+        )
+    return _contact_page(request, contact, form, status=400)

@@ -150,3 +150,14 @@ def test_stage_probability_outside_0_to_100_is_refused_by_the_database(pipeline,
     stage.probability = probability
     with pytest.raises(IntegrityError), transaction.atomic():
         stage.save()
+
+
+def test_two_contacts_of_a_team_cannot_share_an_email(rep, team, contact, other_team, outsider):
+    with pytest.raises(ValidationError, match="Olga Ortiz already has this email"):
+        contact_create(actor=rep, team=team, name="Twin", email=contact.email.upper())
+    other = contact_create(actor=rep, team=team, name="Other", email="other@x.example")
+    with pytest.raises(ValidationError, match="Olga Ortiz already has this email"):
+        contact_update(actor=rep, contact=other, email=contact.email)
+    contact_update(actor=rep, contact=contact, email=contact.email, name="Olga")
+    contact_create(actor=outsider, team=other_team, name="Elsewhere", email=contact.email)
+    assert Contact.objects.filter(email=contact.email).count() == 2

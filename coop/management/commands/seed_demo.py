@@ -6,8 +6,19 @@ from django.utils.module_loading import import_string
 # `seed(*, options: dict, log: Callable[[str], None]) -> None` that is idempotent.
 DEMO_SEEDERS = [
     "coop.demo.seed",
+    "crm.demo.seed",
     "finance.demo.seed",
 ]
+
+
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(value)
+    return number
+
+
+_count.__name__ = "count (a whole number >= 0)"
 
 
 class Command(BaseCommand):
@@ -21,6 +32,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seed", type=int, default=2026, help="Random seed: the same seed, the same data."
         )
+        for name, default, example in [
+            ("contacts", 200, "10000"),
+            ("deals", 400, "100000"),
+            ("interactions", 4000, "1000000"),
+        ]:
+            parser.add_argument(
+                f"--{name}",
+                type=_count,
+                default=None,
+                help=f"Demo CRM {name} to have (default {default}; e.g. {example} for load tests).",
+            )
 
     def handle(self, *args, **options) -> None:
         for path in DEMO_SEEDERS:

@@ -1,0 +1,183 @@
+"""Admin for the CRM. Deals change status only through `deal_close` (the admin actions), so
+the admin keeps the same guarantees as the pages."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from coop.money import format_money
+from crm.models import Contact, Deal, Interaction, Organization, Pipeline, PipelineStage
+from crm.selectors import TIMELINE_ORDER
+from crm.services import deal_close
+
+RECENT_INTERACTIONS = 20
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "website", "created_at"]
+    list_filter = ["team"]
+    search_fields = ["name", "website"]
+    list_select_related = ["team"]
+    autocomplete_fields = ["team"]
+
+
+class RecentInteractionsFormSet(BaseInlineFormSet):
+    """Only the newest entries: a contact's timeline can hold thousands."""
+
+    def get_queryset(self) -> QuerySet[Interaction]:
+        if not hasattr(self, "_recent"):
+            timeline = super().get_queryset().select_related("author").order_by(*TIMELINE_ORDER)
+            self._recent = timeline[:RECENT_INTERACTIONS]
+        return self._recent
+
+
+class InteractionInline(admin.TabularInline):
+    model = Interaction
+    formset = RecentInteractionsFormSet
+    fields = ["timestamp", "interaction_type", "summary", "author"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = f"Latest {RECENT_INTERACTIONS} interactions (read-only)"
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "organization", "team", "owner", "all_interactions"]
+    list_filter = ["team", "created_at"]
+    search_fields = ["name", "email", "phone", "organization__name"]
+    list_select_related = ["organization", "team", "owner"]
+    autocomplete_fields = ["team", "owner", "organization"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [InteractionInline]
+
+    @admin.display(description="timeline")
+    def all_interactions(self, contact: Contact) -> str:
+        url = reverse("admin:crm_interaction_changelist") + f"?contact__id__exact={contact.pk}"
+        return format_html('<a href="{}">Interactions</a>', url)
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = ["summary", "interaction_type", "contact", "author", "timestamp"]
+    list_filter = ["interaction_type", "timestamp"]
+    search_fields = ["summary", "contact__name", "=contact__email"]
+    date_hierarchy = "timestamp"
+    show_full_result_count = False  # a million rows: skip the second COUNT(*)
+    list_select_related = ["contact", "author"]
+    autocomplete_fields = ["contact", "author"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+class PipelineStageInline(admin.TabularInline):
+    model = PipelineStage
+    fields = ["position", "name", "probability", "is_won", "is_lost"]
+    extra = 0
+    ordering = ["position"]
+
+
+@admin.register(Pipeline)
+class PipelineAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "currency", "created_at"]
+    list_filter = ["team", "currency"]
+    search_fields = ["name", "team__name"]
+    list_select_related = ["team"]
+    autocomplete_fields = ["team"]
+    inlines = [PipelineStageInline]
+
+
+@admin.register(PipelineStage)
+class PipelineStageAdmin(admin.ModelAdmin):
+    list_display = ["name", "pipeline", "position", "probability", "is_won", "is_lost"]
+    list_filter = ["is_won", "is_lost", "pipeline"]
+    search_fields = ["name", "pipeline__name"]
+    list_select_related = ["pipeline"]
+    readonly_fields = ["expected_value_cents", "expected_value_currency"]
+
+
+class DealAdminForm(forms.ModelForm):
+    class Meta:
+        model = Deal
+        fields = [
+            "title",
+            "pipeline",
+            "stage",
+            "contact",
+            "owner",
+            "value_cents",
+            "expected_close_date",
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        pipeline, stage = data.get("pipeline"), data.get("stage")
+        if pipeline and stage and stage.pipeline_id != pipeline.pk:
+            self.add_error("stage", "The stage belongs to another pipeline.")
+        if stage and stage.is_closing:
+            self.add_error("stage", "Open deals go in an open stage; use the close actions.")
+        return data
+
+
+def _close_selected(modeladmin, request: HttpRequest, queryset: QuerySet[Deal], *, won: bool):
+    closed = 0
+    for deal in queryset:
+        try:
+            deal_close(actor=request.user, deal=deal, won=won)
+        except ValidationError as error:
+            modeladmin.message_user(
+                request, f"{deal.title}: {' '.join(error.messages)}", messages.WARNING
+            )
+        else:
+            closed += 1
+    modeladmin.message_user(request, f"{closed} deal(s) closed as {'won' if won else 'lost'}.")
+
+
+@admin.register(Deal)
+class DealAdmin(admin.ModelAdmin):
+    list_display = ["title", "value", "status", "stage", "pipeline", "owner", "expected_close_date"]
+    list_filter = ["status", "pipeline", "stage", "expected_close_date"]
+    search_fields = ["title", "contact__name", "owner__username", "owner__display_name"]
+    date_hierarchy = "expected_close_date"
+    list_select_related = ["stage", "pipeline", "owner"]
+    autocomplete_fields = ["contact", "owner", "pipeline"]
+    readonly_fields = [
+        "value",
+        "currency",
+        "status",
+        "closed_at",
+        "stage_entered_at",
+        "wellness_score_at_deal",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["close_as_won", "close_as_lost"]
+    form = DealAdminForm
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Deal | None = None) -> list[str]:
+        """A deal's pipeline and stage change through the board (deal_move), not here."""
+        fields = list(self.readonly_fields)
+        return [*fields, "pipeline", "stage"] if obj is not None else fields
+
+    def save_model(self, request: HttpRequest, obj: Deal, form, change: bool) -> None:
+        obj.currency = obj.pipeline.currency
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="value", ordering="value_cents")
+    def value(self, deal: Deal) -> str:
+        return format_money(deal.value_cents, deal.currency)
+
+    @admin.action(description="Close selected deals as won")
+    def close_as_won(self, request: HttpRequest, queryset: QuerySet[Deal]) -> None:
+        _close_selected(self, request, queryset, won=True)
+
+    @admin.action(description="Close selected deals as lost")
+    def close_as_lost(self, request: HttpRequest, queryset: QuerySet[Deal]) -> None:
+        _close_selected(self, request, queryset, won=False)

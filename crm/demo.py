@@ -1,0 +1,412 @@
+"""Demo CRM data: organizations, contacts, two pipelines, deals and a long timeline.
+
+Deterministic: the same `--seed` and sizes give the same rows, with ids derived from each
+row's index (uuid5), so a re-run inserts nothing (`ON CONFLICT DO NOTHING`) and a bigger run
+adds only the missing rows. Rows go in with `bulk_create` in batches, each batch committed on
+its own, so an interrupted run resumes where it stopped. Sizes scale to 10,000 contacts,
+100,000 deals and 1,000,000 interactions.
+"""
+
+import datetime
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from itertools import islice
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from coop.demo import DEMO_TEAM
+from coop.models import Role, Team, User
+from crm.models import (
+    Contact,
+    Deal,
+    DealStatus,
+    Interaction,
+    InteractionType,
+    Organization,
+    Pipeline,
+    PipelineStage,
+)
+
+DEFAULT_CONTACTS = 200
+DEFAULT_DEALS = 400
+DEFAULT_INTERACTIONS = 4000
+BATCH_SIZE = 5000
+HISTORY_DAYS = 730
+DEMO_NAMESPACE = uuid.UUID("6fe4e0a2-8575-4dec-a000-00000000c0de")
+
+PIPELINES = [
+    (
+        "Sales",
+        "EUR",
+        [
+            ("Lead", 10, False, False),
+            ("Qualified", 25, False, False),
+            ("Proposal", 50, False, False),
+            ("Negotiation", 80, False, False),
+            ("Won", 100, True, False),
+            ("Lost", 0, False, True),
+        ],
+    ),
+    (
+        "Partnerships",
+        "USD",
+        [
+            ("Intro", 15, False, False),
+            ("Pilot", 45, False, False),
+            ("Contract", 75, False, False),
+            ("Signed", 100, True, False),
+            ("Declined", 0, False, True),
+        ],
+    ),
+]
+FIRST_NAMES = [
+    "Ana",
+    "Ben",
+    "Chloé",
+    "Dmitri",
+    "Elif",
+    "Farah",
+    "Gustav",
+    "Hana",
+    "Ibrahim",
+    "Jonas",
+    "Keiko",
+    "Lena",
+    "Mateo",
+    "Nia",
+    "Olga",
+    "Pavel",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tomás",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zofia",
+    "Amara",
+    "Bruno",
+    "Carmen",
+    "Dara",
+]
+LAST_NAMES = [
+    "Almeida",
+    "Brandt",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Haddad",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Petrov",
+    "Quispe",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Usman",
+    "Varga",
+    "Weber",
+    "Xu",
+    "Yilmaz",
+    "Zhou",
+]
+ORG_WORDS_A = [
+    "Green",
+    "Solar",
+    "Valley",
+    "River",
+    "Harbor",
+    "Maple",
+    "Union",
+    "Open",
+    "Coastal",
+    "Northern",
+    "Bright",
+]
+ORG_WORDS_B = [
+    "Bakery",
+    "Energy",
+    "Housing",
+    "Farmers",
+    "Printers",
+    "Grocers",
+    "Bikes",
+    "Textiles",
+    "Water",
+    "Software",
+]
+JOB_TITLES = [
+    "Buyer",
+    "Board member",
+    "Operations lead",
+    "Treasurer",
+    "Founder",
+    "Procurement officer",
+    "Member liaison",
+    "",
+]
+DEAL_THINGS = [
+    "Solar roof",
+    "Heat pumps",
+    "Bulk order",
+    "Annual supply",
+    "Training programme",
+    "Software licences",
+    "Delivery bikes",
+    "Shared warehouse",
+]
+SUMMARIES = {
+    InteractionType.CALL: ["Intro call", "Follow-up call", "Pricing questions", "Check-in call"],
+    InteractionType.EMAIL: ["Sent proposal", "Answered questions", "Shared references", "Reply"],
+    InteractionType.MEETING: ["On-site visit", "Demo meeting", "Board presentation"],
+    InteractionType.MESSAGE: ["Quick question", "Sent the brochure", "Confirmed the date"],
+    InteractionType.PLATFORM_EVENT: ["Opened the newsletter", "Downloaded the catalogue"],
+}
+TYPE_WEIGHTS = {
+    InteractionType.CALL: 35,
+    InteractionType.EMAIL: 40,
+    InteractionType.MEETING: 15,
+    InteractionType.MESSAGE: 8,
+    InteractionType.PLATFORM_EVENT: 2,
+}
+
+
+def demo_id(kind: str, index: int) -> uuid.UUID:
+    return uuid.uuid5(DEMO_NAMESPACE, f"{kind}-{index}")
+
+
+@contextmanager
+def _historical_timestamps(*model_classes: type[models.Model]) -> Iterator[None]:
+    """Let bulk inserts keep the past `created_at` / `updated_at` the demo gives them."""
+    switched = []
+    for model in model_classes:
+        for field in model._meta.concrete_fields:
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                switched.append((field, field.auto_now, field.auto_now_add))
+                field.auto_now = field.auto_now_add = False
+    try:
+        yield
+    finally:
+        for field, auto_now, auto_now_add in switched:
+            field.auto_now, field.auto_now_add = auto_now, auto_now_add
+
+
+class _Loader:
+    """Inserts generated rows in committed batches and reports progress."""
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self.log = log
+
+    def load(self, model: type[models.Model], kind: str, rows: Iterator, total: int) -> int:
+        if total == 0 or model.objects.filter(pk=demo_id(kind, total - 1)).exists():
+            self.log(f"  {kind}s: {total:,} already there.")
+            return 0
+        before = model.objects.count()
+        done, step = 0, max(total // 10, BATCH_SIZE)
+        with _historical_timestamps(model):
+            while batch := list(islice(rows, BATCH_SIZE)):
+                with transaction.atomic():
+                    model.objects.bulk_create(batch, ignore_conflicts=True)
+                done += len(batch)
+                if done % step < BATCH_SIZE or done == total:
+                    self.log(f"  {kind}s: {done:,} / {total:,} ({100 * done // total} %)")
+        return model.objects.count() - before
+
+
+def _ensure_pipelines(team: Team) -> list[tuple[Pipeline, list[PipelineStage]]]:
+    result = []
+    for name, currency, stage_specs in PIPELINES:
+        pipeline, created = Pipeline.objects.get_or_create(
+            team=team, name=name, defaults={"currency": currency}
+        )
+        if created:
+            PipelineStage.objects.bulk_create(
+                PipelineStage(
+                    pipeline=pipeline,
+                    name=stage_name,
+                    position=position,
+                    probability=probability,
+                    is_won=is_won,
+                    is_lost=is_lost,
+                )
+                for position, (stage_name, probability, is_won, is_lost) in enumerate(stage_specs)
+            )
+        result.append((pipeline, list(pipeline.stages.order_by("position"))))
+    return result
+
+
+def _ensure_organizations(team: Team, rng: random.Random, count: int) -> list[Organization]:
+    names = sorted({f"{a} {b} Co-op" for a in ORG_WORDS_A for b in ORG_WORDS_B})
+    rng.shuffle(names)
+    Organization.objects.bulk_create(
+        [
+            Organization(
+                id=demo_id("organization", i),
+                team=team,
+                name=name,
+                website=f"https://{name.lower().replace(' ', '-')}.example",
+            )
+            for i, name in enumerate(names[:count])
+        ],
+        ignore_conflicts=True,
+    )
+    return list(Organization.objects.filter(team=team).order_by("name"))
+
+
+def _contacts(
+    rng: random.Random,
+    team: Team,
+    owners: list[User],
+    organizations: list[Organization],
+    total: int,
+    now: datetime.datetime,
+) -> Iterator[Contact]:
+    for i in range(total):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        organization = rng.choice(organizations) if rng.random() < 0.85 else None
+        created = now - datetime.timedelta(days=rng.uniform(HISTORY_DAYS / 2, HISTORY_DAYS))
+        yield Contact(
+            id=demo_id("contact", i),
+            team=team,
+            owner=rng.choice(owners),
+            name=f"{first} {last}",
+            email=f"{first.lower()}.{last.lower()}.{i}@client.example",
+            phone=f"+33 1 {rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)}",
+            organization=organization,
+            job_title=rng.choice(JOB_TITLES),
+            created_at=created,
+            updated_at=created,
+        )
+
+
+def _deals(
+    rng: random.Random,
+    pipelines: list[tuple[Pipeline, list[PipelineStage]]],
+    owners: list[User],
+    contacts: int,
+    total: int,
+    now: datetime.datetime,
+) -> Iterator[Deal]:
+    for i in range(total):
+        pipeline, stages = pipelines[0] if rng.random() < 0.8 else pipelines[1]
+        open_stages = [stage for stage in stages if not stage.is_closing]
+        won_stage = next(stage for stage in stages if stage.is_won)
+        lost_stage = next(stage for stage in stages if stage.is_lost)
+        created = now - datetime.timedelta(days=rng.uniform(0, HISTORY_DAYS))
+        age_days = (now - created).days
+        closes_after = datetime.timedelta(days=rng.uniform(14, 180))
+        closed = age_days > 30 and rng.random() < min(0.85, age_days / 240)
+        deal = Deal(
+            id=demo_id("deal", i),
+            pipeline=pipeline,
+            contact_id=demo_id("contact", rng.randrange(contacts)) if contacts else None,
+            owner=rng.choice(owners),
+            title=f"{rng.choice(DEAL_THINGS)} #{i + 1}",
+            value_cents=rng.choice([5, 10, 25, 50, 100, 250]) * rng.randrange(10_000, 100_000),
+            currency=pipeline.currency,
+            created_at=created,
+        )
+        if closed:
+            closed_at = min(created + closes_after, now)
+            won = rng.random() < 0.4
+            deal.status = DealStatus.WON if won else DealStatus.LOST
+            deal.stage = won_stage if won else lost_stage
+            deal.closed_at = deal.stage_entered_at = deal.updated_at = closed_at
+            deal.expected_close_date = (
+                closed_at + datetime.timedelta(days=rng.randint(-20, 20))
+            ).date()
+        else:
+            deal.stage = rng.choice(open_stages)
+            deal.stage_entered_at = deal.updated_at = created + (now - created) * rng.random()
+            deal.expected_close_date = (created + closes_after).date()
+            if deal.expected_close_date < now.date() and rng.random() < 0.7:
+                deal.expected_close_date = now.date() + datetime.timedelta(days=rng.randint(7, 120))
+        yield deal
+
+
+def _interactions(
+    rng: random.Random, authors: list[User], contacts: int, total: int, now: datetime.datetime
+) -> Iterator[Interaction]:
+    types, weights = list(TYPE_WEIGHTS), list(TYPE_WEIGHTS.values())
+    for i in range(total):
+        kind = rng.choices(types, weights)[0]
+        timestamp = now - datetime.timedelta(seconds=rng.uniform(0, HISTORY_DAYS * 86_400))
+        yield Interaction(
+            id=demo_id("interaction", i),
+            contact_id=demo_id("contact", rng.randrange(contacts)),
+            author=None if kind == InteractionType.PLATFORM_EVENT else rng.choice(authors),
+            interaction_type=kind,
+            summary=rng.choice(SUMMARIES[kind]),
+            details="" if rng.random() < 0.6 else "Notes: next step agreed, follow up next week.",
+            timestamp=timestamp,
+            created_at=timestamp,
+            updated_at=timestamp,
+        )
+
+
+def seed(*, options: dict, log: Callable[[str], None]) -> None:
+    """Add the demo team's CRM records; sizes from --contacts, --deals, --interactions."""
+    seed_value = options.get("seed", 2026)
+    sizes = {
+        kind: options.get(kind) if options.get(kind) is not None else default
+        for kind, default in (
+            ("contacts", DEFAULT_CONTACTS),
+            ("deals", DEFAULT_DEALS),
+            ("interactions", DEFAULT_INTERACTIONS),
+        )
+    }
+    if any(size < 0 for size in sizes.values()):
+        raise ValueError(f"Demo sizes must be whole numbers >= 0, not {sizes}.")
+    if sizes["contacts"] == 0:
+        sizes["interactions"] = 0
+    team = Team.objects.get(name=DEMO_TEAM)
+    people = list(
+        User.objects.filter(
+            memberships__team=team, memberships__role__in=[Role.REP, Role.MANAGER]
+        ).order_by("username")
+    )
+    # Anchored at midnight so that two runs on the same day produce identical rows.
+    now = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    rng = {kind: random.Random(f"{seed_value}:{kind}") for kind in ("org", *sizes)}  # noqa: S311 (demo data)
+    log(
+        f"CRM demo data (seed {seed_value}): {sizes['contacts']:,} contacts, "
+        f"{sizes['deals']:,} deals, {sizes['interactions']:,} interactions."
+    )
+    pipelines = _ensure_pipelines(team)
+    organizations = _ensure_organizations(team, rng["org"], max(sizes["contacts"] // 8, 1))
+    loader = _Loader(log)
+    added = {
+        "contacts": loader.load(
+            Contact,
+            "contact",
+            _contacts(rng["contacts"], team, people, organizations, sizes["contacts"], now),
+            sizes["contacts"],
+        ),
+        "deals": loader.load(
+            Deal,
+            "deal",
+            _deals(rng["deals"], pipelines, people, sizes["contacts"], sizes["deals"], now),
+            sizes["deals"],
+        ),
+        "interactions": loader.load(
+            Interaction,
+            "interaction",
+            _interactions(
+                rng["interactions"], people, sizes["contacts"], sizes["interactions"], now
+            ),
+            sizes["interactions"],
+        ),
+    }
+    log("CRM: added " + ", ".join(f"{count:,} {kind}" for kind, count in added.items()) + ".")

@@ -1,0 +1,236 @@
+"""Forms of the CRM pages. They parse and check input; the services in `crm.services` write."""
+
+import datetime
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from coop.models import Team, User
+from coop.money import minor_unit_exponent, to_major_units, to_minor_units
+from crm.models import Contact, Deal, DealStatus, InteractionType, Pipeline, PipelineStage
+
+# Types a person logs by hand; platform events are written by the platform itself.
+LOGGABLE_TYPES = [
+    (value, label)
+    for value, label in InteractionType.choices
+    if value != InteractionType.PLATFORM_EVENT
+]
+
+
+def submit_to_service[T](form: forms.Form, service: Callable[..., T], **arguments) -> T | None:
+    """Call a write service with a valid form's data; when the service refuses the input, put
+    its messages on the form (by field when it names them) and return None."""
+    try:
+        return service(**arguments)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+
+
+def teams_for(user: User):
+    """Teams a user may add records to: their own, or every team for staff."""
+    teams = Team.objects.order_by("name")
+    return teams if user.is_staff else teams.filter(memberships__user=user)
+
+
+class ContactForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+    name = forms.CharField(max_length=200)
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(max_length=40, required=False)
+    organization = forms.CharField(
+        max_length=200, required=False, help_text="Typed names are matched within the team."
+    )
+    job_title = forms.CharField(max_length=150, required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+    def __init__(self, *args, user: User, contact: Contact | None = None, **kwargs) -> None:
+        if contact is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "name": contact.name,
+                    "email": contact.email,
+                    "phone": contact.phone,
+                    "organization": contact.organization.name if contact.organization else "",
+                    "job_title": contact.job_title,
+                    "notes": contact.notes,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs["autocomplete"] = "off"
+        self.fields["email"].widget.attrs["autocomplete"] = "off"
+        self.fields["phone"].widget.input_type = "tel"
+        if contact is not None:
+            del self.fields["team"]
+        else:
+            self.fields["team"].queryset = teams_for(user)
+
+
+class InteractionForm(forms.Form):
+    interaction_type = forms.ChoiceField(label="Type", choices=LOGGABLE_TYPES)
+    summary = forms.CharField(max_length=255)
+    details = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    timestamp = forms.DateTimeField(
+        label="When",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="In your time zone. Leave empty for now.",
+    )
+
+    def clean_timestamp(self) -> datetime.datetime | None:
+        value = self.cleaned_data["timestamp"]
+        if value is not None and value > timezone.now() + datetime.timedelta(minutes=5):
+            raise forms.ValidationError(
+                "An interaction is logged once it happened; pick a time that is not in the "
+                "future (schedule a meeting from the calendar instead)."
+            )
+        return value
+
+
+def _amount_to_cents(form: forms.Form, field: str, amount: Decimal, currency: str) -> int | None:
+    """The amount in minor units of `currency`, or None after adding an error to `field`."""
+    exponent = minor_unit_exponent(currency)
+    if amount.as_tuple().exponent < -exponent:
+        form.add_error(
+            field,
+            f"An amount in {currency} has at most {exponent} decimal places.",
+        )
+        return None
+    return to_minor_units(amount, currency)
+
+
+def contact_label(contact: Contact) -> str:
+    """A contact as offered in a choice: the name, told apart by organization or email."""
+    detail = contact.organization.name if contact.organization else contact.email
+    return f"{contact.name} · {detail}" if detail else contact.name
+
+
+class DealForm(forms.Form):
+    """A deal's editable facts; the value is typed in the pipeline's currency (e.g. 1250.50)."""
+
+    title = forms.CharField(max_length=200)
+    value = forms.DecimalField(
+        min_value=Decimal(0),
+        max_digits=15,
+        decimal_places=3,
+        help_text="In the pipeline's currency.",
+    )
+    contact = forms.ModelChoiceField(
+        queryset=Contact.objects.none(), required=False, empty_label="— no contact —"
+    )
+    expected_close_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args, user: User, deal: Deal | None = None, **kwargs) -> None:
+        if deal is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "title": deal.title,
+                    "value": to_major_units(deal.value_cents, deal.currency),
+                    "contact": deal.contact_id,
+                    "expected_close_date": deal.expected_close_date,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.deal = deal
+        contacts = Contact.objects.visible_to(user).select_related("organization")
+        if deal is not None:
+            contacts = contacts.filter(team_id=deal.pipeline.team_id)
+            self.fields["value"].label = f"Value ({deal.currency})"
+            self.fields["value"].help_text = ""
+        self._offer_only_the_chosen_contact(contacts)
+
+    def _offer_only_the_chosen_contact(self, contacts) -> None:
+        """Validate against every allowed contact but render only the chosen one: a team can
+        have thousands. The search box beside the field fetches matching options."""
+        field = self.fields["contact"]
+        field.queryset = contacts
+        field.label_from_instance = contact_label
+        chosen = self.data.get("contact") if self.is_bound else self.initial.get("contact")
+        try:
+            chosen_id = uuid.UUID(str(getattr(chosen, "pk", chosen)))
+        except ValueError:
+            chosen_id = None
+        chosen_contact = contacts.filter(pk=chosen_id).first() if chosen_id else None
+        field.widget.choices = [("", field.empty_label)] + (
+            [(chosen_contact.pk, contact_label(chosen_contact))] if chosen_contact else []
+        )
+
+    def currency(self) -> str:
+        return self.deal.currency
+
+    def deal_fields(self) -> dict:
+        """The arguments `deal_create` and `deal_update` share."""
+        return {
+            field: self.cleaned_data[field]
+            for field in ("title", "value_cents", "contact", "expected_close_date")
+        }
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("value") is not None and self.currency():
+            data["value_cents"] = _amount_to_cents(self, "value", data["value"], self.currency())
+        return data
+
+
+class DealCreateForm(DealForm):
+    """A new deal: its pipeline and open stage come first, then the deal's facts."""
+
+    stage = forms.ModelChoiceField(
+        label="Pipeline and stage", queryset=PipelineStage.objects.none(), empty_label="— choose —"
+    )
+    field_order = ["stage", "title", "value", "contact", "expected_close_date"]
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        stage_field = self.fields["stage"]
+        stage_field.queryset = (
+            PipelineStage.objects.filter(
+                pipeline__in=Pipeline.objects.visible_to(user), is_won=False, is_lost=False
+            )
+            .select_related("pipeline")
+            .order_by("pipeline__name", "position")
+        )
+        stage_field.label_from_instance = lambda stage: (
+            f"{stage.pipeline.name} ({stage.pipeline.currency}): {stage.name}"
+        )
+
+    def currency(self) -> str:
+        stage = self.cleaned_data.get("stage")
+        return stage.pipeline.currency if stage else ""
+
+
+class DealMoveForm(forms.Form):
+    stage = forms.ModelChoiceField(queryset=PipelineStage.objects.none(), label="Move to stage")
+
+    def __init__(self, *args, deal: Deal, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = PipelineStage.objects.filter(
+            pipeline_id=deal.pipeline_id, is_won=False, is_lost=False
+        )
+
+
+class DealFilterForm(forms.Form):
+    q = forms.CharField(label="Search by title or contact", required=False)
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *DealStatus.choices], required=False, initial="open"
+    )
+    pipeline = forms.ModelChoiceField(
+        queryset=Pipeline.objects.none(), required=False, empty_label="All pipelines"
+    )
+    stage = forms.ModelChoiceField(queryset=PipelineStage.objects.none(), required=False)
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.input_type = "search"
+        pipelines = Pipeline.objects.visible_to(user)
+        self.fields["pipeline"].queryset = pipelines.order_by("name")
+        self.fields["stage"].queryset = PipelineStage.objects.filter(pipeline__in=pipelines)
+        self.fields["stage"].widget = forms.HiddenInput()

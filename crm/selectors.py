@@ -1,0 +1,134 @@
+"""CRM reads for pages and for other modules. Callers pass records already checked with
+`visible_to(user)`; these functions never widen what a user may see."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
+
+from coop.models import User
+from crm.models import Contact, Deal, DealStatus, Interaction, Pipeline, PipelineStage
+
+TIMELINE_PAGE_SIZE = 20
+TIMELINE_ORDER = ("-timestamp", "-created_at", "-id")
+
+
+@dataclass
+class TimelinePage:
+    """One page of a contact's timeline, newest first. `next_after` is the cursor of the next
+    page (the id of this page's last entry), or None on the last page."""
+
+    entries: list[Interaction]
+    next_after: Interaction | None = None
+
+
+def _older_than(entry: Interaction) -> Q:
+    """Entries after `entry` in timeline order (keyset pagination on the timeline index)."""
+    return (
+        Q(timestamp__lt=entry.timestamp)
+        | Q(timestamp=entry.timestamp, created_at__lt=entry.created_at)
+        | Q(timestamp=entry.timestamp, created_at=entry.created_at, id__lt=entry.id)
+    )
+
+
+def contact_timeline(
+    *, contact: Contact, after: Interaction | None = None, limit: int = TIMELINE_PAGE_SIZE
+) -> TimelinePage:
+    """A page of the contact's interactions, newest first, starting after the `after` entry.
+
+    Keyset-paginated, so a page costs one query whatever the timeline's length, and an entry
+    logged meanwhile never shifts or repeats the pages a person is scrolling through.
+    """
+    entries = contact.interactions.select_related("author").order_by(*TIMELINE_ORDER)
+    if after is not None:
+        entries = entries.filter(_older_than(after))
+    rows = list(entries[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return TimelinePage(entries=rows, next_after=rows[-1] if has_more else None)
+
+
+def contacts_matching(*, user: User, query: str = "") -> QuerySet[Contact]:
+    """The user's visible contacts whose name, email or organization contains `query`."""
+    contacts = Contact.objects.visible_to(user).select_related("organization", "owner")
+    query = query.strip()
+    if query:
+        contacts = contacts.filter(
+            Q(name__icontains=query)
+            | Q(email__icontains=query)
+            | Q(organization__name__icontains=query)
+        )
+    return contacts.order_by("name", "id")
+
+
+BOARD_CARDS_PER_STAGE = 50
+
+
+@dataclass
+class BoardColumn:
+    stage: PipelineStage
+    deal_count: int = 0
+    total_cents: int = 0
+    deals: list[Deal] = field(default_factory=list)
+
+    @property
+    def hidden_count(self) -> int:
+        return self.deal_count - len(self.deals)
+
+
+def pipeline_board(
+    *, pipeline: Pipeline, cards_per_stage: int = BOARD_CARDS_PER_STAGE
+) -> list[BoardColumn]:
+    """The open stages of a pipeline as columns: count and total value (in the pipeline's
+    currency) of the open deals in each, and the `cards_per_stage` most recently moved deals.
+
+    Three queries whatever the number of deals: stages, per-stage aggregates, cards.
+    """
+    columns = {
+        stage.pk: BoardColumn(stage=stage)
+        for stage in pipeline.stages.filter(is_won=False, is_lost=False).order_by("position")
+    }
+    open_deals = Deal.objects.filter(
+        pipeline=pipeline, status=DealStatus.OPEN, stage_id__in=list(columns)
+    )
+    for row in open_deals.values("stage_id").annotate(n=Count("id"), total=Sum("value_cents")):
+        column = columns[row["stage_id"]]
+        column.deal_count, column.total_cents = row["n"], row["total"] or 0
+    cards = (
+        open_deals.select_related("contact", "owner")
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=F("stage_id"),
+                order_by=(F("stage_entered_at").desc(), F("id").desc()),
+            )
+        )
+        .filter(rank__lte=cards_per_stage)
+        .order_by("stage_id", "rank")
+    )
+    for deal in cards:
+        columns[deal.stage_id].deals.append(deal)
+    return list(columns.values())
+
+
+def deals_matching(
+    *,
+    user: User,
+    query: str = "",
+    status: str = "",
+    pipeline: Pipeline | None = None,
+    stage: PipelineStage | None = None,
+) -> QuerySet[Deal]:
+    """The user's visible deals, filtered by title or contact name, status, pipeline, stage;
+    soonest expected close first."""
+    deals = Deal.objects.visible_to(user).select_related("pipeline", "stage", "contact", "owner")
+    query = query.strip()
+    if query:
+        deals = deals.filter(Q(title__icontains=query) | Q(contact__name__icontains=query))
+    if status:
+        deals = deals.filter(status=status)
+    if pipeline is not None:
+        deals = deals.filter(pipeline=pipeline)
+    if stage is not None:
+        deals = deals.filter(stage=stage)
+    return deals.order_by(F("expected_close_date").asc(nulls_last=True), "title", "id")

@@ -1,0 +1,173 @@
+"""Deal pages: create, edit, detail, move to another stage and close as won or lost."""
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from crm.forms import (
+    DealCreateForm,
+    DealFilterForm,
+    DealForm,
+    DealMoveForm,
+    contact_label,
+    submit_to_service,
+)
+from crm.models import Contact, Deal, DealStatus
+from crm.selectors import contacts_matching, deals_matching
+from crm.services import deal_close, deal_create, deal_move, deal_update
+from crm.views.pipelines import render_board
+
+
+def visible_deal(request: HttpRequest, pk: UUID) -> Deal:
+    """The deal if the user may see it; a 404 otherwise."""
+    deals = Deal.objects.visible_to(request.user).select_related(
+        "pipeline", "stage", "contact", "owner"
+    )
+    return get_object_or_404(deals, pk=pk)
+
+
+DEALS_PER_PAGE = 25
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def deal_list(request: HttpRequest) -> HttpResponse:
+    params = request.GET.copy()
+    params.setdefault("status", DealStatus.OPEN)
+    form = DealFilterForm(params, user=request.user)
+    deals = Deal.objects.none()
+    if form.is_valid():
+        filters = form.cleaned_data
+        deals = deals_matching(
+            user=request.user,
+            query=filters["q"],
+            status=filters["status"],
+            pipeline=filters["pipeline"],
+            stage=filters["stage"],
+        )
+    page = Paginator(deals, DEALS_PER_PAGE).get_page(request.GET.get("page"))
+    template = "crm/deal_list.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#results"
+    return render(request, template, {"form": form, "page_obj": page})
+
+
+CONTACT_OPTIONS_LIMIT = 20
+
+
+@require_GET
+def deal_contact_options(request: HttpRequest) -> HttpResponse:
+    """`<option>`s of the visible contacts matching `contact_search` (optionally of one
+    `team`), for the contact field of the deal forms."""
+    query = request.GET.get("contact_search", "").strip()
+    contacts = (
+        contacts_matching(user=request.user, query=query) if query else Contact.objects.none()
+    )
+    if team_id := request.GET.get("team"):
+        try:
+            contacts = contacts.filter(team_id=UUID(team_id))
+        except ValueError as error:
+            raise Http404("No such team.") from error
+    options = [(contact.pk, contact_label(contact)) for contact in contacts[:CONTACT_OPTIONS_LIMIT]]
+    return render(
+        request, "crm/deal_form.html#contact_options", {"options": options, "query": query}
+    )
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def _deal_form_page(request: HttpRequest, form: DealForm, deal: Deal | None) -> HttpResponse:
+    status = 400 if form.is_bound else 200
+    return render(request, "crm/deal_form.html", {"form": form, "deal": deal}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def deal_new(request: HttpRequest) -> HttpResponse:
+    # Prefill from the contact page or a board column; the form offers only allowed choices.
+    initial = {key: request.GET[key] for key in ("contact", "stage") if key in request.GET}
+    form = DealCreateForm(request.POST or None, user=request.user, initial=initial)
+    if form.is_valid():
+        stage = form.cleaned_data["stage"]
+        deal = submit_to_service(
+            form,
+            deal_create,
+            actor=request.user,
+            pipeline=stage.pipeline,
+            stage=stage,
+            **form.deal_fields(),
+        )
+        if deal is not None:
+            messages.success(request, f"Deal {deal.title} opened in {stage.name}.")
+            return redirect("crm:deal_detail", pk=deal.pk)
+    return _deal_form_page(request, form, None)
+
+
+@require_http_methods(["GET", "POST"])
+def deal_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    deal = visible_deal(request, pk)
+    if not deal.is_open:
+        messages.error(request, f"This deal is closed as {deal.status}; it can no longer change.")
+        return redirect("crm:deal_detail", pk=deal.pk)
+    form = DealForm(request.POST or None, user=request.user, deal=deal)
+    if form.is_valid() and submit_to_service(
+        form, deal_update, actor=request.user, deal=deal, **form.deal_fields()
+    ):
+        messages.success(request, "Deal saved.")
+        return redirect("crm:deal_detail", pk=deal.pk)
+    return _deal_form_page(request, form, deal)
+
+
+@require_GET
+def deal_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
+    deal = visible_deal(request, pk)
+    move_form = DealMoveForm(deal=deal, initial={"stage": deal.stage_id}) if deal.is_open else None
+    return render(request, "crm/deal_detail.html", {"deal": deal, "move_form": move_form})
+
+
+@require_POST
+def deal_close_view(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """Close as won or lost (`outcome`); a closed deal is refused with a message."""
+    deal = visible_deal(request, pk)
+    outcome = request.POST.get("outcome")
+    if outcome not in ("won", "lost"):
+        messages.error(request, "Choose whether the deal was won or lost.")
+        return redirect("crm:deal_detail", pk=deal.pk)
+    try:
+        deal = deal_close(actor=request.user, deal=deal, won=outcome == "won")
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, f"{deal.title} closed as {deal.status}.")
+    return redirect("crm:deal_detail", pk=deal.pk)
+
+
+@require_POST
+def deal_move_view(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """Move a deal to another open stage: the board's drag and drop and its keyboard form post
+    here with htmx and get the board back; the deal page's form gets a redirect."""
+    deal = visible_deal(request, pk)
+    form = DealMoveForm(request.POST, deal=deal)
+    error, moved = "", None
+    if not form.is_valid():
+        error = "Choose an open stage of this deal's pipeline."
+    else:
+        try:
+            moved = deal_move(actor=request.user, deal=deal, stage=form.cleaned_data["stage"])
+        except ValidationError as exc:
+            error = _error_text(exc)
+    if request.htmx:
+        status = f"Moved {deal.title} to {moved.stage.name}." if moved else ""
+        return render_board(request, deal.pipeline, status=status, error=error)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"Moved to {moved.stage.name}.")
+    return redirect("crm:deal_detail", pk=deal.pk)

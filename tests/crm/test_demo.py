@@ -1,0 +1,96 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import F
+
+from coop.demo import DEMO_TEAM
+from crm.models import Contact, Deal, DealStatus, Interaction, Organization, Pipeline
+
+pytestmark = pytest.mark.django_db
+
+SMALL = {"contacts": 30, "deals": 40, "interactions": 120}
+
+
+def _seed(**options):
+    out = StringIO()
+    call_command("seed_demo", stdout=out, **{**SMALL, **options})
+    return out.getvalue()
+
+
+def _snapshot():
+    return (
+        list(Contact.objects.order_by("id").values_list("id", "name", "email", "owner__username")),
+        list(Deal.objects.order_by("id").values_list("id", "title", "value_cents", "status")),
+        list(Interaction.objects.order_by("id").values_list("id", "summary", "timestamp")),
+    )
+
+
+def _wipe_crm():
+    Interaction.objects.all().delete()
+    Deal.objects.all().delete()
+    Contact.objects.all().delete()
+    Organization.objects.all().delete()
+
+
+def test_seed_demo_loads_the_sizes_asked_for_in_the_demo_team():
+    output = _seed()
+    assert Contact.objects.filter(team__name=DEMO_TEAM).count() == 30
+    assert Deal.objects.filter(pipeline__team__name=DEMO_TEAM).count() == 40
+    assert Interaction.objects.filter(contact__team__name=DEMO_TEAM).count() == 120
+    assert set(Pipeline.objects.values_list("name", "currency")) == {
+        ("Sales", "EUR"),
+        ("Partnerships", "USD"),
+    }
+    assert "CRM: added 30 contacts, 40 deals, 120 interactions." in output
+    assert "interactions: 120 / 120 (100 %)" in output
+
+
+def test_seed_demo_is_idempotent():
+    _seed()
+    before = _snapshot()
+    output = _seed()
+    assert "CRM: added 0 contacts, 0 deals, 0 interactions." in output
+    assert _snapshot() == before
+
+
+def test_the_same_seed_gives_the_same_data_and_another_seed_other_data():
+    _seed(seed=7)
+    first = _snapshot()
+    _wipe_crm()
+    _seed(seed=7)
+    assert _snapshot() == first
+    _wipe_crm()
+    _seed(seed=8)
+    assert [row[1:] for row in _snapshot()[0]] != [row[1:] for row in first[0]]
+
+
+def test_a_bigger_run_adds_only_the_missing_rows():
+    _seed()
+    first_contacts = _snapshot()[0]
+    output = _seed(contacts=50, deals=40, interactions=120)
+    assert "CRM: added 20 contacts, 0 deals, 0 interactions." in output
+    assert set(first_contacts) <= set(_snapshot()[0])
+
+
+def test_demo_deals_are_consistent():
+    _seed(deals=300)
+    deals = Deal.objects.all()
+    assert not deals.exclude(currency=F("pipeline__currency")).exists()
+    assert not deals.exclude(stage__pipeline=F("pipeline")).exists()
+    assert not deals.filter(status=DealStatus.WON).exclude(stage__is_won=True).exists()
+    assert not deals.filter(status=DealStatus.LOST).exclude(stage__is_lost=True).exists()
+    assert not deals.filter(status=DealStatus.OPEN, stage__is_won=True).exists()
+    assert deals.filter(status=DealStatus.OPEN).exists()
+    assert deals.filter(status=DealStatus.WON).exists()
+    assert deals.filter(status=DealStatus.LOST).exists()
+    assert not deals.filter(created_at__gt=F("updated_at")).exists()
+    assert not deals.exclude(contact__team=F("pipeline__team")).exists()
+
+
+def test_negative_sizes_are_refused():
+    with pytest.raises(CommandError, match="invalid count"):
+        call_command("seed_demo", "--contacts=-1")
+    with pytest.raises(ValueError, match="must be whole numbers >= 0"):
+        call_command("seed_demo", deals=-5)
+    assert not Contact.objects.exists()
