@@ -1,10 +1,8 @@
-"""Demo data of the finance module: exchange rates, revenue targets, a year of revenue
-history, demo deals in the demo team's first pipeline (through the CRM services) and past
-forecasts. Idempotent: rates are keyed by day and pair, targets by period, revenue entries
-by their description, deals by title and forecasts by name.
-
-Runs after the CRM's seeder; without a pipeline in the demo team it seeds what does not
-need one and says so.
+"""Demo data of the finance module: exchange rates, revenue targets, a year of revenue that
+did not come from deals, the revenue of the CRM demo's won deals, and forecasts (past ones
+dated as if made before their quarter, so forecast accuracy has a history). Idempotent:
+rates are keyed by day and pair, targets by period, revenue entries by their description or
+deal, forecasts by name. Runs after the CRM's seeder, whose deals it forecasts.
 """
 
 import datetime
@@ -15,31 +13,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from coop.demo import seed_core
-from crm.models import Deal, Pipeline
-from crm.services import deal_create
+from crm.models import Deal, DealStatus
 from finance.models import ExchangeRate, RevenueEntry, RevenueForecast, RevenueSource, RevenueTarget
 from finance.periods import PeriodType, next_period_start, period_start
-from finance.services import forecast_generate
+from finance.services import forecast_generate, revenue_book_won_deal
 
 # Units of EUR per unit of each currency, drifting a little week by week.
 BASE_RATES = {"USD": Decimal("0.92"), "GBP": Decimal("1.17"), "CHF": Decimal("1.05")}
-RATE_WEEKS = 60
+RATE_WEEKS = 110  # the CRM demo history goes two years back
 REVENUE_MONTHS = 12
 MONTHLY_TARGET_CENTS = 6_000_000
-
-# title, owner, stage position (0 = first open stage), value in cents, months from now, day
-DEMO_DEALS = [
-    ("Community solar roof", "rafael", 2, 2_400_000, 0, 20),
-    ("Bakery oven replacement", "rafael", 1, 850_000, 1, 5),
-    ("Print shop press lease", "sana", 0, 1_600_000, 1, 18),
-    ("Café fit-out", "sana", 1, 450_000, 2, 9),
-    ("Co-housing heat pumps", "rafael", 2, 3_100_000, 2, 25),
-    ("Library shelving", "sana", 0, 300_000, 3, 3),
-    ("Bike co-op fleet", "rafael", 1, 1_250_000, 3, 14),
-    ("Farm shop refrigeration", "sana", 2, 980_000, 4, 7),
-    ("Makerspace laser cutter", "rafael", 0, 620_000, 5, 21),
-    ("Food hub cold store", "sana", 1, 2_050_000, -1, 12),
-]
 
 
 def _add_months(day: datetime.date, months: int) -> datetime.date:
@@ -118,45 +101,17 @@ def seed_revenue(team, finance_user, today: datetime.date) -> int:
     return created
 
 
-# Deals that were expected to close in each of the last six months and are still open (so the
-# past forecasts have something to forecast): label, owner, stage position, value in cents.
-DEMO_PAST_DEALS = [
-    ("Cooperative audit", "rafael", 1, 3_000_000),
-    ("Solar maintenance contract", "sana", 2, 3_500_000),
-    ("Bulk order: fair-trade coffee", "rafael", 2, 2_600_000),
-    ("Website rebuild", "sana", 1, 3_900_000),
-]
-
-
-def _deal_specs(today: datetime.date) -> list[tuple[str, str, int, int, int, int]]:
-    specs = list(DEMO_DEALS)
-    for offset in range(1, 7):
-        month = _add_months(period_start(today, PeriodType.MONTHLY), -offset)
-        for index in (offset % 4, (offset + 1) % 4):
-            label, owner, position, value = DEMO_PAST_DEALS[index]
-            specs.append((f"{label} ({month:%b %Y})", owner, position, value, -offset, 10 + index))
-    return specs
-
-
-def seed_deals(pipeline: Pipeline, people: dict, today: datetime.date) -> int:
-    stages = list(pipeline.stages.filter(is_won=False, is_lost=False).order_by("position"))
-    existing = set(Deal.objects.filter(pipeline=pipeline).values_list("title", flat=True))
-    created = 0
-    for title, owner, position, value, months, day in _deal_specs(today):
-        if title in existing:
-            continue
-        close = _add_months(period_start(today, PeriodType.MONTHLY), months).replace(day=day)
-        deal_create(
-            actor=people[owner],
-            pipeline=pipeline,
-            stage=stages[min(position, len(stages) - 1)],
-            title=title,
-            value_cents=value,
-            owner=people[owner],
-            expected_close_date=close,
-        )
-        created += 1
-    return created
+def seed_won_revenue(team) -> int:
+    """Book the revenue of won demo deals written without `deal_close` (the CRM's demo loads
+    its history in bulk), through the same service `deal_close` uses."""
+    deals = Deal.objects.filter(
+        pipeline__team=team, status=DealStatus.WON, revenue_entry__isnull=True
+    ).select_related("pipeline", "owner")
+    booked = 0
+    for deal in deals:
+        revenue_book_won_deal(deal=deal)
+        booked += 1
+    return booked
 
 
 def seed_forecasts(team, people: dict, today: datetime.date) -> int:
@@ -207,10 +162,6 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
     targets = seed_targets(team, today)
     revenue = seed_revenue(team, people["fiona"], today)
     log(f"Finance demo: {rates} new rate(s), {targets} target(s), {revenue} revenue entries.")
-    pipeline = Pipeline.objects.filter(team=team).order_by("name").first()
-    if pipeline is None:
-        log("Finance demo: the demo team has no pipeline yet, so no demo deals or forecasts.")
-        return
-    deals = seed_deals(pipeline, people, today)
+    won = seed_won_revenue(team)
     forecasts = seed_forecasts(team, people, today)
-    log(f"Finance demo: {deals} new deal(s) in {pipeline}, {forecasts} new forecast(s).")
+    log(f"Finance demo: revenue of {won} won deal(s) booked, {forecasts} new forecast(s).")

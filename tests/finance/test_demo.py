@@ -1,15 +1,16 @@
-import io
-
 import pytest
-from django.core.management import call_command
 
-from coop.demo import DEMO_TEAM
-from coop.models import Team
-from finance.models import ExchangeRate, RevenueEntry, RevenueForecast, RevenueTarget
+from coop import demo as coop_demo
+from coop.management.commands.seed_demo import DEMO_SEEDERS
+from crm import demo as crm_demo
+from crm.models import Deal, DealStatus
+from finance import demo
+from finance.models import ExchangeRate, RevenueEntry, RevenueForecast, RevenueSource, RevenueTarget
 from finance.selectors import forecast_accuracy
-from tests.crm.factories import PipelineFactory
 
 pytestmark = pytest.mark.django_db
+
+SMALL = {"seed": 7, "contacts": 20, "deals": 60, "interactions": 0}
 
 
 def _counts():
@@ -21,29 +22,31 @@ def _counts():
     )
 
 
-def test_seed_demo_adds_rates_revenue_history_and_past_forecasts_once():
-    team, _ = Team.objects.get_or_create(name=DEMO_TEAM)
-    PipelineFactory(team=team, name="Demo sales")
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out)
+def _seed(lines):
+    for seeder in (coop_demo.seed, crm_demo.seed, demo.seed):
+        seeder(options=SMALL, log=lines.append)
+
+
+def test_the_finance_seeder_runs_after_the_crm_one():
+    assert DEMO_SEEDERS.index("finance.demo.seed") > DEMO_SEEDERS.index("crm.demo.seed")
+
+
+def test_seed_adds_rates_targets_revenue_and_past_forecasts_once():
+    lines = []
+    _seed(lines)
     first = _counts()
     assert all(first)
-    assert RevenueForecast.objects.filter(scope_user__username="rafael").exists()
-    assert RevenueEntry.objects.filter(source="manual", currency="GBP").exists()
+    won = Deal.objects.filter(status=DealStatus.WON)
+    assert won.exists()
+    assert RevenueEntry.objects.filter(source=RevenueSource.DEAL).count() == won.count()
+    assert RevenueEntry.objects.filter(source=RevenueSource.MANUAL, currency="GBP").exists()
+    assert RevenueForecast.objects.filter(scope_user__username="rafael").count() == 4
     latest = RevenueForecast.objects.filter(scope_user=None).order_by("-created_at").first()
     assert forecast_accuracy(latest)["periods"] > 0
     past = RevenueForecast.objects.filter(end_date__lt=latest.forecast_date)
     assert past.count() == 4
     assert all(f.forecast_date < f.start_date for f in past)
-    call_command("seed_demo", stdout=out)
+    assert f"Finance demo: revenue of {won.count()} won deal(s) booked, 8 new forecast(s)." in lines
+    _seed(lines)
     assert _counts() == first
-    assert "8 new forecast(s)" in out.getvalue()
-    assert "0 new forecast(s)" in out.getvalue()
-
-
-def test_seed_demo_without_a_pipeline_seeds_what_it_can_and_says_why():
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out)
-    assert ExchangeRate.objects.exists() and RevenueEntry.objects.exists()
-    assert not RevenueForecast.objects.exists()
-    assert "no pipeline yet" in out.getvalue()
+    assert "Finance demo: revenue of 0 won deal(s) booked, 0 new forecast(s)." in lines
