@@ -6,8 +6,10 @@ import datetime
 import pytest
 from playwright.sync_api import Page, expect
 
+from crm.models import Deal
 from finance.models import RevenueEntry
 from finance.services import forecast_generate
+from tests.crm.factories import PipelineFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,3 +69,29 @@ def test_a_rep_sees_only_forecasts_of_their_own_deals(
     options_text = page.get_by_label("Whose deals").inner_text()
     assert "whole team" not in options_text
     screenshot("finance-index-rep")
+
+
+def test_winning_a_deal_on_its_page_books_its_revenue(
+    page: Page, live_server, rep, team, login_as, screenshot
+):
+    pipeline = PipelineFactory(team=team, name="Sales")
+    deal = Deal.objects.create(
+        pipeline=pipeline,
+        stage=pipeline.stages.get(name="Proposal"),
+        owner=rep,
+        title="Solar roof",
+        value_cents=420_000,
+        currency="EUR",
+        expected_close_date=datetime.date.today(),
+    )
+    login_as(rep)
+    page.goto(f"{live_server.url}/deals/{deal.pk}/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Close as won").click()
+    expect(page.get_by_text("This deal is closed as won")).to_be_visible()
+    page.goto(live_server.url + "/forecasts/revenue/")
+    row = page.get_by_role("row", name="Won deal: Solar roof")
+    expect(row).to_contain_text("€4,200.00")
+    expect(row).to_contain_text("Won deal")
+    assert RevenueEntry.objects.get(deal=deal).amount_cents == 420_000
+    screenshot("finance-revenue-from-won-deal")

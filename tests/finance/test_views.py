@@ -134,6 +134,8 @@ def test_the_forecast_page_shows_periods_chart_data_deals_and_actual_revenue(
     assert '<canvas id="forecast-chart"' in page
     assert "Jan 2026" in page and "Mar 2026" in page
     assert "Solar roof" in page and "Heat pump" in page
+    solar = ForecastDeal.objects.get(forecast=forecast, title="Solar roof")
+    assert f'<a href="/deals/{solar.deal_id}/">Solar roof</a>' in page
     assert "€700.00" in page  # actual revenue of January
     assert "€550.00" in page  # 50 % of 1000 + 10 % of 500
     assert "exact convolution" in page
