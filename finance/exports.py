@@ -129,8 +129,9 @@ def deal_rows(forecast: RevenueForecast) -> Iterator[list]:
         ]
 
 
-def forecast_csv(forecast: RevenueForecast) -> str:
-    """Three blocks separated by a blank line: summary, periods, deals."""
+def forecast_csv(forecast: RevenueForecast) -> bytes:
+    """Three blocks separated by a blank line: summary, periods, deals. UTF-8 with a byte
+    order mark, so spreadsheet programs read accented names and currency signs right."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -147,7 +148,7 @@ def forecast_csv(forecast: RevenueForecast) -> str:
     write(DEAL_HEADER)
     for row in deal_rows(forecast):
         write(row)
-    return buffer.getvalue()
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 def forecast_xlsx(forecast: RevenueForecast) -> bytes:

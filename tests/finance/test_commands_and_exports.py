@@ -52,7 +52,9 @@ def test_only_text_that_would_start_a_formula_is_neutralised(value, expected):
 
 
 def test_the_csv_has_summary_periods_and_deals_with_neutralised_text(forecast):
-    rows = list(csv.reader(io.StringIO(forecast_csv(forecast))))
+    body = forecast_csv(forecast)
+    assert body.startswith(b"\xef\xbb\xbf")  # the BOM spreadsheets look for
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0] == ["Forecast", "'+Q1 plan"]
     # 1000.01 x 50 % = 500.005 -> 500.00 (half-even), + 200.00 x 80 % + 500.00 x 10 %
     assert ["Expected total", "710.00"] in rows
@@ -103,7 +105,7 @@ def test_the_page_offers_both_downloads(client, manager, forecast):
     assert response["Content-Disposition"] == 'attachment; filename="forecast-q1-plan.xlsx"'
     openpyxl.load_workbook(io.BytesIO(response.content))
     response = client.get(f"/forecasts/{forecast.pk}/export.csv")
-    assert response.content.decode().startswith("Forecast,'+Q1 plan")
+    assert response.content.decode("utf-8-sig").startswith("Forecast,'+Q1 plan")
     assert client.get(f"/forecasts/{forecast.pk}/export.pdf").status_code == 404
 
 
@@ -114,7 +116,7 @@ def test_export_forecast_command_writes_the_same_file_as_the_page(forecast, tmp_
         "export_forecast", str(forecast.pk), "--format", file_format, "--output", str(output)
     )
     if file_format == "csv":
-        assert output.read_bytes() == forecast_csv(forecast).encode()
+        assert output.read_bytes() == forecast_csv(forecast)
     else:
         assert openpyxl.load_workbook(output).sheetnames == ["Summary", "Periods", "Deals"]
 

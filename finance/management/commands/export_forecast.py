@@ -27,7 +27,7 @@ class Command(BaseCommand):
         if not output.parent.is_dir():
             raise CommandError(f"The folder {output.parent} does not exist.")
         if options["file_format"] == "csv":
-            output.write_text(forecast_csv(forecast), encoding="utf-8", newline="")
+            output.write_bytes(forecast_csv(forecast))
         else:
             output.write_bytes(forecast_xlsx(forecast))
         self.stdout.write(self.style.SUCCESS(f"Wrote {forecast.name!r} to {output}."))
