@@ -112,3 +112,7 @@ def test_the_forecast_page_reads_on_a_phone(
     expect(page.locator("#forecast-chart")).to_have_attribute("data-ready", "true")
     screenshot("finance-forecast-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.goto(f"{live_server.url}/forecasts/")
+    expect(page.get_by_role("button", name="Generate forecast")).to_be_in_viewport()
+    screenshot("finance-index-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -122,6 +122,10 @@ def test_finance_staff_and_managers_see_team_forecasts_outsiders_do_not(
     client.force_login(outsider)
     assert client.get(reverse("finance:detail", args=[forecast.pk])).status_code == 404
     assert client.post(reverse("finance:whatif", args=[forecast.pk]), {}).status_code == 404
+    scenario = {"name": "Mine now", "value_change_percent": "0", "slip_percent": "0"}
+    response = client.post(reverse("finance:scenario_save", args=[forecast.pk]), scenario)
+    assert response.status_code == 404
+    assert not RevenueForecast.objects.filter(baseline=forecast).exists()
 
 
 def test_the_forecast_page_shows_periods_chart_data_deals_and_actual_revenue(
