@@ -261,3 +261,26 @@ def test_a_failing_import_leaves_no_forecast_rows_behind(manager, team, make_dea
     assert not RevenueForecast.objects.exists()
     assert not ForecastDeal.objects.exists()
     assert not ForecastBucket.objects.exists()
+
+
+def test_the_database_cascades_deal_and_forecast_deletions(manager, team, make_deal):
+    kept = make_deal(title="Kept")
+    gone = make_deal(title="Gone")
+    forecast = _generate(manager, team)
+    Deal.objects.filter(pk=gone.pk).delete()
+    assert set(_rows(forecast)) == {"Kept"}
+    RevenueForecast.objects.filter(pk=forecast.pk).delete()
+    assert not ForecastDeal.objects.exists()
+    assert not ForecastBucket.objects.exists()
+    assert not ImportedForecast.objects.exists()
+    assert Deal.objects.filter(pk=kept.pk).exists()
+
+
+def test_forecast_deals_have_the_composite_primary_key(manager, team, make_deal):
+    deal = make_deal()
+    forecast = _generate(manager, team)
+    row = ForecastDeal.objects.get(pk=(forecast.pk, deal.pk))
+    assert row.expected_value_cents == 50_000
+    columns = connection.introspection.get_constraints(connection.cursor(), "forecast_deals")
+    primary = [set(c["columns"]) for c in columns.values() if c["primary_key"]]
+    assert primary == [{"forecast_id", "deal_id"}]
