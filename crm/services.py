@@ -9,6 +9,9 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import BigIntegerField, Case, F, OuterRef, Subquery, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
 from calendar_app.services import event_cancel, event_create, event_update
@@ -25,6 +28,7 @@ from crm.models import (
     Pipeline,
     PipelineStage,
 )
+from finance.services import revenue_book_won_deal
 from health import services as health_services
 
 CONTACT_FIELDS = ("name", "email", "phone", "job_title", "notes")
@@ -48,6 +52,33 @@ def _organization_for(team: Team, organization_name: str) -> Organization | None
         return None
     organization, _ = Organization.objects.get_or_create(team=team, name=organization_name)
     return organization
+
+
+def _stage_expected_values_refresh(pipeline_id) -> None:
+    """Recompute `expected_value_cents/_currency` of every stage of a pipeline in one UPDATE:
+    the stage's probability x the total value of its open deals / 100, rounded half-even,
+    in the pipeline's currency (0 for a stage without open deals)."""
+    open_total = Subquery(
+        Deal.objects.filter(stage_id=OuterRef("pk"), status=DealStatus.OPEN)
+        .order_by()
+        .values("stage_id")
+        .annotate(total=Sum("value_cents"))
+        .values("total")
+    )
+    # Integer arithmetic throughout (PostgreSQL sums bigints as numeric, hence the cast).
+    weighted = Cast(Coalesce(open_total, Value(0)), BigIntegerField()) * F("probability")
+    quotient = weighted / 100
+    remainder = weighted - quotient * 100
+    PipelineStage.objects.filter(pipeline_id=pipeline_id).update(
+        expected_value_cents=Case(
+            When(GreaterThan(remainder, 50), then=quotient + 1),
+            When(Exact(remainder, 50), then=quotient + (quotient - quotient / 2 * 2)),
+            default=quotient,
+        ),
+        expected_value_currency=Subquery(
+            Pipeline.objects.filter(pk=OuterRef("pipeline_id")).values("currency")[:1]
+        ),
+    )
 
 
 def _clean_contact(contact: Contact) -> None:
@@ -187,6 +218,7 @@ def deal_create(
     )
     deal.full_clean(exclude=["pipeline", "stage", "contact", "owner"])
     deal.save()
+    _stage_expected_values_refresh(deal.pipeline_id)
     return deal
 
 
@@ -222,6 +254,7 @@ def deal_update(
     deal.expected_close_date = expected_close_date
     deal.full_clean(exclude=["pipeline", "stage", "contact", "owner"])
     deal.save()
+    _stage_expected_values_refresh(deal.pipeline_id)
     return deal
 
 
@@ -237,6 +270,7 @@ def deal_move(*, actor: User, deal: Deal, stage: PipelineStage) -> Deal:
         deal.stage = stage
         deal.stage_entered_at = timezone.now()
         deal.save(update_fields=["stage", "stage_entered_at", "updated_at"])
+    _stage_expected_values_refresh(deal.pipeline_id)
     return deal
 
 
@@ -267,6 +301,8 @@ def deal_close(*, actor: User, deal: Deal, won: bool) -> Deal:
     if owner_day and has_consent(deal.owner, ConsentScope.DEAL_WELLNESS, for_update=True):
         deal.wellness_score_at_deal = health_services.get_wellness_score(deal.owner, owner_day)
     deal.save()
+    revenue_book_won_deal(deal=deal)
+    _stage_expected_values_refresh(deal.pipeline_id)
     if owner_day:
         health_services.record_sales_metric(user=deal.owner, day=owner_day)
     audit_record(actor=actor, action=AuditAction.DEAL_CLOSED, obj=deal, detail={"won": won})

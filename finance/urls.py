@@ -6,4 +6,10 @@ app_name = "finance"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("generate/", views.generate, name="generate"),
+    path("revenue/", views.revenue, name="revenue"),
+    path("<uuid:pk>/", views.detail, name="detail"),
+    path("<uuid:pk>/what-if/", views.whatif, name="whatif"),
+    path("<uuid:pk>/scenario/", views.scenario_save, name="scenario_save"),
+    path("<uuid:pk>/export.<str:file_format>", views.export, name="export"),
 ]

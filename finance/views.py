@@ -1,8 +1,257 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""Forecast dashboard pages. Every queryset is filtered by what the user may see (anything
+else is a 404); writes go through `finance.services`."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from coop.money import to_major_units
+from finance import selectors, services
+from finance.forms import GenerateForm, RevenueEntryForm, WhatIfForm
+from finance.models import ForecastDeal, RevenueEntry, RevenueForecast
+from finance.periods import period_label
+from finance.rates import MissingRateError
+
+FORECASTS_PER_PAGE = 20
+DEALS_PER_PAGE = 50
+ENTRIES_PER_PAGE = 30
+
+
+def _generate_form(request: HttpRequest, data=None) -> GenerateForm:
+    return GenerateForm(data, scopes=selectors.forecast_scopes(request.user), user=request.user)
+
+
+def _index_context(request: HttpRequest, form: GenerateForm) -> dict:
+    forecasts = Paginator(selectors.forecasts_visible_to(request.user), FORECASTS_PER_PAGE)
+    return {
+        "page": forecasts.get_page(request.GET.get("page")),
+        "form": form,
+        "can_enter_revenue": bool(selectors.finance_team_ids(request.user)),
+    }
 
 
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "finance/index.html")
+    return render(request, "finance/index.html", _index_context(request, _generate_form(request)))
+
+
+@require_POST
+def generate(request: HttpRequest) -> HttpResponse:
+    form = _generate_form(request, request.POST)
+    if form.is_valid():
+        scope = form.chosen_scope
+        try:
+            forecast = services.forecast_generate(
+                actor=request.user,
+                team=scope.team,
+                scope_user=scope.user,
+                period_type=form.cleaned_data["period_type"],
+                start=form.cleaned_data["start"],
+                end=form.cleaned_data["end"],
+                currency=form.cleaned_data["currency"],
+                name=form.cleaned_data["name"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            url = reverse("finance:detail", args=[forecast.pk])
+            messages.success(request, f"Forecast “{forecast.name}” generated.")
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    if request.htmx:
+        return render(request, "finance/index.html#generate-form", {"form": form}, status=422)
+    return render(request, "finance/index.html", _index_context(request, form), status=422)
+
+
+def _visible_forecast(request: HttpRequest, pk) -> RevenueForecast:
+    return get_object_or_404(selectors.forecasts_visible_to(request.user), pk=pk)
+
+
+def _whatif_form(forecast: RevenueForecast, data=None) -> WhatIfForm:
+    return WhatIfForm(
+        data,
+        stages=selectors.forecast_stages(forecast),
+        currencies=selectors.forecast_currencies(forecast),
+    )
+
+
+def _past_and_health(forecast: RevenueForecast) -> dict:
+    """The past-period comparisons; a missing rate there is shown, not a failure."""
+    try:
+        return {
+            "actual": selectors.actual_revenue_by_bucket(forecast),
+            "past": selectors.pipeline_vs_actual(forecast),
+            "health": selectors.health_metrics(forecast),
+            "accuracy": selectors.forecast_accuracy(forecast),
+        }
+    except MissingRateError as error:
+        return {"rate_problem": error.messages[0], "actual": {}}
+
+
+def _period_rows(forecast: RevenueForecast, actual: dict) -> list[dict]:
+    return [
+        {
+            "bucket": bucket,
+            "label": period_label(bucket.period_start, forecast.period_type),
+            "actual_cents": actual.get(bucket.period_start),
+        }
+        for bucket in forecast.buckets.all()
+    ]
+
+
+def _chart_data(forecast: RevenueForecast, rows: list[dict], past: list[dict] | None) -> dict:
+    def major(cents):
+        return None if cents is None else float(to_major_units(cents, forecast.currency))
+
+    return {
+        "currency": forecast.currency,
+        "labels": [row["label"] for row in rows],
+        "expected": [major(row["bucket"].expected_cents) for row in rows],
+        "p10": [major(row["bucket"].p10_cents) for row in rows],
+        "p90": [major(row["bucket"].p90_cents) for row in rows],
+        "actual": [major(row["actual_cents"] or 0) for row in rows],
+        "past": {
+            "labels": [period_label(p["start"], forecast.period_type) for p in past or []],
+            "pipeline": [major(p["pipeline_cents"]) for p in past or []],
+            "actual": [major(p["actual_cents"]) for p in past or []],
+        },
+    }
+
+
+def _deals_page(request: HttpRequest, forecast: RevenueForecast):
+    deals = ForecastDeal.objects.filter(forecast=forecast).order_by("on_date", "title")
+    return Paginator(deals, DEALS_PER_PAGE).get_page(request.GET.get("page"))
+
+
+@require_GET
+def detail(request: HttpRequest, pk) -> HttpResponse:
+    forecast = _visible_forecast(request, pk)
+    if request.htmx and request.htmx.target == "forecast-deals":
+        context = {"forecast": forecast, "deals": _deals_page(request, forecast)}
+        return render(request, "finance/forecast_detail.html#deals", context)
+    extra = _past_and_health(forecast)
+    rows = _period_rows(forecast, extra["actual"])
+    context = {
+        "forecast": forecast,
+        "rows": rows,
+        "interval": forecast.confidence_interval,
+        "chart": _chart_data(forecast, rows, extra.get("past")),
+        "deals": _deals_page(request, forecast),
+        "whatif_form": _whatif_form(forecast),
+        "scenarios": forecast.scenarios.order_by("-created_at"),
+        "levers": selectors.scenario_levers(forecast),
+        "past_empty": not any(
+            p["pipeline_cents"] or p["actual_cents"] for p in extra.get("past", [])
+        ),
+        **extra,
+    }
+    return render(request, "finance/forecast_detail.html", context)
+
+
+@require_POST
+def whatif(request: HttpRequest, pk) -> HttpResponse:
+    """The what-if result and its delta against the forecast; computes, never writes."""
+    forecast = _visible_forecast(request, pk)
+    form = _whatif_form(forecast, request.POST)
+    context = {"forecast": forecast, "whatif_form": form}
+    if form.is_valid():
+        outcome = services.what_if_outcome(forecast, form.what_if())
+        baseline = {b.period_start: b.expected_cents for b in forecast.buckets.all()}
+        context["result"] = {
+            "total": outcome.total_expected_cents,
+            "delta": outcome.total_expected_cents - forecast.total_expected_cents,
+            "interval": outcome.interval,
+            "rows": [
+                {
+                    "label": period_label(b.start, forecast.period_type),
+                    "baseline": baseline.get(b.start, 0),
+                    "expected": b.expected_cents,
+                    "delta": b.expected_cents - baseline.get(b.start, 0),
+                    "interval": b.interval,
+                }
+                for b in outcome.buckets
+            ],
+        }
+    return render(request, "finance/forecast_detail.html#whatif-result", context)
+
+
+@require_POST
+def scenario_save(request: HttpRequest, pk) -> HttpResponse:
+    forecast = _visible_forecast(request, pk)
+    form = _whatif_form(forecast, request.POST)
+    if form.is_valid():
+        try:
+            scenario = services.scenario_save(
+                actor=request.user,
+                baseline=forecast,
+                what_if=form.what_if(),
+                name=form.cleaned_data["name"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Scenario “{scenario.name}” saved.")
+            return redirect("finance:detail", pk=scenario.pk)
+    else:
+        problems = "; ".join(
+            f"{form.fields[name].label if name in form.fields else 'Form'}: {' '.join(errs)}"
+            for name, errs in form.errors.items()
+        )
+        messages.error(request, f"The scenario was not saved. {problems}")
+    return redirect(reverse("finance:detail", args=[forecast.pk]) + "#what-if")
+
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@require_GET
+def export(request: HttpRequest, pk, file_format: str) -> HttpResponse:
+    forecast = _visible_forecast(request, pk)
+    if file_format not in EXPORT_TYPES:
+        raise Http404("Unknown export format")
+    body = services.forecast_export(actor=request.user, forecast=forecast, file_format=file_format)
+    response = HttpResponse(body, content_type=EXPORT_TYPES[file_format])
+    filename = f"forecast-{slugify(forecast.name) or forecast.pk}.{file_format}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def revenue(request: HttpRequest) -> HttpResponse:
+    """Actual revenue: the entries the user may see, and for finance staff a form to enter
+    revenue that did not come from a deal."""
+    team_ids = selectors.finance_team_ids(request.user)
+    form = None
+    if team_ids:
+        form = RevenueEntryForm(
+            request.POST if request.method == "POST" else None, team_ids=team_ids, user=request.user
+        )
+    elif request.method == "POST":
+        raise Http404("Only finance staff enter revenue")
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.revenue_entry_create(
+                actor=request.user,
+                team=form.cleaned_data["team"],
+                booked_on=form.cleaned_data["booked_on"],
+                amount_cents=form.amount_cents(),
+                currency=form.cleaned_data["currency"],
+                description=form.cleaned_data["description"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Revenue “{entry.description}” recorded.")
+            return redirect("finance:revenue")
+    entries = RevenueEntry.objects.visible_to(request.user).select_related("team", "owner")
+    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    status = 422 if request.method == "POST" else 200
+    return render(request, "finance/revenue.html", {"form": form, "page": page}, status=status)

@@ -8,6 +8,7 @@ DEMO_SEEDERS = [
     "coop.demo.seed",
     "health.demo.seed_reps",
     "crm.demo.seed",
+    "finance.demo.seed",
     "calendar_app.demo.seed",
     "health.demo.seed",
 ]

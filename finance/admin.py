@@ -1,0 +1,113 @@
+"""Admin for finance records. Forecast deals (composite primary key) cannot be registered:
+Django 6.1's admin refuses such models, so they are shown on the forecast page and in its
+exports, and here as a read-only summary on each forecast."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from coop.admin import AuditedAdmin
+from coop.money import format_money
+from finance.models import (
+    ExchangeRate,
+    ForecastBucket,
+    RevenueEntry,
+    RevenueForecast,
+    RevenueTarget,
+)
+
+
+class ForecastBucketInline(admin.TabularInline):
+    model = ForecastBucket
+    extra = 0
+    can_delete = False
+    fields = [
+        "period_start",
+        "period_end",
+        "deal_count",
+        "expected_cents",
+        "realized_cents",
+        "p10_cents",
+        "p50_cents",
+        "p90_cents",
+        "low95_cents",
+        "high95_cents",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RevenueForecast)
+class RevenueForecastAdmin(AuditedAdmin):
+    """Forecasts are computed snapshots: they are read here, deleted if need be, never edited."""
+
+    list_display = [
+        "name",
+        "team",
+        "scope_user",
+        "period_type",
+        "start_date",
+        "end_date",
+        "expected",
+        "created_at",
+    ]
+    list_filter = ["period_type", "team", "currency", ("baseline", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "team__name", "scope_user__username", "user__username"]
+    date_hierarchy = "created_at"
+    list_select_related = ["team", "scope_user"]
+    inlines = [ForecastBucketInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["page_link", *(f.name for f in self.model._meta.concrete_fields)]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="Expected", ordering="total_expected_cents")
+    def expected(self, obj: RevenueForecast) -> str:
+        return format_money(obj.total_expected_cents, obj.currency)
+
+    @admin.display(description="Forecast page (with its deals)")
+    def page_link(self, obj: RevenueForecast) -> str:
+        count = obj.deals.count()
+        return format_html(
+            '<a href="{}">{} deal{} on the forecast page</a>',
+            reverse("finance:detail", args=[obj.pk]),
+            count,
+            "" if count == 1 else "s",
+        )
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(AuditedAdmin):
+    list_display = ["date", "base", "quote", "rate"]
+    list_filter = ["base", "quote"]
+    search_fields = ["base", "quote"]
+    date_hierarchy = "date"
+
+
+@admin.register(RevenueEntry)
+class RevenueEntryAdmin(AuditedAdmin):
+    list_display = ["booked_on", "description", "team", "source", "amount", "owner"]
+    list_filter = ["source", "team", "currency"]
+    search_fields = ["description", "team__name", "owner__username", "deal__title"]
+    date_hierarchy = "booked_on"
+    list_select_related = ["team", "owner"]
+    raw_id_fields = ["deal", "owner", "created_by"]
+
+    @admin.display(description="Amount", ordering="amount_cents")
+    def amount(self, obj: RevenueEntry) -> str:
+        return format_money(obj.amount_cents, obj.currency)
+
+
+@admin.register(RevenueTarget)
+class RevenueTargetAdmin(AuditedAdmin):
+    list_display = ["team", "period_type", "period_start", "amount"]
+    list_filter = ["period_type", "team"]
+    search_fields = ["team__name"]
+
+    @admin.display(description="Target", ordering="amount_cents")
+    def amount(self, obj: RevenueTarget) -> str:
+        return format_money(obj.amount_cents, obj.currency)

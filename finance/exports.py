@@ -1,0 +1,170 @@
+"""A forecast as CSV or XLSX for planning tools: summary, periods with intervals, deals.
+
+Text that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage
+return) is prefixed with an apostrophe; amounts are written as numbers in major units.
+"""
+
+import csv
+import io
+from collections.abc import Iterator
+from decimal import Decimal
+
+from openpyxl import Workbook
+
+from coop.money import to_major_units
+from finance.models import ForecastBucket, ForecastDeal, RevenueForecast
+from finance.periods import period_label
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """Text cells that would start a formula get a leading apostrophe; others pass."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _money(forecast: RevenueForecast, cents: int) -> Decimal:
+    return to_major_units(cents, forecast.currency)
+
+
+def summary_rows(forecast: RevenueForecast) -> list[list]:
+    interval = forecast.confidence_interval
+    total = interval["total"]
+    money = forecast.currency
+    return [
+        ["Forecast", forecast.name],
+        ["Scope", str(forecast.scope_user or forecast.team)],
+        ["Team", str(forecast.team)],
+        ["Periods", forecast.get_period_type_display()],
+        ["From", forecast.start_date.isoformat()],
+        ["To", forecast.end_date.isoformat()],
+        ["Made on", forecast.forecast_date.isoformat()],
+        ["Currency", money],
+        ["Expected total", _money(forecast, forecast.total_expected_cents)],
+        ["Realized", _money(forecast, forecast.realized_cents)],
+        ["P10", _money(forecast, total["p10"])],
+        ["P50", _money(forecast, total["p50"])],
+        ["P90", _money(forecast, total["p90"])],
+        ["95 % interval low", _money(forecast, total["low95"])],
+        ["95 % interval high", _money(forecast, total["high95"])],
+        ["Interval method", interval["method"]],
+        ["Interval model", interval["model"]],
+    ]
+
+
+PERIOD_HEADER = [
+    "Period",
+    "From",
+    "To",
+    "Deals",
+    "Expected",
+    "Realized",
+    "P10",
+    "P50",
+    "P90",
+    "95 % low",
+    "95 % high",
+    "Method",
+]
+
+
+def period_rows(forecast: RevenueForecast) -> Iterator[list]:
+    methods = {p["start"]: p["method"] for p in forecast.confidence_interval["periods"]}
+    for bucket in ForecastBucket.objects.filter(forecast=forecast).order_by("period_start"):
+        yield [
+            period_label(bucket.period_start, forecast.period_type),
+            bucket.period_start.isoformat(),
+            bucket.period_end.isoformat(),
+            bucket.deal_count,
+            *(
+                _money(forecast, cents)
+                for cents in (
+                    bucket.expected_cents,
+                    bucket.realized_cents,
+                    bucket.p10_cents,
+                    bucket.p50_cents,
+                    bucket.p90_cents,
+                    bucket.low95_cents,
+                    bucket.high95_cents,
+                )
+            ),
+            methods.get(bucket.period_start.isoformat(), ""),
+        ]
+
+
+DEAL_HEADER = [
+    "Deal id",
+    "Deal",
+    "Stage",
+    "Status",
+    "Date",
+    "Period",
+    "Deal value",
+    "Deal currency",
+    "Rate",
+    "Value",
+    "Probability %",
+    "Expected value",
+]
+
+
+def deal_rows(forecast: RevenueForecast) -> Iterator[list]:
+    rows = ForecastDeal.objects.filter(forecast=forecast).order_by("on_date", "title")
+    for row in rows.iterator(chunk_size=2_000):
+        yield [
+            str(row.deal_id),
+            row.title,
+            row.stage_name,
+            "won" if row.realized else "open",
+            row.on_date.isoformat(),
+            period_label(row.period_start, forecast.period_type),
+            to_major_units(row.deal_value_cents, row.deal_currency),
+            row.deal_currency,
+            row.rate,
+            _money(forecast, row.value_cents),
+            row.probability,
+            _money(forecast, row.expected_value_cents),
+        ]
+
+
+def forecast_csv(forecast: RevenueForecast) -> bytes:
+    """Three blocks separated by a blank line: summary, periods, deals. UTF-8 with a byte
+    order mark, so spreadsheet programs read accented names and currency signs right."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def write(row):
+        writer.writerow([neutralise(cell) for cell in row])
+
+    for row in summary_rows(forecast):
+        write(row)
+    writer.writerow([])
+    write(PERIOD_HEADER)
+    for row in period_rows(forecast):
+        write(row)
+    writer.writerow([])
+    write(DEAL_HEADER)
+    for row in deal_rows(forecast):
+        write(row)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def forecast_xlsx(forecast: RevenueForecast) -> bytes:
+    """A workbook with the sheets Summary, Periods and Deals."""
+    workbook = Workbook(write_only=True)
+    sheets = [
+        ("Summary", None, summary_rows(forecast)),
+        ("Periods", PERIOD_HEADER, period_rows(forecast)),
+        ("Deals", DEAL_HEADER, deal_rows(forecast)),
+    ]
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title)
+        if header:
+            sheet.append(header)
+        for row in rows:
+            sheet.append([neutralise(cell) for cell in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

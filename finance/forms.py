@@ -1,0 +1,142 @@
+import datetime
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+
+from coop.models import Team, User
+from coop.money import CURRENCY_CHOICES, to_minor_units
+from finance.forecasting import WhatIf
+from finance.periods import PeriodType, period_end, period_start
+from finance.selectors import Scope
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class GenerateForm(forms.Form):
+    scope = forms.ChoiceField(label="Whose deals")
+    period_type = forms.ChoiceField(
+        label="Periods", choices=PeriodType.choices, initial=PeriodType.MONTHLY
+    )
+    start = forms.DateField(label="From", widget=DateInput())
+    end = forms.DateField(label="To", widget=DateInput())
+    currency = forms.ChoiceField(label="Report currency", choices=CURRENCY_CHOICES)
+    name = forms.CharField(
+        label="Name", max_length=255, required=False, help_text="Optional; a name is made up."
+    )
+
+    def __init__(self, *args, scopes: list[Scope], user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scopes = {scope.key: scope for scope in scopes}
+        self.fields["scope"].choices = [(scope.key, scope.label) for scope in scopes]
+        today = timezone.localdate(timezone=user.zone)
+        quarter = period_start(today, PeriodType.QUARTERLY)
+        self.fields["start"].initial = quarter
+        self.fields["end"].initial = period_end(quarter, PeriodType.QUARTERLY)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", "The end date must be on or after the start date.")
+        return data
+
+    @property
+    def chosen_scope(self) -> Scope:
+        return self.scopes[self.cleaned_data["scope"]]
+
+
+class WhatIfForm(forms.Form):
+    """The what-if levers. One probability field per stage of the forecast's open deals."""
+
+    value_change_percent = forms.DecimalField(
+        label="Change open deal values by (%)",
+        initial=0,
+        min_value=-100,
+        max_value=500,
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "1"}),
+    )
+    slip_percent = forms.IntegerField(
+        label="Slip this share of open deals to the next period (%)",
+        initial=0,
+        min_value=0,
+        max_value=100,
+        widget=forms.NumberInput(attrs={"step": "5"}),
+    )
+    shock_currency = forms.ChoiceField(label="Shock the rate of", required=False)
+    shock_percent = forms.DecimalField(
+        label="by (%)",
+        initial=0,
+        min_value=-90,
+        max_value=500,
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "1"}),
+    )
+    name = forms.CharField(label="Scenario name", max_length=255, required=False)
+
+    def __init__(self, *args, stages: list[dict], currencies: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stages = stages
+        for stage in stages:
+            self.fields[f"stage_{stage['stage_id']}"] = forms.IntegerField(
+                label=f"{stage['stage_name']} ({stage['deals']} deal"
+                f"{'' if stage['deals'] == 1 else 's'}): win probability (%)",
+                initial=stage["probability"],
+                min_value=0,
+                max_value=100,
+                widget=forms.NumberInput(attrs={"step": "5"}),
+            )
+        self.fields["shock_currency"].choices = [("", "— no rate shock —")] + [
+            (code, code) for code in currencies
+        ]
+        if not currencies:
+            self.fields["shock_currency"].disabled = True
+            self.fields["shock_percent"].disabled = True
+
+    def stage_fields(self):
+        return [self[f"stage_{stage['stage_id']}"] for stage in self.stages]
+
+    def what_if(self) -> WhatIf:
+        data = self.cleaned_data
+        overrides = {
+            str(stage["stage_id"]): data[f"stage_{stage['stage_id']}"]
+            for stage in self.stages
+            if data[f"stage_{stage['stage_id']}"] != stage["probability"]
+        }
+        currency = data.get("shock_currency") or ""
+        return WhatIf(
+            stage_probabilities=overrides,
+            value_change_percent=data["value_change_percent"] or Decimal(0),
+            slip_percent=data["slip_percent"] or 0,
+            shock_currency=currency,
+            shock_percent=(data["shock_percent"] or Decimal(0)) if currency else Decimal(0),
+        )
+
+
+class RevenueEntryForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+    booked_on = forms.DateField(label="Booked on", widget=DateInput())
+    amount = forms.DecimalField(
+        label="Amount", min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+    )
+    currency = forms.ChoiceField(choices=CURRENCY_CHOICES)
+    description = forms.CharField(max_length=255)
+
+    def __init__(self, *args, team_ids: set, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.filter(pk__in=team_ids)
+        self.fields["booked_on"].initial = timezone.localdate(timezone=user.zone)
+
+    def clean_booked_on(self) -> datetime.date:
+        day = self.cleaned_data["booked_on"]
+        if day.year < 2000:
+            raise forms.ValidationError("Enter a date from 2000 on.")
+        return day
+
+    def amount_cents(self) -> int:
+        return to_minor_units(self.cleaned_data["amount"], self.cleaned_data["currency"])

@@ -1,0 +1,32 @@
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from finance.services import exchange_rates_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Import exchange rates from a CSV file with the header date,base,quote,rate (on that "
+        "date one unit of base is worth rate units of quote). All or nothing: a bad row is an "
+        "error naming its line and nothing is imported. A rate already stored for the same "
+        "date and pair is replaced, so re-running the same file changes nothing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path, help="CSV file (UTF-8).")
+
+    def handle(self, *args, **options) -> None:
+        path: Path = options["file"]
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise CommandError(f"No file {path}.") from None
+        except UnicodeDecodeError:
+            raise CommandError(f"{path} is not UTF-8 text.") from None
+        try:
+            count = exchange_rates_import(text=text)
+        except ValidationError as error:
+            raise CommandError(f"{path}: {' '.join(error.messages)} Nothing imported.") from None
+        self.stdout.write(self.style.SUCCESS(f"Imported {count} exchange rate(s) from {path}."))

@@ -1,0 +1,351 @@
+"""Finance records: exchange rates, revenue forecasts (the plan's `revenue_forecasts` and
+`forecast_deals`) with their per-period buckets, the finance module's imported copy of each
+forecast, actual revenue entries and revenue targets.
+
+Money is integer minor units plus an ISO 4217 code; rates are Decimals. Foreign keys into
+`revenue_forecasts` and from `forecast_deals` act in the database (`DB_CASCADE`), as the
+plan's SQL asks, so deleting a deal or a forecast removes its forecast rows there.
+"""
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from coop.models import Membership, Role, Team, User
+from coop.money import CURRENCY_CHOICES
+from crm.models import Deal
+from finance.periods import PeriodType, period_start
+
+
+class ExchangeRate(models.Model):
+    """On `date`, one unit of `base` is worth `rate` units of `quote`.
+
+    The rate in effect on a day is the latest one dated on or before it (rates are not
+    published on weekends and holidays); `finance.rates` applies that rule.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    date = models.DateField()
+    base = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    quote = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    rate = models.DecimalField(max_digits=20, decimal_places=10)
+
+    class Meta:
+        db_table = "finance_exchange_rates"
+        ordering = ["-date", "base", "quote"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "base", "quote"], name="finance_rate_date_pair_uniq"
+            ),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="finance_rate_positive_check"),
+            models.CheckConstraint(
+                condition=~Q(base=models.F("quote")), name="finance_rate_distinct_pair_check"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date}: 1 {self.base} = {self.rate} {self.quote}"
+
+
+class ForecastQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "ForecastQuerySet":
+        """Who sees a forecast: staff everything; finance staff and managers every forecast of
+        their teams; anyone else (reps) only the forecasts of their own deals."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        full_teams = Membership.objects.filter(
+            user=user, role__in=[Role.MANAGER, Role.FINANCE]
+        ).values("team_id")
+        own_teams = Membership.objects.filter(user=user).values("team_id")
+        return self.filter(Q(team_id__in=full_teams) | Q(scope_user=user, team_id__in=own_teams))
+
+
+class RevenueForecast(models.Model):
+    """A snapshot forecast of a team's (or one rep's) revenue over a date range.
+
+    `total_expected_cents` = realized + the sum of the open deals' expected values (the stored
+    `forecast_deals` rows); `confidence_interval` holds the method, its parameters and the
+    P10/P50/P90/95 % interval of the total and of each period. A scenario (what-if) is a
+    forecast with a `baseline` and the `scenario` parameters that produced it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=255)
+    # Who generated it (NULL when the cron command did). Team forecasts outlive their author.
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="forecasts"
+    )
+    # DO_NOTHING: the database refuses to delete a team that has forecasts.
+    team = models.ForeignKey(Team, on_delete=models.DO_NOTHING, related_name="forecasts")
+    # Set for a forecast of one rep's deals; NULL for the whole team's.
+    scope_user = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DB_CASCADE,
+        related_name="scoped_forecasts",
+    )
+    forecast_date = models.DateField()
+    period_type = models.CharField(max_length=20, choices=PeriodType.choices)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    total_expected_cents = models.BigIntegerField()
+    realized_cents = models.BigIntegerField(default=0)
+    confidence_interval = models.JSONField()
+    baseline = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.DB_CASCADE,
+        related_name="scenarios",
+    )
+    scenario = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ForecastQuerySet.as_manager()
+
+    class Meta:
+        db_table = "revenue_forecasts"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["team", "-created_at"], name="revenue_forecast_team_idx"),
+            models.Index(fields=["scope_user", "-created_at"], name="revenue_forecast_scope_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_type__in=PeriodType.values),
+                name="revenue_forecasts_period_type_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")),
+                name="revenue_forecasts_range_check",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_scenario(self) -> bool:
+        return self.baseline_id is not None
+
+    @property
+    def open_expected_cents(self) -> int:
+        return self.total_expected_cents - self.realized_cents
+
+
+class ForecastBucket(models.Model):
+    """One period of a forecast: expected revenue and its interval (also in the JSON)."""
+
+    id = models.BigAutoField(primary_key=True)
+    forecast = models.ForeignKey(
+        RevenueForecast, on_delete=models.DB_CASCADE, related_name="buckets"
+    )
+    period_start = models.DateField()
+    period_end = models.DateField()
+    expected_cents = models.BigIntegerField()
+    realized_cents = models.BigIntegerField()
+    deal_count = models.PositiveIntegerField()
+    p10_cents = models.BigIntegerField()
+    p50_cents = models.BigIntegerField()
+    p90_cents = models.BigIntegerField()
+    low95_cents = models.BigIntegerField()
+    high95_cents = models.BigIntegerField()
+
+    class Meta:
+        db_table = "finance_forecast_buckets"
+        ordering = ["forecast", "period_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["forecast", "period_start"], name="finance_bucket_period_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.forecast} {self.period_start}"
+
+
+class ForecastDeal(models.Model):
+    """A deal as counted in a forecast (the plan's `forecast_deals`).
+
+    `value_cents` is the deal's value in the report currency (converted at `rate`), and
+    `expected_value_cents` = value x probability / 100, rounded half-even. A won deal counts
+    as realized with probability 100. Stage id and name are a snapshot, not a foreign key.
+    """
+
+    pk = models.CompositePrimaryKey("forecast_id", "deal_id")
+    forecast = models.ForeignKey(RevenueForecast, on_delete=models.DB_CASCADE, related_name="deals")
+    deal = models.ForeignKey(Deal, on_delete=models.DB_CASCADE, related_name="forecast_rows")
+    expected_value_cents = models.BigIntegerField()
+    probability = models.SmallIntegerField(
+        validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    realized = models.BooleanField(default=False)
+    on_date = models.DateField(help_text="Expected close date, or the day a won deal closed.")
+    period_start = models.DateField()
+    deal_value_cents = models.BigIntegerField()
+    deal_currency = models.CharField(max_length=3)
+    rate = models.DecimalField(max_digits=20, decimal_places=10)
+    value_cents = models.BigIntegerField()
+    stage_id = models.UUIDField(null=True)
+    stage_name = models.CharField(max_length=80)
+    title = models.CharField(max_length=200)
+
+    class Meta:
+        db_table = "forecast_deals"
+        ordering = ["period_start", "on_date", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=100),
+                name="forecast_deals_probability_check",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.probability} %)"
+
+
+class ImportedForecast(models.Model):
+    """The finance module's own copy of a forecast, taken when it was generated: the figures
+    finance plans with and later measures against actual revenue (forecast accuracy)."""
+
+    id = models.BigAutoField(primary_key=True)
+    forecast = models.OneToOneField(
+        RevenueForecast, on_delete=models.DB_CASCADE, related_name="imported"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+    team = models.ForeignKey(Team, on_delete=models.DO_NOTHING, related_name="+")
+    scope_user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_CASCADE, related_name="+"
+    )
+    period_type = models.CharField(max_length=20, choices=PeriodType.choices)
+    currency = models.CharField(max_length=3)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    total_expected_cents = models.BigIntegerField()
+    # [{"start": "2026-01-01", "end": "2026-01-31", "expected_cents": 123}, ...]
+    periods = models.JSONField()
+
+    class Meta:
+        db_table = "finance_imported_forecasts"
+        ordering = ["-imported_at"]
+
+    def __str__(self) -> str:
+        return f"Import of {self.forecast_id}"
+
+
+class RevenueSource(models.TextChoices):
+    DEAL = "deal", "Won deal"
+    MANUAL = "manual", "Entered by finance"
+
+
+class RevenueEntryQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "RevenueEntryQuerySet":
+        """Staff all; finance staff and managers their teams' entries; reps their own deals'."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_staff:
+            return self.all()
+        full_teams = Membership.objects.filter(
+            user=user, role__in=[Role.MANAGER, Role.FINANCE]
+        ).values("team_id")
+        return self.filter(Q(team_id__in=full_teams) | Q(owner=user))
+
+
+class RevenueEntry(models.Model):
+    """Actual revenue: booked when a deal is won, or entered by finance staff."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.DO_NOTHING, related_name="revenue_entries")
+    booked_on = models.DateField()
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    source = models.CharField(max_length=10, choices=RevenueSource.choices)
+    deal = models.OneToOneField(
+        Deal,
+        null=True,
+        blank=True,
+        on_delete=models.DB_SET_NULL,
+        related_name="revenue_entry",
+    )
+    # The rep the revenue is credited to (the deal's owner), if any.
+    owner = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DB_SET_NULL,
+        related_name="revenue_entries",
+    )
+    description = models.CharField(max_length=255)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RevenueEntryQuerySet.as_manager()
+
+    class Meta:
+        db_table = "finance_revenue_entries"
+        ordering = ["-booked_on", "-created_at"]
+        verbose_name_plural = "revenue entries"
+        indexes = [models.Index(fields=["team", "booked_on"], name="finance_revenue_team_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="finance_revenue_amount_check"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=RevenueSource.values), name="finance_revenue_source_check"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booked_on} {self.description}"
+
+
+class RevenueTarget(models.Model):
+    """A team's revenue target for one period (the period starting on `period_start`)."""
+
+    id = models.BigAutoField(primary_key=True)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="revenue_targets")
+    period_type = models.CharField(max_length=20, choices=PeriodType.choices)
+    period_start = models.DateField()
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+
+    class Meta:
+        db_table = "finance_revenue_targets"
+        ordering = ["team", "period_type", "period_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "period_type", "period_start"], name="finance_target_period_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="finance_target_amount_check"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_type__in=PeriodType.values),
+                name="finance_target_period_type_check",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.get_period_type_display()} from {self.period_start}"
+
+    def clean(self) -> None:
+        if self.period_type in PeriodType.values and self.period_start:
+            expected = period_start(self.period_start, self.period_type)
+            if expected != self.period_start:
+                raise ValidationError(
+                    {
+                        "period_start": f"A {self.get_period_type_display().lower()} starts "
+                        f"on {expected.isoformat()}, not {self.period_start.isoformat()}."
+                    }
+                )

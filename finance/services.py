@@ -1,0 +1,373 @@
+"""Finance write services. Each public function is atomic: it validates, then writes
+everything or nothing, and raises `ValidationError` with a message for the person.
+
+`forecast_generate` is the CRM + Finance flow: it reads the deals, converts, buckets,
+computes the intervals, saves the forecast with its `forecast_deals` and buckets, and imports
+it into the finance module, in one transaction and a constant number of queries.
+"""
+
+import csv
+import datetime
+import io
+import zoneinfo
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from coop.audit import audit_record
+from coop.models import AuditAction, Team, User
+from coop.money import CURRENCY_CHOICES
+from crm.models import Deal, DealStatus
+from finance.exports import forecast_csv, forecast_xlsx
+from finance.forecasting import Outcome, WhatIf, apply_what_if, evaluate
+from finance.models import (
+    ExchangeRate,
+    ForecastBucket,
+    ForecastDeal,
+    ImportedForecast,
+    RevenueEntry,
+    RevenueForecast,
+    RevenueSource,
+)
+from finance.periods import PeriodType, period_label, periods_between
+from finance.rates import RATE_PLACES
+from finance.selectors import deal_lines, finance_team_ids, forecast_lines, scope_allowed
+
+CURRENCIES = {code for code, _ in CURRENCY_CHOICES}
+MAX_PERIODS = 400
+
+
+def _validate_request(
+    *, period_type: str, start: datetime.date, end: datetime.date, currency: str
+) -> None:
+    if period_type not in PeriodType.values:
+        raise ValidationError(f"Unknown period type {period_type!r}.")
+    if currency not in CURRENCIES:
+        raise ValidationError(f"Unknown currency {currency!r}.")
+    if end < start:
+        raise ValidationError("The end date must be on or after the start date.")
+    if len(periods_between(start, end, period_type)) > MAX_PERIODS:
+        raise ValidationError(
+            f"That range has more than {MAX_PERIODS} periods: choose a longer period type "
+            "or a shorter range."
+        )
+
+
+def _default_name(period_type: str, start: datetime.date, end: datetime.date, scope: str) -> str:
+    first, last = period_label(start, period_type), period_label(end, period_type)
+    span = first if first == last else f"{first} to {last}"
+    return f"{scope}: {span}"
+
+
+def _save_outcome(forecast: RevenueForecast, outcome: Outcome) -> RevenueForecast:
+    """Insert the forecast, its buckets and its deals (bulk), import it and audit it: five
+    inserts."""
+    forecast.total_expected_cents = outcome.total_expected_cents
+    forecast.realized_cents = outcome.realized_cents
+    forecast.confidence_interval = outcome.confidence_interval_json()
+    forecast.save(force_insert=True)
+    ForecastBucket.objects.bulk_create(
+        ForecastBucket(
+            forecast=forecast,
+            period_start=bucket.start,
+            period_end=bucket.end,
+            expected_cents=bucket.expected_cents,
+            realized_cents=bucket.realized_cents,
+            deal_count=bucket.deal_count,
+            p10_cents=bucket.interval["p10"],
+            p50_cents=bucket.interval["p50"],
+            p90_cents=bucket.interval["p90"],
+            low95_cents=bucket.interval["low95"],
+            high95_cents=bucket.interval["high95"],
+        )
+        for bucket in outcome.buckets
+    )
+    ForecastDeal.objects.bulk_create(
+        ForecastDeal(
+            forecast=forecast,
+            deal_id=line.deal_id,
+            expected_value_cents=line.expected_cents,
+            probability=line.probability,
+            realized=line.realized,
+            on_date=line.on_date,
+            period_start=bucket_start,
+            deal_value_cents=line.deal_value_cents,
+            deal_currency=line.deal_currency,
+            rate=line.rate,
+            value_cents=line.value_cents,
+            stage_id=line.stage_id,
+            stage_name=line.stage_name,
+            title=line.title,
+        )
+        for line, bucket_start in outcome.lines
+    )
+    import_revenue_forecast(forecast=forecast, outcome=outcome)
+    audit_record(
+        actor=forecast.user,
+        action=AuditAction.FORECAST_GENERATED,
+        obj=forecast,
+        detail={
+            "scope": "scenario" if forecast.baseline_id else "forecast",
+            "period_type": forecast.period_type,
+            "deals": len(outcome.lines),
+        },
+    )
+    return forecast
+
+
+def import_revenue_forecast(*, forecast: RevenueForecast, outcome: Outcome) -> ImportedForecast:
+    """Take the finance module's own copy of a forecast (one insert). Called inside the
+    transaction that saves the forecast, so both exist or neither does."""
+    return ImportedForecast.objects.create(
+        forecast=forecast,
+        team_id=forecast.team_id,
+        scope_user_id=forecast.scope_user_id,
+        period_type=forecast.period_type,
+        currency=forecast.currency,
+        start_date=forecast.start_date,
+        end_date=forecast.end_date,
+        total_expected_cents=forecast.total_expected_cents,
+        periods=[
+            {
+                "start": bucket.start.isoformat(),
+                "end": bucket.end.isoformat(),
+                "expected_cents": bucket.expected_cents,
+            }
+            for bucket in outcome.buckets
+        ],
+    )
+
+
+@transaction.atomic
+def forecast_generate(
+    *,
+    actor: User | None,
+    team: Team,
+    scope_user: User | None,
+    period_type: str,
+    start: datetime.date,
+    end: datetime.date,
+    currency: str,
+    name: str = "",
+    time_zone: str | None = None,
+) -> RevenueForecast:
+    """Forecast the revenue of a team (or of one member's deals) over [start, end].
+
+    Open deals expected to close in the range count with their stage probability, deals won
+    in it as realized (100 %), lost deals not at all; values are converted into `currency` at
+    the rate in effect on each deal's day. Saves the forecast, its buckets, its
+    `forecast_deals` and the finance module's imported copy in this one transaction, in a
+    constant number of queries. A missing rate (or any error) writes nothing. `actor` None
+    is the cron command (no permission check); `time_zone` (default: the actor's, else UTC)
+    says which days won deals closed on.
+    """
+    _validate_request(period_type=period_type, start=start, end=end, currency=currency)
+    if actor is not None and not scope_allowed(actor, team, scope_user):
+        raise ValidationError("You may not forecast that team or person.")
+    zone_name = time_zone or (actor.time_zone if actor is not None else "UTC")
+    lines = deal_lines(
+        team=team,
+        scope_user=scope_user,
+        start=start,
+        end=end,
+        currency=currency,
+        zone=zoneinfo.ZoneInfo(zone_name),
+    )
+    outcome = evaluate(lines, period_type=period_type, start=start, end=end)
+    scope_name = str(scope_user) if scope_user is not None else str(team)
+    forecast = RevenueForecast(
+        name=(name.strip() or _default_name(period_type, start, end, scope_name))[:255],
+        user=actor,
+        team=team,
+        scope_user=scope_user,
+        forecast_date=timezone.localdate(timezone=zoneinfo.ZoneInfo(zone_name)),
+        period_type=period_type,
+        start_date=start,
+        end_date=end,
+        currency=currency,
+        time_zone=zone_name,
+    )
+    return _save_outcome(forecast, outcome)
+
+
+def what_if_outcome(forecast: RevenueForecast, what_if: WhatIf) -> Outcome:
+    """The forecast recomputed with the what-if levers; reads, never writes."""
+    lines = apply_what_if(
+        forecast_lines(forecast),
+        what_if,
+        period_type=forecast.period_type,
+        start=forecast.start_date,
+        report_currency=forecast.currency,
+    )
+    return evaluate(
+        lines, period_type=forecast.period_type, start=forecast.start_date, end=forecast.end_date
+    )
+
+
+@transaction.atomic
+def scenario_save(
+    *, actor: User, baseline: RevenueForecast, what_if: WhatIf, name: str
+) -> RevenueForecast:
+    """Store a what-if result as a named forecast linked to its baseline (with its deals,
+    buckets and imported copy), in one transaction. The actor must see the baseline."""
+    if not RevenueForecast.objects.visible_to(actor).filter(pk=baseline.pk).exists():
+        raise ValidationError("This forecast does not exist or is not visible to you.")
+    name = name.strip()
+    if not name:
+        raise ValidationError("Give the scenario a name.")
+    outcome = what_if_outcome(baseline, what_if)
+    scenario = RevenueForecast(
+        name=name[:255],
+        user=actor,
+        team_id=baseline.team_id,
+        scope_user_id=baseline.scope_user_id,
+        forecast_date=timezone.localdate(timezone=actor.zone),
+        period_type=baseline.period_type,
+        start_date=baseline.start_date,
+        end_date=baseline.end_date,
+        currency=baseline.currency,
+        time_zone=baseline.time_zone,
+        baseline=baseline,
+        scenario=what_if.as_json(),
+    )
+    return _save_outcome(scenario, outcome)
+
+
+def revenue_book_won_deal(*, deal: Deal) -> RevenueEntry | None:
+    """Book a won deal's value as actual revenue, on its closing day in the owner's time zone.
+
+    Called by `crm.services.deal_close` inside its transaction (so the closure and the entry
+    exist together or not at all); a deal that is not won books nothing.
+    """
+    if deal.status != DealStatus.WON:
+        return None
+    zone = deal.owner.zone if deal.owner_id else datetime.UTC
+    return RevenueEntry.objects.create(
+        team_id=deal.pipeline.team_id,
+        booked_on=deal.closed_at.astimezone(zone).date(),
+        amount_cents=deal.value_cents,
+        currency=deal.currency,
+        source=RevenueSource.DEAL,
+        deal=deal,
+        owner_id=deal.owner_id,
+        description=f"Won deal: {deal.title}"[:255],
+    )
+
+
+@transaction.atomic
+def revenue_entry_create(
+    *,
+    actor: User,
+    team: Team,
+    booked_on: datetime.date,
+    amount_cents: int,
+    currency: str,
+    description: str,
+) -> RevenueEntry:
+    """Finance staff record revenue that did not come from a deal."""
+    if team.pk not in finance_team_ids(actor):
+        raise ValidationError("Only the team's finance staff may enter revenue.")
+    if currency not in CURRENCIES:
+        raise ValidationError(f"Unknown currency {currency!r}.")
+    if amount_cents <= 0:
+        raise ValidationError("The amount must be more than zero.")
+    description = description.strip()
+    if not description:
+        raise ValidationError("Say what the revenue is for.")
+    return RevenueEntry.objects.create(
+        team=team,
+        booked_on=booked_on,
+        amount_cents=amount_cents,
+        currency=currency,
+        source=RevenueSource.MANUAL,
+        description=description[:255],
+        created_by=actor,
+    )
+
+
+RATE_COLUMNS = ("date", "base", "quote", "rate")
+
+
+def _parse_rate_row(row: dict) -> ExchangeRate:
+    try:
+        day = datetime.date.fromisoformat((row.get("date") or "").strip())
+    except ValueError:
+        raise ValidationError(f"date {row.get('date')!r} is not a YYYY-MM-DD date") from None
+    base = (row.get("base") or "").strip().upper()
+    quote = (row.get("quote") or "").strip().upper()
+    for code in (base, quote):
+        if code not in CURRENCIES:
+            raise ValidationError(f"unknown currency {code!r}")
+    if base == quote:
+        raise ValidationError("base and quote are the same currency")
+    try:
+        rate = Decimal((row.get("rate") or "").strip())
+    except InvalidOperation:
+        raise ValidationError(f"rate {row.get('rate')!r} is not a number") from None
+    if not rate.is_finite() or rate <= 0:
+        raise ValidationError(f"rate {row.get('rate')!r} must be a positive number")
+    if rate != rate.quantize(RATE_PLACES) or rate >= Decimal("1e10"):
+        raise ValidationError(f"rate {row.get('rate')!r} has too many digits")
+    return ExchangeRate(date=day, base=base, quote=quote, rate=rate)
+
+
+@transaction.atomic
+def exchange_rates_import(*, text: str) -> int:
+    """Import rates from CSV text with the header `date,base,quote,rate` (one unit of base is
+    `rate` units of quote on that date). All or nothing: the first bad row is an error naming
+    its line. A rate already stored for the same date and pair is replaced. Returns the
+    number of rows imported."""
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or [name.strip().lower() for name in reader.fieldnames] != list(
+        RATE_COLUMNS
+    ):
+        raise ValidationError("Line 1: the header must be exactly: date,base,quote,rate")
+    reader.fieldnames = list(RATE_COLUMNS)
+    rates, seen = [], {}
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            raise ValidationError(f"Line {line}: more than four columns.")
+        if None in row.values():
+            raise ValidationError(f"Line {line}: fewer than four columns.")
+        try:
+            rate = _parse_rate_row(row)
+        except ValidationError as error:
+            raise ValidationError(f"Line {line}: {error.messages[0]}.") from None
+        key = (rate.date, rate.base, rate.quote)
+        if key in seen:
+            raise ValidationError(
+                f"Line {line}: {rate.base}/{rate.quote} on {rate.date} is already on line "
+                f"{seen[key]}."
+            )
+        seen[key] = line
+        rates.append(rate)
+    if not rates:
+        raise ValidationError("The file has no rates.")
+    ExchangeRate.objects.bulk_create(
+        rates,
+        update_conflicts=True,
+        unique_fields=["date", "base", "quote"],
+        update_fields=["rate"],
+    )
+    return len(rates)
+
+
+EXPORT_FORMATS = {"csv": forecast_csv, "xlsx": forecast_xlsx}
+
+
+def forecast_export(*, actor: User | None, forecast: RevenueForecast, file_format: str) -> bytes:
+    """The forecast as a CSV or XLSX file (formula cells neutralised), with the export
+    recorded in the audit log. `actor` None is an operator's `manage.py export_forecast`."""
+    if file_format not in EXPORT_FORMATS:
+        raise ValidationError(f"Unknown export format {file_format!r}: use csv or xlsx.")
+    body = EXPORT_FORMATS[file_format](forecast)
+    audit_record(
+        actor=actor,
+        action=AuditAction.EXPORTED,
+        obj=forecast,
+        detail={"format": file_format, "via": "web" if actor is not None else "command"},
+    )
+    return body
