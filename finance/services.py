@@ -192,6 +192,43 @@ def forecast_generate(
     return _save_outcome(forecast, outcome)
 
 
+@transaction.atomic
+def forecast_generate_scheduled(
+    *, team: Team, period_type: str, start: datetime.date, end: datetime.date, currency: str
+) -> tuple[RevenueForecast, bool]:
+    """The cron/worker flavour of `forecast_generate`: a whole-team forecast made by no one,
+    at most once a day for the same period type, range and currency. Returns the forecast
+    and whether it was made now (False: today's existing one).
+
+    Locks the team row first, so two runs at the same moment (two cron hosts, a task retried
+    while the first attempt still runs) make one forecast, not two.
+    """
+    Team.objects.select_for_update().filter(pk=team.pk).first()
+    existing = RevenueForecast.objects.filter(
+        team=team,
+        scope_user=None,
+        baseline=None,
+        user=None,
+        period_type=period_type,
+        start_date=start,
+        end_date=end,
+        currency=currency,
+        forecast_date=timezone.localdate(timezone=datetime.UTC),
+    ).first()
+    if existing is not None:
+        return existing, False
+    forecast = forecast_generate(
+        actor=None,
+        team=team,
+        scope_user=None,
+        period_type=period_type,
+        start=start,
+        end=end,
+        currency=currency,
+    )
+    return forecast, True
+
+
 def what_if_outcome(forecast: RevenueForecast, what_if: WhatIf) -> Outcome:
     """The forecast recomputed with the what-if levers; reads, never writes."""
     lines = apply_what_if(

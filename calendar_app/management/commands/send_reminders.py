@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from calendar_app.services import reminders_send_due
+from calendar_app.tasks import send_due_reminders
 
 
 class Command(BaseCommand):
@@ -15,8 +16,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--quiet", action="store_true", help="Print nothing when no reminder was due."
         )
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="Queue the send as a task for the workers (with retries) instead of sending here.",
+        )
 
     def handle(self, *args, **options) -> None:
+        if options["enqueue"]:
+            send_due_reminders.enqueue()
+            if not options["quiet"]:
+                self.stdout.write("Reminder run queued.")
+            return
         try:
             sent = reminders_send_due()
         except DatabaseError as error:

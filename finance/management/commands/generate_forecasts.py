@@ -2,12 +2,11 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
 from coop.models import Team
-from finance.models import RevenueForecast
 from finance.periods import PeriodType
-from finance.services import forecast_generate
+from finance.services import forecast_generate_scheduled
+from finance.tasks import generate_team_forecast
 
 
 def _date(text: str) -> datetime.date:
@@ -22,7 +21,8 @@ class Command(BaseCommand):
         "Generate a whole-team revenue forecast for every team (or one) over a date range, "
         "for cron. Idempotent: a team already forecast today with the same period, range and "
         "currency is skipped. Each team is its own transaction; any failure (e.g. a missing "
-        "exchange rate) is reported and the exit status is 1."
+        "exchange rate) is reported and the exit status is 1. With --enqueue, one task per "
+        "team goes to the task queue instead, for the workers (with retries)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -31,6 +31,11 @@ class Command(BaseCommand):
         parser.add_argument("--end", required=True, help="Last day, YYYY-MM-DD.")
         parser.add_argument("--team", help="Team name (default: every team).")
         parser.add_argument("--currency", default="EUR", help="Report currency (default EUR).")
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="Queue one task per team for the workers instead of generating here.",
+        )
 
     def handle(self, *args, **options) -> None:
         start, end = _date(options["start"]), _date(options["end"])
@@ -40,27 +45,20 @@ class Command(BaseCommand):
             teams = teams.filter(name=options["team"])
             if not teams.exists():
                 raise CommandError(f"No team named {options['team']!r}.")
+        if end < start:
+            raise CommandError("--end must be on or after --start.")
+        if options["enqueue"]:
+            for team in teams:
+                generate_team_forecast.enqueue(
+                    str(team.pk), options["period"], start.isoformat(), end.isoformat(), currency
+                )
+                self.stdout.write(f"{team}: forecast queued.")
+            return
         failures = 0
         for team in teams:
-            already = RevenueForecast.objects.filter(
-                team=team,
-                scope_user=None,
-                baseline=None,
-                user=None,
-                period_type=options["period"],
-                start_date=start,
-                end_date=end,
-                currency=currency,
-                forecast_date=timezone.localdate(timezone=datetime.UTC),
-            ).first()
-            if already is not None:
-                self.stdout.write(f"{team}: already forecast today ({already.pk}), skipped.")
-                continue
             try:
-                forecast = forecast_generate(
-                    actor=None,
+                forecast, created = forecast_generate_scheduled(
                     team=team,
-                    scope_user=None,
                     period_type=options["period"],
                     start=start,
                     end=end,
@@ -69,6 +67,9 @@ class Command(BaseCommand):
             except ValidationError as error:
                 failures += 1
                 self.stderr.write(f"{team}: {' '.join(error.messages)}")
+                continue
+            if not created:
+                self.stdout.write(f"{team}: already forecast today ({forecast.pk}), skipped.")
                 continue
             self.stdout.write(
                 self.style.SUCCESS(

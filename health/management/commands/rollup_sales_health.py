@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from health.services import rollup_range
+from health.tasks import rollup_sales_health
 
 MAX_DAYS = 366 * 2
 
@@ -26,6 +27,11 @@ class Command(BaseCommand):
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--date", help="One day, YYYY-MM-DD.")
         group.add_argument("--since", help="Every day from YYYY-MM-DD up to today.")
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="Queue one task per day for the workers (with retries) instead of running here.",
+        )
 
     def handle(self, *args, **options) -> None:
         today = timezone.localdate()
@@ -39,6 +45,15 @@ class Command(BaseCommand):
             raise CommandError(f"{start} is in the future: there is nothing to roll up yet.")
         if (end - start).days >= MAX_DAYS:
             raise CommandError(f"At most {MAX_DAYS} days at a time; split the range.")
+        if options["enqueue"]:
+            day = start
+            while day <= end:
+                rollup_sales_health.enqueue(day.isoformat())
+                day += timedelta(days=1)
+            self.stdout.write(
+                f"Rollup of {start} to {end} queued ({(end - start).days + 1} day(s))."
+            )
+            return
         result = rollup_range(start=start, end=end)
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,27 @@
+"""Background tasks of the finance module (Django's `django.tasks`, retried after transient
+failures by coop.tasks.with_retries)."""
+
+import datetime
+
+from django.tasks import task
+
+from coop.models import Team
+from coop.tasks import with_retries
+from finance.services import forecast_generate_scheduled
+
+
+@task()
+@with_retries()
+def generate_team_forecast(
+    team_id: str, period_type: str, start: str, end: str, currency: str
+) -> str:
+    """Make today's whole-team forecast (once a day: a retry or a second run returns the same
+    one); returns its id. A missing exchange rate fails the task, which is not retried."""
+    forecast, _created = forecast_generate_scheduled(
+        team=Team.objects.get(pk=team_id),
+        period_type=period_type,
+        start=datetime.date.fromisoformat(start),
+        end=datetime.date.fromisoformat(end),
+        currency=currency,
+    )
+    return str(forecast.pk)
