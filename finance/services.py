@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from coop.audit import audit_record
+from coop.cache import aggregates_changed
 from coop.models import AuditAction, Team, User
 from coop.money import CURRENCY_CHOICES
 from crm.models import Deal, DealStatus
@@ -33,6 +34,7 @@ from finance.models import (
 )
 from finance.periods import PeriodType, period_label, periods_between
 from finance.rates import RATE_PLACES
+from finance.receivers import FINANCE_AGGREGATES
 from finance.selectors import deal_lines, finance_team_ids, forecast_lines, scope_allowed
 
 CURRENCIES = {code for code, _ in CURRENCY_CHOICES}
@@ -389,6 +391,7 @@ def exchange_rates_import(*, text: str) -> int:
         unique_fields=["date", "base", "quote"],
         update_fields=["rate"],
     )
+    aggregates_changed(FINANCE_AGGREGATES)  # a bulk upsert sends no save signals
     return len(rates)
 
 

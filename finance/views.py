@@ -11,12 +11,14 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from coop.cache import cached_aggregate
 from coop.money import to_major_units
 from finance import selectors, services
 from finance.forms import GenerateForm, RevenueEntryForm, WhatIfForm
 from finance.models import ForecastDeal, RevenueEntry, RevenueForecast
 from finance.periods import period_label
 from finance.rates import MissingRateError
+from finance.receivers import FINANCE_AGGREGATES
 
 FORECASTS_PER_PAGE = 20
 DEALS_PER_PAGE = 50
@@ -80,8 +82,7 @@ def _whatif_form(forecast: RevenueForecast, data=None) -> WhatIfForm:
     )
 
 
-def _past_and_health(forecast: RevenueForecast) -> dict:
-    """The past-period comparisons; a missing rate there is shown, not a failure."""
+def _compute_past_and_health(forecast: RevenueForecast) -> dict:
     try:
         return {
             "actual": selectors.actual_revenue_by_bucket(forecast),
@@ -91,6 +92,15 @@ def _past_and_health(forecast: RevenueForecast) -> dict:
         }
     except MissingRateError as error:
         return {"rate_problem": error.messages[0], "actual": {}}
+
+
+def _past_and_health(forecast: RevenueForecast) -> dict:
+    """The past-period comparisons and health metrics (a missing rate there is shown, not a
+    failure), cached until the next write to deals, revenue, targets, rates or forecasts
+    (finance/receivers.py)."""
+    return cached_aggregate(
+        FINANCE_AGGREGATES, (forecast.pk,), lambda: _compute_past_and_health(forecast)
+    )
 
 
 def _period_rows(forecast: RevenueForecast, actual: dict) -> list[dict]:
