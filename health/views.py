@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from coop.audit import audit_record
 from coop.consent import PURPOSES, consent_grant, consent_revoke, consent_scopes_of
+from coop.db_router import reads_from_replica
 from coop.models import AuditAction, ConsentEvent, ConsentScope
 from health import scoring
 from health.forms import CheckInForm, ConsentForm, MetricsFilterForm
@@ -95,6 +96,7 @@ def consent(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def insights(request: HttpRequest) -> HttpResponse:
     """The dashboard's wellness insights tab (an htmx fragment; a page of its own without JS)."""
     user = request.user
@@ -111,6 +113,7 @@ def insights(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def metrics(request: HttpRequest) -> HttpResponse:
     """Read-only `sales_health_metrics` for staff holding the explicit permission (the admin
     cannot list a composite-key table). Everyone else gets a 404."""

@@ -126,14 +126,16 @@ def test_without_a_replica_opted_in_reads_use_the_default_database(monkeypatch):
     reason="no replica alias: CI runs this with TEST_WITH_REPLICA=1 on PostgreSQL",
 )
 @pytest.mark.django_db(transaction=True, databases=["default", "replica"])
-def test_the_dashboard_reads_from_the_replica_alias(client, rep, request):
+def test_the_dashboard_and_its_insights_tab_read_from_the_replica_alias(client, rep, request):
     request.addfinalizer(connections["replica"].close)
     client.force_login(rep)
     with (
         CaptureQueriesContext(connections["replica"]) as replica_queries,
         CaptureQueriesContext(connections["default"]) as default_queries,
     ):
-        response = client.get(reverse("dashboard"))
-    assert response.status_code == 200
+        dashboard = client.get(reverse("dashboard"))
+        insights = client.get(reverse("health:insights"), headers={"HX-Request": "true"})
+    assert dashboard.status_code == insights.status_code == 200
     assert any("coop_memberships" in query["sql"] for query in replica_queries)
+    assert any("coop_consents" in query["sql"] for query in replica_queries)
     assert not any("coop_memberships" in query["sql"] for query in default_queries)
