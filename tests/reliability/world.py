@@ -112,15 +112,17 @@ PROJECT_APPS = ("coop", "crm", "calendar_app", "finance", "health")
 BOOKKEEPING = {"coop.auditevent"}
 
 
-def row_counts() -> dict[str, int]:
-    """Rows of every model of the project's apps (the proof that nothing was written)."""
-    counts = {}
+def snapshot(*, bookkeeping: bool = False) -> dict[str, list[str]]:
+    """Every row of every model of the project's apps, as text (the proof that nothing was
+    written: no row added, removed or changed). The audit trail only with `bookkeeping`."""
+    rows = {}
     for label in PROJECT_APPS:
         for model in apps.get_app_config(label).get_models():
-            if model._meta.label_lower in BOOKKEEPING or model._meta.proxy:
+            if model._meta.proxy or (model._meta.label_lower in BOOKKEEPING and not bookkeeping):
                 continue
-            counts[model._meta.label_lower] = model._default_manager.count()
-    return counts
+            values = model._default_manager.values()
+            rows[model._meta.label_lower] = sorted(repr(sorted(row.items())) for row in values)
+    return rows
 
 
 ROLES = {"rep": Role.REP, "manager": Role.MANAGER, "finance": Role.FINANCE}
