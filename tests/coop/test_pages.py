@@ -6,7 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC_URL_NAMES = {"login", "logout", "healthz", "readyz", "calendar_app:feed"}
+PUBLIC_URL_NAMES = {"login", "logout", "healthz", "readyz", "favicon", "calendar_app:feed"}
 
 
 def _concrete_paths(resolver: URLResolver, prefix: str = "", namespace: str = ""):
@@ -150,3 +150,10 @@ def test_htmx_is_served_by_the_app_and_requests_carry_the_csrf_header(rep_client
     assert re.search(r'<script src="/static/django_htmx/htmx[^"]*\.js"', html)
     assert 'hx-headers=\'{"x-csrftoken": "' in html
     assert '"includeIndicatorStyles": false' in html
+
+
+def test_favicon_ico_leads_to_the_static_icon_the_pages_link(client, rep_client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")
+    assert f'<link rel="icon" href="{response["Location"]}"' in rep_client.get("/").text

@@ -232,6 +232,7 @@ PAGE_GET = {
     "finance:generate": 405,
     "health:metrics": 404,  # only staff given the permission explicitly
     "login": 302,  # a signed-in user is sent on to the dashboard
+    "favicon": 301,  # to the static icon
 }
 
 
