@@ -157,3 +157,12 @@ def test_favicon_ico_leads_to_the_static_icon_the_pages_link(client, rep_client)
     assert response.status_code == 301
     assert response["Location"].endswith("favicon.svg")
     assert f'<link rel="icon" href="{response["Location"]}"' in rep_client.get("/").text
+
+
+def test_a_nul_character_in_a_search_or_a_form_is_a_clear_400(rep_client):
+    response = rep_client.get(reverse("crm:contact_list"), {"q": "a\x00b"})
+    assert response.status_code == 400
+    assert "Request not understood" in response.text
+    response = rep_client.post(reverse("crm:contact_new"), {"name": "x\x00"})
+    assert response.status_code == 400
+    assert "Nothing was changed" in response.text
