@@ -93,6 +93,7 @@ MEETING = ("title", "start_time", "end_time", "location", "description")
 WHATIF = ("value_change_percent", "slip_percent", "shock_currency", "shock_percent", "name")
 
 ENDPOINTS = [
+    Endpoint("login", "post", ("username", "password"), role="anonymous"),
     Endpoint("crm:contact_new", "post", CONTACT),
     Endpoint("crm:contact_edit", "post", CONTACT, _pk("contact")),
     Endpoint(
@@ -190,8 +191,8 @@ def _rejected(response) -> bool:
 
 @pytest.fixture
 def clients(rep, manager, finance_user):
-    """A signed-in client per role, shared by the examples of one endpoint."""
-    signed_in = {}
+    """A signed-in client per role (and one signed out), shared by the examples of one endpoint."""
+    signed_in = {"anonymous": Client(raise_request_exception=False)}
     for role, user in {"rep": rep, "manager": manager, "finance": finance_user}.items():
         signed_in[role] = Client(raise_request_exception=False)
         signed_in[role].force_login(user)
