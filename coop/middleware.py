@@ -22,7 +22,7 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class RejectNullCharactersMiddleware:
-    """Refuse (400, our page) a request whose query string or form data holds a NUL
+    """Refuse (400, our page) a request whose address, query string or form data holds a NUL
     character: PostgreSQL cannot store or even compare text containing one, so letting it
     through to a search or a filter would be a server error."""
 
@@ -30,6 +30,8 @@ class RejectNullCharactersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path:
+            raise BadRequest("The address contains a NUL character.")
         data = [request.GET]
         if request.method == "POST" and request.content_type in FORM_TYPES:
             data.append(request.POST)

@@ -166,3 +166,5 @@ def test_a_nul_character_in_a_search_or_a_form_is_a_clear_400(rep_client):
     response = rep_client.post(reverse("crm:contact_new"), {"name": "x\x00"})
     assert response.status_code == 400
     assert "Nothing was changed" in response.text
+    # In the address too, e.g. the public feed's token.
+    assert rep_client.get("/calendar/feed/a%00b.ics").status_code == 400

@@ -5,9 +5,11 @@ endpoint and `manage.py` command. Never a 500 or a traceback; rejected input wri
 Examples per endpoint: `EXAMPLES` (see the report in README.md); the database state carries
 over between the examples of one endpoint, so accepted input is followed by more input."""
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.contrib.messages import ERROR
@@ -18,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from finance.models import RevenueForecast
+from tests.reliability.test_access_matrix import _routes
 from tests.reliability.world import World, build_world, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -329,3 +332,39 @@ class _Sink:
 
     def flush(self):
         pass
+
+
+ADDRESSES = [(name, route) for name, route, params in _routes() if params]
+APP_ADDRESSES = [item for item in ADDRESSES if not item[0].startswith("admin:")]
+ADMIN_ADDRESSES = [item for item in ADDRESSES if item[0].startswith("admin:")]
+ADMIN_EXAMPLES = 5
+
+
+def _check_hostile_address(route: str, name: str, data, world, client) -> None:
+    """Arbitrary text for every parameter of the URL: a 404 (or a refusal), never a 500."""
+    values = hostile(_ids(world)).filter(lambda value: value not in {"", ".", ".."})
+    path = "/" + re.sub(r"<(?:\w+:)?\w+>", lambda _match: quote(data.draw(values), safe=""), route)
+    before = snapshot()
+    for method in ("get", "post"):
+        response = getattr(client, method)(path)
+        assert response.status_code < 500, (name, path)
+        assert "Traceback" not in response.content.decode(errors="replace")
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("name", "route"), APP_ADDRESSES, ids=[n for n, _ in APP_ADDRESSES])
+@HYPOTHESIS
+@given(data=st.data())
+def test_hostile_ids_in_every_address_are_refused_never_a_500(name, route, data, world, clients):
+    _check_hostile_address(route, name, data, world, clients["rep"])
+
+
+@pytest.mark.parametrize(("name", "route"), ADMIN_ADDRESSES, ids=[n for n, _ in ADMIN_ADDRESSES])
+@settings(HYPOTHESIS, max_examples=ADMIN_EXAMPLES)
+@given(data=st.data())
+def test_hostile_ids_in_every_admin_address_are_refused_never_a_500(
+    name, route, data, world, staff_user
+):
+    client = Client(raise_request_exception=False)
+    client.force_login(staff_user)
+    _check_hostile_address(route, name, data, world, client)
