@@ -347,9 +347,22 @@ def _parse_rate_row(row: dict) -> ExchangeRate:
         raise ValidationError(f"rate {row.get('rate')!r} is not a number") from None
     if not rate.is_finite() or rate <= 0:
         raise ValidationError(f"rate {row.get('rate')!r} must be a positive number")
-    if rate != rate.quantize(RATE_PLACES) or rate >= Decimal("1e10"):
+    # The size first: quantizing a huge exponent (1e999999) is itself an error.
+    if rate >= Decimal("1e10") or rate != rate.quantize(RATE_PLACES):
         raise ValidationError(f"rate {row.get('rate')!r} has too many digits")
     return ExchangeRate(date=day, base=base, quote=quote, rate=rate)
+
+
+def _csv_rows(reader: csv.DictReader):
+    """The reader's rows; a line the csv module cannot parse (a field over its size limit,
+    an unterminated quote) is a `ValidationError` naming it."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise ValidationError(f"Line {reader.line_num}: {error}.") from None
 
 
 @transaction.atomic
@@ -359,13 +372,15 @@ def exchange_rates_import(*, text: str) -> int:
     its line. A rate already stored for the same date and pair is replaced. Returns the
     number of rows imported."""
     reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None or [name.strip().lower() for name in reader.fieldnames] != list(
-        RATE_COLUMNS
-    ):
+    try:
+        header = reader.fieldnames
+    except csv.Error:
+        header = None
+    if header is None or [name.strip().lower() for name in header] != list(RATE_COLUMNS):
         raise ValidationError("Line 1: the header must be exactly: date,base,quote,rate")
     reader.fieldnames = list(RATE_COLUMNS)
     rates, seen = [], {}
-    for row in reader:
+    for row in _csv_rows(reader):
         line = reader.line_num
         if None in row:
             raise ValidationError(f"Line {line}: more than four columns.")

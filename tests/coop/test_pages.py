@@ -6,7 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC_URL_NAMES = {"login", "logout", "healthz", "readyz", "calendar_app:feed"}
+PUBLIC_URL_NAMES = {"login", "logout", "healthz", "readyz", "favicon", "calendar_app:feed"}
 
 
 def _concrete_paths(resolver: URLResolver, prefix: str = "", namespace: str = ""):
@@ -150,3 +150,21 @@ def test_htmx_is_served_by_the_app_and_requests_carry_the_csrf_header(rep_client
     assert re.search(r'<script src="/static/django_htmx/htmx[^"]*\.js"', html)
     assert 'hx-headers=\'{"x-csrftoken": "' in html
     assert '"includeIndicatorStyles": false' in html
+
+
+def test_favicon_ico_leads_to_the_static_icon_the_pages_link(client, rep_client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")
+    assert f'<link rel="icon" href="{response["Location"]}"' in rep_client.get("/").text
+
+
+def test_a_nul_character_in_a_search_or_a_form_is_a_clear_400(rep_client):
+    response = rep_client.get(reverse("crm:contact_list"), {"q": "a\x00b"})
+    assert response.status_code == 400
+    assert "Request not understood" in response.text
+    response = rep_client.post(reverse("crm:contact_new"), {"name": "x\x00"})
+    assert response.status_code == 400
+    assert "Nothing was changed" in response.text
+    # In the address too, e.g. the public feed's token.
+    assert rep_client.get("/calendar/feed/a%00b.ics").status_code == 400

@@ -63,3 +63,12 @@ def test_weak_passwords_are_refused_by_the_validators(rep):
     for weak in ["short", "password123", "12345678901", rep.email]:
         with pytest.raises(ValidationError):
             validate_password(weak, rep)
+
+
+def test_an_over_long_username_is_a_form_error_and_no_login_attempt_row(client, rep):
+    from axes.models import AccessAttempt
+
+    response = client.post(reverse("login"), {"username": "x" * 5000, "password": "wrong"})
+    assert response.status_code == 200
+    assert "Ensure this value has at most 150 characters" in response.text
+    assert not AccessAttempt.objects.exists()

@@ -1,0 +1,179 @@
+"""Concurrency on PostgreSQL with real threads, each on its own database connection: the same
+deal closed twice at once, reminder runs at once, the same meeting dragged twice at once,
+forecasts generated at once. Nothing is done twice, lost or left inconsistent."""
+
+import datetime
+import io
+import threading
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connection, connections
+from django.utils import timezone
+
+from calendar_app.models import Event, Notification, Reminder
+from calendar_app.services import event_create, event_move
+from coop.consent import consent_grant
+from coop.models import AuditAction, AuditEvent, ConsentScope
+from crm.models import Deal, DealStatus, Interaction
+from crm.services import deal_close
+from finance.models import ForecastDeal, RevenueEntry, RevenueForecast
+from finance.services import forecast_generate
+from health.models import SalesHealthMetric
+from health.services import today_for
+from tests.reliability.world import build_world
+
+pytestmark = [
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="row locks and concurrent transactions need PostgreSQL (set DATABASE_URL)",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def run_together(*calls):
+    """Run the calls in threads released at the same instant; (result or exception) each."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=30)
+            outcomes[index] = call()
+        except Exception as error:  # the outcome under test, compared by the caller
+            outcomes[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return outcomes
+
+
+@pytest.fixture
+def world(team, rep):
+    world = build_world(team, rep)
+    for scope in (ConsentScope.DEAL_WELLNESS, ConsentScope.TEAM_INSIGHTS):
+        consent_grant(user=rep, scope=scope)
+    return world
+
+
+def test_two_closes_of_one_deal_give_one_closure_one_revenue_entry_one_metrics_row(
+    world, rep, manager
+):
+    pk = world.deal.pk
+    outcomes = run_together(
+        lambda: deal_close(actor=rep, deal=Deal.objects.get(pk=pk), won=True),
+        lambda: deal_close(actor=manager, deal=Deal.objects.get(pk=pk), won=True),
+    )
+    closed = [o for o in outcomes if isinstance(o, Deal)]
+    refused = [o for o in outcomes if isinstance(o, ValidationError)]
+    assert len(closed) == 1 and len(refused) == 1, outcomes
+    deal = Deal.objects.get(pk=pk)
+    assert deal.status == DealStatus.WON
+    assert deal.closed_at == closed[0].closed_at
+    entries = RevenueEntry.objects.filter(deal=deal)
+    assert entries.count() == 1
+    assert entries.get().amount_cents == deal.value_cents
+    assert AuditEvent.objects.filter(action=AuditAction.DEAL_CLOSED).count() == 1
+    metrics = SalesHealthMetric.objects.filter(user=rep, date=today_for(rep))
+    assert metrics.count() == 1
+    assert metrics.get().conversion_rate == 1.0  # one deal won, counted once
+
+
+def test_won_and_lost_at_once_leave_one_consistent_outcome(world, rep, manager):
+    pk = world.deal.pk
+    outcomes = run_together(
+        lambda: deal_close(actor=rep, deal=Deal.objects.get(pk=pk), won=True),
+        lambda: deal_close(actor=manager, deal=Deal.objects.get(pk=pk), won=False),
+    )
+    winner = next(o for o in outcomes if isinstance(o, Deal))
+    deal = Deal.objects.get(pk=pk)
+    assert deal.status == winner.status
+    assert RevenueEntry.objects.filter(deal=deal).count() == (deal.status == DealStatus.WON)
+
+
+def test_concurrent_reminder_runs_send_each_reminder_once(world, rep, manager):
+    start = timezone.now().replace(microsecond=0) + datetime.timedelta(minutes=10)
+    for organizer in (rep, rep, manager):
+        event_create(
+            organizer=organizer,
+            title="Soon",
+            start_time=start,
+            end_time=start + datetime.timedelta(minutes=30),
+            allow_conflicts=True,
+        )
+    # Tests run tasks at once, so the events' own enqueued run has sent them already: make
+    # them unsent again, as the cron finds them when no worker ran.
+    due = Reminder.objects.filter(due_at__lte=timezone.now()).update(sent_at=None)
+    assert due == 3
+    Notification.objects.all().delete()
+    mail.outbox.clear()
+    outcomes = run_together(
+        *[lambda: call_command("send_reminders", stdout=io.StringIO()) for _ in range(4)]
+    )
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert Reminder.objects.filter(sent_at__isnull=False).count() == due
+    assert Notification.objects.count() == due
+    assert len(mail.outbox) == due
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(
+        [rep.email, rep.email, manager.email]
+    )
+
+
+def test_concurrent_drags_of_one_meeting_leave_event_and_timeline_entry_together(world, rep):
+    pk = world.event.pk
+    base = world.event.start_time
+    for round_number in range(5):
+        targets = [
+            base + datetime.timedelta(days=1 + round_number, hours=hour) for hour in (1, 2, 3)
+        ]
+        outcomes = run_together(
+            *[
+                lambda target=target: event_move(
+                    actor=rep, event=Event.objects.get(pk=pk), start_time=target
+                )
+                for target in targets
+            ]
+        )
+        assert all(isinstance(o, Event) for o in outcomes), outcomes
+        event = Event.objects.get(pk=pk)
+        entry = Interaction.objects.get(calendar_event=event)
+        assert event.start_time in targets
+        assert entry.timestamp == event.start_time
+        assert event.end_time - event.start_time == datetime.timedelta(hours=1)
+
+
+def test_concurrent_forecast_generations_do_not_interfere(world, manager, team):
+    today = timezone.localdate()
+
+    def generate(name):
+        return forecast_generate(
+            actor=manager,
+            team=team,
+            scope_user=None,
+            period_type="weekly",
+            start=today,
+            end=today + datetime.timedelta(days=60),
+            currency="EUR",
+            name=name,
+        )
+
+    outcomes = run_together(*[lambda n=n: generate(f"Concurrent {n}") for n in range(4)])
+    assert all(isinstance(o, RevenueForecast) for o in outcomes), outcomes
+    alone = generate("Alone")
+    for forecast in outcomes:
+        forecast.refresh_from_db()
+        assert forecast.total_expected_cents == alone.total_expected_cents
+        assert ForecastDeal.objects.filter(forecast=forecast).count() == (
+            ForecastDeal.objects.filter(forecast=alone).count()
+        )
+        assert forecast.buckets.count() == alone.buckets.count()
+    assert RevenueForecast.objects.filter(name__startswith="Concurrent").count() == 4
