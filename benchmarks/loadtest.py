@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -27,6 +28,7 @@ from benchmarks.setup import django_setup
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+LOG = Path(tempfile.gettempdir()) / "coop-loadtest-gunicorn.log"
 
 
 @dataclasses.dataclass
@@ -84,7 +86,7 @@ def start_gunicorn(workers: int) -> tuple[subprocess.Popen, str]:
         "WEB_CONCURRENCY": str(workers),
         "GUNICORN_MAX_REQUESTS": "0",
     }
-    log = open(HERE / "gunicorn.log", "w")  # noqa: SIM115 (closed with the process)
+    log = open(LOG, "w")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "coop.wsgi:application"],
         cwd=ROOT,
@@ -101,7 +103,7 @@ def start_gunicorn(workers: int) -> tuple[subprocess.Popen, str]:
         except OSError:
             time.sleep(0.2)
     process.terminate()
-    raise RuntimeError(f"gunicorn did not start; see {HERE / 'gunicorn.log'}")
+    raise RuntimeError(f"gunicorn did not start; see {LOG}")
 
 
 def run_wrk(wrk: str, urls: list[str], cookie: str, duration: int, connections: int) -> dict:
