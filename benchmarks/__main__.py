@@ -35,6 +35,12 @@ def load_average() -> str:
     return subprocess.run(uptime, capture_output=True, text=True, check=False).stdout.strip()  # noqa: S603
 
 
+def progress(row):
+    """Say each row as soon as it is measured (the table comes at the end)."""
+    print(f"  {row.name}: median {row.median_ms:,.1f} ms, {row.queries} queries", flush=True)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="timed runs per row (20)")
@@ -59,29 +65,32 @@ def main() -> None:
     team = Team.objects.get(name=DEMO_TEAM)
     work = ForecastWork(team, User.objects.get(username="fiona"))
     size = f"{work.open_deals:,} open deals, monthly x 12, intervals"
-    ours = measure(f"forecast: ours ({size})", rolled_back(work.ours), runs=args.forecast_runs)
-    floor = measure(
-        "forecast: database floor (1 INSERT ... SELECT)",
-        rolled_back(work.floor),
-        runs=args.forecast_runs,
-    )
-    baseline = measure(
-        "forecast: per-stage loop baseline", rolled_back(work.baseline), runs=1, warmup=0
-    )
-    ours.note = (
-        f"{ours.median_ms / floor.median_ms:.2f}x the floor; "
-        f"the baseline takes {baseline.median_ms / ours.median_ms:.0f}x as long"
-    )
-    rows = [ours, floor, baseline]
-    for name, get in page_work():
-        rows.append(measure(name, get, runs=args.runs, warmup=2))
-    rows.append(
+    pages = [progress(measure(name, get, runs=args.runs, warmup=2)) for name, get in page_work()]
+    rollup = progress(
         measure(
             "daily rollup, all users",
             rolled_back(lambda: rollup_day(timezone.localdate())),
             runs=args.runs,
         )
     )
+    ours = progress(
+        measure(f"forecast: ours ({size})", rolled_back(work.ours), runs=args.forecast_runs)
+    )
+    floor = progress(
+        measure(
+            "forecast: database floor (1 INSERT ... SELECT)",
+            rolled_back(work.floor),
+            runs=args.forecast_runs,
+        )
+    )
+    baseline = progress(
+        measure("forecast: per-stage loop baseline", rolled_back(work.baseline), runs=1, warmup=0)
+    )
+    ours.note = (
+        f"{ours.median_ms / floor.median_ms:.2f}x the floor; "
+        f"the baseline takes {baseline.median_ms / ours.median_ms:.0f}x as long"
+    )
+    rows = [ours, floor, baseline, *pages, rollup]
     table = [
         "| benchmark | runs | median ms | p95 ms | queries | peak MiB | note |",
         "|---|---:|---:|---:|---:|---:|---|",

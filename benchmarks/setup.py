@@ -1,5 +1,6 @@
 """Production-like settings for the benchmarks (DEBUG off, so no query log and no debug
-toolbar), on the database of `DATABASE_URL`, served over plain HTTP on loopback."""
+toolbar; collected static files), on the database of `DATABASE_URL`, over plain HTTP on
+loopback."""
 
 import os
 
@@ -19,5 +20,8 @@ def django_setup() -> None:
     }.items():
         os.environ.setdefault(name, value)
     import django
+    from django.core.management import call_command
 
     django.setup()
+    # DEBUG off serves hashed static files, as in production: build their manifest.
+    call_command("collectstatic", "--noinput", verbosity=0)
