@@ -13,7 +13,7 @@ from decimal import Decimal
 from statistics import fmean
 from uuid import UUID
 
-from django.db.models import Count, DateField, Max, Q, QuerySet, Sum
+from django.db.models import Case, Count, DateField, Max, Q, QuerySet, Sum, When
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
@@ -327,7 +327,41 @@ def page_rates(forecast: RevenueForecast) -> RateTable:
     return RateTable.load([code for code, _ in CURRENCY_CHOICES], forecast.currency, latest)
 
 
-def pipeline_vs_actual(forecast: RevenueForecast, rates: RateTable | None = None) -> list[dict]:
+Groups = list[tuple[datetime.date, str, int]]  # (period start, currency, cents)
+
+
+def revenue_groups(forecast: RevenueForecast) -> tuple[Groups, Groups]:
+    """The revenue grouped by period and currency in the forecast's own window and in its
+    past window, from one query (each group says which windows it falls in, as the two may
+    overlap): the `groups` arguments of `actual_revenue_by_bucket` and `pipeline_vs_actual`."""
+    window = past_window(forecast)
+    own = (forecast.start_date, forecast.end_date)
+    past = (window[0][0], window[-1][1])
+    rows = (
+        _revenue_entries(forecast.team, forecast.scope_user)
+        .filter(Q(booked_on__range=own) | Q(booked_on__range=past))
+        .annotate(
+            period=Trunc("booked_on", _TRUNC_KIND[forecast.period_type], output_field=DateField()),
+            in_own=Case(When(booked_on__range=own, then=True), default=False),
+            in_past=Case(When(booked_on__range=past, then=True), default=False),
+        )
+        .values_list("period", "currency", "in_own", "in_past")
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+    own_groups: Groups = []
+    past_groups: Groups = []
+    for period, currency, in_own, in_past, total in rows:
+        if in_own:
+            own_groups.append((_as_date(period), currency, total))
+        if in_past:
+            past_groups.append((_as_date(period), currency, total))
+    return own_groups, past_groups
+
+
+def pipeline_vs_actual(
+    forecast: RevenueForecast, rates: RateTable | None = None, groups: Groups | None = None
+) -> list[dict]:
     """For each past period: the pipeline value (every deal that was expected to close in it,
     whatever became of it) and the actual revenue booked in it, in the forecast's currency.
     Both grouped in SQL by period and currency. Raises MissingRateError."""
@@ -335,14 +369,16 @@ def pipeline_vs_actual(forecast: RevenueForecast, rates: RateTable | None = None
     first, last = window[0][0], window[-1][1]
     kind = _TRUNC_KIND[forecast.period_type]
     today = timezone.localdate()
-    actual_rows = (
-        _revenue_entries(forecast.team, forecast.scope_user)
-        .filter(booked_on__range=(first, last))
-        .annotate(period=Trunc("booked_on", kind, output_field=DateField()))
-        .values_list("period", "currency")
-        .annotate(total=Sum("amount_cents"))
-        .order_by()
-    )
+    if groups is None:
+        groups = [
+            (_as_date(p), c, t)
+            for p, c, t in _revenue_entries(forecast.team, forecast.scope_user)
+            .filter(booked_on__range=(first, last))
+            .annotate(period=Trunc("booked_on", kind, output_field=DateField()))
+            .values_list("period", "currency")
+            .annotate(total=Sum("amount_cents"))
+            .order_by()
+        ]
     pipeline_rows = (
         _scoped_deals(forecast.team, forecast.scope_user)
         .filter(expected_close_date__range=(first, last))
@@ -357,7 +393,7 @@ def pipeline_vs_actual(forecast: RevenueForecast, rates: RateTable | None = None
         "today": today,
         "rates": rates,
     }
-    actual = _convert_grouped(((_as_date(p), c, t) for p, c, t in actual_rows), **options)
+    actual = _convert_grouped(groups, **options)
     pipeline = _convert_grouped(((_as_date(p), c, t) for p, c, t in pipeline_rows), **options)
     return [
         {
@@ -524,22 +560,26 @@ def _cross_rate(rates: RateTable, base: str, quote: str, via: str, on: datetime.
 
 
 def actual_revenue_by_bucket(
-    forecast: RevenueForecast, rates: RateTable | None = None
+    forecast: RevenueForecast, rates: RateTable | None = None, groups: Groups | None = None
 ) -> dict[datetime.date, int]:
     """Revenue booked in each of the forecast's periods (keyed by the bucket's first day), in
     its currency, grouped in SQL. Raises MissingRateError."""
-    rows = (
-        _revenue_entries(forecast.team, forecast.scope_user)
-        .filter(booked_on__range=(forecast.start_date, forecast.end_date))
-        .annotate(
-            period=Trunc("booked_on", _TRUNC_KIND[forecast.period_type], output_field=DateField())
-        )
-        .values_list("period", "currency")
-        .annotate(total=Sum("amount_cents"))
-        .order_by()
-    )
+    if groups is None:
+        groups = [
+            (_as_date(p), c, t)
+            for p, c, t in _revenue_entries(forecast.team, forecast.scope_user)
+            .filter(booked_on__range=(forecast.start_date, forecast.end_date))
+            .annotate(
+                period=Trunc(
+                    "booked_on", _TRUNC_KIND[forecast.period_type], output_field=DateField()
+                )
+            )
+            .values_list("period", "currency")
+            .annotate(total=Sum("amount_cents"))
+            .order_by()
+        ]
     totals = _convert_grouped(
-        ((_as_date(p), c, t) for p, c, t in rows),
+        groups,
         period_type=forecast.period_type,
         currency=forecast.currency,
         today=timezone.localdate(),

@@ -81,12 +81,13 @@ def _whatif_form(
 
 def _past_and_health(forecast: RevenueForecast, open_deals: selectors.OpenDeals) -> dict:
     """The past-period comparisons; a missing rate there is shown, not a failure. One rate
-    table serves them all."""
+    table and one revenue query serve them all."""
     try:
         rates = selectors.page_rates(forecast)
+        own, past = selectors.revenue_groups(forecast)
         return {
-            "actual": selectors.actual_revenue_by_bucket(forecast, rates),
-            "past": selectors.pipeline_vs_actual(forecast, rates),
+            "actual": selectors.actual_revenue_by_bucket(forecast, rates, own),
+            "past": selectors.pipeline_vs_actual(forecast, rates, past),
             "health": selectors.health_metrics(forecast, rates, open_deals.value_cents),
             "accuracy": selectors.forecast_accuracy(forecast, rates),
         }
