@@ -1,5 +1,6 @@
 # The two commands of the README: `make run` and `make test`. Both create .venv when missing.
-.PHONY: run test lint format
+# `make bench` / `make loadtest`: the benchmarks of the README's "Performance" section.
+.PHONY: run test lint format bench loadtest
 
 PY := .venv/bin/python
 
@@ -23,3 +24,12 @@ format:
 	scripts/bootstrap requirements-dev.txt
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
+
+# After `manage.py seed_demo --scale large` against the same DATABASE_URL (PostgreSQL).
+bench:
+	scripts/bootstrap requirements.txt
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
+loadtest:
+	scripts/bootstrap requirements.txt
+	$(PY) -m benchmarks.loadtest $(LOADTEST_ARGS)

@@ -3,14 +3,19 @@ of the demo team (those `crm.demo` loads), scheduled through `crm.services.meeti
 Idempotent: a meeting is identified by its organizer and title."""
 
 import datetime
+import random
+import uuid
 from collections.abc import Callable
+from itertools import islice
 
 from django.db import transaction
 from django.utils import timezone
 
 from calendar_app.grid import local_datetime
-from calendar_app.models import Event
-from coop.demo import seed_core
+from calendar_app.models import Attendee, Event
+from coop.demo import DEMO_TEAM, seed_core
+from coop.models import User
+from crm.demo import demo_id
 from crm.models import Contact, Interaction
 from crm.services import meeting_cancel, meeting_schedule
 
@@ -62,6 +67,68 @@ def seed_meetings() -> int:
     return created
 
 
+# `seed_demo --scale large`: 50,000 meetings over the past and the coming half year, a few
+# a day for everyone in a team, and `SCALE_BUSY_SHARE` of them organized by the busy rep.
+SCALE_EVENTS = 50_000
+SCALE_BUSY_USER = "rafael"
+SCALE_BUSY_SHARE = 0.05
+SCALE_BATCH = 5_000
+SCALE_TITLES = ["Discovery call", "Demo", "Pricing review", "Site visit", "Team sync"]
+
+
+def _scale_events(organizers: list[User], busy: User, contacts: int, today: datetime.date):
+    rng = random.Random("2026:events")  # noqa: S311 (demo data)
+    for i in range(SCALE_EVENTS):
+        organizer = busy if rng.random() < SCALE_BUSY_SHARE else rng.choice(organizers)
+        day = today + datetime.timedelta(days=rng.randint(-182, 182))
+        start = local_datetime(day, datetime.time(rng.randint(8, 17)), organizer.zone)
+        event = Event(
+            id=demo_id("event", i),
+            organizer=organizer,
+            title=rng.choice(SCALE_TITLES),
+            location="Video call",
+            start_time=start,
+            end_time=start + datetime.timedelta(minutes=rng.choice([30, 45, 60])),
+        )
+        attendee = Attendee(
+            id=uuid.uuid5(event.id, "contact"),
+            event=event,
+            contact_id=demo_id("contact", rng.randrange(contacts)) if contacts else None,
+        )
+        yield event, attendee
+
+
+def seed_scale_events(contacts: int, log: Callable[[str], None]) -> int:
+    """Bulk-insert the large scale's meetings (each with one CRM contact invited when there
+    are contacts) in committed batches; idempotent by their derived ids."""
+    if Event.objects.filter(pk=demo_id("event", SCALE_EVENTS - 1)).exists():
+        return 0
+    organizers = list(User.objects.filter(memberships__isnull=False).order_by("username"))
+    busy = next(user for user in organizers if user.username == SCALE_BUSY_USER)
+    in_demo_team = set(
+        User.objects.filter(memberships__team__name=DEMO_TEAM).values_list("pk", flat=True)
+    )
+    rows = _scale_events(organizers, busy, contacts, timezone.localdate())
+    before, done = Event.objects.count(), 0
+    while batch := list(islice(rows, SCALE_BATCH)):
+        with transaction.atomic():
+            Event.objects.bulk_create([event for event, _ in batch], ignore_conflicts=True)
+            Attendee.objects.bulk_create(
+                [
+                    attendee
+                    for event, attendee in batch
+                    if attendee.contact_id and event.organizer_id in in_demo_team
+                ],
+                ignore_conflicts=True,
+            )
+        done += len(batch)
+        if done % (SCALE_EVENTS // 5) == 0:
+            log(f"  events: {done:,} / {SCALE_EVENTS:,} ({100 * done // SCALE_EVENTS} %)")
+    return Event.objects.count() - before
+
+
 def seed(*, options: dict, log: Callable[[str], None]) -> None:
     created = seed_meetings()
     log(f"Demo meetings: {created} new, {len(DEMO_MEETINGS)} in all.")
+    if options.get("scale") == "large":
+        log(f"Large scale: {seed_scale_events(options['contacts'], log):,} new meeting(s).")

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from coop.models import Membership, Role, Team, User
@@ -47,3 +48,56 @@ def seed_core() -> tuple[Team, list[User], int]:
 def seed(*, options: dict, log: Callable[[str], None]) -> None:
     _team, users, created = seed_core()
     log(f"Demo team {DEMO_TEAM!r}: {created} new user(s), {len(users)} in all.")
+    if options.get("scale") == "large":
+        log(f"Large scale: {seed_scale_people()} new user(s) in {SCALE_TEAMS} teams.")
+
+
+# `seed_demo --scale large`: the demo team grows to ten people (with the health module's
+# reps) and nine more teams of four or five share the rest of the fifty users.
+SCALE_TEAMS = 10
+SCALE_USERS = 50
+SCALE_DEMO_TEAM_EXTRA = [("xavi", "Xavi Rep", Role.REP), ("yara", "Yara Rep", Role.REP)]
+SCALE_ZONES = ["Europe/Paris", "Europe/London", "America/New_York", "Asia/Tokyo", "UTC"]
+
+
+def _scale_people() -> list[tuple[str, str, str, str]]:
+    """(team, username, display name, role) of every user the large scale adds."""
+    people = [(DEMO_TEAM, username, name, role) for username, name, role in SCALE_DEMO_TEAM_EXTRA]
+    others = SCALE_USERS - len(DEMO_PEOPLE) - 4 - len(people)  # 4: the health module's reps
+    for index in range(others):
+        team = f"Scale Co-op {index % (SCALE_TEAMS - 1) + 1:02d}"
+        role = Role.MANAGER if index < SCALE_TEAMS - 1 else Role.REP
+        people.append((team, f"member{index + 1:02d}", f"Member {index + 1:02d}", role))
+    return people
+
+
+@transaction.atomic
+def seed_scale_people() -> int:
+    """Add the teams and users of the large scale that are missing (one password hash for
+    all, bulk inserts); return how many users were new."""
+    wanted = _scale_people()
+    existing = set(
+        User.objects.filter(username__in=[p[1] for p in wanted]).values_list("username", flat=True)
+    )
+    missing = [p for p in wanted if p[1] not in existing]
+    if not missing:
+        return 0
+    teams = {}
+    for name in sorted({p[0] for p in missing}):
+        teams[name], _ = Team.objects.get_or_create(name=name)
+    hashed = make_password(settings.DEMO_PASSWORD)
+    users = User.objects.bulk_create(
+        User(
+            username=username,
+            display_name=display_name,
+            email=f"{username}@demo.coop.example",
+            time_zone=SCALE_ZONES[index % len(SCALE_ZONES)],
+            password=hashed,
+        )
+        for index, (_team, username, display_name, _role) in enumerate(missing)
+    )
+    Membership.objects.bulk_create(
+        Membership(user=user, team=teams[team], role=role)
+        for user, (team, _username, _name, role) in zip(users, missing, strict=True)
+    )
+    return len(users)

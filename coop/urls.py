@@ -23,4 +23,5 @@ urlpatterns = [
     path("healthz", probes.healthz, name="healthz"),
     path("readyz", probes.readyz, name="readyz"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("bench/floor", views.bench_floor, name="bench_floor"),
 ]

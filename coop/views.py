@@ -20,3 +20,11 @@ def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico on pages that name no icon (the probes, downloads):
     send them to the static icon the pages link to."""
     return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
+@require_GET
+def bench_floor(request: HttpRequest) -> HttpResponse:
+    """The benchmark floor of the load test (`benchmarks/loadtest.py`): the least a
+    logged-in page costs in this app (session, user and every middleware, no query or
+    template of its own), so page throughput can be stated as a share of it."""
+    return HttpResponse(f"ok {request.user.pk}", content_type="text/plain")

@@ -17,6 +17,7 @@ from itertools import islice
 from django.db import models, transaction
 from django.utils import timezone
 
+from coop.bulk import copy_insert
 from coop.demo import DEMO_TEAM
 from coop.models import Role, Team, User
 from crm.models import (
@@ -36,6 +37,10 @@ DEFAULT_INTERACTIONS = 4000
 BATCH_SIZE = 5000
 HISTORY_DAYS = 730
 DEMO_NAMESPACE = uuid.UUID("6fe4e0a2-8575-4dec-a000-00000000c0de")
+# `seed_demo --scale large`: three more pipelines, exactly one deal in three closed, every
+# open deal expected within the next year, and one contact with a long timeline.
+SCALE_CLOSED_EVERY = 3
+SCALE_BUSY_CONTACT_INTERACTIONS = 5000
 
 PIPELINES = [
     (
@@ -59,6 +64,39 @@ PIPELINES = [
             ("Contract", 75, False, False),
             ("Signed", 100, True, False),
             ("Declined", 0, False, True),
+        ],
+    ),
+]
+SCALE_PIPELINES = [
+    (
+        "Services",
+        "EUR",
+        [
+            ("Enquiry", 20, False, False),
+            ("Quote", 60, False, False),
+            ("Booked", 100, True, False),
+            ("Lost", 0, False, True),
+        ],
+    ),
+    (
+        "Wholesale",
+        "GBP",
+        [
+            ("Sample", 15, False, False),
+            ("Trial order", 55, False, False),
+            ("Framework", 85, False, False),
+            ("Supplier", 100, True, False),
+            ("Dropped", 0, False, True),
+        ],
+    ),
+    (
+        "Grants",
+        "CHF",
+        [
+            ("Draft", 10, False, False),
+            ("Submitted", 40, False, False),
+            ("Awarded", 100, True, False),
+            ("Rejected", 0, False, True),
         ],
     ),
 ]
@@ -218,16 +256,16 @@ class _Loader:
         with _historical_timestamps(model):
             while batch := list(islice(rows, BATCH_SIZE)):
                 with transaction.atomic():
-                    model.objects.bulk_create(batch, ignore_conflicts=True)
+                    copy_insert(model, batch, skip_existing=True)
                 done += len(batch)
                 if done % step < BATCH_SIZE or done == total:
                     self.log(f"  {kind}s: {done:,} / {total:,} ({100 * done // total} %)")
         return model.objects.count() - before
 
 
-def _ensure_pipelines(team: Team) -> list[tuple[Pipeline, list[PipelineStage]]]:
+def _ensure_pipelines(team: Team, specs: list) -> list[tuple[Pipeline, list[PipelineStage]]]:
     result = []
-    for name, currency, stage_specs in PIPELINES:
+    for name, currency, stage_specs in specs:
         pipeline, created = Pipeline.objects.get_or_create(
             team=team, name=name, defaults={"currency": currency}
         )
@@ -298,16 +336,23 @@ def _deals(
     contacts: int,
     total: int,
     now: datetime.datetime,
+    closed_every: int | None = None,
 ) -> Iterator[Deal]:
     for i in range(total):
-        pipeline, stages = pipelines[0] if rng.random() < 0.8 else pipelines[1]
+        if closed_every is None:
+            pipeline, stages = pipelines[0] if rng.random() < 0.8 else pipelines[1]
+        else:
+            pipeline, stages = rng.choice(pipelines)
         open_stages = [stage for stage in stages if not stage.is_closing]
         won_stage = next(stage for stage in stages if stage.is_won)
         lost_stage = next(stage for stage in stages if stage.is_lost)
         created = now - datetime.timedelta(days=rng.uniform(0, HISTORY_DAYS))
         age_days = (now - created).days
         closes_after = datetime.timedelta(days=rng.uniform(14, 180))
-        closed = age_days > 30 and rng.random() < min(0.85, age_days / 240)
+        if closed_every is None:
+            closed = age_days > 30 and rng.random() < min(0.85, age_days / 240)
+        else:
+            closed = i % closed_every == closed_every - 1
         deal = Deal(
             id=demo_id("deal", i),
             pipeline=pipeline,
@@ -331,21 +376,29 @@ def _deals(
             deal.stage = rng.choice(open_stages)
             deal.stage_entered_at = deal.updated_at = created + (now - created) * rng.random()
             deal.expected_close_date = (created + closes_after).date()
-            if deal.expected_close_date < now.date() and rng.random() < 0.7:
+            if closed_every is not None:
+                deal.expected_close_date = now.date() + datetime.timedelta(days=rng.randint(0, 330))
+            elif deal.expected_close_date < now.date() and rng.random() < 0.7:
                 deal.expected_close_date = now.date() + datetime.timedelta(days=rng.randint(7, 120))
         yield deal
 
 
 def _interactions(
-    rng: random.Random, authors: list[User], contacts: int, total: int, now: datetime.datetime
+    rng: random.Random,
+    authors: list[User],
+    contacts: int,
+    total: int,
+    now: datetime.datetime,
+    busy: int = 0,
 ) -> Iterator[Interaction]:
+    """The first `busy` interactions all go to contact 0, the rest to random contacts."""
     types, weights = list(TYPE_WEIGHTS), list(TYPE_WEIGHTS.values())
     for i in range(total):
         kind = rng.choices(types, weights)[0]
         timestamp = now - datetime.timedelta(seconds=rng.uniform(0, HISTORY_DAYS * 86_400))
         yield Interaction(
             id=demo_id("interaction", i),
-            contact_id=demo_id("contact", rng.randrange(contacts)),
+            contact_id=demo_id("contact", 0 if i < busy else rng.randrange(contacts)),
             author=None if kind == InteractionType.PLATFORM_EVENT else rng.choice(authors),
             interaction_type=kind,
             summary=rng.choice(SUMMARIES[kind]),
@@ -384,7 +437,8 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
         f"CRM demo data (seed {seed_value}): {sizes['contacts']:,} contacts, "
         f"{sizes['deals']:,} deals, {sizes['interactions']:,} interactions."
     )
-    pipelines = _ensure_pipelines(team)
+    large = options.get("scale") == "large"
+    pipelines = _ensure_pipelines(team, PIPELINES + SCALE_PIPELINES if large else PIPELINES)
     organizations = _ensure_organizations(team, rng["org"], max(sizes["contacts"] // 8, 1))
     loader = _Loader(log)
     added = {
@@ -397,14 +451,27 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
         "deals": loader.load(
             Deal,
             "deal",
-            _deals(rng["deals"], pipelines, people, sizes["contacts"], sizes["deals"], now),
+            _deals(
+                rng["deals"],
+                pipelines,
+                people,
+                sizes["contacts"],
+                sizes["deals"],
+                now,
+                closed_every=SCALE_CLOSED_EVERY if large else None,
+            ),
             sizes["deals"],
         ),
         "interactions": loader.load(
             Interaction,
             "interaction",
             _interactions(
-                rng["interactions"], people, sizes["contacts"], sizes["interactions"], now
+                rng["interactions"],
+                people,
+                sizes["contacts"],
+                sizes["interactions"],
+                now,
+                busy=SCALE_BUSY_CONTACT_INTERACTIONS if large else 0,
             ),
             sizes["interactions"],
         ),

@@ -13,11 +13,12 @@ from decimal import Decimal
 from statistics import fmean
 from uuid import UUID
 
-from django.db.models import Count, DateField, Max, Q, QuerySet, Sum
+from django.db.models import Case, Count, DateField, Max, Q, QuerySet, Sum, When
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from coop.models import Membership, Role, Team, User
+from coop.money import CURRENCY_CHOICES
 from crm.models import Deal, DealStatus
 from finance.forecasting import Line
 from finance.models import (
@@ -227,6 +228,43 @@ def forecast_stages(forecast: RevenueForecast) -> list[dict]:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class OpenDeals:
+    stages: list[dict]  # as `forecast_stages`
+    currencies: list[str]  # as `forecast_currencies`
+    value_cents: int  # the open deals' value in the forecast's currency
+
+
+def open_deal_groups(forecast: RevenueForecast) -> OpenDeals:
+    """`forecast_stages`, `forecast_currencies` and the open pipeline's value from one query
+    (the forecast page needs all three)."""
+    rows = (
+        ForecastDeal.objects.filter(forecast=forecast, realized=False)
+        .values_list("stage_id", "stage_name", "deal_currency")
+        .annotate(deals=Count("deal_id"), probability=Max("probability"), value=Sum("value_cents"))
+        .order_by()
+    )
+    stages: dict[tuple, dict] = {}
+    currencies, value = set(), 0
+    for stage_id, stage_name, currency, deals, probability, total in rows:
+        value += total
+        if currency != forecast.currency:
+            currencies.add(currency)
+        if stage_id is None:
+            continue
+        stage = stages.setdefault(
+            (stage_id, stage_name),
+            {"stage_id": stage_id, "stage_name": stage_name, "deals": 0, "probability": 0},
+        )
+        stage["deals"] += deals
+        stage["probability"] = max(stage["probability"], probability)
+    return OpenDeals(
+        stages=sorted(stages.values(), key=lambda s: (-s["probability"], s["stage_name"])),
+        currencies=sorted(currencies),
+        value_cents=value,
+    )
+
+
 def forecast_currencies(forecast: RevenueForecast) -> list[str]:
     return list(
         ForecastDeal.objects.filter(forecast=forecast, realized=False)
@@ -262,12 +300,14 @@ def _convert_grouped(
     period_type: str,
     currency: str,
     today: datetime.date,
+    rates: RateTable | None = None,
 ) -> dict[datetime.date, int]:
     """Sum (period start, currency, cents) groups into `currency`, each at the rate in effect
     on the period's last day (today for the current period)."""
     groups = list(groups)
     latest = max((period_end(s, period_type) for s, _, _ in groups), default=today)
-    rates = RateTable.load({code for _, code, _ in groups}, currency, min(latest, today))
+    if rates is None:
+        rates = RateTable.load({code for _, code, _ in groups}, currency, min(latest, today))
     totals: dict[datetime.date, int] = defaultdict(int)
     for start, code, cents in groups:
         on = min(period_end(start, period_type), today)
@@ -279,7 +319,49 @@ def _as_date(value) -> datetime.date:
     return value.date() if isinstance(value, datetime.datetime) else value
 
 
-def pipeline_vs_actual(forecast: RevenueForecast) -> list[dict]:
+def page_rates(forecast: RevenueForecast) -> RateTable:
+    """Every rate against the forecast's currency up to the latest day any past-period
+    selector looks up (one query), for the `rates` argument of those selectors: a rate
+    lookup answers the same from it as from the narrower table each would load."""
+    latest = max(timezone.localdate(), forecast.forecast_date, forecast.end_date)
+    return RateTable.load([code for code, _ in CURRENCY_CHOICES], forecast.currency, latest)
+
+
+Groups = list[tuple[datetime.date, str, int]]  # (period start, currency, cents)
+
+
+def revenue_groups(forecast: RevenueForecast) -> tuple[Groups, Groups]:
+    """The revenue grouped by period and currency in the forecast's own window and in its
+    past window, from one query (each group says which windows it falls in, as the two may
+    overlap): the `groups` arguments of `actual_revenue_by_bucket` and `pipeline_vs_actual`."""
+    window = past_window(forecast)
+    own = (forecast.start_date, forecast.end_date)
+    past = (window[0][0], window[-1][1])
+    rows = (
+        _revenue_entries(forecast.team, forecast.scope_user)
+        .filter(Q(booked_on__range=own) | Q(booked_on__range=past))
+        .annotate(
+            period=Trunc("booked_on", _TRUNC_KIND[forecast.period_type], output_field=DateField()),
+            in_own=Case(When(booked_on__range=own, then=True), default=False),
+            in_past=Case(When(booked_on__range=past, then=True), default=False),
+        )
+        .values_list("period", "currency", "in_own", "in_past")
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+    own_groups: Groups = []
+    past_groups: Groups = []
+    for period, currency, in_own, in_past, total in rows:
+        if in_own:
+            own_groups.append((_as_date(period), currency, total))
+        if in_past:
+            past_groups.append((_as_date(period), currency, total))
+    return own_groups, past_groups
+
+
+def pipeline_vs_actual(
+    forecast: RevenueForecast, rates: RateTable | None = None, groups: Groups | None = None
+) -> list[dict]:
     """For each past period: the pipeline value (every deal that was expected to close in it,
     whatever became of it) and the actual revenue booked in it, in the forecast's currency.
     Both grouped in SQL by period and currency. Raises MissingRateError."""
@@ -287,14 +369,16 @@ def pipeline_vs_actual(forecast: RevenueForecast) -> list[dict]:
     first, last = window[0][0], window[-1][1]
     kind = _TRUNC_KIND[forecast.period_type]
     today = timezone.localdate()
-    actual_rows = (
-        _revenue_entries(forecast.team, forecast.scope_user)
-        .filter(booked_on__range=(first, last))
-        .annotate(period=Trunc("booked_on", kind, output_field=DateField()))
-        .values_list("period", "currency")
-        .annotate(total=Sum("amount_cents"))
-        .order_by()
-    )
+    if groups is None:
+        groups = [
+            (_as_date(p), c, t)
+            for p, c, t in _revenue_entries(forecast.team, forecast.scope_user)
+            .filter(booked_on__range=(first, last))
+            .annotate(period=Trunc("booked_on", kind, output_field=DateField()))
+            .values_list("period", "currency")
+            .annotate(total=Sum("amount_cents"))
+            .order_by()
+        ]
     pipeline_rows = (
         _scoped_deals(forecast.team, forecast.scope_user)
         .filter(expected_close_date__range=(first, last))
@@ -303,8 +387,13 @@ def pipeline_vs_actual(forecast: RevenueForecast) -> list[dict]:
         .annotate(total=Sum("value_cents"))
         .order_by()
     )
-    options = {"period_type": forecast.period_type, "currency": forecast.currency, "today": today}
-    actual = _convert_grouped(((_as_date(p), c, t) for p, c, t in actual_rows), **options)
+    options = {
+        "period_type": forecast.period_type,
+        "currency": forecast.currency,
+        "today": today,
+        "rates": rates,
+    }
+    actual = _convert_grouped(groups, **options)
     pipeline = _convert_grouped(((_as_date(p), c, t) for p, c, t in pipeline_rows), **options)
     return [
         {
@@ -321,9 +410,14 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def health_metrics(forecast: RevenueForecast) -> dict:
+def health_metrics(
+    forecast: RevenueForecast,
+    rates: RateTable | None = None,
+    open_pipeline_cents: int | None = None,
+) -> dict:
     """Win rate, average deal size and sales cycle over the past window; pipeline coverage of
-    the forecast's remaining target. Raises MissingRateError."""
+    the forecast's remaining target. Raises MissingRateError. `open_pipeline_cents`: the
+    value of its open deals when the caller has it (`open_deal_groups`)."""
     window = past_window(forecast)
     zone = zoneinfo.ZoneInfo(forecast.time_zone)
     begin, finish = _day_bounds(window[0][0], window[-1][1], zone)
@@ -333,7 +427,8 @@ def health_metrics(forecast: RevenueForecast) -> dict:
         .values_list("status", "value_cents", "currency", "created_at", "closed_at")
     )
     won = [row for row in closed if row[0] == DealStatus.WON]
-    rates = RateTable.load({row[2] for row in won}, forecast.currency, forecast.forecast_date)
+    if rates is None:
+        rates = RateTable.load({row[2] for row in won}, forecast.currency, forecast.forecast_date)
     won_values = [
         convert_minor(
             v, c, forecast.currency, rates.rate(c, forecast.currency, forecast.forecast_date)
@@ -341,13 +436,15 @@ def health_metrics(forecast: RevenueForecast) -> dict:
         for _, v, c, _, _ in won
     ]
     cycle_days = [(closed_at - created).total_seconds() / 86400 for *_, created, closed_at in won]
-    open_pipeline = (
-        ForecastDeal.objects.filter(forecast=forecast, realized=False).aggregate(
-            total=Sum("value_cents")
-        )["total"]
-        or 0
-    )
-    target = _target_cents(forecast)
+    open_pipeline = open_pipeline_cents
+    if open_pipeline is None:
+        open_pipeline = (
+            ForecastDeal.objects.filter(forecast=forecast, realized=False).aggregate(
+                total=Sum("value_cents")
+            )["total"]
+            or 0
+        )
+    target = _target_cents(forecast, rates)
     remaining = None if target is None else target - forecast.realized_cents
     return {
         "window_start": window[0][0],
@@ -364,7 +461,7 @@ def health_metrics(forecast: RevenueForecast) -> dict:
     }
 
 
-def _target_cents(forecast: RevenueForecast) -> int | None:
+def _target_cents(forecast: RevenueForecast, rates: RateTable | None) -> int | None:
     """The team's targets for the forecast's periods, in its currency (None: none set, or a
     forecast of one rep, since targets are per team)."""
     if forecast.scope_user_id is not None:
@@ -381,7 +478,8 @@ def _target_cents(forecast: RevenueForecast) -> int | None:
     )
     if not targets:
         return None
-    rates = RateTable.load({c for _, c in targets}, forecast.currency, forecast.forecast_date)
+    if rates is None:
+        rates = RateTable.load({c for _, c in targets}, forecast.currency, forecast.forecast_date)
     return sum(
         convert_minor(
             a, c, forecast.currency, rates.rate(c, forecast.currency, forecast.forecast_date)
@@ -390,7 +488,7 @@ def _target_cents(forecast: RevenueForecast) -> int | None:
     )
 
 
-def forecast_accuracy(forecast: RevenueForecast) -> dict:
+def forecast_accuracy(forecast: RevenueForecast, rates: RateTable | None = None) -> dict:
     """How earlier forecasts of the same scope and period type did: for each of their periods
     that has ended, forecast F against the revenue A actually booked in it (converted into
     that forecast's currency). MAPE = mean |F - A| / A and bias = mean (F - A) / A over the
@@ -428,9 +526,10 @@ def forecast_accuracy(forecast: RevenueForecast) -> dict:
         .annotate(total=Sum("amount_cents"))
         .order_by()
     )
-    rates = RateTable.load(
-        {c for _, c, _ in daily} | {p[0] for p in pairs}, forecast.currency, last
-    )
+    if rates is None:
+        rates = RateTable.load(
+            {c for _, c, _ in daily} | {p[0] for p in pairs}, forecast.currency, last
+        )
     errors, skipped = [], 0
     for currency, start, end, expected in pairs:
         actual = sum(
@@ -460,24 +559,31 @@ def _cross_rate(rates: RateTable, base: str, quote: str, via: str, on: datetime.
     return rates.rate(base, via, on) * rates.rate(via, quote, on)
 
 
-def actual_revenue_by_bucket(forecast: RevenueForecast) -> dict[datetime.date, int]:
+def actual_revenue_by_bucket(
+    forecast: RevenueForecast, rates: RateTable | None = None, groups: Groups | None = None
+) -> dict[datetime.date, int]:
     """Revenue booked in each of the forecast's periods (keyed by the bucket's first day), in
     its currency, grouped in SQL. Raises MissingRateError."""
-    rows = (
-        _revenue_entries(forecast.team, forecast.scope_user)
-        .filter(booked_on__range=(forecast.start_date, forecast.end_date))
-        .annotate(
-            period=Trunc("booked_on", _TRUNC_KIND[forecast.period_type], output_field=DateField())
-        )
-        .values_list("period", "currency")
-        .annotate(total=Sum("amount_cents"))
-        .order_by()
-    )
+    if groups is None:
+        groups = [
+            (_as_date(p), c, t)
+            for p, c, t in _revenue_entries(forecast.team, forecast.scope_user)
+            .filter(booked_on__range=(forecast.start_date, forecast.end_date))
+            .annotate(
+                period=Trunc(
+                    "booked_on", _TRUNC_KIND[forecast.period_type], output_field=DateField()
+                )
+            )
+            .values_list("period", "currency")
+            .annotate(total=Sum("amount_cents"))
+            .order_by()
+        ]
     totals = _convert_grouped(
-        ((_as_date(p), c, t) for p, c, t in rows),
+        groups,
         period_type=forecast.period_type,
         currency=forecast.currency,
         today=timezone.localdate(),
+        rates=rates,
     )
     return {max(start, forecast.start_date): cents for start, cents in totals.items()}
 

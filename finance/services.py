@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from coop.audit import audit_record
+from coop.bulk import copy_insert
 from coop.cache import aggregates_changed
 from coop.models import AuditAction, Team, User
 from coop.money import CURRENCY_CHOICES
@@ -64,8 +65,8 @@ def _default_name(period_type: str, start: datetime.date, end: datetime.date, sc
 
 
 def _save_outcome(forecast: RevenueForecast, outcome: Outcome) -> RevenueForecast:
-    """Insert the forecast, its buckets and its deals (bulk), import it and audit it: five
-    inserts."""
+    """Insert the forecast, its buckets and its deals (bulk; the deals by COPY on PostgreSQL),
+    import it and audit it: five inserts."""
     forecast.total_expected_cents = outcome.total_expected_cents
     forecast.realized_cents = outcome.realized_cents
     forecast.confidence_interval = outcome.confidence_interval_json()
@@ -86,24 +87,27 @@ def _save_outcome(forecast: RevenueForecast, outcome: Outcome) -> RevenueForecas
         )
         for bucket in outcome.buckets
     )
-    ForecastDeal.objects.bulk_create(
-        ForecastDeal(
-            forecast=forecast,
-            deal_id=line.deal_id,
-            expected_value_cents=line.expected_cents,
-            probability=line.probability,
-            realized=line.realized,
-            on_date=line.on_date,
-            period_start=bucket_start,
-            deal_value_cents=line.deal_value_cents,
-            deal_currency=line.deal_currency,
-            rate=line.rate,
-            value_cents=line.value_cents,
-            stage_id=line.stage_id,
-            stage_name=line.stage_name,
-            title=line.title,
-        )
-        for line, bucket_start in outcome.lines
+    copy_insert(
+        ForecastDeal,
+        (
+            ForecastDeal(
+                forecast=forecast,
+                deal_id=line.deal_id,
+                expected_value_cents=line.expected_cents,
+                probability=line.probability,
+                realized=line.realized,
+                on_date=line.on_date,
+                period_start=bucket_start,
+                deal_value_cents=line.deal_value_cents,
+                deal_currency=line.deal_currency,
+                rate=line.rate,
+                value_cents=line.value_cents,
+                stage_id=line.stage_id,
+                stage_name=line.stage_name,
+                title=line.title,
+            )
+            for line, bucket_start in outcome.lines
+        ),
     )
     import_revenue_forecast(forecast=forecast, outcome=outcome)
     audit_record(
@@ -282,8 +286,16 @@ def revenue_book_won_deal(*, deal: Deal) -> RevenueEntry | None:
     """
     if deal.status != DealStatus.WON:
         return None
+    entry = won_deal_revenue_entry(deal)
+    entry.save(force_insert=True)
+    return entry
+
+
+def won_deal_revenue_entry(deal: Deal) -> RevenueEntry:
+    """The (unsaved) revenue entry of a won deal; `revenue_book_won_deal` saves it, the demo
+    data inserts many in bulk."""
     zone = deal.owner.zone if deal.owner_id else datetime.UTC
-    return RevenueEntry.objects.create(
+    return RevenueEntry(
         team_id=deal.pipeline.team_id,
         booked_on=deal.closed_at.astimezone(zone).date(),
         amount_cents=deal.value_cents,

@@ -74,32 +74,36 @@ def _visible_forecast(request: HttpRequest, pk) -> RevenueForecast:
     return get_object_or_404(selectors.forecasts_visible_to(request.user), pk=pk)
 
 
-def _whatif_form(forecast: RevenueForecast, data=None) -> WhatIfForm:
-    return WhatIfForm(
-        data,
-        stages=selectors.forecast_stages(forecast),
-        currencies=selectors.forecast_currencies(forecast),
-    )
+def _whatif_form(
+    forecast: RevenueForecast, data=None, open_deals: selectors.OpenDeals | None = None
+) -> WhatIfForm:
+    open_deals = open_deals or selectors.open_deal_groups(forecast)
+    return WhatIfForm(data, stages=open_deals.stages, currencies=open_deals.currencies)
 
 
-def _compute_past_and_health(forecast: RevenueForecast) -> dict:
+def _compute_past_and_health(forecast: RevenueForecast, open_deals: selectors.OpenDeals) -> dict:
+    """The past-period comparisons; a missing rate there is shown, not a failure. One rate
+    table and one revenue query serve them all."""
     try:
+        rates = selectors.page_rates(forecast)
+        own, past = selectors.revenue_groups(forecast)
         return {
-            "actual": selectors.actual_revenue_by_bucket(forecast),
-            "past": selectors.pipeline_vs_actual(forecast),
-            "health": selectors.health_metrics(forecast),
-            "accuracy": selectors.forecast_accuracy(forecast),
+            "actual": selectors.actual_revenue_by_bucket(forecast, rates, own),
+            "past": selectors.pipeline_vs_actual(forecast, rates, past),
+            "health": selectors.health_metrics(forecast, rates, open_deals.value_cents),
+            "accuracy": selectors.forecast_accuracy(forecast, rates),
         }
     except MissingRateError as error:
         return {"rate_problem": error.messages[0], "actual": {}}
 
 
-def _past_and_health(forecast: RevenueForecast) -> dict:
-    """The past-period comparisons and health metrics (a missing rate there is shown, not a
-    failure), cached until the next write to deals, revenue, targets, rates or forecasts
-    (finance/receivers.py)."""
+def _past_and_health(forecast: RevenueForecast, open_deals: selectors.OpenDeals) -> dict:
+    """The past-period comparisons and health metrics, cached until the next write to deals,
+    revenue, targets, rates or forecasts (finance/receivers.py)."""
     return cached_aggregate(
-        FINANCE_AGGREGATES, (forecast.pk,), lambda: _compute_past_and_health(forecast)
+        FINANCE_AGGREGATES,
+        (forecast.pk,),
+        lambda: _compute_past_and_health(forecast, open_deals),
     )
 
 
@@ -112,6 +116,11 @@ def _period_rows(forecast: RevenueForecast, actual: dict) -> list[dict]:
         }
         for bucket in forecast.buckets.all()
     ]
+
+
+def _bucketed_deals_page(request: HttpRequest, forecast: RevenueForecast, rows: list[dict]):
+    """The deals page, its count taken from the buckets (every counted deal is in one)."""
+    return _deals_page(request, forecast, count=sum(row["bucket"].deal_count for row in rows))
 
 
 def _chart_data(forecast: RevenueForecast, rows: list[dict], past: list[dict] | None) -> dict:
@@ -133,9 +142,12 @@ def _chart_data(forecast: RevenueForecast, rows: list[dict], past: list[dict] | 
     }
 
 
-def _deals_page(request: HttpRequest, forecast: RevenueForecast):
+def _deals_page(request: HttpRequest, forecast: RevenueForecast, count: int | None = None):
     deals = ForecastDeal.objects.filter(forecast=forecast).order_by("on_date", "title")
-    return Paginator(deals, DEALS_PER_PAGE).get_page(request.GET.get("page"))
+    paginator = Paginator(deals, DEALS_PER_PAGE)
+    if count is not None:
+        paginator.count = count  # known already: no COUNT query
+    return paginator.get_page(request.GET.get("page"))
 
 
 @require_GET
@@ -144,15 +156,16 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
     if request.htmx and request.htmx.target == "forecast-deals":
         context = {"forecast": forecast, "deals": _deals_page(request, forecast)}
         return render(request, "finance/forecast_detail.html#deals", context)
-    extra = _past_and_health(forecast)
+    open_deals = selectors.open_deal_groups(forecast)
+    extra = _past_and_health(forecast, open_deals)
     rows = _period_rows(forecast, extra["actual"])
     context = {
         "forecast": forecast,
         "rows": rows,
         "interval": forecast.confidence_interval,
         "chart": _chart_data(forecast, rows, extra.get("past")),
-        "deals": _deals_page(request, forecast),
-        "whatif_form": _whatif_form(forecast),
+        "deals": _bucketed_deals_page(request, forecast, rows),
+        "whatif_form": _whatif_form(forecast, open_deals=open_deals),
         "scenarios": forecast.scenarios.order_by("-created_at"),
         "levers": selectors.scenario_levers(forecast),
         "past_empty": not any(

@@ -99,12 +99,28 @@ def seed_reps(*, options: dict, log: Callable[[str], None]) -> None:
     log(f"Health: {_reps()} new demo rep(s).")
 
 
+def _scale_people() -> tuple[dict[str, int], dict[str, list[str]]]:
+    """`seed_demo --scale large`: every team member checks in (a stress baseline from 30 to
+    60) and allows team insights, apart from those the small demo keeps without consent."""
+    baselines, consents = dict(BASELINE_STRESS), dict(CONSENTS)
+    others = User.objects.filter(memberships__isnull=False).exclude(username__in=baselines)
+    for index, username in enumerate(
+        others.order_by("username").values_list("username", flat=True)
+    ):
+        baselines[username] = 30 + index * 7 % 31
+        consents[username] = [ConsentScope.TEAM_INSIGHTS]
+    return baselines, consents
+
+
 @transaction.atomic
 def seed(*, options: dict, log: Callable[[str], None]) -> None:
     created_users = _reps()
-    people = {user.username: user for user in User.objects.filter(username__in=BASELINE_STRESS)}
+    baselines, consents = (
+        _scale_people() if options.get("scale") == "large" else (BASELINE_STRESS, CONSENTS)
+    )
+    people = {user.username: user for user in User.objects.filter(username__in=baselines)}
     before = CheckIn.objects.count()
-    for username, baseline in BASELINE_STRESS.items():
+    for username, baseline in baselines.items():
         if username in people:
             rng = random.Random(f"{options.get('seed', 2026)}:{username}")  # noqa: S311 (demo data)
             CheckIn.objects.bulk_create(
@@ -112,7 +128,7 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
             )
     granted = sum(
         consent_grant(user=people[username], scope=scope, method="demo data")
-        for username, scopes in CONSENTS.items()
+        for username, scopes in consents.items()
         if username in people
         for scope in scopes
     )

@@ -20,6 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
+from django.db import connection
+from django.db.models import Count, DateField, F, Func
+from django.db.models.functions import Cast
+
 from crm.models import Deal, DealStatus, Interaction
 
 WINDOW_DAYS = 28
@@ -55,10 +59,25 @@ class ActivityIndex:
         self.zones = {user_id: zoneinfo.ZoneInfo(name) for user_id, name in zones.items()}
         low, high = utc_bounds(start - timedelta(days=WINDOW_DAYS), end)
         self.interactions: dict[UUID, Counter] = defaultdict(Counter)
-        for author_id, moment in Interaction.objects.filter(
+        interactions = Interaction.objects.filter(
             author_id__in=list(self.zones), timestamp__gte=low, timestamp__lt=high
-        ).values_list("author_id", "timestamp"):
-            self.interactions[author_id][self._local(author_id, moment)] += 1
+        )
+        if connection.vendor == "postgresql":
+            # Counted by the author's local day in SQL: a few hundred rows come back, not
+            # one per interaction (160,000 for a team of ten over 90 days at scale).
+            local_day = Cast(
+                Func(F("author__time_zone"), F("timestamp"), function="timezone"),
+                DateField(),
+            )
+            for author_id, day, count in (
+                interactions.values_list("author_id", local_day)
+                .annotate(count=Count("*"))
+                .order_by()
+            ):
+                self.interactions[author_id][day] = count
+        else:
+            for author_id, moment in interactions.values_list("author_id", "timestamp"):
+                self.interactions[author_id][self._local(author_id, moment)] += 1
         closes: dict[UUID, list[tuple[date, bool]]] = defaultdict(list)
         for owner_id, status, moment in Deal.objects.filter(
             owner_id__in=list(self.zones),

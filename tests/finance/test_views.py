@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from finance.models import ForecastDeal, RevenueEntry, RevenueForecast
 from finance.periods import PeriodType
+from finance.selectors import actual_revenue_by_bucket, pipeline_vs_actual
 from finance.services import forecast_generate
 from tests.finance.factories import ExchangeRateFactory, RevenueEntryFactory
 
@@ -358,3 +359,21 @@ def test_the_forecast_list_is_paginated(client, manager, team):
     page = client.get(reverse("finance:index")).text
     assert "Page 1 of 2" in page
     assert "Page 2 of 2" in client.get(reverse("finance:index"), {"page": 2}).text
+
+
+def test_the_page_shows_the_same_past_and_actual_figures_as_the_selectors(
+    client, manager, team, forecast
+):
+    """The page reads revenue once for both windows (which may overlap); its figures must be
+    those of the selectors reading each window on its own."""
+    for day, cents in [(datetime.date(2025, 11, 3), 40_000), (datetime.date(2026, 1, 20), 70_000)]:
+        RevenueEntryFactory(team=team, booked_on=day, amount_cents=cents)
+    today = datetime.date.today()
+    last_month = today.replace(day=1) - datetime.timedelta(days=20)
+    for day in (today.replace(day=1), last_month):
+        RevenueEntryFactory(team=team, booked_on=day, amount_cents=9_000)
+    client.force_login(manager)
+    context = client.get(reverse("finance:detail", args=[forecast.pk])).context
+    assert context["actual"] == actual_revenue_by_bucket(forecast)
+    assert context["past"] == pipeline_vs_actual(forecast)
+    assert any(period["actual_cents"] for period in context["past"])

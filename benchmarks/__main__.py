@@ -1,0 +1,121 @@
+"""`make bench`: every benchmark, one table on stdout and in `benchmarks/RESULTS.md`.
+
+python -m benchmarks [--runs 20] [--duration 60] [--no-load-test]
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+from benchmarks.setup import django_setup
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) // 2**20
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory} GiB RAM, {platform.system()} {platform.release()}"
+    )
+
+
+def load_average() -> str:
+    uptime = ["uptime"]
+    return subprocess.run(uptime, capture_output=True, text=True, check=False).stdout.strip()  # noqa: S603
+
+
+def progress(row):
+    """Say each row as soon as it is measured (the table comes at the end)."""
+    print(f"  {row.name}: median {row.median_ms:,.1f} ms, {row.queries} queries", flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="timed runs per row (20)")
+    parser.add_argument("--forecast-runs", type=int, default=7, help="of the forecast (7)")
+    parser.add_argument("--duration", type=int, default=60, help="load test seconds per URL")
+    parser.add_argument("--no-load-test", action="store_true")
+    args = parser.parse_args()
+    django_setup()
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from benchmarks.forecast import ForecastWork, rolled_back
+    from benchmarks.loadtest import format_load, load_test
+    from benchmarks.measure import measure
+    from benchmarks.pages import page_work
+    from coop.demo import DEMO_TEAM
+    from coop.models import Team, User
+    from health.services import rollup_day
+
+    before = load_average()
+    team = Team.objects.get(name=DEMO_TEAM)
+    work = ForecastWork(team, User.objects.get(username="fiona"))
+    size = f"{work.open_deals:,} open deals, monthly x 12, intervals"
+    pages = [progress(measure(name, get, runs=args.runs, warmup=2)) for name, get in page_work()]
+    rollup = progress(
+        measure(
+            "daily rollup, all users",
+            rolled_back(lambda: rollup_day(timezone.localdate())),
+            runs=args.runs,
+        )
+    )
+    ours = progress(
+        measure(f"forecast: ours ({size})", rolled_back(work.ours), runs=args.forecast_runs)
+    )
+    floor = progress(
+        measure(
+            "forecast: database floor (1 INSERT ... SELECT)",
+            rolled_back(work.floor),
+            runs=args.forecast_runs,
+        )
+    )
+    baseline = progress(
+        measure("forecast: per-stage loop baseline", rolled_back(work.baseline), runs=1, warmup=0)
+    )
+    ours.note = (
+        f"{ours.median_ms / floor.median_ms:.2f}x the floor; "
+        f"the baseline takes {baseline.median_ms / ours.median_ms:.0f}x as long"
+    )
+    rows = [ours, floor, baseline, *pages, rollup]
+    table = [
+        "| benchmark | runs | median ms | p95 ms | queries | peak MiB | note |",
+        "|---|---:|---:|---:|---:|---:|---|",
+        *(
+            f"| {r.name} | {r.runs} | {r.median_ms:,.1f} | {r.p95_ms:,.1f} | {r.queries} | "
+            f"{r.peak_mib:,.1f} | {r.note} |"
+            for r in rows
+        ),
+    ]
+    if not args.no_load_test:
+        connection.close()
+        loads = load_test(targets=None, duration=args.duration, connections=4)
+        table += ["", *format_load(loads)]
+    after = load_average()
+    print("\n".join(table))
+    RESULTS.write_text(
+        "# Benchmark results (latest `make bench`)\n\n"
+        f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC\n"
+        f"- Machine: {machine()}; PostgreSQL {connection.cursor().connection.info.server_version}\n"
+        f"- Load before: `{before}`\n- Load after: `{after}`\n"
+        "- Data: `manage.py seed_demo --scale large`; server times are Django's whole stack "
+        "in-process (Client with a logged-in session, DEBUG off); peak MiB is Python's "
+        "(tracemalloc) of one extra run.\n\n" + "\n".join(table) + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""The forecast three ways, over the demo team's open deals, monthly over twelve months:
+ours (`finance.services.forecast_generate`), the plan's per-stage loop (the baseline) and
+one INSERT ... SELECT (the database's floor). Each run is rolled back, so every run does
+the same work on the same data."""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from coop.models import Team, User
+from crm.models import Deal, DealStatus, PipelineStage
+from finance.forecasting import Line
+from finance.intervals import revenue_interval
+from finance.models import ForecastDeal, RevenueForecast
+from finance.periods import PeriodType, next_period_start, period_start
+from finance.rates import RateTable, convert_minor
+from finance.services import forecast_generate
+
+CURRENCY = "EUR"
+MONTHS = 12
+
+
+class Rollback(Exception):
+    pass
+
+
+def rolled_back(work: Callable[[], object]) -> Callable[[], object]:
+    """`work` in a transaction that is always rolled back; returns what `work` returned."""
+
+    def run() -> object:
+        result = None
+        try:
+            with transaction.atomic():
+                result = work()
+                raise Rollback
+        except Rollback:
+            pass
+        return result
+
+    return run
+
+
+def window(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    start = period_start(today, PeriodType.MONTHLY)
+    end = start
+    for _ in range(MONTHS):
+        end = next_period_start(end, PeriodType.MONTHLY)
+    return start, end - datetime.timedelta(days=1)
+
+
+class ForecastWork:
+    def __init__(self, team: Team, actor: User) -> None:
+        self.team, self.actor = team, actor
+        self.start, self.end = window(timezone.localdate())
+        self.open_deals = Deal.objects.filter(
+            pipeline__team=team,
+            status=DealStatus.OPEN,
+            expected_close_date__range=(self.start, self.end),
+        ).count()
+
+    def _forecast_row(self, name: str) -> RevenueForecast:
+        return RevenueForecast.objects.create(
+            name=name,
+            user=self.actor,
+            team=self.team,
+            forecast_date=timezone.localdate(),
+            period_type=PeriodType.MONTHLY,
+            start_date=self.start,
+            end_date=self.end,
+            currency=CURRENCY,
+            time_zone="UTC",
+            total_expected_cents=0,
+            confidence_interval={},
+        )
+
+    def ours(self) -> int:
+        forecast = forecast_generate(
+            actor=self.actor,
+            team=self.team,
+            scope_user=None,
+            period_type=PeriodType.MONTHLY,
+            start=self.start,
+            end=self.end,
+            currency=CURRENCY,
+            name="Benchmark",
+            time_zone="UTC",
+        )
+        return forecast.deals.count()
+
+    def baseline(self) -> int:
+        """The plan's loop: per stage, one query for its deals; per deal, one insert."""
+        forecast = self._forecast_row("Baseline")
+        rates = RateTable.load(["USD", "GBP", "CHF"], CURRENCY, self.end)
+        lines: dict[datetime.date, list[Line]] = defaultdict(list)
+        begin = datetime.datetime.combine(self.start, datetime.time.min, datetime.UTC)
+        finish = datetime.datetime.combine(self.end, datetime.time.max, datetime.UTC)
+        for stage in PipelineStage.objects.filter(pipeline__team=self.team, is_lost=False):
+            if stage.is_won:
+                deals = Deal.objects.filter(
+                    stage=stage, status=DealStatus.WON, closed_at__range=(begin, finish)
+                )
+            else:
+                deals = Deal.objects.filter(
+                    stage=stage,
+                    status=DealStatus.OPEN,
+                    expected_close_date__range=(self.start, self.end),
+                )
+            for deal in deals:
+                on_date = deal.closed_at.date() if stage.is_won else deal.expected_close_date
+                rate = rates.rate(deal.currency, CURRENCY, on_date)
+                line = Line(
+                    deal_id=deal.pk,
+                    title=deal.title,
+                    stage_id=stage.pk,
+                    stage_name=stage.name,
+                    realized=stage.is_won,
+                    on_date=on_date,
+                    deal_value_cents=deal.value_cents,
+                    deal_currency=deal.currency,
+                    rate=rate,
+                    value_cents=convert_minor(deal.value_cents, deal.currency, CURRENCY, rate),
+                    probability=100 if stage.is_won else stage.probability,
+                )
+                month = period_start(line.on_date, PeriodType.MONTHLY)
+                ForecastDeal.objects.create(
+                    forecast=forecast,
+                    deal_id=line.deal_id,
+                    expected_value_cents=line.expected_cents,
+                    probability=line.probability,
+                    realized=line.realized,
+                    on_date=line.on_date,
+                    period_start=month,
+                    deal_value_cents=line.deal_value_cents,
+                    deal_currency=line.deal_currency,
+                    rate=line.rate,
+                    value_cents=line.value_cents,
+                    stage_id=line.stage_id,
+                    stage_name=line.stage_name,
+                    title=line.title,
+                )
+                lines[month].append(line)
+        for members in lines.values():
+            revenue_interval(
+                realized_cents=sum(line.value_cents for line in members if line.realized),
+                values_cents=[line.value_cents for line in members if not line.realized],
+                probabilities=[line.probability for line in members if not line.realized],
+            )
+        return sum(len(members) for members in lines.values())
+
+    def floor(self) -> int:
+        """One statement: insert the forecast's deal rows from the deals and aggregate them."""
+        forecast = self._forecast_row("Floor")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                FLOOR_SQL,
+                {
+                    "forecast": forecast.pk,
+                    "team": self.team.pk,
+                    "start": self.start,
+                    "end": self.end,
+                    "currency": CURRENCY,
+                },
+            )
+            return sum(count for _month, _expected, count in cursor.fetchall())
+
+
+# The rate of each deal's currency in effect on its day (the latest on or before it), the
+# converted value and the expected value rounded as numeric, then the monthly sums.
+FLOOR_SQL = """
+WITH chosen AS (
+    SELECT d.id, d.title, d.stage_id, s.name AS stage_name, d.value_cents, d.currency,
+           d.status = 'won' AS realized,
+           CASE WHEN d.status = 'won' THEN 100 ELSE s.probability END AS probability,
+           CASE WHEN d.status = 'won' THEN (d.closed_at AT TIME ZONE 'UTC')::date
+                ELSE d.expected_close_date END AS on_date
+    FROM crm_deals d
+    JOIN crm_pipelines p ON p.id = d.pipeline_id
+    JOIN crm_pipeline_stages s ON s.id = d.stage_id
+    WHERE p.team_id = %(team)s AND (
+        (d.status = 'open' AND d.expected_close_date BETWEEN %(start)s AND %(end)s)
+        OR (d.status = 'won' AND d.closed_at >= %(start)s::date AT TIME ZONE 'UTC'
+            AND d.closed_at < (%(end)s::date + 1) AT TIME ZONE 'UTC'))
+), counted AS (
+    SELECT c.*, CASE WHEN c.currency = %(currency)s THEN 1 ELSE r.rate END AS rate
+    FROM chosen c
+    LEFT JOIN LATERAL (
+        SELECT x.rate FROM finance_exchange_rates x
+        WHERE x.base = c.currency AND x.quote = %(currency)s AND x.date <= c.on_date
+        ORDER BY x.date DESC LIMIT 1
+    ) r ON true
+), inserted AS (
+    INSERT INTO forecast_deals (
+        forecast_id, deal_id, expected_value_cents, probability, realized, on_date,
+        period_start, deal_value_cents, deal_currency, rate, value_cents, stage_id,
+        stage_name, title
+    )
+    SELECT %(forecast)s, id, round(round(value_cents * rate) * probability / 100.0),
+           probability, realized, on_date, date_trunc('month', on_date)::date, value_cents,
+           currency, rate, round(value_cents * rate), stage_id, stage_name, title
+    FROM counted
+    RETURNING period_start, expected_value_cents
+)
+SELECT period_start, sum(expected_value_cents), count(*) FROM inserted
+GROUP BY period_start ORDER BY period_start
+"""

@@ -1,0 +1,56 @@
+"""Repeated runs of one piece of work: median and p95 wall time, queries, peak memory."""
+
+import dataclasses
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+@dataclasses.dataclass
+class Row:
+    name: str
+    runs: int
+    median_ms: float
+    p95_ms: float
+    queries: int
+    peak_mib: float
+    note: str = ""
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (p95 of 20 runs is the 19th fastest)."""
+    ordered = sorted(values)
+    rank = max(1, round(fraction * len(ordered) + 0.5 - 1e-9))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def measure(name: str, work: Callable[[], object], *, runs: int, warmup: int = 1) -> Row:
+    """Time `runs` calls of `work` (after `warmup` untimed ones), count the queries of one
+    call and its peak Python memory (tracemalloc, in one extra call so that tracing never
+    slows the timed ones)."""
+    for _ in range(warmup):
+        work()
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        timings.append((time.perf_counter() - started) * 1000)
+    with CaptureQueriesContext(connection) as queries:
+        tracemalloc.start()
+        try:
+            work()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    return Row(
+        name=name,
+        runs=runs,
+        median_ms=statistics.median(timings),
+        p95_ms=percentile(timings, 0.95),
+        queries=len(queries),
+        peak_mib=peak / 2**20,
+    )

@@ -1,0 +1,93 @@
+"""Server time of the busiest pages at large scale: each request runs in this process
+through Django's whole stack (middleware, view, template) with a logged-in session, as
+gunicorn would run it, without the network."""
+
+from collections.abc import Callable
+
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from coop.demo import DEMO_TEAM
+from coop.models import Team, User
+from crm.demo import demo_id
+from crm.models import Contact, Pipeline
+from finance.models import RevenueForecast
+from finance.periods import PeriodType
+from finance.services import forecast_generate
+
+from .forecast import CURRENCY, window
+
+BUSY_CONTACT = demo_id("contact", 0)  # `seed_demo --scale large` gives it 5,000 interactions
+BUSY_USER = "rafael"  # organizes 5 % of the 50,000 meetings
+DASHBOARD_FORECAST = "Benchmark: twelve months of the demo team"
+
+
+def client_for(username: str) -> Client:
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def getter(
+    client: Client, url: str, params: dict | None = None, headers: dict | None = None
+) -> Callable[[], None]:
+    """One GET of `url` that must answer 200."""
+
+    def get() -> None:
+        response = client.get(url, params or {}, headers=headers or {})
+        if response.status_code != 200:
+            raise AssertionError(f"GET {url} {params}: {response.status_code}")
+
+    return get
+
+
+def dashboard_forecast(team: Team, actor: User) -> RevenueForecast:
+    """A saved twelve-month forecast of the whole team (made once, then reused)."""
+    forecast = RevenueForecast.objects.filter(name=DASHBOARD_FORECAST, team=team).first()
+    if forecast is None:
+        start, end = window(timezone.localdate())
+        forecast = forecast_generate(
+            actor=actor,
+            team=team,
+            scope_user=None,
+            period_type=PeriodType.MONTHLY,
+            start=start,
+            end=end,
+            currency=CURRENCY,
+            name=DASHBOARD_FORECAST,
+        )
+    return forecast
+
+
+def page_work() -> list[tuple[str, Callable[[], None]]]:
+    """(row name, one request) of every page the issue lists."""
+    team = Team.objects.get(name=DEMO_TEAM)
+    contact = Contact.objects.get(pk=BUSY_CONTACT)
+    timeline = contact.interactions.count()
+    manager, rep, finance = client_for("maria"), client_for(BUSY_USER), client_for("fiona")
+    pipeline = Pipeline.objects.filter(team=team).order_by("name").first()
+    deals = pipeline.deals.count()
+    forecast = dashboard_forecast(team, User.objects.get(username="fiona"))
+    members = team.members.count()
+    return [
+        (
+            f"contact detail ({timeline:,} interactions)",
+            getter(manager, reverse("crm:contact_detail", args=[contact.pk])),
+        ),
+        ("contact search (q=ana)", getter(manager, reverse("crm:contact_list"), {"q": "ana"})),
+        (
+            f"pipeline board ({deals:,} deals)",
+            getter(manager, reverse("crm:pipeline_board", args=[pipeline.pk])),
+        ),
+        ("calendar month of a busy user", getter(rep, reverse("calendar_app:index"))),
+        (
+            f"forecast dashboard ({forecast.deals.count():,} deals)",
+            getter(finance, reverse("finance:detail", args=[forecast.pk])),
+        ),
+        (
+            f"insights tab ({members}-person team, 90 days)",
+            # As the dashboard loads the tab: an htmx request for the fragment.
+            getter(manager, reverse("health:insights"), headers={"HX-Request": "true"}),
+        ),
+    ]

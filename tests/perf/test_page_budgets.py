@@ -1,0 +1,169 @@
+"""Every page `make bench` times makes at most 15 queries, and the same number at a small
+and a larger size of data (issue 7). The benchmark data itself is far too big for CI; the
+sizes here are enough to show that nothing runs a query per row."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from calendar_app.models import Attendee, Event
+from coop.models import Consent, ConsentScope, Membership, Role, User
+from crm.models import Contact, Deal, Interaction, InteractionType
+from finance.models import ExchangeRate
+from finance.periods import PeriodType
+from finance.services import forecast_generate
+from health.models import CheckIn
+from health.services import rollup_day, rollup_range
+from tests.crm.conftest import contact, pipeline, stages  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+PAGE_BUDGET = 15
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+class Grower:
+    """Adds `n` more of everything the pages show, on top of what is there."""
+
+    def __init__(self, team, rep, manager, busy_contact, board, board_stages):
+        self.team, self.rep, self.manager = team, rep, manager
+        self.contact, self.pipeline, self.stages = busy_contact, board, board_stages
+        self.added = 0
+
+    def grow(self, n: int) -> None:
+        now = timezone.now()
+        first = self.added
+        self.added += n
+        Contact.objects.bulk_create(
+            Contact(team=self.team, owner=self.rep, name=f"Ana {i}", email=f"ana{i}@x.example")
+            for i in range(first, self.added)
+        )
+        Interaction.objects.bulk_create(
+            Interaction(
+                contact=self.contact,
+                author=self.rep,
+                interaction_type=InteractionType.CALL,
+                summary=f"Call {i}",
+                timestamp=now - datetime.timedelta(minutes=i),
+            )
+            for i in range(first * 10, self.added * 10)
+        )
+        open_stages = [self.stages["Lead"], self.stages["Proposal"], self.stages["Negotiation"]]
+        Deal.objects.bulk_create(
+            Deal(
+                pipeline=self.pipeline,
+                stage=open_stages[i % 3],
+                contact=self.contact,
+                owner=self.rep,
+                title=f"Deal {i}",
+                value_cents=100_000 + i,
+                currency="EUR",
+                expected_close_date=timezone.localdate() + datetime.timedelta(days=i % 20),
+            )
+            for i in range(first * 3, self.added * 3)
+        )
+        today = timezone.localdate()
+        events = Event.objects.bulk_create(
+            Event(
+                organizer=self.rep,
+                title=f"Meeting {i}",
+                start_time=now + datetime.timedelta(hours=i % 48),
+                end_time=now + datetime.timedelta(hours=i % 48, minutes=30),
+            )
+            for i in range(first, self.added)
+        )
+        Attendee.objects.bulk_create(Attendee(event=e, contact=self.contact) for e in events)
+        people = [
+            User.objects.create(username=f"member{i}", time_zone="Europe/Paris")
+            for i in range(first // 4, self.added // 4)
+        ]
+        Membership.objects.bulk_create(
+            Membership(user=user, team=self.team, role=Role.REP) for user in people
+        )
+        Consent.objects.bulk_create(
+            Consent(user=user, scope=ConsentScope.TEAM_INSIGHTS, granted_at=now, text_version="1")
+            for user in people
+        )
+        CheckIn.objects.bulk_create(
+            CheckIn(user=user, date=today - datetime.timedelta(days=d), stress=40 + d % 30)
+            for user in people
+            for d in range(90)
+        )
+        rollup_range(start=today - datetime.timedelta(days=89), end=today)
+
+
+@pytest.fixture
+def grower(team, rep, manager, contact, pipeline, stages):  # noqa: F811 (fixtures)
+    return Grower(team, rep, manager, contact, pipeline, stages)
+
+
+def _queries(client: Client, url: str, **extra) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **extra)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+def _counts(grower, finance_user) -> dict[str, int]:
+    rep, manager, finance = Client(), Client(), Client()
+    rep.force_login(grower.rep)
+    manager.force_login(grower.manager)
+    finance.force_login(finance_user)
+    today = timezone.localdate()
+    forecast = forecast_generate(
+        actor=finance_user,
+        team=grower.team,
+        scope_user=None,
+        period_type=PeriodType.MONTHLY,
+        start=today.replace(day=1),
+        end=today.replace(day=1) + datetime.timedelta(days=60),
+        currency="EUR",
+    )
+    return {
+        "contact detail": _queries(
+            manager, reverse("crm:contact_detail", args=[grower.contact.pk])
+        ),
+        "contact search": _queries(manager, reverse("crm:contact_list") + "?q=ana"),
+        "pipeline board": _queries(
+            manager, reverse("crm:pipeline_board", args=[grower.pipeline.pk])
+        ),
+        "calendar month": _queries(rep, reverse("calendar_app:index")),
+        "forecast dashboard": _queries(finance, reverse("finance:detail", args=[forecast.pk])),
+        "insights tab": _queries(manager, reverse("health:insights"), **HTMX),
+        "benchmark floor": _queries(rep, reverse("bench_floor")),
+    }
+
+
+def test_the_benchmarked_pages_make_the_same_few_queries_at_two_sizes(grower, finance_user):
+    ExchangeRate.objects.create(date=timezone.localdate(), base="USD", quote="EUR", rate=1)
+    grower.grow(20)  # 20 contacts, 200 interactions, 60 deals, 20 meetings, 5 members
+    small = _counts(grower, finance_user)
+    grower.grow(160)  # and then 180, 1,800, 540, 180 and 45
+    large = _counts(grower, finance_user)
+    assert large == small
+    assert max(small.values()) <= PAGE_BUDGET, small
+
+
+def test_the_daily_rollup_makes_the_same_queries_at_two_sizes(grower):
+    grower.grow(20)
+    with CaptureQueriesContext(connection) as few:
+        rollup_day(timezone.localdate())
+    grower.grow(160)
+    with CaptureQueriesContext(connection) as many:
+        result = rollup_day(timezone.localdate())
+    assert result.written == 45
+    assert len(many) == len(few) <= PAGE_BUDGET
+
+
+def test_the_benchmark_floor_needs_a_login(client, rep):
+    url = reverse("bench_floor")
+    assert client.get(url).status_code == 302
+    client.force_login(rep)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.text == f"ok {rep.pk}"
