@@ -1,6 +1,6 @@
 # The two commands of the README: `make run` and `make test`. Both create .venv when missing.
 # `make bench` / `make loadtest`: the benchmarks of the README's "Performance" section.
-.PHONY: run test lint format bench loadtest
+.PHONY: run test lint format bench loadtest scale-out
 
 PY := .venv/bin/python
 
@@ -33,3 +33,8 @@ bench:
 loadtest:
 	scripts/bootstrap requirements.txt
 	$(PY) -m benchmarks.loadtest $(LOADTEST_ARGS)
+
+# Issue 9's proof: two app processes and a db_worker under the load test (DATABASE_URL).
+scale-out:
+	scripts/bootstrap requirements.txt
+	$(PY) -m benchmarks.scale_out $(SCALE_OUT_ARGS)
