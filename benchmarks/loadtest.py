@@ -46,10 +46,9 @@ def ensure_wrk() -> str:
     found = shutil.which("wrk")
     if found:
         return found
-    apt = ["apt-get", "install", "-y", "-q", "wrk"]
-    if os.geteuid() != 0:
-        apt.insert(0, "sudo")
-    subprocess.run(apt, check=True, stdout=subprocess.DEVNULL)  # noqa: S603 (fixed command)
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    for apt in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "wrk"]):
+        subprocess.run([*sudo, *apt], check=True, stdout=subprocess.DEVNULL)  # noqa: S603
     return shutil.which("wrk") or "wrk"
 
 

@@ -7,7 +7,6 @@ import tracemalloc
 from collections.abc import Callable
 
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 
 @dataclasses.dataclass
@@ -28,6 +27,16 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
+def _counter(seen: list) -> Callable:
+    """An execute wrapper that counts statements (no cap, unlike Django's query log)."""
+
+    def count(execute, sql, params, many, context):
+        seen.append(1)
+        return execute(sql, params, many, context)
+
+    return count
+
+
 def measure(name: str, work: Callable[[], object], *, runs: int, warmup: int = 1) -> Row:
     """Time `runs` calls of `work` (after `warmup` untimed ones), count the queries of one
     call and its peak Python memory (tracemalloc, in one extra call so that tracing never
@@ -39,7 +48,8 @@ def measure(name: str, work: Callable[[], object], *, runs: int, warmup: int = 1
         started = time.perf_counter()
         work()
         timings.append((time.perf_counter() - started) * 1000)
-    with CaptureQueriesContext(connection) as queries:
+    queries = []
+    with connection.execute_wrapper(_counter(queries)):
         tracemalloc.start()
         try:
             work()
