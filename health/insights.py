@@ -19,12 +19,15 @@ import hashlib
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from uuid import UUID
 
 from django.conf import settings
 from django.db.models import Avg
 
+from calendar_app.models import EventStatus
+from calendar_app.selectors import events_between
 from coop.models import Membership, Team, User
 from health.metrics import ActivityIndex
 from health.models import CheckIn, SalesHealthMetric
@@ -42,8 +45,9 @@ RECENT_DAYS = 14  # ... which all fall within the last 14 days.
 SPIKE_FACTOR = 1.5  # R2: interactions of the last 7 days > 1.5 x the weekly average of the
 BASELINE_WEEKS = 4  # 4 weeks before, while the mean stress of the last 7 days' check-ins is
 # higher than the mean of the 4 weeks before.
-# A back-to-back meetings rule needs meeting end times, which live in the calendar module
-# (not on this branch): it is not implemented.
+MEETING_DAYS = 7  # R3: on a day of the last or next 7 days, a chain of at least 3 confirmed
+BACK_TO_BACK_CHAIN = 3  # meetings you organize, each starting less than 10 minutes after
+BACK_TO_BACK_GAP = timedelta(minutes=10)  # the previous one ends.
 
 
 def pearson(xs: list[float], ys: list[float]) -> float | None:
@@ -283,4 +287,41 @@ def recommendations_for(user: User) -> list[Recommendation]:
                 ),
             )
         )
+    crowded_days = _back_to_back_days(user, today)
+    if crowded_days:
+        days = ", ".join(day.strftime("%a %-d %b") for day in crowded_days)
+        found.append(
+            Recommendation(
+                rule="back-to-back",
+                title="Meetings back to back",
+                text=(
+                    f"On {days} you have {BACK_TO_BACK_CHAIN} or more meetings in a row with "
+                    f"less than {int(BACK_TO_BACK_GAP.total_seconds() // 60)} minutes between "
+                    "them. A short break between meetings helps you arrive prepared."
+                ),
+            )
+        )
     return found
+
+
+def _back_to_back_days(user: User, today: date) -> list[date]:
+    """R3: the user's days (in their zone) around today holding a back-to-back chain."""
+    zone = user.zone
+    start = datetime.combine(today - timedelta(days=MEETING_DAYS), time.min, zone)
+    end = datetime.combine(today + timedelta(days=MEETING_DAYS + 1), time.min, zone)
+    meetings = events_between(users=[user], start=start, end=end).filter(
+        status=EventStatus.CONFIRMED
+    )
+    by_day: dict[date, list] = defaultdict(list)
+    for meeting in meetings.order_by("start_time"):
+        by_day[meeting.start_time.astimezone(zone).date()].append(meeting)
+    crowded = []
+    for day, day_meetings in sorted(by_day.items()):
+        chain = longest = 1
+        for previous, current in pairwise(day_meetings):
+            gap = current.start_time - previous.end_time
+            chain = chain + 1 if timedelta(0) <= gap < BACK_TO_BACK_GAP else 1
+            longest = max(longest, chain)
+        if longest >= BACK_TO_BACK_CHAIN:
+            crowded.append(day)
+    return crowded

@@ -8,11 +8,13 @@ import re
 import pytest
 from django.urls import reverse
 
+from calendar_app.models import EventStatus
 from coop.consent import consent_revoke
 from coop.models import ConsentScope
 from health.insights import pearson, recommendations_for, team_insights
 from health.models import SalesHealthMetric
 from health.services import today_for
+from tests.calendar_app.factories import EventFactory
 from tests.coop.factories import MembershipFactory, TeamFactory
 from tests.crm.factories import ContactFactory, InteractionFactory
 
@@ -236,3 +238,37 @@ def test_the_tab_needs_the_same_queries_for_five_or_ten_members(
         metric(user, today_for(user), 42)
     with django_assert_max_num_queries(len(five.captured_queries)):
         client.get(reverse("health:insights"), **HTMX)
+
+
+def _meetings(organizer, day, starts_and_ends, status=EventStatus.CONFIRMED):
+    for start, end in starts_and_ends:
+        EventFactory(
+            organizer=organizer,
+            status=status,
+            start_time=datetime.datetime.combine(day, start, organizer.zone),
+            end_time=datetime.datetime.combine(day, end, organizer.zone),
+        )
+
+
+T = datetime.time
+
+
+def test_three_meetings_back_to_back_are_recommended_a_break(rep):
+    day = today_for(rep) + datetime.timedelta(days=2)
+    _meetings(rep, day, [(T(9), T(10)), (T(10, 5), T(11)), (T(11), T(12))])
+    found = recommendations_for(rep)
+    assert [r.rule for r in found] == ["back-to-back"]
+    assert day.strftime("%a %-d %b") in found[0].text
+
+
+def test_a_ten_minute_break_or_a_cancelled_meeting_breaks_the_chain(rep):
+    day = today_for(rep) + datetime.timedelta(days=1)
+    _meetings(rep, day, [(T(9), T(10)), (T(10, 10), T(11)), (T(11, 5), T(12))])
+    _meetings(rep, day, [(T(12), T(13))], status=EventStatus.CANCELLED)
+    assert recommendations_for(rep) == []
+
+
+def test_meetings_beyond_a_week_away_do_not_count(rep):
+    day = today_for(rep) + datetime.timedelta(days=10)
+    _meetings(rep, day, [(T(9), T(10)), (T(10), T(11)), (T(11), T(12))])
+    assert recommendations_for(rep) == []
