@@ -14,10 +14,10 @@ from coop.models import Team, User
 from crm.models import Deal, DealStatus, PipelineStage
 from finance.forecasting import Line
 from finance.intervals import revenue_interval
-from finance.models import ForecastDeal, RevenueForecast
+from finance.models import RevenueForecast
 from finance.periods import PeriodType, next_period_start, period_start
 from finance.rates import RateTable, convert_minor
-from finance.services import forecast_generate
+from finance.services import forecast_deal_row, forecast_generate
 
 CURRENCY = "EUR"
 MONTHS = 12
@@ -125,22 +125,7 @@ class ForecastWork:
                     probability=100 if stage.is_won else stage.probability,
                 )
                 month = period_start(line.on_date, PeriodType.MONTHLY)
-                ForecastDeal.objects.create(
-                    forecast=forecast,
-                    deal_id=line.deal_id,
-                    expected_value_cents=line.expected_cents,
-                    probability=line.probability,
-                    realized=line.realized,
-                    on_date=line.on_date,
-                    period_start=month,
-                    deal_value_cents=line.deal_value_cents,
-                    deal_currency=line.deal_currency,
-                    rate=line.rate,
-                    value_cents=line.value_cents,
-                    stage_id=line.stage_id,
-                    stage_name=line.stage_name,
-                    title=line.title,
-                )
+                forecast_deal_row(forecast, line, month).save(force_insert=True)
                 lines[month].append(line)
         for members in lines.values():
             revenue_interval(

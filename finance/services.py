@@ -23,7 +23,7 @@ from coop.models import AuditAction, Team, User
 from coop.money import CURRENCY_CHOICES
 from crm.models import Deal, DealStatus
 from finance.exports import forecast_csv, forecast_xlsx
-from finance.forecasting import Outcome, WhatIf, apply_what_if, evaluate
+from finance.forecasting import Line, Outcome, WhatIf, apply_what_if, evaluate
 from finance.models import (
     ExchangeRate,
     ForecastBucket,
@@ -64,6 +64,28 @@ def _default_name(period_type: str, start: datetime.date, end: datetime.date, sc
     return f"{scope}: {span}"
 
 
+def forecast_deal_row(
+    forecast: RevenueForecast, line: Line, period_start: datetime.date
+) -> ForecastDeal:
+    """The `forecast_deals` row of one counted deal (not saved)."""
+    return ForecastDeal(
+        forecast=forecast,
+        deal_id=line.deal_id,
+        expected_value_cents=line.expected_cents,
+        probability=line.probability,
+        realized=line.realized,
+        on_date=line.on_date,
+        period_start=period_start,
+        deal_value_cents=line.deal_value_cents,
+        deal_currency=line.deal_currency,
+        rate=line.rate,
+        value_cents=line.value_cents,
+        stage_id=line.stage_id,
+        stage_name=line.stage_name,
+        title=line.title,
+    )
+
+
 def _save_outcome(forecast: RevenueForecast, outcome: Outcome) -> RevenueForecast:
     """Insert the forecast, its buckets and its deals (bulk; the deals by COPY on PostgreSQL),
     import it and audit it: five inserts."""
@@ -89,25 +111,7 @@ def _save_outcome(forecast: RevenueForecast, outcome: Outcome) -> RevenueForecas
     )
     copy_insert(
         ForecastDeal,
-        (
-            ForecastDeal(
-                forecast=forecast,
-                deal_id=line.deal_id,
-                expected_value_cents=line.expected_cents,
-                probability=line.probability,
-                realized=line.realized,
-                on_date=line.on_date,
-                period_start=bucket_start,
-                deal_value_cents=line.deal_value_cents,
-                deal_currency=line.deal_currency,
-                rate=line.rate,
-                value_cents=line.value_cents,
-                stage_id=line.stage_id,
-                stage_name=line.stage_name,
-                title=line.title,
-            )
-            for line, bucket_start in outcome.lines
-        ),
+        (forecast_deal_row(forecast, line, bucket_start) for line, bucket_start in outcome.lines),
     )
     import_revenue_forecast(forecast=forecast, outcome=outcome)
     audit_record(
