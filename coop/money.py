@@ -7,7 +7,7 @@ fractional amount of cents appears (probability weighting, currency conversion).
 from decimal import ROUND_HALF_EVEN, Decimal
 
 # ISO 4217 minor-unit exponents that differ from the usual 2.
-_MINOR_UNIT_EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "BHD": 3, "KWD": 3}
+MINOR_UNIT_EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "BHD": 3, "KWD": 3}
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
 
 CURRENCY_CHOICES = [
@@ -21,7 +21,7 @@ CURRENCY_CHOICES = [
 
 
 def minor_unit_exponent(currency: str) -> int:
-    return _MINOR_UNIT_EXPONENTS.get(currency.upper(), 2)
+    return MINOR_UNIT_EXPONENTS.get(currency.upper(), 2)
 
 
 def round_half_even(value: Decimal) -> int:

@@ -57,6 +57,7 @@ class Bucket:
 @dataclasses.dataclass(frozen=True)
 class Outcome:
     lines: list[tuple[Line, datetime.date]]  # each counted line with its bucket's start
+    deal_count: int  # the counted lines (also when `lines` is empty: already saved)
     buckets: list[Bucket]
     total_expected_cents: int
     realized_cents: int
@@ -111,6 +112,7 @@ def evaluate(
     realized_total = sum(b.realized_cents for b in buckets)
     return Outcome(
         lines=counted,
+        deal_count=len(counted),
         buckets=buckets,
         total_expected_cents=sum(b.expected_cents for b in buckets),
         realized_cents=realized_total,

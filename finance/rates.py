@@ -1,7 +1,8 @@
 """Currency conversion with the finance module's exchange rates.
 
 The rate in effect on a day is the latest one dated on or before that day, taken directly
-(base -> quote) or inverted (quote -> base), whichever is more recent. A conversion without
+(base -> quote) or inverted (quote -> base), whichever is more recent (the direct one when both
+are of that day). A conversion without
 any such rate is an error that names the pair and the day.
 """
 
@@ -33,14 +34,19 @@ class RateTable:
     """Rates loaded once (one query) and looked up in memory."""
 
     def __init__(self, rows: Iterable[tuple[datetime.date, str, str, Decimal]]):
-        self._series: dict[tuple[str, str], list[tuple[datetime.date, Decimal]]] = defaultdict(list)
+        # (day, 1 for a direct rate or 0 for an inverted one, rate): on a day with both, the
+        # direct one sorts last and is the one in effect.
+        self._series: dict[tuple[str, str], list[tuple[datetime.date, int, Decimal]]] = defaultdict(
+            list
+        )
         for day, base, quote, rate in rows:
-            self._series[(base, quote)].append((day, rate))
+            self._series[(base, quote)].append((day, 1, rate))
             # Rounded to the stored precision, so a forecast's saved rate is the one it used.
-            self._series[(quote, base)].append((day, (Decimal(1) / rate).quantize(RATE_PLACES)))
+            inverted = (Decimal(1) / rate).quantize(RATE_PLACES)
+            self._series[(quote, base)].append((day, 0, inverted))
         for series in self._series.values():
-            series.sort(key=lambda item: item[0])
-        self._days = {pair: [day for day, _ in series] for pair, series in self._series.items()}
+            series.sort(key=lambda item: item[:2])
+        self._days = {pair: [item[0] for item in series] for pair, series in self._series.items()}
 
     @classmethod
     def load(cls, currencies: Iterable[str], report_currency: str, until: datetime.date):
@@ -61,7 +67,7 @@ class RateTable:
         index = bisect.bisect_right(days, on)
         if index == 0:
             raise MissingRateError(base, quote, on)
-        return self._series[(base, quote)][index - 1][1]
+        return self._series[(base, quote)][index - 1][2]
 
 
 def convert_minor(cents: int, from_currency: str, to_currency: str, rate: Decimal) -> int:

@@ -118,7 +118,8 @@ def forecasts_visible_to(user: User) -> QuerySet[RevenueForecast]:
 # ---- Deals as forecast lines -------------------------------------------------------------
 
 
-def _day_bounds(start: datetime.date, end: datetime.date, zone: zoneinfo.ZoneInfo):
+def day_bounds(start: datetime.date, end: datetime.date, zone: zoneinfo.ZoneInfo):
+    """[begin, finish): the instants of the days `start` to `end` in `zone`."""
     begin = datetime.datetime.combine(start, datetime.time.min, tzinfo=zone)
     finish = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, zone)
     return begin, finish
@@ -141,7 +142,7 @@ def deal_lines(
     """Open deals expected to close in [start, end] at their stage probability and deals won
     in it (their closing day in `zone`) as realized, converted into `currency` at the rate in
     effect on that day. Two queries: the deals, then the rates. Raises MissingRateError."""
-    begin, finish = _day_bounds(start, end, zone)
+    begin, finish = day_bounds(start, end, zone)
     rows = list(
         _scoped_deals(team, scope_user)
         .filter(
@@ -420,7 +421,7 @@ def health_metrics(
     value of its open deals when the caller has it (`open_deal_groups`)."""
     window = past_window(forecast)
     zone = zoneinfo.ZoneInfo(forecast.time_zone)
-    begin, finish = _day_bounds(window[0][0], window[-1][1], zone)
+    begin, finish = day_bounds(window[0][0], window[-1][1], zone)
     closed = list(
         _scoped_deals(forecast.team, forecast.scope_user)
         .filter(closed_at__gte=begin, closed_at__lt=finish)

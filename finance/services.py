@@ -3,7 +3,9 @@ everything or nothing, and raises `ValidationError` with a message for the perso
 
 `forecast_generate` is the CRM + Finance flow: it reads the deals, converts, buckets,
 computes the intervals, saves the forecast with its `forecast_deals` and buckets, and imports
-it into the finance module, in one transaction and a constant number of queries.
+it into the finance module, in one transaction and a constant number of queries. On
+PostgreSQL the deals never leave the database (`finance.database_forecast`); elsewhere they
+are read, evaluated in Python (`finance.forecasting`) and inserted in bulk.
 """
 
 import csv
@@ -13,7 +15,7 @@ import zoneinfo
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from coop.audit import audit_record
@@ -22,6 +24,7 @@ from coop.cache import aggregates_changed
 from coop.models import AuditAction, Team, User
 from coop.money import CURRENCY_CHOICES
 from crm.models import Deal, DealStatus
+from finance.database_forecast import forecast_deals_insert
 from finance.exports import forecast_csv, forecast_xlsx
 from finance.forecasting import Line, Outcome, WhatIf, apply_what_if, evaluate
 from finance.models import (
@@ -86,13 +89,21 @@ def forecast_deal_row(
     )
 
 
-def _save_outcome(forecast: RevenueForecast, outcome: Outcome) -> RevenueForecast:
+def _save_outcome(
+    forecast: RevenueForecast, outcome: Outcome, *, deals_saved: bool = False
+) -> RevenueForecast:
     """Insert the forecast, its buckets and its deals (bulk; the deals by COPY on PostgreSQL),
-    import it and audit it: five inserts."""
+    import it and audit it: five inserts. `deals_saved`: the forecast row and its deals are
+    in already (`forecast_deals_insert`); the forecast's figures are updated instead."""
     forecast.total_expected_cents = outcome.total_expected_cents
     forecast.realized_cents = outcome.realized_cents
     forecast.confidence_interval = outcome.confidence_interval_json()
-    forecast.save(force_insert=True)
+    if deals_saved:
+        forecast.save(
+            update_fields=["total_expected_cents", "realized_cents", "confidence_interval"]
+        )
+    else:
+        forecast.save(force_insert=True)
     ForecastBucket.objects.bulk_create(
         ForecastBucket(
             forecast=forecast,
@@ -109,10 +120,14 @@ def _save_outcome(forecast: RevenueForecast, outcome: Outcome) -> RevenueForecas
         )
         for bucket in outcome.buckets
     )
-    copy_insert(
-        ForecastDeal,
-        (forecast_deal_row(forecast, line, bucket_start) for line, bucket_start in outcome.lines),
-    )
+    if not deals_saved:
+        copy_insert(
+            ForecastDeal,
+            (
+                forecast_deal_row(forecast, line, bucket_start)
+                for line, bucket_start in outcome.lines
+            ),
+        )
     import_revenue_forecast(forecast=forecast, outcome=outcome)
     audit_record(
         actor=forecast.user,
@@ -121,7 +136,7 @@ def _save_outcome(forecast: RevenueForecast, outcome: Outcome) -> RevenueForecas
         detail={
             "scope": "scenario" if forecast.baseline_id else "forecast",
             "period_type": forecast.period_type,
-            "deals": len(outcome.lines),
+            "deals": outcome.deal_count,
         },
     )
     return forecast
@@ -177,28 +192,29 @@ def forecast_generate(
     if actor is not None and not scope_allowed(actor, team, scope_user):
         raise ValidationError("You may not forecast that team or person.")
     zone_name = time_zone or (actor.time_zone if actor is not None else "UTC")
-    lines = deal_lines(
-        team=team,
-        scope_user=scope_user,
-        start=start,
-        end=end,
-        currency=currency,
-        zone=zoneinfo.ZoneInfo(zone_name),
-    )
-    outcome = evaluate(lines, period_type=period_type, start=start, end=end)
+    zone = zoneinfo.ZoneInfo(zone_name)
     scope_name = str(scope_user) if scope_user is not None else str(team)
     forecast = RevenueForecast(
         name=(name.strip() or _default_name(period_type, start, end, scope_name))[:255],
         user=actor,
         team=team,
         scope_user=scope_user,
-        forecast_date=timezone.localdate(timezone=zoneinfo.ZoneInfo(zone_name)),
+        forecast_date=timezone.localdate(timezone=zone),
         period_type=period_type,
         start_date=start,
         end_date=end,
         currency=currency,
         time_zone=zone_name,
     )
+    if connection.vendor == "postgresql":
+        forecast.total_expected_cents, forecast.confidence_interval = 0, {}
+        forecast.save(force_insert=True)
+        outcome = forecast_deals_insert(forecast, team=team, scope_user=scope_user, zone=zone)
+        return _save_outcome(forecast, outcome, deals_saved=True)
+    lines = deal_lines(
+        team=team, scope_user=scope_user, start=start, end=end, currency=currency, zone=zone
+    )
+    outcome = evaluate(lines, period_type=period_type, start=start, end=end)
     return _save_outcome(forecast, outcome)
 
 

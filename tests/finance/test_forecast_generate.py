@@ -244,7 +244,8 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_deals(
         large = _generate(manager, team)
     assert large.deals.count() == 5_000
     again, _ = _queries_to_generate(manager, team)
-    assert again == small
+    # Never more; one fewer when no interval needs the deals' values (5,000 deals: normal).
+    assert again <= small
 
 
 def test_a_failing_import_leaves_no_forecast_rows_behind(manager, team, make_deal, monkeypatch):

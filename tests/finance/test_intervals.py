@@ -160,3 +160,68 @@ def test_a_dominant_deal_is_never_approximated_by_the_normal_curve():
     )
     assert result["method"] == "monte_carlo"
     assert result["p10"] < 100_000 and result["p90"] > 100_000_000
+
+
+def _lognormal_deals(n, seed, sigma, probabilities=(10, 25, 50, 75, 90)):
+    rng = np.random.default_rng(seed)
+    values = np.rint(rng.lognormal(13, sigma, n)).astype(int)
+    return values.tolist(), rng.choice(probabilities, n).tolist()
+
+
+@pytest.mark.parametrize(
+    ("extra_deals", "sigma", "probabilities"),
+    [(50, 0.4, (10, 50, 90)), (2_000, 0.6, (10, 25, 50, 75, 90))],
+)
+def test_large_skewed_buckets_use_cornish_fisher_within_0_6_point_of_a_simulation(
+    extra_deals, sigma, probabilities
+):
+    values, probabilities = _lognormal_deals(
+        intervals.MONTE_CARLO_MAX_DEALS + extra_deals, 5, sigma, probabilities
+    )
+    result = revenue_interval(realized_cents=0, values_cents=values, probabilities=probabilities)
+    assert result["method"] == "cornish_fisher"
+    bound = result["parameters"]["berry_esseen_bound"]
+    assert intervals.NORMAL_MAX_ERROR < bound <= intervals.CORNISH_FISHER_MAX_BOUND
+    totals = np.sort(
+        simulate_totals(
+            np.array(values, dtype=float), np.array(probabilities) / 100, draws=40_000, seed=7
+        )
+    )
+    for name, q in QUANTILES.items():
+        level = np.searchsorted(totals, result[name], side="right") / len(totals)
+        assert level == pytest.approx(q, abs=0.006), name
+
+
+def test_moments_of_a_bucket_add_up_to_those_of_the_whole():
+    values, probabilities = _many_deals(50, seed=8, probabilities=(0, 10, 50, 100))
+    whole = intervals.Moments.of(realized_cents=7, values_cents=values, probabilities=probabilities)
+    parts = intervals.Moments.of(
+        realized_cents=7, values_cents=values[:20], probabilities=probabilities[:20]
+    ) + intervals.Moments.of(
+        realized_cents=0, values_cents=values[20:], probabilities=probabilities[20:]
+    )
+    assert parts == whole
+    uncertain = [(v, p / 100) for v, p in zip(values, probabilities, strict=True) if 0 < p < 100]
+    assert whole.uncertain_deals == len(uncertain)
+    assert whole.variance == pytest.approx(sum(p * (1 - p) * v * v for v, p in uncertain))
+
+
+def test_the_deals_are_read_only_when_the_method_needs_them():
+    many = [100_000 + i for i in range(4_000)]
+    moments = intervals.Moments.of(
+        realized_cents=0, values_cents=many, probabilities=[50] * len(many)
+    )
+
+    def unread():
+        raise AssertionError("the normal approximation needs no deal")
+
+    assert intervals.interval_from_moments(moments, unread)["method"] == "normal"
+
+
+def test_a_dominant_deal_among_thousands_still_gets_the_simulation():
+    values = [1_000] * (intervals.MONTE_CARLO_MAX_DEALS + 100) + [100_000_000]
+    result = revenue_interval(
+        realized_cents=0, values_cents=values, probabilities=[50] * len(values)
+    )
+    assert result["parameters"]["berry_esseen_bound"] > intervals.CORNISH_FISHER_MAX_BOUND
+    assert result["method"] == "monte_carlo"

@@ -3,6 +3,7 @@ a database connection dropped in the middle of a request gives our error page, w
 nothing, and the next request works."""
 
 import datetime
+import re
 
 import psycopg
 import pytest
@@ -25,6 +26,14 @@ pytestmark = pytest.mark.django_db
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
+def is_write(sql: str) -> bool:
+    """A write statement, including a data-modifying WITH (`WITH inserted AS (INSERT ...`)."""
+    statement = sql.lstrip().upper()
+    if statement.startswith("WITH"):
+        return re.search(r"\b(INSERT|UPDATE|DELETE)\b", statement) is not None
+    return statement.startswith(WRITES)
+
+
 class InjectedFault(Exception):
     """The failure injected at one write step."""
 
@@ -37,7 +46,7 @@ class FailingWrite:
         self.writes: list[str] = []
 
     def __call__(self, execute, sql, params, many, context):
-        if sql.lstrip().upper().startswith(WRITES):
+        if is_write(sql):
             self.writes.append(sql.split(None, 3)[:3])
             if len(self.writes) == self.fail_at:
                 raise InjectedFault(sql)
