@@ -16,7 +16,7 @@ class Row:
     median_ms: float
     p95_ms: float
     queries: int
-    peak_mib: float
+    peak_mib: float | None  # None: not measured (a single run, see `measure_once`)
     note: str = ""
 
 
@@ -63,4 +63,17 @@ def measure(name: str, work: Callable[[], object], *, runs: int, warmup: int = 1
         p95_ms=percentile(timings, 0.95),
         queries=len(queries),
         peak_mib=peak / 2**20,
+    )
+
+
+def measure_once(name: str, work: Callable[[], object]) -> Row:
+    """One timed call of `work`, its queries counted in that same call (a few microseconds
+    each) and no memory tracing, which would slow it: for work that takes minutes."""
+    queries = []
+    with connection.execute_wrapper(_counter(queries)):
+        started = time.perf_counter()
+        work()
+        elapsed = (time.perf_counter() - started) * 1000
+    return Row(
+        name=name, runs=1, median_ms=elapsed, p95_ms=elapsed, queries=len(queries), peak_mib=None
     )

@@ -377,3 +377,28 @@ def test_the_page_shows_the_same_past_and_actual_figures_as_the_selectors(
     assert context["actual"] == actual_revenue_by_bucket(forecast)
     assert context["past"] == pipeline_vs_actual(forecast)
     assert any(period["actual_cents"] for period in context["past"])
+
+
+def test_the_page_names_the_cornish_fisher_method_and_its_parameters(
+    client, manager, forecast, monkeypatch
+):
+    from finance import intervals
+
+    monkeypatch.setattr(intervals, "EXACT_MAX_DEALS", 0)
+    monkeypatch.setattr(intervals, "NORMAL_MAX_ERROR", 0.0)
+    monkeypatch.setattr(intervals, "MONTE_CARLO_MAX_DEALS", 0)
+    monkeypatch.setattr(intervals, "CORNISH_FISHER_MAX_BOUND", 10.0)
+    again = forecast_generate(
+        actor=manager,
+        team=forecast.team,
+        scope_user=None,
+        period_type=PeriodType.MONTHLY,
+        start=JAN1,
+        end=MAR31,
+        currency="EUR",
+    )
+    assert again.confidence_interval["method"] == "cornish_fisher"
+    client.force_login(manager)
+    page = client.get(reverse("finance:detail", args=[again.pk])).text
+    assert "corrected for skewness (Cornish–Fisher)" in page
+    assert "berry_esseen_bound:" in page and "skewness:" in page
