@@ -9,6 +9,8 @@ from calendar_app.models import Event
 
 DAY_HOURS = range(24)
 DEFAULT_FIRST_HOUR, DEFAULT_LAST_HOUR = 7, 19
+# A day of the month view lists this many entries; a "+N more" link to its week shows the rest.
+MONTH_DAY_ENTRIES = 4
 
 
 def local_datetime(day: datetime.date, at: datetime.time, zone: ZoneInfo) -> datetime.datetime:
@@ -66,6 +68,7 @@ class Day:
     in_range: bool
     is_today: bool
     entries: list[Entry] = field(default_factory=list)
+    more: int = 0
 
 
 def build_days(
@@ -78,8 +81,11 @@ def build_days(
     interactions,
     viewer,
     month: int | None = None,
+    per_day: int | None = None,
 ) -> list[Day]:
-    """Days from `first` to `last` with their entries in start order, in `zone`."""
+    """Days from `first` to `last` with their entries in start order, in `zone`. With
+    `per_day`, a day keeps its first `per_day` entries and counts the others in `more`; the
+    rows then come from `selectors.first_per_day`, which gives each its `day_total`."""
     days: dict[datetime.date, Day] = {}
     current = first
     while current <= last:
@@ -104,6 +110,11 @@ def build_days(
             )
     for day in days.values():
         day.entries.sort(key=lambda entry: entry.start)
+        if per_day is not None:
+            # The rows of one kind on one day all carry that kind's total for the day.
+            total = sum({entry.kind: entry.obj.day_total for entry in day.entries}.values())
+            day.entries = day.entries[:per_day]
+            day.more = total - len(day.entries)
     return list(days.values())
 
 

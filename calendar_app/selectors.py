@@ -1,8 +1,10 @@
 """Calendar reads. Other apps may call these for display; writes go through `services`."""
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet, Window
+from django.db.models.functions import RowNumber, TruncDate
 
 from calendar_app.models import (
     DEFAULT_REMINDER_MINUTES,
@@ -39,6 +41,17 @@ def events_between(
             )
         )
     return events
+
+
+def first_per_day(queryset: QuerySet, *, field: str, zone: ZoneInfo, limit: int) -> QuerySet:
+    """The first `limit` rows of each day of `queryset` (days in `zone`, rows in `field` then
+    id order), each annotated with `day_total`: how many rows of `queryset` fall on its day.
+    The database does the capping, so a busy day costs `limit` rows, still in one query."""
+    day = TruncDate(field, tzinfo=zone)
+    return queryset.annotate(
+        day_rank=Window(RowNumber(), partition_by=day, order_by=(F(field).asc(), F("pk").asc())),
+        day_total=Window(Count("pk"), partition_by=day),
+    ).filter(day_rank__lte=limit)
 
 
 def conflicts(

@@ -21,10 +21,23 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from calendar_app import ics
 from calendar_app.forms import MoveForm, PreferenceForm
-from calendar_app.grid import build_days, local_datetime, month_range, shift, week_range, week_rows
+from calendar_app.grid import (
+    MONTH_DAY_ENTRIES,
+    build_days,
+    local_datetime,
+    month_range,
+    shift,
+    week_range,
+    week_rows,
+)
 from calendar_app.models import CalendarPreference, Event
 from calendar_app.responses import attempt, cancelled, changed, dialog
-from calendar_app.selectors import events_between, events_visible_to, notifications_for
+from calendar_app.selectors import (
+    events_between,
+    events_visible_to,
+    first_per_day,
+    notifications_for,
+)
 from calendar_app.services import (
     event_cancel,
     event_change_refusal,
@@ -70,7 +83,8 @@ def _people(request: HttpRequest) -> tuple[list, list, str]:
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     """The month (default) or week view; under htmx only the `grid` partial, which reloads
-    itself after a meeting is scheduled or moved."""
+    itself after a meeting is scheduled or moved. A day of the month shows its first
+    `MONTH_DAY_ENTRIES` entries and links the rest to its week, which shows everything."""
     view = "week" if request.GET.get("view") == "week" else "month"
     anchor = _anchor(request)
     users, people, who = _people(request)
@@ -78,15 +92,22 @@ def index(request: HttpRequest) -> HttpResponse:
     first, last = week_range(anchor) if view == "week" else month_range(anchor)
     start = local_datetime(first, datetime.time(), zone)
     end = local_datetime(last + datetime.timedelta(days=1), datetime.time(), zone)
+    events = events_between(users=users, start=start, end=end)
+    interactions = interactions_between(viewer=request.user, authors=users, start=start, end=end)
+    per_day = MONTH_DAY_ENTRIES if view == "month" else None
+    if per_day is not None:
+        events = first_per_day(events, field="start_time", zone=zone, limit=per_day)
+        interactions = first_per_day(interactions, field="timestamp", zone=zone, limit=per_day)
     days = build_days(
         first=first,
         last=last,
         zone=zone,
         today=timezone.localdate(),
-        events=events_between(users=users, start=start, end=end),
-        interactions=interactions_between(viewer=request.user, authors=users, start=start, end=end),
+        events=events,
+        interactions=interactions,
         viewer=request.user,
         month=anchor.month if view == "month" else None,
+        per_day=per_day,
     )
     context = {
         "view": view,

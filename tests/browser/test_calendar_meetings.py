@@ -255,6 +255,46 @@ def test_the_calendar_reads_well_on_a_phone(
     screenshot("calendar-month-phone")
 
 
+def _busy_day(rep, contact, days: int) -> datetime.date:
+    """A day with six meetings, 09:00 to 14:00: two more than a month cell lists."""
+    day = _future_day(days)
+    for hour, title in enumerate(
+        ["Roof survey", "Panel quote", "Site visit with the installer", "Call back", "Invoice"],
+        start=9,
+    ):
+        _schedule(rep, contact, day, hour, title=title)
+    _schedule(rep, contact, day, 14, title="Battery demo")
+    return day
+
+
+def test_more_opens_the_week_that_shows_the_meetings_the_month_left_out(
+    page: Page, live_server, rep, olga, login_as, screenshot
+):
+    day = _busy_day(rep, olga, 15)
+    login_as(rep)
+    page.goto(_calendar_url(live_server, day))
+    cell = page.locator(f'td[data-drop-date="{day.isoformat()}"]')
+    expect(cell.locator(".cal-entry")).to_have_count(4)
+    expect(cell.get_by_role("link", name="14:00 Battery demo")).to_have_count(0)
+    screenshot("calendar-month-more")
+    cell.get_by_role("link", name=f"+2 more on {day.day} {day.strftime('%B')}").click()
+    expect(page).to_have_url(_calendar_url(live_server, day, "week"))
+    slot = page.locator(f'td[data-drop-start="{day.isoformat()}T14:00"]')
+    expect(slot.get_by_role("link", name="14:00 Battery demo")).to_be_visible()
+
+
+def test_the_more_link_fits_a_day_on_a_phone(
+    page: Page, live_server, rep, olga, login_as, screenshot
+):
+    page.set_viewport_size({"width": 390, "height": 844})
+    day = _busy_day(rep, olga, 16)
+    login_as(rep)
+    page.goto(_calendar_url(live_server, day))
+    expect(page.get_by_role("link", name="+2 more on")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot("calendar-month-more-phone")
+
+
 def test_edit_a_meeting_from_the_timeline(page: Page, live_server, rep, olga, login_as, screenshot):
     day = _future_day(6)
     interaction = _schedule(rep, olga, day, 10)

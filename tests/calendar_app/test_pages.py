@@ -1,6 +1,7 @@
 import datetime
 import json
 import re
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -8,9 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from calendar_app.grid import MONTH_DAY_ENTRIES
 from calendar_app.models import Event, EventStatus, Notification
 from calendar_app.services import event_cancel, event_create, feed_token_regenerate
-from crm.services import meeting_schedule
 from tests.calendar_app.factories import EventFactory
 from tests.crm.factories import InteractionFactory
 
@@ -27,8 +28,8 @@ def _at(day, hour, minute=0, zone=PARIS):
     return datetime.datetime.combine(day, datetime.time(hour, minute), zone)
 
 
-def _event(organizer, day, hour, *, title="Meeting", minutes=60):
-    start = _at(day, hour)
+def _event(organizer, day, hour, minute=0, *, title="Meeting", minutes=60):
+    start = _at(day, hour, minute)
     return event_create(
         organizer=organizer,
         title=title,
@@ -124,11 +125,28 @@ def test_the_side_list_offers_contacts_and_open_deals_to_drag(rep_client, contac
     assert "Solar roof" in page
 
 
-def test_the_month_view_of_1000_events_takes_a_constant_number_of_queries(
+def _cell(page, day):
+    """The month view's cell of `day`, up to the next cell."""
+    return page.split(f'data-drop-date="{day.isoformat()}"')[1].split("</td>")[0]
+
+
+def _more_link(cell):
+    """The "+N more" link of a cell: its query parameters and its text, tags removed."""
+    match = re.search(r'<a class="more-entries" href="\?([^"]*)">(.*?)</a>', cell)
+    query = dict(parse_qsl(match.group(1).replace("&amp;", "&")))
+    return query, re.sub(r"<[^>]+>", "", match.group(2))
+
+
+def test_the_month_view_takes_the_same_queries_for_a_few_or_1000_events(
     rep_client, rep, contact, django_assert_max_num_queries
 ):
     start = _at(datetime.date(2027, 5, 1), 8)
-    events = [
+    _event(rep, start.date(), 8, title="Only one")
+    InteractionFactory(contact=contact, author=rep, timestamp=start)
+    # session, user, visible people, events, interactions, unread count, contacts, deals
+    with django_assert_max_num_queries(8) as few:
+        _month(rep_client, datetime.date(2027, 5, 10))
+    Event.objects.bulk_create(
         Event(
             organizer=rep,
             title=f"Call {n}",
@@ -136,22 +154,64 @@ def test_the_month_view_of_1000_events_takes_a_constant_number_of_queries(
             end_time=start + datetime.timedelta(minutes=40 * n + 30),
         )
         for n in range(1000)
-    ]
-    Event.objects.bulk_create(events)
-    for event in events[:50]:
-        meeting_schedule(
-            organizer=rep,
-            contact=contact,
-            title=f"With contact {event.pk}",
-            start_time=event.start_time + datetime.timedelta(minutes=30),
-            end_time=event.start_time + datetime.timedelta(minutes=35),
-            allow_conflicts=True,
-        )
+    )
     InteractionFactory.create_batch(30, contact=contact, author=rep, timestamp=start)
-    # session, user, visible people, events, interactions, unread count, contacts, deals
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(len(few)):
         response = _month(rep_client, datetime.date(2027, 5, 10))
-    assert response.content.decode().count('class="cal-entry cal-event') > 600
+    # 1 May: "Only one", 24 calls from 08:00 every 40 minutes and 31 interactions.
+    assert _more_link(_cell(response.text, start.date()))[1] == "+52 more on 1 May"
+
+
+def test_a_busy_day_shows_its_first_entries_and_links_the_rest_to_its_week(
+    client, manager, rep, contact
+):
+    for hour in (9, 11, 13):
+        _event(rep, BEFORE_DST, hour, title=f"Meeting at {hour}")
+    for hour in (10, 12, 14):
+        InteractionFactory(
+            contact=contact, author=rep, summary=f"Call at {hour}", timestamp=_at(BEFORE_DST, hour)
+        )
+    client.force_login(manager)
+    cell = _cell(_month(client, BEFORE_DST, who=str(rep.pk)).text, BEFORE_DST)
+    assert cell.count('class="cal-entry') == MONTH_DAY_ENTRIES
+    assert "Call at 12" in cell
+    assert "Meeting at 13" not in cell
+    assert "Call at 14" not in cell
+    query, text = _more_link(cell)
+    assert text == "+2 more on 27 March"
+    assert query == {"date": "2027-03-27", "who": str(rep.pk), "view": "week"}
+
+
+def test_a_day_at_the_cap_has_no_more_link(rep_client, rep):
+    for hour in range(9, 9 + MONTH_DAY_ENTRIES):
+        _event(rep, BEFORE_DST, hour, title=f"Meeting at {hour}")
+    cell = _cell(_month(rep_client, BEFORE_DST).text, BEFORE_DST)
+    assert cell.count('class="cal-entry') == MONTH_DAY_ENTRIES
+    assert "more-entries" not in cell
+
+
+def test_the_cap_counts_by_the_viewers_local_day_across_a_dst_change(rep_client, rep, contact):
+    # 28 March 2027 lasts 23 hours in Paris: 00:30 there is 23:30 UTC the day before, and
+    # 23:30 there is 21:30 UTC, so UTC days would put these entries on other days.
+    _event(rep, AFTER_DST, 0, 30, title="Just after midnight")
+    for hour in (10, 12, 14):
+        _event(rep, AFTER_DST, hour, title=f"Meeting at {hour}")
+    InteractionFactory(
+        contact=contact, author=rep, summary="Late call", timestamp=_at(AFTER_DST, 23, 30)
+    )
+    InteractionFactory(
+        contact=contact, author=rep, summary="Saturday night", timestamp=_at(BEFORE_DST, 23, 30)
+    )
+    page = _month(rep_client, AFTER_DST).text
+    sunday = _cell(page, AFTER_DST)
+    assert "Just after midnight" in sunday
+    assert "Late call" not in sunday
+    assert _more_link(sunday)[1] == "+1 more on 28 March"
+    saturday = _cell(page, BEFORE_DST)
+    assert "Saturday night" in saturday
+    assert "more-entries" not in saturday
+    week = _month(rep_client, AFTER_DST, view="week").text
+    assert "Late call" in week
 
 
 def test_the_grid_alone_reloads_under_htmx(rep_client, rep):
