@@ -55,6 +55,15 @@ def _half_even(expression: str) -> str:
     )
 
 
+# expected_hundredths / 100 rounded half-even, in integers (both are non-negative: deal
+# values and rates are checked positive or zero).
+_HALF_EVEN_HUNDREDTHS = (
+    "(expected_hundredths / 100 + CASE WHEN mod(expected_hundredths, 100) > 50 "
+    "OR (mod(expected_hundredths, 100) = 50 AND mod(expected_hundredths / 100, 2) = 1) "
+    "THEN 1 ELSE 0 END)"
+)
+
+
 def _to_report_minor_units(column: str, report_currency: str) -> str:
     """SQL: the factor from minor units of the currency in `column` to minor units of the
     report currency (1 unless their minor-unit exponents differ)."""
@@ -76,53 +85,67 @@ WITH inserted AS (
         period_start, deal_value_cents, deal_currency, rate, value_cents, stage_id,
         stage_name, title
     )
-    SELECT %(forecast)s, id, {expected_value}::bigint, probability, realized, on_date,
+    SELECT %(forecast)s, id, {expected_value}, probability, realized, on_date,
            greatest(date_trunc(%(unit)s, on_date)::date, %(start)s), value_cents, currency,
-           coalesce(rate, 0), value_in, stage_id, stage_name, title
+           rate, value_in, stage_id, stage_name, title
     FROM (
-        SELECT deals.*, rate, coalesce({converted_value}, 0)::bigint AS value_in
+        SELECT converted.*, value_in * probability AS expected_hundredths
         FROM (
-            SELECT d.id, d.title, d.stage_id, s.name AS stage_name, d.value_cents, d.currency,
-                   d.status = %(won)s AS realized,
-                   CASE WHEN d.status = %(won)s THEN 100 ELSE s.probability END AS probability,
-                   CASE WHEN d.status = %(won)s THEN (d.closed_at AT TIME ZONE %(zone)s)::date
-                        ELSE d.expected_close_date END AS on_date,
-                   d.value_cents * {to_report_minor_units} AS scaled_value
-            FROM crm_deals d
-            JOIN crm_pipelines p ON p.id = d.pipeline_id
-            JOIN crm_pipeline_stages s ON s.id = d.stage_id
-            WHERE p.team_id = %(team)s {owner_filter} AND (
-                (d.status = %(open)s AND d.expected_close_date BETWEEN %(start)s AND %(end)s)
-                OR (d.status = %(won)s AND d.closed_at >= %(begin)s
-                    AND d.closed_at < %(finish)s))
-        ) deals
-        LEFT JOIN LATERAL (
-            SELECT CASE WHEN deals.currency = %(currency)s THEN 1::numeric(20, 10)
-                        ELSE candidates.rate END AS rate
+            SELECT rated.*, {converted_value}::bigint AS value_in
             FROM (
-                (SELECT x.date, 1 AS direct, x.rate FROM finance_exchange_rates x
-                 WHERE x.base = deals.currency AND x.quote = %(currency)s
-                   AND x.date <= deals.on_date
-                 ORDER BY x.date DESC LIMIT 1)
-                UNION ALL
-                (SELECT x.date, 0, {inverted} FROM finance_exchange_rates x
-                 WHERE x.base = %(currency)s AND x.quote = deals.currency
-                   AND x.date <= deals.on_date
-                 ORDER BY x.date DESC LIMIT 1)
-                UNION ALL
-                SELECT NULL, -1, NULL
-            ) candidates
-            ORDER BY candidates.date DESC NULLS LAST, candidates.direct DESC LIMIT 1
-        ) found ON true
-    ) converted
+                SELECT deals.*, coalesce(found.rate, 0) AS rate,
+                       deals.value_cents * coalesce(found.rate, 0) * {to_report_minor_units}
+                           AS exact_value
+                FROM (
+                    SELECT d.id, d.title, d.stage_id, s.name AS stage_name, d.value_cents,
+                           d.currency, d.status = %(won)s AS realized,
+                           CASE WHEN d.status = %(won)s THEN 100
+                                ELSE s.probability END AS probability,
+                           CASE WHEN d.status = %(won)s
+                                THEN (d.closed_at AT TIME ZONE %(zone)s)::date
+                                ELSE d.expected_close_date END AS on_date
+                    FROM crm_deals d
+                    JOIN crm_pipelines p ON p.id = d.pipeline_id
+                    JOIN crm_pipeline_stages s ON s.id = d.stage_id
+                    WHERE p.team_id = %(team)s {owner_filter} AND (
+                        (d.status = %(open)s
+                         AND d.expected_close_date BETWEEN %(start)s AND %(end)s)
+                        OR (d.status = %(won)s AND d.closed_at >= %(begin)s
+                            AND d.closed_at < %(finish)s))
+                ) deals
+                LEFT JOIN LATERAL (
+                    SELECT CASE WHEN deals.currency = %(currency)s THEN 1::numeric(20, 10)
+                                ELSE candidates.rate END AS rate
+                    FROM (
+                        (SELECT x.date, 1 AS direct, x.rate FROM finance_exchange_rates x
+                         WHERE x.base = deals.currency AND x.quote = %(currency)s
+                           AND x.date <= deals.on_date
+                         ORDER BY x.date DESC LIMIT 1)
+                        UNION ALL
+                        (SELECT x.date, 0, {inverted} FROM finance_exchange_rates x
+                         WHERE x.base = %(currency)s AND x.quote = deals.currency
+                           AND x.date <= deals.on_date
+                         ORDER BY x.date DESC LIMIT 1)
+                        UNION ALL
+                        SELECT NULL, -1, NULL
+                    ) candidates
+                    ORDER BY candidates.date DESC NULLS LAST, candidates.direct DESC LIMIT 1
+                ) found ON true
+                OFFSET 0
+            ) rated
+            OFFSET 0
+        ) converted
+        OFFSET 0
+    ) expected
     RETURNING period_start, realized, probability, rate, value_cents, expected_value_cents
 )
 SELECT period_start, realized, probability, count(*),
        count(*) FILTER (WHERE value_cents <> 0), count(*) FILTER (WHERE rate = 0),
-       sum(expected_value_cents), sum(value_cents), sum(value_cents::numeric * value_cents),
-       sum(value_cents::numeric * value_cents * value_cents),
-       sum(value_cents::numeric * value_cents * value_cents * value_cents)
-FROM inserted GROUP BY period_start, realized, probability
+       sum(expected_value_cents), sum(value_cents), sum(squared), sum(squared * value_cents),
+       sum(squared * squared)
+FROM (SELECT inserted.*, value_cents::numeric * value_cents AS squared FROM inserted OFFSET 0)
+     inserted
+GROUP BY period_start, realized, probability
 """
 
 _UNCERTAIN = "NOT realized AND probability > 0 AND probability < 100 AND value_cents <> 0"
@@ -173,9 +196,9 @@ def _statement(*, report_currency: str, scoped: bool) -> str:
     return _DEALS_SQL.format(
         owner_filter="AND d.owner_id = %(owner)s" if scoped else "",
         inverted=f"{inverted}::numeric(20, 10)",
-        to_report_minor_units=_to_report_minor_units("d.currency", report_currency),
-        converted_value=_half_even("deals.scaled_value * rate"),
-        expected_value=_half_even("value_in::numeric * probability / 100"),
+        to_report_minor_units=_to_report_minor_units("deals.currency", report_currency),
+        converted_value=_half_even("rated.exact_value"),
+        expected_value=_HALF_EVEN_HUNDREDTHS,
     )
 
 
