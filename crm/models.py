@@ -74,6 +74,10 @@ class Contact(models.Model):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A new random value, in the same transaction, whenever what the contact's timeline shows
+    # changes (its interactions, their meetings, their authors' names; crm/receivers.py): the
+    # key of its cached first page (crm/timeline.py). Random, so a key never comes back.
+    timeline_version = models.UUIDField(default=uuid.uuid4, editable=False)
 
     objects = TeamScopedQuerySet.as_manager()
 
