@@ -100,6 +100,7 @@ def _contact_page(
         "log_form": log_form,
         "deals": contact.deals.visible_to(request.user)
         .select_related("stage")
+        .only("title", "value_cents", "currency", "status", "stage__name")
         .order_by("-created_at"),
     }
     return render(request, "crm/contact_detail.html", context, status=status)
