@@ -92,6 +92,17 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        """Saving a contact never writes `timeline_version`: an instance loaded before a
+        timeline change would put the old version back, and with it a stale cached page."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "timeline_version"
+            ]
+        super().save(*args, **kwargs)
+
 
 class InteractionType(models.TextChoices):
     CALL = "call", "Call"

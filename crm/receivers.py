@@ -52,10 +52,23 @@ def interaction_changed(sender, instance: Interaction, **kwargs) -> None:
     contact_timelines_touch(contacts=Contact.objects.filter(pk__in={instance.contact_id, old}))
 
 
-def user_saved(sender, instance: User, created: bool, update_fields=None, **kwargs) -> None:
-    if created or (update_fields is not None and not AUTHOR_NAME_FIELDS & set(update_fields)):
+def user_renaming(sender, instance: User, update_fields=None, **kwargs) -> None:
+    """Whether the save changes the name on the user's entries (a password change or a login
+    must not touch the thousands of timelines a busy author writes on)."""
+    instance._timeline_renamed = False
+    if instance._state.adding or (
+        update_fields is not None and not AUTHOR_NAME_FIELDS & set(update_fields)
+    ):
         return
-    contact_timelines_touch(contacts=Contact.objects.filter(interactions__author=instance))
+    stored = User.objects.filter(pk=instance.pk).values(*AUTHOR_NAME_FIELDS).first()
+    instance._timeline_renamed = stored is not None and any(
+        stored[name] != getattr(instance, name) for name in AUTHOR_NAME_FIELDS
+    )
+
+
+def user_saved(sender, instance: User, **kwargs) -> None:
+    if instance._timeline_renamed:
+        contact_timelines_touch(contacts=Contact.objects.filter(interactions__author=instance))
 
 
 def user_deleting(sender, instance: User, **kwargs) -> None:
@@ -75,6 +88,7 @@ def connect() -> None:
     post_delete.connect(
         interaction_changed, sender=Interaction, dispatch_uid="crm_timeline_deleted"
     )
+    pre_save.connect(user_renaming, sender=User, dispatch_uid="crm_timeline_author_renaming")
     post_save.connect(user_saved, sender=User, dispatch_uid="crm_timeline_author_saved")
     pre_delete.connect(user_deleting, sender=User, dispatch_uid="crm_timeline_author_deleting")
     post_delete.connect(_touch_remembered, sender=User, dispatch_uid="crm_timeline_author_deleted")

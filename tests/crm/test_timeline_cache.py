@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Interaction, InteractionType
+from crm.models import Contact, Interaction, InteractionType
 from crm.services import interaction_log, meeting_cancel, meeting_schedule, meeting_update
 from tests.crm.factories import ContactFactory, InteractionFactory
 
@@ -135,3 +135,22 @@ def test_the_htmx_refresh_after_logging_shows_the_new_entry(rep_client, contact)
     )
     assert Interaction.objects.filter(contact=contact).count() == 1
     assert "Sent the quote" in rep_client.get(url, HTTP_HX_REQUEST="true").text
+
+
+def test_saving_a_contact_loaded_before_a_new_entry_keeps_the_entry_shown(
+    manager_client, rep, contact
+):
+    stale = Contact.objects.get(pk=contact.pk)
+    assert "Nothing on the timeline yet" in _timeline(manager_client, contact)
+    interaction_log(actor=rep, contact=contact, interaction_type=InteractionType.CALL, summary="Hi")
+    stale.notes = "Edited meanwhile"
+    stale.save()
+    assert "<strong>Hi</strong>" in _timeline(manager_client, contact)
+
+
+def test_a_password_change_leaves_the_timelines_alone(rep, contact):
+    InteractionFactory(contact=contact, author=rep)
+    version = Contact.objects.get(pk=contact.pk).timeline_version
+    rep.set_password("another-long-passphrase")
+    rep.save()
+    assert Contact.objects.get(pk=contact.pk).timeline_version == version
