@@ -239,6 +239,13 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rendered fragments keyed by database versions (crm/timeline.py): in each process, so they
+# cost no network round trip and a deploy never serves the previous release's markup.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+    "OPTIONS": {"MAX_ENTRIES": 2000},
+}
 
 # Logs: every line carries the request id; LOG_FORMAT=json gives one JSON object per line.
 # SQL statements slower than SLOW_QUERY_MS are logged on "coop.slow_query".

@@ -30,6 +30,7 @@ from crm.models import (
     Pipeline,
     PipelineStage,
 )
+from crm.services import contact_timelines_touch
 
 DEFAULT_CONTACTS = 200
 DEFAULT_DEALS = 400
@@ -476,4 +477,7 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
             sizes["interactions"],
         ),
     }
+    if added["interactions"]:
+        # COPY sends no signals: the cached first pages of the team's timelines are stale.
+        contact_timelines_touch(contacts=Contact.objects.filter(team=team))
     log("CRM: added " + ", ".join(f"{count:,} {kind}" for kind, count in added.items()) + ".")

@@ -74,6 +74,10 @@ class Contact(models.Model):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A new random value, in the same transaction, whenever what the contact's timeline shows
+    # changes (its interactions, their meetings, their authors' names; crm/receivers.py): the
+    # key of its cached first page (crm/timeline.py). Random, so a key never comes back.
+    timeline_version = models.UUIDField(default=uuid.uuid4, editable=False)
 
     objects = TeamScopedQuerySet.as_manager()
 
@@ -87,6 +91,17 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        """Saving a contact never writes `timeline_version`: an instance loaded before a
+        timeline change would put the old version back, and with it a stale cached page."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "timeline_version"
+            ]
+        super().save(*args, **kwargs)
 
 
 class InteractionType(models.TextChoices):

@@ -1,14 +1,94 @@
-"""CRM reactions to other modules' changes."""
+"""CRM reactions to other modules' changes.
 
-from django.db.models.signals import post_save
+Timeline versions (`Contact.timeline_version`, the key of the cached first page in
+crm/timeline.py): every saved or deleted interaction, event or author, whichever module or the
+admin wrote it, touches the timelines that show it, after the write and in its transaction.
+Writes that send no signals (`QuerySet.update`, `bulk_create`, COPY) call
+`contact_timelines_touch` themselves."""
+
+from django.db.models import Q
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 from calendar_app.models import Event
-from crm.services import meeting_interactions_sync
+from coop.models import User
+from crm.models import Contact, Interaction
+from crm.services import contact_timelines_touch, meeting_interactions_sync
+
+# The user fields a timeline shows (`str(author)`).
+AUTHOR_NAME_FIELDS = frozenset({"display_name", "first_name", "last_name", "username"})
 
 
 def event_saved(sender, instance: Event, **kwargs) -> None:
     meeting_interactions_sync(event=instance)
+    contact_timelines_touch(contacts=Contact.objects.filter(interactions__calendar_event=instance))
+
+
+def _touch_after_delete(instance, contacts: Q) -> None:
+    """The database unlinks or deletes the rows (ON DELETE) in the same statement as the
+    instance: find their contacts before, touch them after."""
+    instance._timeline_contact_ids = list(
+        Contact.objects.filter(contacts).values_list("pk", flat=True).distinct()
+    )
+
+
+def _touch_remembered(sender, instance, **kwargs) -> None:
+    contact_timelines_touch(contacts=Contact.objects.filter(pk__in=instance._timeline_contact_ids))
+
+
+def event_deleting(sender, instance: Event, **kwargs) -> None:
+    _touch_after_delete(instance, Q(interactions__calendar_event=instance))
+
+
+def interaction_moving(sender, instance: Interaction, **kwargs) -> None:
+    """An edited entry (the admin may move it to another contact) leaves its old timeline."""
+    if not instance._state.adding:
+        instance._timeline_old_contact_id = (
+            Interaction.objects.filter(pk=instance.pk).values_list("contact_id", flat=True).first()
+        )
+
+
+def interaction_changed(sender, instance: Interaction, **kwargs) -> None:
+    old = getattr(instance, "_timeline_old_contact_id", None)
+    contact_timelines_touch(contacts=Contact.objects.filter(pk__in={instance.contact_id, old}))
+
+
+def user_renaming(sender, instance: User, update_fields=None, **kwargs) -> None:
+    """Whether the save changes the name on the user's entries (a password change or a login
+    must not touch the thousands of timelines a busy author writes on)."""
+    instance._timeline_renamed = False
+    if instance._state.adding or (
+        update_fields is not None and not AUTHOR_NAME_FIELDS & set(update_fields)
+    ):
+        return
+    stored = User.objects.filter(pk=instance.pk).values(*AUTHOR_NAME_FIELDS).first()
+    instance._timeline_renamed = stored is not None and any(
+        stored[name] != getattr(instance, name) for name in AUTHOR_NAME_FIELDS
+    )
+
+
+def user_saved(sender, instance: User, **kwargs) -> None:
+    if instance._timeline_renamed:
+        contact_timelines_touch(contacts=Contact.objects.filter(interactions__author=instance))
+
+
+def user_deleting(sender, instance: User, **kwargs) -> None:
+    # Their entries lose the author; their meetings are deleted, so entries lose the meeting.
+    _touch_after_delete(
+        instance,
+        Q(interactions__author=instance) | Q(interactions__calendar_event__organizer=instance),
+    )
 
 
 def connect() -> None:
     post_save.connect(event_saved, sender=Event, dispatch_uid="crm_meeting_interactions_sync")
+    pre_delete.connect(event_deleting, sender=Event, dispatch_uid="crm_timeline_event_deleting")
+    post_delete.connect(_touch_remembered, sender=Event, dispatch_uid="crm_timeline_event_deleted")
+    pre_save.connect(interaction_moving, sender=Interaction, dispatch_uid="crm_timeline_moving")
+    post_save.connect(interaction_changed, sender=Interaction, dispatch_uid="crm_timeline_saved")
+    post_delete.connect(
+        interaction_changed, sender=Interaction, dispatch_uid="crm_timeline_deleted"
+    )
+    pre_save.connect(user_renaming, sender=User, dispatch_uid="crm_timeline_author_renaming")
+    post_save.connect(user_saved, sender=User, dispatch_uid="crm_timeline_author_saved")
+    pre_delete.connect(user_deleting, sender=User, dispatch_uid="crm_timeline_author_deleting")
+    post_delete.connect(_touch_remembered, sender=User, dispatch_uid="crm_timeline_author_deleted")

@@ -5,11 +5,22 @@ Permission rule: an actor may write a record only when `visible_to(actor)` would
 Other modules extend the deal flows by calling these services, never by writing CRM rows.
 """
 
+import uuid
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import BigIntegerField, Case, F, OuterRef, Subquery, Sum, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
@@ -423,3 +434,11 @@ def meeting_interactions_sync(*, event) -> int:
         timestamp=event.start_time,
         updated_at=timezone.now(),
     )
+
+
+def contact_timelines_touch(*, contacts: QuerySet[Contact]) -> int:
+    """Give these contacts' timelines a new version in the caller's transaction: once the change
+    that called it commits, no process serves their first page from its cache
+    (crm/timeline.py). Call it after writing, never before: a page read in between must not be
+    cached under the new version."""
+    return contacts.update(timeline_version=uuid.uuid4())

@@ -14,6 +14,7 @@ from crm.forms import ContactForm, InteractionForm, submit_to_service
 from crm.models import Contact
 from crm.selectors import contact_timeline, contacts_matching
 from crm.services import CONTACT_FIELDS, contact_create, contact_update, interaction_log
+from crm.timeline import timeline_first_page
 
 CONTACTS_PER_PAGE = 25
 
@@ -95,10 +96,11 @@ def _contact_page(
 ) -> HttpResponse:
     context = {
         "contact": contact,
-        "page": contact_timeline(contact=contact),
+        "timeline": timeline_first_page(request, contact),
         "log_form": log_form,
         "deals": contact.deals.visible_to(request.user)
         .select_related("stage")
+        .only("title", "value_cents", "currency", "status", "stage__name")
         .order_by("-created_at"),
     }
     return render(request, "crm/contact_detail.html", context, status=status)
@@ -114,16 +116,17 @@ def contact_timeline_page(request: HttpRequest, pk: UUID) -> HttpResponse:
     """The whole timeline (`#timeline`), or with `?after=<entry id>` the next page of entries
     (`#timeline_page`), for the infinite scroll."""
     contact = visible_contact(request, pk)
-    after, partial = None, "timeline"
-    if "after" in request.GET:
-        try:
-            after_id = UUID(request.GET["after"])
-        except ValueError as error:
-            raise Http404("No such timeline entry.") from error
-        after = get_object_or_404(contact.interactions, pk=after_id)
-        partial = "timeline_page"
+    if "after" not in request.GET:
+        return HttpResponse(timeline_first_page(request, contact))
+    try:
+        after_id = UUID(request.GET["after"])
+    except ValueError as error:
+        raise Http404("No such timeline entry.") from error
+    after = get_object_or_404(contact.interactions, pk=after_id)
     page = contact_timeline(contact=contact, after=after)
-    return render(request, f"crm/contact_detail.html#{partial}", {"contact": contact, "page": page})
+    return render(
+        request, "crm/contact_detail.html#timeline_page", {"contact": contact, "page": page}
+    )
 
 
 @require_POST

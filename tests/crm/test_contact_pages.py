@@ -259,3 +259,22 @@ def test_creating_a_contact_with_a_known_email_says_who_has_it(rep_client, team,
     assert response.status_code == 400
     assert "Olga Ortiz already has this email address in this team." in response.text
     assert Contact.objects.count() == 1
+
+
+def test_the_log_form_keeps_what_was_typed_after_an_error_then_comes_back_empty(
+    rep_client, contact
+):
+    page_url = reverse("crm:contact_detail", args=[contact.pk])
+    assert 'name="summary"' in rep_client.get(page_url).text  # the empty form, now cached
+    tomorrow = (timezone.localtime() + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    refused = rep_client.post(
+        reverse("crm:contact_log_interaction", args=[contact.pk]),
+        {"interaction_type": "call", "summary": "Typed text", "timestamp": tomorrow},
+        **HTMX,
+    ).text
+    assert 'value="Typed text"' in refused
+    assert "not in the future" in refused
+    again = rep_client.get(page_url).text
+    assert 'name="summary"' in again
+    assert "Typed text" not in again
+    assert "not in the future" not in again

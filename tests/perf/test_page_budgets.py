@@ -14,6 +14,7 @@ from django.utils import timezone
 from calendar_app.models import Attendee, Event
 from coop.models import Consent, ConsentScope, Membership, Role, User
 from crm.models import Contact, Deal, Interaction, InteractionType
+from crm.services import contact_timelines_touch
 from finance.models import ExchangeRate
 from finance.periods import PeriodType
 from finance.services import forecast_generate
@@ -78,6 +79,8 @@ class Grower:
             for i in range(first, self.added)
         )
         Attendee.objects.bulk_create(Attendee(event=e, contact=self.contact) for e in events)
+        # bulk_create sends no signals: say the timeline changed, as bulk writers must.
+        contact_timelines_touch(contacts=Contact.objects.filter(pk=self.contact.pk))
         people = [
             User.objects.create(username=f"member{i}", time_zone="Europe/Paris")
             for i in range(first // 4, self.added // 4)

@@ -1,0 +1,72 @@
+"""The first page of a contact's timeline (`#timeline`), rendered once per version and served
+from a cache in each process to every viewer who would get the same HTML.
+
+The HTML depends on the contact's interactions, their meetings and their authors' names
+(`Contact.timeline_version` changes with each of them, in the writing transaction: see
+crm/receivers.py), on the viewer's time zone and language (in the key), and on the time: a
+pinned meeting moves into the entries when it ends, so a page is served only until its first
+upcoming meeting ends. The organizer of a meeting not cancelled sees its Edit and Cancel
+actions with a CSRF token: a page rendered for one of them is never stored, and a stored page
+is never served to one of them.
+
+The version is read with the contact, before the timeline: a page stored under it may be newer
+than it, never older. The cache is per process (`CACHES["fragments"]`), so a deploy starts
+empty and markup of the previous release is never served.
+"""
+
+import dataclasses
+from datetime import datetime
+
+from django.core.cache import caches
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
+
+from crm.models import Contact
+from crm.selectors import TimelinePage, contact_timeline
+
+FRAGMENT_CACHE = "fragments"
+FRAGMENT_TIMEOUT = 600  # seconds; a bound on memory, not on staleness
+
+
+@dataclasses.dataclass(frozen=True)
+class _Stored:
+    html: str
+    organizer_ids: frozenset  # who would see actions (and a CSRF token) on this page
+    until: datetime | None  # when the first pinned meeting ends
+
+
+def _organizer_ids(page: TimelinePage) -> frozenset:
+    """Organizers of the page's meetings not cancelled: the viewers shown their actions."""
+    return frozenset(
+        entry.calendar_event.organizer_id
+        for entry in [*page.upcoming, *page.entries]
+        if entry.calendar_event is not None and not entry.calendar_event.is_cancelled
+    )
+
+
+def timeline_first_page(request: HttpRequest, contact: Contact) -> SafeString:
+    """The `#timeline` fragment of `contact` (already checked visible) for `request.user`."""
+    cache = caches[FRAGMENT_CACHE]
+    key = (
+        f"crm-timeline:{contact.pk}:{contact.timeline_version}:"
+        f"{timezone.get_current_timezone_name()}:{translation.get_language()}"
+    )
+    stored = cache.get(key)
+    now = timezone.now()
+    if (
+        stored is not None
+        and request.user.pk not in stored.organizer_ids
+        and (stored.until is None or now < stored.until)
+    ):
+        return mark_safe(stored.html)  # noqa: S308 (our own rendered template)
+    page = contact_timeline(contact=contact)
+    html = render_to_string(
+        "crm/contact_detail.html#timeline", {"contact": contact, "page": page}, request
+    )
+    organizer_ids = _organizer_ids(page)
+    if request.user.pk not in organizer_ids:
+        until = min((e.calendar_event.end_time for e in page.upcoming), default=None)
+        cache.set(key, _Stored(html, organizer_ids, until), FRAGMENT_TIMEOUT)
+    return html
