@@ -239,6 +239,13 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Aggregates (coop/cache.py) are cached only where every process sees the same cache: a
+# per-process cache would go on serving figures that another process has invalidated.
+CACHES["aggregates"] = (
+    {**CACHES["default"], "KEY_PREFIX": "coop-aggregates"}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+)
 # Rendered fragments keyed by database versions (crm/timeline.py): in each process, so they
 # cost no network round trip and a deploy never serves the previous release's markup.
 CACHES["fragments"] = {

@@ -4,6 +4,7 @@ once it commits (coop/cache.py, finance/receivers.py)."""
 import datetime
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.db import connection, transaction
 from django.test import override_settings
@@ -17,6 +18,14 @@ from tests.finance.factories import RevenueEntryFactory
 pytestmark = pytest.mark.django_db
 
 JAN1, MAR31 = datetime.date(2026, 1, 1), datetime.date(2026, 3, 31)
+MEMORY = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "aggregates"}
+
+
+@pytest.fixture
+def one_process_cache(settings):
+    """A memory cache for the aggregates: right for a single process, as in a test."""
+    settings.CACHES = {**settings.CACHES, "aggregates": MEMORY}
+    caches["aggregates"].clear()
 
 
 @pytest.fixture
@@ -39,7 +48,9 @@ def _page(client, forecast):
     return text, len(queries)
 
 
-def test_a_second_view_reads_the_aggregates_from_the_cache(client, manager, forecast):
+def test_a_second_view_reads_the_aggregates_from_the_cache(
+    one_process_cache, client, manager, forecast
+):
     client.force_login(manager)
     _first, first_queries = _page(client, forecast)
     _second, second_queries = _page(client, forecast)
@@ -47,7 +58,7 @@ def test_a_second_view_reads_the_aggregates_from_the_cache(client, manager, fore
 
 
 def test_new_revenue_shows_at_once_despite_the_cache(
-    client, manager, team, forecast, django_capture_on_commit_callbacks
+    one_process_cache, client, manager, team, forecast, django_capture_on_commit_callbacks
 ):
     client.force_login(manager)
     before, _ = _page(client, forecast)
@@ -58,7 +69,9 @@ def test_new_revenue_shows_at_once_despite_the_cache(
     assert "€700.00" in after
 
 
-def test_the_generation_moves_only_when_the_write_commits(django_capture_on_commit_callbacks):
+def test_the_generation_moves_only_when_the_write_commits(
+    one_process_cache, django_capture_on_commit_callbacks
+):
     computed = []
 
     def compute():
@@ -80,14 +93,38 @@ def test_the_generation_moves_only_when_the_write_commits(django_capture_on_comm
     assert cached_aggregate("test", ("k",), compute) == 2
 
 
+def test_a_lost_generation_never_brings_older_figures_back(
+    one_process_cache, django_capture_on_commit_callbacks
+):
+    computed = []
+
+    def compute():
+        computed.append(1)
+        return len(computed)
+
+    assert cached_aggregate("test", ("k",), compute) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        aggregates_changed("test")
+    assert cached_aggregate("test", ("k",), compute) == 2
+    caches["aggregates"].delete("aggregates:test:generation")  # as if evicted
+    assert cached_aggregate("test", ("k",), compute) == 3
+
+
+def test_without_a_shared_cache_nothing_is_cached(client, manager, forecast):
+    """Without Redis each process would have its own cache, blind to the others' writes."""
+    client.force_login(manager)
+    _first, first_queries = _page(client, forecast)
+    _second, second_queries = _page(client, forecast)
+    assert second_queries == first_queries
+
+
 def _redis_cache():
-    settings = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15",
-            "KEY_PREFIX": "coop-test",
-        }
+    redis = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/15",
+        "KEY_PREFIX": "coop-test",
     }
+    settings = {**django_settings.CACHES, "default": redis, "aggregates": redis}
     with override_settings(CACHES=settings):
         try:
             caches["default"].set("ping", 1)
