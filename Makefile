@@ -1,6 +1,6 @@
 # The two commands of the README: `make run` and `make test`. Both create .venv when missing.
 # `make bench` / `make loadtest`: the benchmarks of the README's "Performance" section.
-.PHONY: run test lint format bench loadtest scale-out
+.PHONY: run test lint format bench-data bench loadtest scale-out
 
 PY := .venv/bin/python
 
@@ -25,7 +25,13 @@ format:
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
-# After `manage.py seed_demo --scale large` against the same DATABASE_URL (PostgreSQL).
+# The benchmark data: migrate and `seed_demo --scale large` into DATABASE_URL (PostgreSQL).
+bench-data:
+	scripts/bootstrap requirements.txt
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo --scale large
+
+# After `make bench-data` against the same DATABASE_URL (PostgreSQL).
 bench:
 	scripts/bootstrap requirements.txt
 	$(PY) -m benchmarks $(BENCH_ARGS)

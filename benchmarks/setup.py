@@ -8,9 +8,9 @@ import os
 def django_setup() -> None:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("The benchmarks need DATABASE_URL=postgres://... (seeded --scale large).")
+    os.environ["DEBUG"] = "false"  # production-like, even when the shell exports DEBUG=true
     for name, value in {
         "DJANGO_SETTINGS_MODULE": "coop.settings",
-        "DEBUG": "false",
         "SECRET_KEY": "benchmark-only-not-a-secret",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
