@@ -112,7 +112,7 @@ def main() -> None:
     if not args.no_load_test:
         connection.close()
         loads = load_test(targets=None, duration=args.duration, connections=4)
-        table += ["", *format_load(loads)]
+        table += ["", *format_load(loads, duration=args.duration)]
     after = load_average()
     print("\n".join(table))
     RESULTS.write_text(

@@ -172,10 +172,11 @@ def load_test(
             server.wait(timeout=30)
 
 
-def format_load(results: list[LoadResult]) -> list[str]:
+def format_load(results: list[LoadResult], *, duration: int) -> list[str]:
     floor = results[-1].requests_per_s
     lines = [
-        "| load test (wrk, 60 s) | req/s | p50 ms | p95 ms | p99 ms | errors | of floor |",
+        f"| load test (wrk, {duration} s per URL) | req/s | p50 ms | p95 ms | p99 ms | errors "
+        "| of floor |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
@@ -200,7 +201,7 @@ def main() -> None:
         connections=args.connections,
         workers=args.workers,
     )
-    print("\n".join(format_load(results)))
+    print("\n".join(format_load(results, duration=args.duration)))
 
 
 if __name__ == "__main__":

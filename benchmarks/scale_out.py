@@ -167,7 +167,7 @@ def main() -> None:
         checks = _checks(maria, event, results, started)
     cache = os.environ.get("REDIS_URL") or "per-process memory cache (no Redis)"
     print(f"Two app processes ({', '.join(targets)}), one db_worker, cache: {cache}")
-    print("\n".join(format_load(results)))
+    print("\n".join(format_load(results, duration=args.duration)))
     print()
     for name, passed, detail in checks:
         print(f"{'PASS' if passed else 'FAIL'}  {name} ({detail})")
