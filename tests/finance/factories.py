@@ -5,6 +5,7 @@ import factory
 
 from finance.models import ExchangeRate, RevenueEntry, RevenueSource, RevenueTarget
 from finance.periods import PeriodType
+from finance.services import forecast_generate
 from tests.coop.factories import TeamFactory
 
 
@@ -39,3 +40,23 @@ class RevenueTargetFactory(factory.django.DjangoModelFactory):
     period_start = datetime.date(2026, 1, 1)
     amount_cents = 1_000_000
     currency = "EUR"
+
+
+Q1_START, Q1_END = datetime.date(2026, 1, 1), datetime.date(2026, 3, 31)
+
+
+def generate_forecast(actor, team, **options):
+    """A forecast made through the service: monthly over Q1 2026 in EUR for the whole team,
+    unless `options` say otherwise."""
+    return forecast_generate(
+        **{
+            "actor": actor,
+            "team": team,
+            "scope_user": None,
+            "period_type": PeriodType.MONTHLY,
+            "start": Q1_START,
+            "end": Q1_END,
+            "currency": "EUR",
+            **options,
+        }
+    )

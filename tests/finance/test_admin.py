@@ -4,8 +4,12 @@ import pytest
 from django.contrib import admin
 
 from finance.models import ExchangeRate, ForecastDeal, RevenueEntry, RevenueForecast, RevenueTarget
-from finance.services import forecast_generate
-from tests.finance.factories import ExchangeRateFactory, RevenueEntryFactory, RevenueTargetFactory
+from tests.finance.factories import (
+    ExchangeRateFactory,
+    RevenueEntryFactory,
+    RevenueTargetFactory,
+    generate_forecast,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,15 +26,7 @@ def test_forecast_deals_stay_out_of_the_admin_because_of_their_composite_key():
 
 def test_admin_pages_list_search_and_show_a_forecast(client, staff_user, manager, team, make_deal):
     make_deal(value_cents=10_000)
-    forecast = forecast_generate(
-        actor=manager,
-        team=team,
-        scope_user=None,
-        period_type="monthly",
-        start=datetime.date(2026, 1, 1),
-        end=datetime.date(2026, 1, 31),
-        currency="EUR",
-    )
+    forecast = generate_forecast(manager, team, end=datetime.date(2026, 1, 31))
     ExchangeRateFactory()
     RevenueEntryFactory(team=team)
     RevenueTargetFactory(team=team)

@@ -12,8 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from coop.cache import aggregates_changed, cached_aggregate
-from finance.services import forecast_generate
-from tests.finance.factories import RevenueEntryFactory
+from tests.finance.factories import RevenueEntryFactory, generate_forecast
 
 pytestmark = pytest.mark.django_db
 
@@ -31,15 +30,7 @@ def one_process_cache(settings):
 @pytest.fixture
 def forecast(manager, team, make_deal):
     make_deal(value_cents=100_000, title="Solar roof")
-    return forecast_generate(
-        actor=manager,
-        team=team,
-        scope_user=None,
-        period_type="monthly",
-        start=JAN1,
-        end=MAR31,
-        currency="EUR",
-    )
+    return generate_forecast(manager, team)
 
 
 def _page(client, forecast):

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from coop.models import AuditAction, AuditEvent
 from finance.exports import forecast_csv, forecast_xlsx, neutralise
 from finance.models import ExchangeRate, RevenueForecast
-from finance.services import forecast_generate
+from tests.finance.factories import generate_forecast
 
 pytestmark = pytest.mark.django_db
 
@@ -22,16 +22,7 @@ def forecast(manager, team, make_deal):
     make_deal(value_cents=100_001, title='=HYPERLINK("http://evil.example")')
     make_deal(stage="Lead", value_cents=50_000, close=datetime.date(2026, 2, 10), title="@SUM(A1)")
     make_deal(stage="Negotiation", value_cents=20_000, title="Plain roof")
-    return forecast_generate(
-        actor=manager,
-        team=team,
-        scope_user=None,
-        period_type="monthly",
-        start=JAN1,
-        end=MAR31,
-        currency="EUR",
-        name="+Q1 plan",
-    )
+    return generate_forecast(manager, team, name="+Q1 plan")
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ import pytest
 from crm.models import Deal, DealStatus
 from finance.forecasting import WhatIf
 from finance.selectors import forecast_accuracy, health_metrics, past_window, pipeline_vs_actual
-from finance.services import forecast_generate, scenario_save
-from tests.finance.factories import RevenueEntryFactory, RevenueTargetFactory
+from finance.services import scenario_save
+from tests.finance.factories import RevenueEntryFactory, RevenueTargetFactory, generate_forecast
 
 pytestmark = pytest.mark.django_db
 
@@ -14,15 +14,7 @@ D = datetime.date
 
 
 def _forecast(manager, team, start, end, made_on=None, scope_user=None):
-    forecast = forecast_generate(
-        actor=manager,
-        team=team,
-        scope_user=scope_user,
-        period_type="monthly",
-        start=start,
-        end=end,
-        currency="EUR",
-    )
+    forecast = generate_forecast(manager, team, scope_user=scope_user, start=start, end=end)
     if made_on:
         forecast.forecast_date = made_on
         forecast.save(update_fields=["forecast_date"])

@@ -5,10 +5,8 @@ import pytest
 from django.urls import reverse
 
 from finance.models import ForecastDeal, RevenueEntry, RevenueForecast
-from finance.periods import PeriodType
 from finance.selectors import actual_revenue_by_bucket, pipeline_vs_actual
-from finance.services import forecast_generate
-from tests.finance.factories import ExchangeRateFactory, RevenueEntryFactory
+from tests.finance.factories import ExchangeRateFactory, RevenueEntryFactory, generate_forecast
 
 pytestmark = pytest.mark.django_db
 
@@ -19,15 +17,7 @@ JAN1, MAR31 = datetime.date(2026, 1, 1), datetime.date(2026, 3, 31)
 def forecast(manager, team, make_deal):
     make_deal(value_cents=100_000, title="Solar roof")
     make_deal(stage="Lead", value_cents=50_000, close=datetime.date(2026, 2, 10), title="Heat pump")
-    return forecast_generate(
-        actor=manager,
-        team=team,
-        scope_user=None,
-        period_type=PeriodType.MONTHLY,
-        start=JAN1,
-        end=MAR31,
-        currency="EUR",
-    )
+    return generate_forecast(manager, team)
 
 
 def _generate_data(scope, **changes):
@@ -98,15 +88,7 @@ def test_a_rep_may_only_choose_their_own_deals(client, rep, team, manager):
 
 
 def test_reps_see_only_forecasts_of_their_own_deals(client, rep, team, forecast):
-    own = forecast_generate(
-        actor=rep,
-        team=team,
-        scope_user=rep,
-        period_type="monthly",
-        start=JAN1,
-        end=MAR31,
-        currency="EUR",
-    )
+    own = generate_forecast(rep, team, scope_user=rep)
     client.force_login(rep)
     listing = client.get(reverse("finance:index")).text
     assert own.name in listing and forecast.name not in listing
@@ -284,15 +266,7 @@ def test_a_forecast_in_another_currency_shows_a_missing_past_rate_as_a_notice(
 ):
     ExchangeRateFactory(date=datetime.date(2026, 1, 1), base="EUR", quote="USD", rate="1.1")
     make_deal(value_cents=10_000)
-    forecast = forecast_generate(
-        actor=manager,
-        team=team,
-        scope_user=None,
-        period_type="monthly",
-        start=JAN1,
-        end=MAR31,
-        currency="USD",
-    )
+    forecast = generate_forecast(manager, team, currency="USD")
     last_month = forecast.forecast_date.replace(day=1) - datetime.timedelta(days=1)
     RevenueEntryFactory(team=team, booked_on=last_month, currency="GBP")
     client.force_login(manager)
@@ -322,15 +296,7 @@ def test_a_plain_form_post_redirects_to_the_forecast(client, manager, team):
 def test_the_deal_list_pages_in_place(client, manager, team, make_deal):
     for index in range(55):
         make_deal(value_cents=1_000 + index, title=f"Deal {index:02d}")
-    forecast = forecast_generate(
-        actor=manager,
-        team=team,
-        scope_user=None,
-        period_type="monthly",
-        start=JAN1,
-        end=MAR31,
-        currency="EUR",
-    )
+    forecast = generate_forecast(manager, team)
     client.force_login(manager)
     first = client.get(reverse("finance:detail", args=[forecast.pk])).text
     assert "Deal 49" in first and "Deal 50" not in first
@@ -346,15 +312,7 @@ def test_the_deal_list_pages_in_place(client, manager, team, make_deal):
 
 def test_the_forecast_list_is_paginated(client, manager, team):
     for _ in range(21):
-        forecast_generate(
-            actor=manager,
-            team=team,
-            scope_user=None,
-            period_type="monthly",
-            start=JAN1,
-            end=JAN1,
-            currency="EUR",
-        )
+        generate_forecast(manager, team, end=JAN1)
     client.force_login(manager)
     page = client.get(reverse("finance:index")).text
     assert "Page 1 of 2" in page
@@ -388,15 +346,7 @@ def test_the_page_names_the_cornish_fisher_method_and_its_parameters(
     monkeypatch.setattr(intervals, "NORMAL_MAX_ERROR", 0.0)
     monkeypatch.setattr(intervals, "MONTE_CARLO_MAX_DEALS", 0)
     monkeypatch.setattr(intervals, "CORNISH_FISHER_MAX_BOUND", 10.0)
-    again = forecast_generate(
-        actor=manager,
-        team=forecast.team,
-        scope_user=None,
-        period_type=PeriodType.MONTHLY,
-        start=JAN1,
-        end=MAR31,
-        currency="EUR",
-    )
+    again = generate_forecast(manager, forecast.team)
     assert again.confidence_interval["method"] == "cornish_fisher"
     client.force_login(manager)
     page = client.get(reverse("finance:detail", args=[again.pk])).text

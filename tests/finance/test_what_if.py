@@ -96,21 +96,13 @@ def test_the_neutral_what_if_reproduces_the_forecast():
 def test_a_neutral_what_if_on_a_saved_forecast_changes_nothing_even_with_inverted_rates(
     db, manager, team, make_deal, usd_pipeline
 ):
-    from finance.services import forecast_generate, what_if_outcome
-    from tests.finance.factories import ExchangeRateFactory
+    from finance.services import what_if_outcome
+    from tests.finance.factories import ExchangeRateFactory, generate_forecast
 
     ExchangeRateFactory(date=JAN1, base="EUR", quote="USD", rate="1.17")  # USD->EUR 1/1.17
     for index in range(40):
         make_deal(in_pipeline=usd_pipeline, value_cents=99_917 + 1_013 * index, title=f"{index}")
-    forecast = forecast_generate(
-        actor=manager,
-        team=team,
-        scope_user=None,
-        period_type="monthly",
-        start=JAN1,
-        end=MAR31,
-        currency="EUR",
-    )
+    forecast = generate_forecast(manager, team)
     outcome = what_if_outcome(forecast, WhatIf())
     assert outcome.total_expected_cents == forecast.total_expected_cents
     assert outcome.confidence_interval_json() == forecast.confidence_interval
