@@ -93,8 +93,9 @@ class ForecastWork:
     def baseline_in_autocommit(self) -> int:
         """`baseline` as the plan's code runs it, with no transaction: every insert commits
         on its own. The forecast is deleted afterwards (its rows cascade)."""
+        earlier = RevenueForecast.objects.filter(name="Baseline")
         with transaction.atomic():
-            before = set(RevenueForecast.objects.filter(name="Baseline").values_list("pk"))
+            before = set(earlier.values_list("pk", flat=True))
         try:
             return self.baseline()
         finally:

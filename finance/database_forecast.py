@@ -55,12 +55,13 @@ def _half_even(expression: str) -> str:
     )
 
 
-# expected_hundredths / 100 rounded half-even, in integers (both are non-negative: deal
-# values and rates are checked positive or zero).
+# expected_hundredths / 100 rounded half-even, in whole numbers (it is non-negative: deal
+# values and rates are checked positive or zero). Numeric, as in Python: value x probability
+# may pass bigint's range even when the expected value does not.
 _HALF_EVEN_HUNDREDTHS = (
-    "(expected_hundredths / 100 + CASE WHEN mod(expected_hundredths, 100) > 50 "
-    "OR (mod(expected_hundredths, 100) = 50 AND mod(expected_hundredths / 100, 2) = 1) "
-    "THEN 1 ELSE 0 END)"
+    "(div(expected_hundredths, 100) + CASE WHEN mod(expected_hundredths, 100) > 50 "
+    "OR (mod(expected_hundredths, 100) = 50 AND mod(div(expected_hundredths, 100), 2) = 1) "
+    "THEN 1 ELSE 0 END)::bigint"
 )
 
 
@@ -89,7 +90,7 @@ WITH inserted AS (
            greatest(date_trunc(%(unit)s, on_date)::date, %(start)s), value_cents, currency,
            rate, value_in, stage_id, stage_name, title
     FROM (
-        SELECT converted.*, value_in * probability AS expected_hundredths
+        SELECT converted.*, value_in::numeric * probability AS expected_hundredths
         FROM (
             SELECT rated.*, {converted_value}::bigint AS value_in
             FROM (

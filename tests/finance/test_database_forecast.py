@@ -247,3 +247,23 @@ def test_the_rate_of_a_day_with_both_directions_is_the_direct_one(team, rep, fin
     row = forecast.deals.get()
     assert row.rate == Decimal("0.8812345678")
     assert row.value_cents == 881  # 1,000 cents x 0.8812345678 = 881.23...
+
+
+def test_deal_values_past_bigint_when_weighted_agree(team, rep, finance_user):
+    """value x probability (in hundredths) passes bigint's range; the expected value fits."""
+    _rates()
+    pipeline = PipelineFactory(team=team, name="Huge", currency="EUR", stages=STAGES)
+    Deal.objects.create(
+        pipeline=pipeline,
+        stage=pipeline.stages.get(name="Proposal"),
+        owner=rep,
+        title="Planet",
+        value_cents=10**18 + 50,
+        currency="EUR",
+        expected_close_date=datetime.date(2026, 2, 2),
+    )
+    outcome = _python_path(team, None, PeriodType.MONTHLY, "UTC")
+    forecast = _database_path(finance_user, team, None, PeriodType.MONTHLY)
+    # (10**18 + 50) x 55 / 100 = 550,000,000,000,000,027.5: half-even gives ...028.
+    assert forecast.deals.get().expected_value_cents == 550_000_000_000_000_028
+    _assert_same(forecast, outcome)
