@@ -53,7 +53,7 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from benchmarks.forecast import ForecastWork, rolled_back
+    from benchmarks.forecast import ForecastWork, rolled_back, vacuum_forecast_rows
     from benchmarks.loadtest import format_load, load_test
     from benchmarks.measure import measure, measure_once
     from benchmarks.pages import page_work
@@ -74,20 +74,28 @@ def main() -> None:
         )
     )
     ours = progress(
-        measure(f"forecast: ours ({size})", rolled_back(work.ours), runs=args.forecast_runs)
+        measure(
+            f"forecast: ours ({size})",
+            rolled_back(work.ours),
+            runs=args.forecast_runs,
+            before_each=vacuum_forecast_rows,
+        )
     )
     floor = progress(
         measure(
             "forecast: database floor (1 INSERT ... SELECT)",
             rolled_back(work.floor),
             runs=args.forecast_runs,
+            before_each=vacuum_forecast_rows,
         )
     )
+    vacuum_forecast_rows()
     baseline = progress(
         measure_once(
             "forecast: per-stage loop baseline, in one transaction", rolled_back(work.baseline)
         )
     )
+    vacuum_forecast_rows()
     autocommit = progress(
         measure_once(
             "forecast: per-stage loop baseline, a commit per insert (as the plan's code)",

@@ -37,14 +37,23 @@ def _counter(seen: list) -> Callable:
     return count
 
 
-def measure(name: str, work: Callable[[], object], *, runs: int, warmup: int = 1) -> Row:
+def measure(
+    name: str,
+    work: Callable[[], object],
+    *,
+    runs: int,
+    warmup: int = 1,
+    before_each: Callable[[], object] | None = None,
+) -> Row:
     """Time `runs` calls of `work` (after `warmup` untimed ones), count the queries of one
     call and its peak Python memory (tracemalloc, in one extra call so that tracing never
-    slows the timed ones)."""
+    slows the timed ones). `before_each` runs untimed before every timed call."""
     for _ in range(warmup):
         work()
     timings = []
     for _ in range(runs):
+        if before_each is not None:
+            before_each()
         started = time.perf_counter()
         work()
         timings.append((time.perf_counter() - started) * 1000)
