@@ -19,6 +19,7 @@ lint:
 	scripts/bootstrap requirements-dev.txt
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports
 
 format:
 	scripts/bootstrap requirements-dev.txt

@@ -1,4 +1,4 @@
-"""gunicorn settings for production: `gunicorn -c gunicorn.conf.py coop.wsgi:application`.
+"""gunicorn settings for production: `gunicorn -c gunicorn.conf.py config.wsgi:application`.
 
 Every value can be overridden from the environment, so one file serves every tier size.
 The app processes are stateless (sessions in the database or Redis, files in the database

@@ -87,7 +87,7 @@ def start_gunicorn(workers: int) -> tuple[subprocess.Popen, str]:
     }
     log = open(LOG, "w")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "coop.wsgi:application"],
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi:application"],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -80,7 +80,7 @@ def page_work() -> list[tuple[str, Callable[[], None]]]:
             f"pipeline board ({deals:,} deals)",
             getter(manager, reverse("crm:pipeline_board", args=[pipeline.pk])),
         ),
-        ("calendar month of a busy user", getter(rep, reverse("calendar_app:index"))),
+        ("calendar month of a busy user", getter(rep, reverse("crm:calendar"))),
         (
             f"forecast dashboard ({forecast.deals.count():,} deals)",
             getter(finance, reverse("finance:detail", args=[forecast.pk])),

@@ -62,8 +62,8 @@ def _queue_background_work() -> tuple[object, object]:
     from django.utils import timezone
 
     from coop.models import User
+    from crm.meeting_scheduling import meeting_schedule
     from crm.models import Contact
-    from crm.services import meeting_schedule
 
     maria = User.objects.get(username="maria")
     contact = Contact.objects.visible_to(maria).order_by("name").first()

@@ -10,7 +10,7 @@ def django_setup() -> None:
         raise SystemExit("The benchmarks need DATABASE_URL=postgres://... (seeded --scale large).")
     os.environ["DEBUG"] = "false"  # production-like, even when the shell exports DEBUG=true
     for name, value in {
-        "DJANGO_SETTINGS_MODULE": "coop.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "SECRET_KEY": "benchmark-only-not-a-secret",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",

@@ -10,8 +10,9 @@ from coop.admin import AuditedAdmin
 class AttendeeInline(admin.TabularInline):
     model = Attendee
     extra = 0
-    fields = ["user", "contact", "rsvp", "invited_at"]
-    raw_id_fields = ["user", "contact"]
+    fields = ["user", "guest_name", "guest_email", "guest_url", "rsvp", "invited_at"]
+    readonly_fields = ["guest_url"]
+    raw_id_fields = ["user"]
 
 
 class ReminderInline(admin.TabularInline):
@@ -29,7 +30,7 @@ class EventAdmin(AuditedAdmin):
     search_fields = ["title", "location", "organizer__username", "organizer__display_name"]
     date_hierarchy = "start_time"
     list_select_related = ["organizer"]
-    raw_id_fields = ["organizer"]
+    raw_id_fields = ["organizer", "team"]
     readonly_fields = ["start_time", "end_time", "status", "sequence", "created_at", "updated_at"]
     inlines = [AttendeeInline, ReminderInline]
 
@@ -38,9 +39,10 @@ class EventAdmin(AuditedAdmin):
 class AttendeeAdmin(AuditedAdmin):
     list_display = ["__str__", "event", "rsvp", "invited_at"]
     list_filter = ["rsvp"]
-    search_fields = ["event__title", "contact__name", "contact__email", "user__username"]
-    list_select_related = ["event", "user", "contact"]
-    raw_id_fields = ["event", "user", "contact"]
+    search_fields = ["event__title", "guest_name", "guest_email", "user__username"]
+    list_select_related = ["event", "user"]
+    raw_id_fields = ["event", "user"]
+    readonly_fields = ["guest_url"]
 
 
 @admin.register(Reminder)

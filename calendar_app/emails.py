@@ -15,30 +15,30 @@ SUBJECT_PREFIX = {"REQUEST": "Invitation", "UPDATE": "Updated invitation", "CANC
 
 
 def send_invitations(*, event_id, update: bool = False) -> int:
-    """Email each contact attendee who was invited the event's current state; return the count.
+    """Email each guest who was invited the event's current state; return the count.
 
     A cancelled event goes out as METHOD:CANCEL, anything else as METHOD:REQUEST; the event's
     SEQUENCE (raised by every change) lets calendar programs replace the earlier copy.
     """
     event = Event.objects.select_related("organizer").get(pk=event_id)
-    attendees = list(event.attendees.select_related("contact", "user"))
+    attendees = list(event.attendees.select_related("user"))
     method = "CANCEL" if event.is_cancelled else "REQUEST"
     kind = "CANCEL" if event.is_cancelled else ("UPDATE" if update else "REQUEST")
     document = ics.invitation(event, attendees, method=method)
     sent = 0
     for attendee in attendees:
-        if attendee.contact is None or attendee.invited_at is None or not attendee.contact.email:
+        if not attendee.is_guest or attendee.invited_at is None or not attendee.guest_email:
             continue
         with timezone.override(event.organizer.zone):
             body = render_to_string(
                 "calendar_app/email/invitation.txt",
-                {"event": event, "kind": kind, "recipient": attendee.contact},
+                {"event": event, "kind": kind, "recipient": attendee.guest_name},
             )
         message = EmailMessage(
             subject=f"{SUBJECT_PREFIX[kind]}: {event.title}",
             body=body,
             from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[attendee.contact.email],
+            to=[attendee.guest_email],
             reply_to=[event.organizer.email] if event.organizer.email else None,
         )
         message.attach(

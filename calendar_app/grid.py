@@ -47,7 +47,8 @@ def shift(anchor: datetime.date, view: str, steps: int) -> datetime.date:
 
 @dataclass
 class Entry:
-    """Something shown on a day: an event (draggable when the viewer organizes it) or an
+    """Something shown on a day: an event (draggable when the viewer organizes it; a busy
+    block without title or link when its details are hidden from the viewer) or an
     interaction logged that day."""
 
     kind: str
@@ -56,6 +57,7 @@ class Entry:
     title: str
     obj: object
     movable: bool = False
+    busy_only: bool = False
 
     @property
     def cancelled(self) -> bool:
@@ -99,8 +101,17 @@ def build_days(
         start = event.start_time.astimezone(zone)
         if start.date() in days:
             movable = event.organizer_id == viewer.pk and not event.is_cancelled
+            busy_only = not getattr(event, "details_visible", True)
             days[start.date()].entries.append(
-                Entry("event", start, event.end_time.astimezone(zone), event.title, event, movable)
+                Entry(
+                    "event",
+                    start,
+                    event.end_time.astimezone(zone),
+                    "Busy" if busy_only else event.title,
+                    event,
+                    movable and not busy_only,
+                    busy_only,
+                )
             )
     for interaction in interactions:
         start = interaction.timestamp.astimezone(zone)

@@ -30,15 +30,15 @@ def _address(name: str, email: str, **params: str) -> icalendar.vCalAddress:
 
 
 def _attendee_address(attendee: Attendee) -> icalendar.vCalAddress | None:
-    person = attendee.contact or attendee.user
-    if not person.email:
+    email = attendee.guest_email if attendee.is_guest else attendee.user.email
+    if not email:
         return None
     return _address(
-        str(person),
-        person.email,
+        str(attendee),
+        email,
         ROLE="REQ-PARTICIPANT",
         PARTSTAT=PARTSTAT[attendee.rsvp],
-        RSVP="TRUE" if attendee.contact_id else "FALSE",
+        RSVP="TRUE" if attendee.is_guest else "FALSE",
     )
 
 

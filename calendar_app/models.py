@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from coop.models import User
+from coop.models import Team, User
 
 DEFAULT_REMINDER_MINUTES = 15
 MAX_REMINDER_MINUTES = 7 * 24 * 60
@@ -33,6 +33,12 @@ class Event(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organizer = models.ForeignKey(
         User, on_delete=models.DB_CASCADE, related_name="organized_events"
+    )
+    # The team whose records the meeting is about (a CRM contact's team), or NULL for a
+    # personal event. Its details are shown to that team's members only (`coop.visibility`);
+    # anyone else allowed to see the organizer's calendar sees a busy block.
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="events"
     )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -77,20 +83,19 @@ class Rsvp(models.TextChoices):
 
 
 class Attendee(models.Model):
-    """A user or a CRM contact invited to an event (exactly one of the two)."""
+    """A user, or a guest from outside the calendar (a CRM contact, say), invited to an event:
+    exactly one of `user` and `guest_name`. The calendar knows a guest only by the name, email
+    address and link it was given; the module that invited them keeps its own reference."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     event = models.ForeignKey(Event, on_delete=models.DB_CASCADE, related_name="attendees")
     user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.DB_CASCADE, related_name="attendances"
     )
-    contact = models.ForeignKey(
-        "crm.Contact",
-        null=True,
-        blank=True,
-        on_delete=models.DB_CASCADE,
-        related_name="attendances",
-    )
+    guest_name = models.CharField(max_length=200, blank=True)
+    guest_email = models.EmailField(blank=True)
+    # Where the guest's own page is in the app (e.g. the CRM contact page); empty for none.
+    guest_url = models.CharField(max_length=255, blank=True)
     rsvp = models.CharField(max_length=20, choices=Rsvp.choices, default=Rsvp.NEEDS_ACTION)
     # When the last invitation email went out; NULL: never invited by email, so moves and
     # cancellations send this attendee nothing either.
@@ -101,9 +106,9 @@ class Attendee(models.Model):
         ordering = ["event", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(user__isnull=False, contact__isnull=True)
-                | Q(user__isnull=True, contact__isnull=False),
-                name="calendar_attendees_user_xor_contact",
+                condition=Q(user__isnull=False, guest_name="")
+                | (Q(user__isnull=True) & ~Q(guest_name="")),
+                name="calendar_attendees_user_xor_guest",
             ),
             models.CheckConstraint(
                 condition=Q(rsvp__in=Rsvp.values), name="calendar_attendees_rsvp_check"
@@ -111,13 +116,19 @@ class Attendee(models.Model):
             models.UniqueConstraint(
                 fields=["event", "user"], name="calendar_attendee_event_user_uniq"
             ),
-            models.UniqueConstraint(
-                fields=["event", "contact"], name="calendar_attendee_event_contact_uniq"
+            # A link within the app only: a path, never another site or a script URL.
+            models.CheckConstraint(
+                condition=Q(guest_url="") | Q(guest_url__regex=r"^/[A-Za-z0-9_-]"),
+                name="calendar_attendees_guest_url_local",
             ),
         ]
 
     def __str__(self) -> str:
-        return str(self.user or self.contact)
+        return str(self.user) if self.user_id else self.guest_name
+
+    @property
+    def is_guest(self) -> bool:
+        return self.user_id is None
 
 
 class ReminderKind(models.TextChoices):

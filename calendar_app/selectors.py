@@ -3,7 +3,18 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Prefetch, QuerySet, Window
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Window,
+)
 from django.db.models.functions import RowNumber, TruncDate
 
 from calendar_app.models import (
@@ -15,7 +26,18 @@ from calendar_app.models import (
     Notification,
 )
 from coop.models import User
-from coop.teams import visible_users
+from coop.visibility import visible_team_q, visible_users
+
+
+def event_details_visible_q(viewer: User) -> Q:
+    """The condition "the viewer may see this event's details": they organize or attend it,
+    or it is personal (no team), or it is about records of a team they see
+    (`coop.visibility`). Anyone else allowed to see the organizer's calendar sees a busy
+    block."""
+    attends = Exists(Attendee.objects.filter(event=OuterRef("pk"), user=viewer))
+    return (
+        Q(organizer=viewer) | Q(attends) | Q(team__isnull=True) | visible_team_q(viewer, "team_id")
+    )
 
 
 def events_between(
@@ -23,22 +45,27 @@ def events_between(
     users: QuerySet[User] | list[User],
     start: datetime,
     end: datetime,
+    viewer: User | None = None,
     with_attendees: bool = False,
 ) -> QuerySet[Event]:
     """Events organized by any of `users` overlapping [start, end), cancelled ones included,
-    with their organizer (one query whatever the count); `with_attendees` prefetches the
-    attendees and their contacts (one more query)."""
+    with their organizer (one query whatever the count); with a `viewer`, each is annotated
+    with `details_visible` (`event_details_visible_q`); `with_attendees` prefetches the
+    attendees (one more query)."""
     events = (
         Event.objects.filter(organizer__in=users, start_time__lt=end, end_time__gt=start)
         .select_related("organizer")
         .order_by("start_time", "id")
     )
+    if viewer is not None:
+        events = events.annotate(
+            details_visible=ExpressionWrapper(
+                event_details_visible_q(viewer), output_field=BooleanField()
+            )
+        )
     if with_attendees:
         events = events.prefetch_related(
-            Prefetch(
-                "attendees",
-                queryset=Attendee.objects.select_related("contact", "user").order_by("id"),
-            )
+            Prefetch("attendees", queryset=Attendee.objects.select_related("user").order_by("id"))
         )
     return events
 
@@ -70,8 +97,11 @@ def conflicts(
 
 
 def events_visible_to(viewer: User) -> QuerySet[Event]:
-    """Events the viewer may open: their own and those of the people they may see."""
-    return Event.objects.filter(organizer__in=visible_users(viewer).values("pk"))
+    """Events the viewer may open: those of the people whose calendar they may see
+    (`coop.visibility.visible_users`) whose details they may see, and those they attend."""
+    attends = Exists(Attendee.objects.filter(event=OuterRef("pk"), user=viewer))
+    visible_calendar = Q(organizer__in=visible_users(viewer).values("pk"))
+    return Event.objects.filter((visible_calendar & event_details_visible_q(viewer)) | Q(attends))
 
 
 def reminder_minutes_for(user: User) -> int:

@@ -6,6 +6,7 @@ Only an event's organizer (or staff) may change it. Email and task enqueueing ha
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -25,10 +26,20 @@ from calendar_app.models import (
     new_feed_token,
 )
 from calendar_app.selectors import conflicts, reminder_minutes_for
-from coop.models import User
+from coop.models import Team, User
 
 MAX_EVENT_LENGTH = timedelta(hours=24)
 REMINDER_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Guest:
+    """Someone invited from outside the calendar (a CRM contact, say): a name, an email address
+    for invitations (may be empty) and a link to their page in the app (may be empty)."""
+
+    name: str
+    email: str = ""
+    url: str = ""
 
 
 class ConflictError(ValidationError):
@@ -127,20 +138,22 @@ def event_create(
     end_time: datetime,
     description: str = "",
     location: str = "",
-    contacts: Sequence = (),
+    team: Team | None = None,
+    guests: Sequence[Guest] = (),
     invite: bool = False,
     allow_conflicts: bool = False,
 ) -> Event:
-    """Create a confirmed event with its attendees (the organizer, accepted, and `contacts`)
-    and the organizer's reminders, all or nothing.
+    """Create a confirmed event with its attendees (the organizer, accepted, and `guests`)
+    and the organizer's reminders, all or nothing. `team`: whose records the meeting is about
+    (its members see the details; see `selectors.events_visible_to`).
 
     Raises `ConflictError` when it overlaps the organizer's confirmed events, unless
-    `allow_conflicts`. With `invite`, each contact is emailed an .ics (METHOD:REQUEST) after
-    the commit; a contact without an email address is then refused.
+    `allow_conflicts`. With `invite`, each guest is emailed an .ics (METHOD:REQUEST) after
+    the commit; a guest without an email address is then refused.
     """
     _validate(title=title, start_time=start_time, end_time=end_time)
     if invite:
-        missing = [str(contact) for contact in contacts if not contact.email]
+        missing = [guest.name for guest in guests if not guest.email]
         if missing:
             raise ValidationError(
                 "%(names)s has no email address, so no invitation can be sent.",
@@ -151,19 +164,26 @@ def event_create(
         _check_conflicts(organizer=organizer, start_time=start_time, end_time=end_time)
     event = Event(
         organizer=organizer,
+        team=team,
         title=title.strip(),
         description=description.strip(),
         location=location.strip(),
         start_time=start_time,
         end_time=end_time,
     )
-    event.full_clean(exclude=["organizer"])
+    event.full_clean(exclude=["organizer", "team"])
     event.save()
     now = timezone.now()
     Attendee.objects.create(event=event, user=organizer, rsvp=Rsvp.ACCEPTED)
     Attendee.objects.bulk_create(
-        Attendee(event=event, contact=contact, invited_at=now if invite else None)
-        for contact in contacts
+        Attendee(
+            event=event,
+            guest_name=guest.name,
+            guest_email=guest.email,
+            guest_url=guest.url,
+            invited_at=now if invite else None,
+        )
+        for guest in guests
     )
     _schedule_reminders(event)
     _enqueue_reminders()
@@ -297,7 +317,7 @@ def feed_token_regenerate(*, user: User) -> CalendarPreference:
 def _reminder_text(reminder: Reminder) -> tuple[str, str]:
     event = reminder.event
     with_whom = ", ".join(
-        str(attendee.contact) for attendee in event.attendees.all() if attendee.contact_id
+        attendee.guest_name for attendee in event.attendees.all() if attendee.is_guest
     )
     with timezone.override(reminder.user.zone):
         when = timezone.localtime(event.start_time).strftime("%a %d %b %Y, %H:%M")
@@ -334,7 +354,7 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
                     event__status=EventStatus.CONFIRMED,
                 )
                 .select_related("event", "user")
-                .prefetch_related("event__attendees__contact")
+                .prefetch_related("event__attendees")
                 .order_by("due_at")[:REMINDER_BATCH]
             )
             if not batch:

@@ -5,7 +5,6 @@ from calendar_app import views
 app_name = "calendar_app"
 
 urlpatterns = [
-    path("", views.index, name="index"),
     path("events/<uuid:pk>/", views.event_detail, name="event_detail"),
     path("events/<uuid:pk>/move/", views.event_move_view, name="event_move"),
     path("events/<uuid:pk>/cancel/", views.event_cancel_view, name="event_cancel"),

@@ -3,17 +3,17 @@
 Health data is special-category data (GDPR Art. 9). Each purpose (`ConsentScope`) is granted
 and withdrawn on its own, is off by default, and every grant and withdrawal is appended to
 `ConsentEvent` with the version of the text the person was shown (Art. 7(1)). Withdrawing
-takes effect at once: `consent_revoke` calls, in the same transaction, the services of the
-modules that hold what was shared under the purpose, and they remove it (Art. 7(3)).
+takes effect at once: `consent_revoke` calls, in the same transaction, the withdrawal handlers
+that the modules holding what was shared under the purpose registered, and they remove it
+(Art. 7(3)).
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from coop.audit import audit_record
 from coop.models import (
@@ -78,21 +78,26 @@ PURPOSES = {
     ),
 }
 
-# What to remove when a purpose is withdrawn: the service of the module that holds it, called
-# with `user=` inside the revocation's transaction.
-ON_REVOKE = {
-    ConsentScope.DEAL_WELLNESS: ["crm.services.deal_wellness_scores_clear"],
-    ConsentScope.TEAM_INSIGHTS: ["health.services.sales_health_metrics_erase"],
-    ConsentScope.PERSONAL_RECOMMENDATIONS: [],
+# What to remove when a purpose is withdrawn: the modules that hold data shared under a purpose
+# register a handler for it when they load (their `AppConfig.ready`), since this module sits
+# below them and never imports them. A handler is called with `user=` inside the withdrawal's
+# transaction and must remove everything of that person shared under the purpose.
+WithdrawalHandler = Callable[..., object]
+_withdrawal_handlers: dict[str, list[WithdrawalHandler]] = {
+    scope: [] for scope in ConsentScope.values
 }
 
 
-# What to do when a purpose is granted: fill in what it shares (same calling convention).
-ON_GRANT = {
-    ConsentScope.DEAL_WELLNESS: [],
-    ConsentScope.TEAM_INSIGHTS: ["health.services.sales_health_metrics_backfill"],
-    ConsentScope.PERSONAL_RECOMMENDATIONS: [],
-}
+def consent_withdrawal_handler_register(scope: str, handler: WithdrawalHandler) -> None:
+    """Have `handler(user=...)` run inside every withdrawal of `scope` (idempotent)."""
+    _check_scope(scope)
+    if handler not in _withdrawal_handlers[scope]:
+        _withdrawal_handlers[scope].append(handler)
+
+
+def consent_withdrawal_handlers(scope: str) -> tuple[WithdrawalHandler, ...]:
+    """The handlers registered for `scope`, in registration order."""
+    return tuple(_withdrawal_handlers[scope])
 
 
 def has_consent(user: User, scope: str, *, for_update: bool = False) -> bool:
@@ -156,18 +161,17 @@ def consent_grant(
 ) -> bool:
     """Allow `scope` for the user and log it; return False (and log nothing) if already allowed.
 
-    Locks the user's row, so a grant and a withdrawal of the same person never interleave.
+    Locks the user's row (`FOR NO KEY UPDATE`), so a grant and a withdrawal of the same person
+    never interleave. What a purpose shares starts from the grant on: nothing is backfilled.
     """
     _check_scope(scope)
-    User.objects.select_for_update().filter(pk=user.pk).first()
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
     if Consent.objects.filter(user=user, scope=scope).exists():
         return False
     Consent.objects.create(
         user=user, scope=scope, text_version=PURPOSES[scope].version, granted_at=timezone.now()
     )
     _log(user=user, scope=scope, action=ConsentAction.GRANT, actor=actor, method=method)
-    for path in ON_GRANT[scope]:
-        import_string(path)(user=user)
     return True
 
 
@@ -177,17 +181,20 @@ def consent_revoke(
 ) -> bool:
     """Withdraw `scope`, log it and remove everything shared under it, all or nothing.
 
-    Returns False (and logs nothing) if the purpose was not allowed. The modules' clean-up
-    services (`ON_REVOKE`) run in this transaction, in either case: once it commits, nothing
-    shared under the purpose remains.
+    Returns False (and logs nothing) if the purpose was not allowed. The registered withdrawal
+    handlers run in this transaction, in either case: once it commits, nothing shared under
+    the purpose remains.
+
+    Lock order (shared with `integrations.deal_closing.deal_close`): the user's row
+    (`FOR NO KEY UPDATE`), then their consent row (deleted), then what the handlers clear.
     """
     _check_scope(scope)
-    User.objects.select_for_update().filter(pk=user.pk).first()
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
     deleted, _ = Consent.objects.filter(user=user, scope=scope).delete()
     if deleted:
         _log(user=user, scope=scope, action=ConsentAction.REVOKE, actor=actor, method=method)
-    for path in ON_REVOKE[scope]:
-        import_string(path)(user=user)
+    for handler in consent_withdrawal_handlers(scope):
+        handler(user=user)
     return bool(deleted)
 
 
@@ -198,6 +205,6 @@ def shared_data_erase(*, user: User) -> None:
     The consents and their log go with the account (foreign-key cascade); this clears what
     the other modules hold and the database would otherwise keep (a deal outlives its owner).
     """
-    for paths in ON_REVOKE.values():
-        for path in paths:
-            import_string(path)(user=user)
+    for scope in ConsentScope.values:
+        for handler in consent_withdrawal_handlers(scope):
+            handler(user=user)

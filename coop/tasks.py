@@ -1,6 +1,6 @@
 """Background work on Django's Tasks framework, with retries for transient failures.
 
-The queue is configured by `TASKS_BACKEND` (coop/settings.py): `database` (the default in
+The queue is configured by `TASKS_BACKEND` (config/settings.py): `database` (the default in
 production) stores tasks in PostgreSQL through django-tasks-db, and `manage.py db_worker`
 processes run them; `immediate` (development and tests) runs each task in the caller.
 Tasks are always enqueued from `transaction.on_commit`, so a rolled-back request enqueues

@@ -1,9 +1,8 @@
-"""Admin for the CRM. Deals change status only through `deal_close` (the admin actions), so
-the admin keeps the same guarantees as the pages."""
+"""Admin for the CRM. Deals change status only through `deal_close`: its admin actions are added
+by `integrations.admin`, which sits above the modules that closing touches."""
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -14,7 +13,6 @@ from coop.admin import AuditedAdmin
 from coop.money import format_money
 from crm.models import Contact, Deal, Interaction, Organization, Pipeline, PipelineStage
 from crm.selectors import TIMELINE_ORDER
-from crm.services import deal_close
 
 RECENT_INTERACTIONS = 20
 
@@ -127,20 +125,6 @@ class DealAdminForm(forms.ModelForm):
         return data
 
 
-def _close_selected(modeladmin, request: HttpRequest, queryset: QuerySet[Deal], *, won: bool):
-    closed = 0
-    for deal in queryset:
-        try:
-            deal_close(actor=request.user, deal=deal, won=won)
-        except ValidationError as error:
-            modeladmin.message_user(
-                request, f"{deal.title}: {' '.join(error.messages)}", messages.WARNING
-            )
-        else:
-            closed += 1
-    modeladmin.message_user(request, f"{closed} deal(s) closed as {'won' if won else 'lost'}.")
-
-
 @admin.register(Deal)
 class DealAdmin(AuditedAdmin):
     list_display = ["title", "value", "status", "stage", "pipeline", "owner", "expected_close_date"]
@@ -159,7 +143,6 @@ class DealAdmin(AuditedAdmin):
         "created_at",
         "updated_at",
     ]
-    actions = ["close_as_won", "close_as_lost"]
     form = DealAdminForm
 
     def get_readonly_fields(self, request: HttpRequest, obj: Deal | None = None) -> list[str]:
@@ -174,11 +157,3 @@ class DealAdmin(AuditedAdmin):
     @admin.display(description="value", ordering="value_cents")
     def value(self, deal: Deal) -> str:
         return format_money(deal.value_cents, deal.currency)
-
-    @admin.action(description="Close selected deals as won")
-    def close_as_won(self, request: HttpRequest, queryset: QuerySet[Deal]) -> None:
-        _close_selected(self, request, queryset, won=True)
-
-    @admin.action(description="Close selected deals as lost")
-    def close_as_lost(self, request: HttpRequest, queryset: QuerySet[Deal]) -> None:
-        _close_selected(self, request, queryset, won=False)

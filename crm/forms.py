@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from coop.models import Team, User
 from coop.money import minor_unit_exponent, to_major_units, to_minor_units
+from coop.visibility import teams_visible_to
 from crm.models import Contact, Deal, DealStatus, InteractionType, Pipeline, PipelineStage
 
 # Types a person logs by hand; platform events are written by the platform itself, and
@@ -33,9 +34,8 @@ def submit_to_service[T](form: forms.Form, service: Callable[..., T], **argument
 
 
 def teams_for(user: User):
-    """Teams a user may add records to: their own, or every team for staff."""
-    teams = Team.objects.order_by("name")
-    return teams if user.is_staff else teams.filter(memberships__user=user)
+    """Teams a user may add records to: those whose records they see."""
+    return teams_visible_to(user).order_by("name")
 
 
 class ContactForm(forms.Form):

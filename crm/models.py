@@ -2,7 +2,7 @@
 
 Table names follow the integration plan (`crm_contacts`, `crm_interactions`, `crm_pipelines`,
 `crm_pipeline_stages`, `crm_deals`). Every record belongs to a team; `visible_to(user)` on each
-queryset is the one visibility rule used by every view, partial and export.
+queryset applies the one visibility rule (`coop.visibility`) for every view, partial and export.
 """
 
 import uuid
@@ -12,25 +12,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from coop.models import Membership, Team, User
+from coop.models import Team, User
 from coop.money import CURRENCY_CHOICES
-
-
-def _visible_team_ids(user: User) -> models.QuerySet:
-    """Subquery of the teams whose records the user sees: every team they belong to."""
-    return Membership.objects.filter(user=user).values("team_id")
-
-
-class TeamScopedQuerySet(models.QuerySet):
-    team_field = "team_id"
-
-    def visible_to(self, user: User) -> "TeamScopedQuerySet":
-        """Records of the user's teams (any role); staff see everything; others see nothing."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_staff:
-            return self.all()
-        return self.filter(**{f"{self.team_field}__in": _visible_team_ids(user)})
+from coop.visibility import TeamScopedQuerySet
 
 
 class Organization(models.Model):
@@ -115,6 +99,7 @@ class InteractionType(models.TextChoices):
 
 class InteractionQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> "InteractionQuerySet":
+        """The entries of the contacts the user sees."""
         return self.filter(contact__in=Contact.objects.visible_to(user).values("pk"))
 
 
@@ -279,6 +264,16 @@ class Deal(models.Model):
     # The owner's wellness score when the deal closed; set only with the owner's consent and
     # cleared when they revoke it (the health module decides, through its service API).
     wellness_score_at_deal = models.SmallIntegerField(null=True, blank=True)
+    # Whose score it is: the owner when the deal closed. Withdrawal clears by this person, so a
+    # later change of owner neither keeps the score nor credits it to someone else.
+    wellness_score_user = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DB_SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -11,8 +11,9 @@ from django.db.models.signals import post_delete, post_save, pre_delete, pre_sav
 
 from calendar_app.models import Event
 from coop.models import User
+from crm.meeting_scheduling import meeting_interactions_sync
 from crm.models import Contact, Interaction
-from crm.services import contact_timelines_touch, meeting_interactions_sync
+from crm.services import contact_timelines_touch
 
 # The user fields a timeline shows (`str(author)`).
 AUTHOR_NAME_FIELDS = frozenset({"display_name", "first_name", "last_name", "username"})

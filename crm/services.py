@@ -25,10 +25,8 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
-from calendar_app.services import event_cancel, event_create, event_update
-from coop.audit import audit_record
-from coop.consent import has_consent
-from coop.models import AuditAction, ConsentScope, Membership, Team, User
+from coop.models import Team, User
+from coop.visibility import can_see_team, is_member
 from crm.models import (
     Contact,
     Deal,
@@ -39,20 +37,16 @@ from crm.models import (
     Pipeline,
     PipelineStage,
 )
-from finance.services import revenue_book_won_deal
-from health import services as health_services
 
 CONTACT_FIELDS = ("name", "email", "phone", "job_title", "notes")
 
 
 def _require_team_member(actor: User, team: Team) -> None:
-    if actor.is_staff:
-        return
-    if not Membership.objects.filter(user=actor, team=team).exists():
+    if not can_see_team(actor, team.pk):
         raise ValidationError("You can only add records to a team you belong to.")
 
 
-def _require_visible(queryset, actor: User, obj, what: str) -> None:
+def require_visible(queryset, actor: User, obj, what: str) -> None:
     if not queryset.visible_to(actor).filter(pk=obj.pk).exists():
         raise ValidationError(f"This {what} does not exist or is not visible to you.")
 
@@ -145,7 +139,7 @@ def contact_update(
     if unknown:
         raise ValueError(f"Unknown contact fields: {sorted(unknown)}")
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
-    _require_visible(Contact.objects, actor, contact, "contact")
+    require_visible(Contact.objects, actor, contact, "contact")
     for field, value in fields.items():
         setattr(contact, field, value.strip() if field != "notes" else value)
     _clean_contact(contact)
@@ -166,7 +160,7 @@ def interaction_log(
     timestamp: datetime | None = None,
 ) -> Interaction:
     """Add an entry to a visible contact's timeline, authored by the actor."""
-    _require_visible(Contact.objects, actor, contact, "contact")
+    require_visible(Contact.objects, actor, contact, "contact")
     if interaction_type not in InteractionType.values:
         raise ValidationError(
             "Unknown interaction type %(type)s.", params={"type": interaction_type}
@@ -189,13 +183,13 @@ def interaction_log(
 def _validate_deal_parts(
     *, actor: User, pipeline: Pipeline, stage: PipelineStage, contact: Contact | None
 ) -> None:
-    _require_visible(Pipeline.objects, actor, pipeline, "pipeline")
+    require_visible(Pipeline.objects, actor, pipeline, "pipeline")
     if stage.pipeline_id != pipeline.pk:
         raise ValidationError("The stage belongs to another pipeline.")
     if stage.is_closing:
         raise ValidationError("A new or open deal goes in an open stage; close it to win or lose.")
     if contact is not None:
-        _require_visible(Contact.objects, actor, contact, "contact")
+        require_visible(Contact.objects, actor, contact, "contact")
         if contact.team_id != pipeline.team_id:
             raise ValidationError("The contact belongs to another team than the pipeline.")
 
@@ -215,7 +209,7 @@ def deal_create(
     """Open a deal in an open stage of a visible pipeline, in the pipeline's currency."""
     _validate_deal_parts(actor=actor, pipeline=pipeline, stage=stage, contact=contact)
     owner = owner or actor
-    if not Membership.objects.filter(user=owner, team_id=pipeline.team_id).exists():
+    if not is_member(owner, pipeline.team_id):
         raise ValidationError("The owner must be a member of the pipeline's team.")
     deal = Deal(
         pipeline=pipeline,
@@ -233,16 +227,6 @@ def deal_create(
     return deal
 
 
-def _locked_open_deal(actor: User, deal: Deal) -> Deal:
-    deal = Deal.objects.select_for_update().get(pk=deal.pk)
-    _require_visible(Deal.objects, actor, deal, "deal")
-    if not deal.is_open:
-        raise ValidationError(
-            "This deal is already closed as %(status)s.", params={"status": deal.status}
-        )
-    return deal
-
-
 @transaction.atomic
 def deal_update(
     *,
@@ -254,9 +238,9 @@ def deal_update(
     expected_close_date: date | None,
 ) -> Deal:
     """Edit an open deal's title, value, contact and expected close date."""
-    deal = _locked_open_deal(actor, deal)
+    deal = deal_lock_open(actor=actor, deal=deal)
     if contact is not None:
-        _require_visible(Contact.objects, actor, contact, "contact")
+        require_visible(Contact.objects, actor, contact, "contact")
         if contact.team_id != deal.pipeline.team_id:
             raise ValidationError("The contact belongs to another team than the pipeline.")
     deal.title = title.strip()
@@ -272,7 +256,7 @@ def deal_update(
 @transaction.atomic
 def deal_move(*, actor: User, deal: Deal, stage: PipelineStage) -> Deal:
     """Move an open deal to another open stage of its pipeline (row-locked)."""
-    deal = _locked_open_deal(actor, deal)
+    deal = deal_lock_open(actor=actor, deal=deal)
     if stage.pipeline_id != deal.pipeline_id:
         raise ValidationError("The stage belongs to another pipeline.")
     if stage.is_closing:
@@ -285,18 +269,28 @@ def deal_move(*, actor: User, deal: Deal, stage: PipelineStage) -> Deal:
     return deal
 
 
-@transaction.atomic
-def deal_close(*, actor: User, deal: Deal, won: bool) -> Deal:
-    """Close an open deal as won or lost, once.
+def deal_lock_open(*, actor: User, deal: Deal) -> Deal:
+    """The deal, re-read under a `FOR NO KEY UPDATE` row lock, if the actor may see it and it is
+    still open; `ValidationError` otherwise. Runs inside the caller's transaction."""
+    deal = Deal.objects.select_for_update(no_key=True).get(pk=deal.pk)
+    require_visible(Deal.objects, actor, deal, "deal")
+    if not deal.is_open:
+        raise ValidationError(
+            "This deal is already closed as %(status)s.", params={"status": deal.status}
+        )
+    return deal
 
-    Locks the deal row (`select_for_update`), refuses a deal that is already closed, sets the
-    status and `closed_at`, and moves it to the pipeline's won/lost stage when there is one.
-    Everything the closure writes happens in this one transaction.
-    """
-    deal = _locked_open_deal(actor, deal)
-    now = timezone.now()
+
+def deal_mark_closed(
+    *, deal: Deal, won: bool, at: datetime, wellness_score: int | None = None
+) -> Deal:
+    """The CRM's part of closing a deal, inside the caller's transaction (the deal row locked by
+    `deal_lock_open`): status, `closed_at`, the pipeline's won/lost stage when there is one, the
+    owner's wellness score when the caller passes one (the caller checks consent; the score is
+    recorded as the owner's, so withdrawing clears it even after a reassignment), and the
+    stages' expected values."""
     deal.status = DealStatus.WON if won else DealStatus.LOST
-    deal.closed_at = now
+    deal.closed_at = at
     closing_stage = (
         PipelineStage.objects.filter(pipeline_id=deal.pipeline_id)
         .filter(is_won=won, is_lost=not won)
@@ -305,134 +299,20 @@ def deal_close(*, actor: User, deal: Deal, won: bool) -> Deal:
     )
     if closing_stage is not None and closing_stage.pk != deal.stage_id:
         deal.stage = closing_stage
-        deal.stage_entered_at = now
-    # Health: the owner's score of their local day only with their consent (the lock makes a
-    # concurrent withdrawal wait and then clear it); their metrics row follows the closure.
-    owner_day = timezone.localdate(now, deal.owner.zone) if deal.owner else None
-    if owner_day and has_consent(deal.owner, ConsentScope.DEAL_WELLNESS, for_update=True):
-        deal.wellness_score_at_deal = health_services.get_wellness_score(deal.owner, owner_day)
+        deal.stage_entered_at = at
+    if wellness_score is not None:
+        deal.wellness_score_at_deal = wellness_score
+        deal.wellness_score_user_id = deal.owner_id
     deal.save()
-    revenue_book_won_deal(deal=deal)
     _stage_expected_values_refresh(deal.pipeline_id)
-    if owner_day:
-        health_services.record_sales_metric(user=deal.owner, day=owner_day)
-    audit_record(actor=actor, action=AuditAction.DEAL_CLOSED, obj=deal, detail={"won": won})
     return deal
 
 
-@transaction.atomic
 def deal_wellness_scores_clear(*, user: User) -> int:
-    """Remove the wellness score from every deal the user owns (their consent withdrawal)."""
-    return Deal.objects.filter(owner=user, wellness_score_at_deal__isnull=False).update(
-        wellness_score_at_deal=None
-    )
-
-
-def _require_meeting(actor: User, interaction: Interaction) -> Interaction:
-    interaction = (
-        Interaction.objects.visible_to(actor)
-        .select_related("calendar_event", "contact")
-        .filter(pk=interaction.pk, calendar_event__isnull=False)
-        .first()
-    )
-    if interaction is None:
-        raise ValidationError("This meeting does not exist or is not visible to you.")
-    return interaction
-
-
-@transaction.atomic
-def meeting_schedule(
-    *,
-    organizer: User,
-    contact: Contact,
-    title: str,
-    start_time: datetime,
-    end_time: datetime,
-    description: str = "",
-    location: str = "",
-    invite: bool = False,
-    allow_conflicts: bool = False,
-) -> Interaction:
-    """Schedule a meeting with a visible contact: the calendar event (organizer, the contact as
-    attendee, reminders, the optional emailed invitation) and the `calendar_event` timeline
-    entry linked to it are written in one transaction, so either both exist or neither does.
-
-    Raises `calendar_app.services.ConflictError` when the organizer is busy, unless
-    `allow_conflicts`; emails leave only after the commit.
-    """
-    _require_visible(Contact.objects, organizer, contact, "contact")
-    event = event_create(
-        organizer=organizer,
-        title=title,
-        start_time=start_time,
-        end_time=end_time,
-        description=description,
-        location=location,
-        contacts=[contact],
-        invite=invite,
-        allow_conflicts=allow_conflicts,
-    )
-    interaction = Interaction(
-        contact=contact,
-        author=organizer,
-        interaction_type=InteractionType.CALENDAR_EVENT,
-        calendar_event=event,
-        summary=event.title,
-        details=event.description,
-        timestamp=event.start_time,
-    )
-    interaction.full_clean(exclude=["contact", "author", "calendar_event"])
-    interaction.save()
-    return interaction
-
-
-@transaction.atomic
-def meeting_update(
-    *,
-    actor: User,
-    interaction: Interaction,
-    title: str,
-    start_time: datetime,
-    end_time: datetime,
-    description: str = "",
-    location: str = "",
-    allow_conflicts: bool = False,
-) -> Interaction:
-    """Edit or move a meeting from the timeline: the event changes (invited contacts get an
-    update) and its timeline entry follows it (summary, details, time), in one transaction."""
-    interaction = _require_meeting(actor, interaction)
-    event_update(
-        actor=actor,
-        event=interaction.calendar_event,
-        title=title,
-        start_time=start_time,
-        end_time=end_time,
-        description=description,
-        location=location,
-        allow_conflicts=allow_conflicts,
-    )
-    interaction.refresh_from_db()
-    return interaction
-
-
-@transaction.atomic
-def meeting_cancel(*, actor: User, interaction: Interaction) -> Interaction:
-    """Cancel a meeting from the timeline: the event is cancelled (invited contacts get a
-    cancellation) and the timeline entry stays, marked cancelled through its event."""
-    interaction = _require_meeting(actor, interaction)
-    event_cancel(actor=actor, event=interaction.calendar_event)
-    interaction.refresh_from_db()
-    return interaction
-
-
-def meeting_interactions_sync(*, event) -> int:
-    """Keep the timeline entries of an event equal to it (title, description, start time).
-    Runs inside the caller's transaction whenever an event is saved, whichever module moved it."""
-    return Interaction.objects.filter(calendar_event_id=event.pk).update(
-        summary=event.title[:255],
-        details=event.description,
-        timestamp=event.start_time,
-        updated_at=timezone.now(),
+    """Remove every wellness score recorded as the user's (their consent withdrawal), whoever
+    owns the deal now. Runs inside the caller's transaction."""
+    return Deal.objects.filter(wellness_score_user=user).update(
+        wellness_score_at_deal=None, wellness_score_user=None
     )
 
 

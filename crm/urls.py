@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm.views import contacts, deals, meetings, pipelines
+from crm.views import calendar, contacts, deals, meetings, pipelines
 
 app_name = "crm"
 
@@ -23,7 +23,7 @@ urlpatterns = [
     path("deals/<uuid:pk>/", deals.deal_detail, name="deal_detail"),
     path("deals/<uuid:pk>/edit/", deals.deal_edit, name="deal_edit"),
     path("deals/<uuid:pk>/move/", deals.deal_move_view, name="deal_move"),
-    path("deals/<uuid:pk>/close/", deals.deal_close_view, name="deal_close"),
+    path("calendar/", calendar.calendar_page, name="calendar"),
     path("contacts/<uuid:pk>/meetings/new/", meetings.meeting_new, name="meeting_new"),
     path("meetings/<uuid:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),
     path("meetings/<uuid:pk>/cancel/", meetings.meeting_cancel_view, name="meeting_cancel"),

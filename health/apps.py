@@ -1,11 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import pre_delete
-
-
-def _erase_shared_health_data(sender, instance, **kwargs) -> None:
-    from coop.consent import shared_data_erase
-
-    shared_data_erase(user=instance)
 
 
 class HealthConfig(AppConfig):
@@ -13,9 +6,9 @@ class HealthConfig(AppConfig):
     verbose_name = "Health"
 
     def ready(self) -> None:
-        from coop.models import User
+        from coop.consent import consent_withdrawal_handler_register
+        from coop.models import ConsentScope
+        from health.services import sales_health_metrics_erase
 
-        # Deleting an account leaves its deals (owner set to NULL): clear their scores first.
-        pre_delete.connect(
-            _erase_shared_health_data, sender=User, dispatch_uid="health-erase-shared-data"
-        )
+        # `sales_health_metrics` rows exist under this purpose only.
+        consent_withdrawal_handler_register(ConsentScope.TEAM_INSIGHTS, sales_health_metrics_erase)

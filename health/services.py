@@ -9,7 +9,7 @@ rows at once; the rollup also removes any row of a person who does not allow it.
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
@@ -21,16 +21,13 @@ from coop.models import Consent, ConsentScope, User
 from health.metrics import ActivityIndex
 from health.models import CheckIn, SalesHealthMetric
 
-# How far back a new "team insights" consent fills the person's daily figures.
-BACKFILL_DAYS = 90
-
 
 def today_for(user: User) -> date:
     """The current date in the user's own time zone."""
     return timezone.localdate(timezone=user.zone)
 
 
-def get_wellness_score(user: User, day: date) -> int | None:
+def wellness_score_on(user: User, day: date) -> int | None:
     """The user's wellness score on `day` (their local date), or None without a check-in.
 
     This reads health data: callers outside the health module must first check the
@@ -58,7 +55,7 @@ def checkin_save(
     checkin.energy = energy
     checkin.full_clean(exclude=["user"], validate_unique=False)
     checkin.save()
-    record_sales_metric(user=user, day=day)
+    sales_metric_record(user=user, day=day)
     return checkin
 
 
@@ -128,7 +125,7 @@ def rollup_day(day: date) -> RollupResult:
 
 
 @transaction.atomic
-def record_sales_metric(*, user: User, day: date) -> SalesHealthMetric | None:
+def sales_metric_record(*, user: User, day: date) -> SalesHealthMetric | None:
     """Upsert the user's `sales_health_metrics` row of `day` with the real figures of the day.
 
     Writes nothing (and returns None) unless the user allows team insights and checked in
@@ -138,16 +135,9 @@ def record_sales_metric(*, user: User, day: date) -> SalesHealthMetric | None:
     return SalesHealthMetric.objects.filter(user=user, date=day).first()
 
 
-@transaction.atomic
-def sales_health_metrics_backfill(*, user: User) -> RollupResult:
-    """Fill the last `BACKFILL_DAYS` of a person who just allowed team insights."""
-    today = today_for(user)
-    return rollup_range(start=today - timedelta(days=BACKFILL_DAYS), end=today, user_ids=[user.pk])
-
-
-@transaction.atomic
 def sales_health_metrics_erase(*, user: User) -> int:
-    """Delete every `sales_health_metrics` row of the user (their team-insights withdrawal)."""
+    """Delete every `sales_health_metrics` row of the user (their team-insights withdrawal).
+    Runs inside the caller's transaction (the withdrawal's)."""
     deleted, _ = SalesHealthMetric.objects.filter(user=user).delete()
     return deleted
 

@@ -1,4 +1,5 @@
-"""Deal pages: create, edit, detail, move to another stage and close as won or lost."""
+"""Deal pages: create, edit, detail and move to another stage (closing is
+`integrations.views.deal_close_view`)."""
 
 from uuid import UUID
 
@@ -20,14 +21,14 @@ from crm.forms import (
 )
 from crm.models import Contact, Deal, DealStatus
 from crm.selectors import contacts_matching, deals_matching
-from crm.services import deal_close, deal_create, deal_move, deal_update
+from crm.services import deal_create, deal_move, deal_update
 from crm.views.pipelines import render_board
 
 
 def visible_deal(request: HttpRequest, pk: UUID) -> Deal:
     """The deal if the user may see it; a 404 otherwise."""
     deals = Deal.objects.visible_to(request.user).select_related(
-        "pipeline", "stage", "contact", "owner"
+        "pipeline", "stage", "contact", "owner", "wellness_score_user"
     )
     return get_object_or_404(deals, pk=pk)
 
@@ -130,23 +131,6 @@ def deal_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     deal = visible_deal(request, pk)
     move_form = DealMoveForm(deal=deal, initial={"stage": deal.stage_id}) if deal.is_open else None
     return render(request, "crm/deal_detail.html", {"deal": deal, "move_form": move_form})
-
-
-@require_POST
-def deal_close_view(request: HttpRequest, pk: UUID) -> HttpResponse:
-    """Close as won or lost (`outcome`); a closed deal is refused with a message."""
-    deal = visible_deal(request, pk)
-    outcome = request.POST.get("outcome")
-    if outcome not in ("won", "lost"):
-        messages.error(request, "Choose whether the deal was won or lost.")
-        return redirect("crm:deal_detail", pk=deal.pk)
-    try:
-        deal = deal_close(actor=request.user, deal=deal, won=outcome == "won")
-    except ValidationError as error:
-        messages.error(request, _error_text(error))
-    else:
-        messages.success(request, f"{deal.title} closed as {deal.status}.")
-    return redirect("crm:deal_detail", pk=deal.pk)
 
 
 @require_POST

@@ -1,5 +1,6 @@
 """The Schedule Meeting dialog and the timeline's meeting actions (edit, cancel). They parse
-input and call `crm.services.meeting_*`, which keep the event and its timeline entry together."""
+input and call `crm.meeting_scheduling.meeting_*`, which keep the event and its timeline entry
+together."""
 
 import datetime
 from functools import partial
@@ -16,8 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from calendar_app.forms import EventForm, default_start
 from calendar_app.responses import ERROR_DIALOG, attempt, cancelled, changed, dialog
 from calendar_app.services import event_change_refusal
+from crm.meeting_scheduling import meeting_cancel, meeting_schedule, meeting_update
 from crm.models import Contact, Deal, Interaction
-from crm.services import meeting_cancel, meeting_schedule, meeting_update
 from crm.views.contacts import visible_contact
 
 MEETING_FORM = "crm/partials/meeting_form.html"

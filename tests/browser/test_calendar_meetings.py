@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from calendar_app.models import Event
 from calendar_app.services import reminders_send_due
-from crm.services import meeting_schedule
+from crm.meeting_scheduling import meeting_schedule
 from tests.crm.factories import ContactFactory, DealFactory, PipelineFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

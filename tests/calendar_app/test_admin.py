@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from calendar_app.models import Attendee, CalendarPreference, Event, Notification, Reminder
 from calendar_app.services import event_create
+from crm.meeting_scheduling import contact_guest
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def meeting(rep, contact):
         title="Admin visible",
         start_time=start,
         end_time=start + datetime.timedelta(hours=1),
-        contacts=[contact],
+        guests=[contact_guest(contact)],
     )
 
 

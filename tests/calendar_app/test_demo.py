@@ -1,8 +1,8 @@
 import pytest
 from django.core.management import call_command
 
-from calendar_app.demo import DEMO_MEETINGS
 from calendar_app.models import Event, EventStatus
+from crm.meeting_demo import DEMO_MEETINGS
 from crm.models import Interaction, InteractionType
 
 pytestmark = pytest.mark.django_db

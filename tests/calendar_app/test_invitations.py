@@ -6,6 +6,7 @@ from django.core import mail
 from django.utils import timezone
 
 from calendar_app.services import event_cancel, event_create, event_move, event_update
+from crm.meeting_scheduling import contact_guest
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def invited(rep, contact, django_capture_on_commit_callbacks):
             start_time=START,
             end_time=START + datetime.timedelta(hours=1),
             location="12 Quay Street",
-            contacts=[contact],
+            guests=[contact_guest(contact)],
             invite=True,
         )
 
@@ -59,7 +60,7 @@ def test_without_invite_nothing_is_emailed(rep, contact, django_capture_on_commi
             title="Quiet",
             start_time=START,
             end_time=START + datetime.timedelta(hours=1),
-            contacts=[contact],
+            guests=[contact_guest(contact)],
         )
     assert mail.outbox == []
 

@@ -40,7 +40,7 @@ def _event(organizer, day, hour, minute=0, *, title="Meeting", minutes=60):
 
 
 def _month(client, day, **params):
-    return client.get(reverse("calendar_app:index"), {"date": day.isoformat(), **params})
+    return client.get(reverse("crm:calendar"), {"date": day.isoformat(), **params})
 
 
 def test_the_month_view_shows_my_events_and_interactions_not_others(
@@ -216,9 +216,7 @@ def test_the_cap_counts_by_the_viewers_local_day_across_a_dst_change(rep_client,
 
 def test_the_grid_alone_reloads_under_htmx(rep_client, rep):
     _event(rep, BEFORE_DST, 10, title="Reloaded")
-    response = rep_client.get(
-        reverse("calendar_app:index"), {"date": BEFORE_DST.isoformat()}, **HTMX
-    )
+    response = rep_client.get(reverse("crm:calendar"), {"date": BEFORE_DST.isoformat()}, **HTMX)
     assert response.text.lstrip().startswith('<div id="calendar-grid"')
     assert 'hx-trigger="meetingScheduled from:body, meetingChanged from:body"' in response.text
     assert "Reloaded" in response.text
@@ -388,8 +386,8 @@ def test_regenerating_the_token_kills_the_old_feed_url(rep_client, client, rep):
 def test_the_calendar_pages_have_no_inline_scripts_or_styles(rep_client, rep, contact):
     event = _event(rep, BEFORE_DST, 10)
     for url in [
-        reverse("calendar_app:index") + f"?date={BEFORE_DST}",
-        reverse("calendar_app:index") + f"?date={BEFORE_DST}&view=week",
+        reverse("crm:calendar") + f"?date={BEFORE_DST}",
+        reverse("crm:calendar") + f"?date={BEFORE_DST}&view=week",
         reverse("calendar_app:event_detail", args=[event.pk]),
         reverse("calendar_app:notifications"),
         reverse("calendar_app:preferences"),
@@ -405,7 +403,7 @@ def test_the_calendar_pages_have_no_inline_scripts_or_styles(rep_client, rep, co
 def test_today_is_the_users_today(rep_client, rep):
     rep.time_zone = "Pacific/Kiritimati"
     rep.save()
-    page = rep_client.get(reverse("calendar_app:index")).text
+    page = rep_client.get(reverse("crm:calendar")).text
     today = timezone.localtime(timezone.now(), ZoneInfo("Pacific/Kiritimati")).date()
     assert re.search(rf'class="day[a-z ]* today[a-z ]*" data-drop-date="{today}"', page)
     assert today.strftime("%B %Y") in page

@@ -10,6 +10,7 @@ from django.utils import timezone
 from calendar_app.models import Notification, Reminder, ReminderKind
 from calendar_app.services import event_cancel, event_create, reminders_send_due
 from calendar_app.tasks import send_due_reminders
+from crm.meeting_scheduling import contact_guest
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def meeting(rep, contact):
         title="Contract review",
         start_time=start,
         end_time=start + datetime.timedelta(hours=1),
-        contacts=[contact],
+        guests=[contact_guest(contact)],
     )
 
 

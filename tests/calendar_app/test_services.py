@@ -25,6 +25,7 @@ from calendar_app.services import (
     feed_token_regenerate,
     preference_update,
 )
+from crm.meeting_scheduling import contact_guest
 from tests.calendar_app.factories import EventFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,12 +46,12 @@ def _create(organizer, *, start=TOMORROW_10, minutes=60, **kwargs):
 
 
 def test_event_create_adds_organizer_and_contact_attendees_and_two_reminders(rep, contact):
-    event = _create(rep, contacts=[contact], location="Their office")
+    event = _create(rep, guests=[contact_guest(contact)], location="Their office")
     assert event.status == EventStatus.CONFIRMED
     assert event.sequence == 0
-    assert {(a.user_id, a.contact_id, a.rsvp) for a in event.attendees.all()} == {
-        (rep.pk, None, Rsvp.ACCEPTED),
-        (None, contact.pk, Rsvp.NEEDS_ACTION),
+    assert {(a.user_id, a.guest_name, a.guest_email, a.rsvp) for a in event.attendees.all()} == {
+        (rep.pk, "", "", Rsvp.ACCEPTED),
+        (None, contact.name, contact.email, Rsvp.NEEDS_ACTION),
     }
     reminders = {r.kind: r.due_at for r in event.reminders.all()}
     assert reminders == {
@@ -187,12 +188,12 @@ def test_invitation_needs_the_contacts_email(rep, contact):
     contact.email = ""
     contact.save()
     with pytest.raises(ValidationError, match="no email address"):
-        _create(rep, contacts=[contact], invite=True)
+        _create(rep, guests=[contact_guest(contact)], invite=True)
     assert not Event.objects.exists()
 
 
 def test_deleting_an_event_deletes_its_attendees_and_reminders_in_the_database(rep, contact):
-    event = _create(rep, contacts=[contact])
+    event = _create(rep, guests=[contact_guest(contact)])
     Event.objects.filter(pk=event.pk)._raw_delete(Event.objects.db)
     assert not Attendee.objects.exists()
     assert not Reminder.objects.exists()

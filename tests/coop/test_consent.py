@@ -3,6 +3,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.html import escape
 
+from coop import consent as consent_module
 from coop.consent import (
     PURPOSES,
     consent_grant,
@@ -103,7 +104,7 @@ def test_a_failing_clean_up_undoes_the_withdrawal(rep, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("health.services.sales_health_metrics_erase", broken)
+    monkeypatch.setitem(consent_module._withdrawal_handlers, ConsentScope.TEAM_INSIGHTS, [broken])
     with pytest.raises(RuntimeError), transaction.atomic():
         consent_revoke(user=rep, scope=ConsentScope.TEAM_INSIGHTS)
     assert has_consent(rep, ConsentScope.TEAM_INSIGHTS)

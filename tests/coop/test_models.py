@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 
 from coop.models import Membership, Role, User
-from coop.teams import managed_team_ids, team_ids_for, visible_users
+from coop.visibility import member_team_ids, team_ids_with_roles, visible_users
 from tests.coop.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,9 +43,9 @@ def test_str_prefers_the_display_name():
 
 def test_team_selectors(rep, manager, team, other_team):
     MembershipFactory(user=manager, team=other_team, role=Role.REP)
-    assert set(team_ids_for(manager)) == {team.pk, other_team.pk}
-    assert managed_team_ids(manager) == [team.pk]
-    assert managed_team_ids(rep) == []
+    assert {row["team_id"] for row in member_team_ids(manager)} == {team.pk, other_team.pk}
+    assert [row["team_id"] for row in team_ids_with_roles(manager, [Role.MANAGER])] == [team.pk]
+    assert not team_ids_with_roles(rep, [Role.MANAGER]).exists()
 
 
 def test_visible_users_by_role(rep, manager, finance_user, outsider, staff_user):

@@ -12,7 +12,7 @@ def _settings_value(expression: str, **environment: str) -> subprocess.Completed
     overridden = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DATABASE_POOL", "REDIS_URL", "LOG_FORMAT"}
     env = {k: v for k, v in os.environ.items() if k not in overridden}
     env.update(environment)
-    env["DJANGO_SETTINGS_MODULE"] = "coop.settings"
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     code = (
         "import logging, django; django.setup(); from django.conf import settings; "
         f"print({expression})"

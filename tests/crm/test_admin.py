@@ -4,7 +4,7 @@ import pytest
 from django.contrib import admin
 
 from crm.models import Contact, Deal, DealStatus, Interaction, Organization, Pipeline, PipelineStage
-from crm.services import deal_close
+from integrations.deal_closing import deal_close
 from tests.crm.factories import InteractionFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from crm.selectors import pipeline_board
-from crm.services import deal_close
+from integrations.deal_closing import deal_close
 from tests.crm.factories import DealFactory, PipelineFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from crm.services import deal_close
+from integrations.deal_closing import deal_close
 from tests.crm.factories import ContactFactory, DealFactory, PipelineFactory
 
 pytestmark = pytest.mark.django_db

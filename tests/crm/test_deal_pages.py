@@ -41,7 +41,7 @@ def test_deal_detail_shows_its_facts_and_close_buttons(rep_client, deal):
 )
 def test_closing_a_deal_from_its_page(rep_client, deal, outcome, status, stage):
     response = rep_client.post(
-        reverse("crm:deal_close", args=[deal.pk]), {"outcome": outcome}, follow=True
+        reverse("integrations:deal_close", args=[deal.pk]), {"outcome": outcome}, follow=True
     )
     assert f"Solar roof closed as {status}." in response.text
     deal.refresh_from_db()
@@ -52,7 +52,7 @@ def test_closing_a_deal_from_its_page(rep_client, deal, outcome, status, stage):
 
 
 def test_closing_a_closed_deal_is_refused_with_a_message(rep_client, deal):
-    url = reverse("crm:deal_close", args=[deal.pk])
+    url = reverse("integrations:deal_close", args=[deal.pk])
     rep_client.post(url, {"outcome": "won"})
     deal.refresh_from_db()
     closed_at = deal.closed_at
@@ -63,7 +63,7 @@ def test_closing_a_closed_deal_is_refused_with_a_message(rep_client, deal):
 
 
 def test_closing_without_an_outcome_asks_for_one(rep_client, deal):
-    response = rep_client.post(reverse("crm:deal_close", args=[deal.pk]), {}, follow=True)
+    response = rep_client.post(reverse("integrations:deal_close", args=[deal.pk]), {}, follow=True)
     assert "Choose whether the deal was won or lost." in response.text
     deal.refresh_from_db()
     assert deal.status == DealStatus.OPEN
@@ -188,7 +188,7 @@ def test_edit_deal_with_bad_input_changes_nothing(rep_client, deal):
 
 
 def test_a_closed_deal_cannot_be_edited(rep_client, deal):
-    rep_client.post(reverse("crm:deal_close", args=[deal.pk]), {"outcome": "lost"})
+    rep_client.post(reverse("integrations:deal_close", args=[deal.pk]), {"outcome": "lost"})
     response = rep_client.get(reverse("crm:deal_edit", args=[deal.pk]), follow=True)
     assert "This deal is closed as lost; it can no longer change." in response.text
 

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calendar_app.models import Event, EventStatus
+from crm.meeting_scheduling import meeting_schedule
 from crm.models import Interaction
-from crm.services import meeting_schedule
 from tests.crm.factories import DealFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,14 +4,8 @@ from django.db import IntegrityError, connection, transaction
 
 from coop.models import AuditAction, AuditEvent
 from crm.models import Contact, Deal, DealStatus, Interaction, Organization
-from crm.services import (
-    contact_create,
-    contact_update,
-    deal_close,
-    deal_create,
-    deal_move,
-    interaction_log,
-)
+from crm.services import contact_create, contact_update, deal_create, deal_move, interaction_log
+from integrations.deal_closing import deal_close
 from tests.crm.factories import InteractionFactory
 
 pytestmark = pytest.mark.django_db

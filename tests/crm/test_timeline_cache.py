@@ -8,8 +8,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.meeting_scheduling import meeting_cancel, meeting_schedule, meeting_update
 from crm.models import Contact, Interaction, InteractionType
-from crm.services import interaction_log, meeting_cancel, meeting_schedule, meeting_update
+from crm.services import interaction_log
 from tests.crm.factories import ContactFactory, InteractionFactory
 
 pytestmark = pytest.mark.django_db

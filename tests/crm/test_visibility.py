@@ -56,7 +56,7 @@ def _deal_endpoints(deal, stages):
         ("get", reverse("crm:deal_edit", args=[deal.pk]), {}),
         ("post", reverse("crm:deal_edit", args=[deal.pk]), {"title": "Hacked", "value": "1"}),
         ("post", reverse("crm:deal_move", args=[deal.pk]), {"stage": stages["Proposal"].pk}),
-        ("post", reverse("crm:deal_close", args=[deal.pk]), {"outcome": "won"}),
+        ("post", reverse("integrations:deal_close", args=[deal.pk]), {"outcome": "won"}),
         ("get", reverse("crm:pipeline_board", args=[deal.pipeline_id]), {}),
     ]
 

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from crm import services as crm
 from crm.models import PipelineStage
 from finance.models import RevenueEntry, RevenueSource
+from integrations import deal_closing
+from integrations.deal_closing import deal_close
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +67,7 @@ def test_moving_a_deal_moves_its_weight_between_stages(rep, pipeline):
 
 def test_closing_a_deal_takes_it_out_of_the_open_value(rep, pipeline):
     deal = _create(rep, pipeline, "Proposal", 10_000)
-    crm.deal_close(actor=rep, deal=deal, won=False)
+    deal_close(actor=rep, deal=deal, won=False)
     assert _stage_values(pipeline)["Proposal"][0] == 0
 
 
@@ -73,7 +75,7 @@ def test_winning_a_deal_books_its_revenue_on_the_owners_closing_day(rep, pipelin
     rep.time_zone = "Pacific/Auckland"
     rep.save(update_fields=["time_zone"])
     deal = _create(rep, pipeline, "Proposal", 25_000, title="Solar roof")
-    deal = crm.deal_close(actor=rep, deal=deal, won=True)
+    deal = deal_close(actor=rep, deal=deal, won=True)
     entry = RevenueEntry.objects.get(deal=deal)
     assert entry.source == RevenueSource.DEAL
     assert (entry.amount_cents, entry.currency, entry.team_id) == (25_000, "EUR", team.pk)
@@ -84,15 +86,15 @@ def test_winning_a_deal_books_its_revenue_on_the_owners_closing_day(rep, pipelin
 
 def test_losing_a_deal_books_no_revenue(rep, pipeline):
     deal = _create(rep, pipeline, "Proposal", 25_000)
-    crm.deal_close(actor=rep, deal=deal, won=False)
+    deal_close(actor=rep, deal=deal, won=False)
     assert not RevenueEntry.objects.exists()
 
 
 def test_a_deal_closed_twice_books_its_revenue_once(rep, pipeline):
     deal = _create(rep, pipeline, "Proposal", 25_000)
-    crm.deal_close(actor=rep, deal=deal, won=True)
+    deal_close(actor=rep, deal=deal, won=True)
     with pytest.raises(ValidationError, match="already closed"):
-        crm.deal_close(actor=rep, deal=deal, won=True)
+        deal_close(actor=rep, deal=deal, won=True)
     assert RevenueEntry.objects.count() == 1
 
 
@@ -102,8 +104,8 @@ def test_a_failing_revenue_booking_rolls_the_closure_back(rep, pipeline, monkeyp
     def broken(**kwargs):
         raise RuntimeError("finance is down")
 
-    monkeypatch.setattr(crm, "revenue_book_won_deal", broken)
+    monkeypatch.setattr(deal_closing, "revenue_book_won_deal", broken)
     with pytest.raises(RuntimeError):
-        crm.deal_close(actor=rep, deal=deal, won=True)
+        deal_close(actor=rep, deal=deal, won=True)
     deal.refresh_from_db()
     assert deal.is_open

@@ -1,12 +1,13 @@
 import pytest
 
 from coop import demo as coop_demo
-from coop.management.commands.seed_demo import DEMO_SEEDERS
 from crm import demo as crm_demo
 from crm.models import Deal, DealStatus
 from finance import demo
+from finance import demo as finance_demo
 from finance.models import ExchangeRate, RevenueEntry, RevenueForecast, RevenueSource, RevenueTarget
 from finance.selectors import forecast_accuracy
+from integrations.management.commands.seed_demo import DEMO_SEEDERS
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def _seed(lines):
 
 
 def test_the_finance_seeder_runs_after_the_crm_one():
-    assert DEMO_SEEDERS.index("finance.demo.seed") > DEMO_SEEDERS.index("crm.demo.seed")
+    assert DEMO_SEEDERS.index(finance_demo.seed) > DEMO_SEEDERS.index(crm_demo.seed)
 
 
 def test_seed_adds_rates_targets_revenue_and_past_forecasts_once():

@@ -3,14 +3,15 @@
 import datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from coop.consent import consent_revoke
 from coop.models import ConsentScope
 from crm.models import Deal
-from crm.services import deal_close
 from health.models import SalesHealthMetric
 from health.services import today_for
+from integrations.deal_closing import deal_close
 from tests.crm.factories import DealFactory, InteractionFactory
 
 pytestmark = pytest.mark.django_db
@@ -175,3 +176,43 @@ def test_erasing_the_owners_account_clears_the_score_from_their_deals(rep, deal,
     deal.refresh_from_db()
     assert deal.owner is None
     assert deal.wellness_score_at_deal is None
+
+
+def test_withdrawing_clears_the_score_even_after_the_deal_changed_owner(
+    rep, manager, deal, allow, check_in
+):
+    allow(rep, ConsentScope.DEAL_WELLNESS)
+    check_in(rep, stress=30)
+    deal_close(actor=rep, deal=deal, won=True)
+    Deal.objects.filter(pk=deal.pk).update(owner=manager)  # a reassignment after the close
+    consent_revoke(user=rep, scope=ConsentScope.DEAL_WELLNESS)
+    deal.refresh_from_db()
+    assert (deal.wellness_score_at_deal, deal.wellness_score_user) == (None, None)
+
+
+def test_the_new_owners_withdrawal_does_not_touch_a_score_that_is_not_theirs(
+    rep, manager, deal, allow, check_in
+):
+    allow(rep, ConsentScope.DEAL_WELLNESS)
+    check_in(rep, stress=30)
+    deal_close(actor=rep, deal=deal, won=True)
+    Deal.objects.filter(pk=deal.pk).update(owner=manager)
+    allow(manager, ConsentScope.DEAL_WELLNESS)
+    consent_revoke(user=manager, scope=ConsentScope.DEAL_WELLNESS)
+    deal.refresh_from_db()
+    assert (deal.wellness_score_at_deal, deal.wellness_score_user) == (70, rep)
+
+
+def test_the_deal_page_credits_the_score_to_whoever_shared_it(
+    client, rep, manager, deal, allow, check_in
+):
+    rep.display_name, manager.display_name = "Rita Rep", "Manu Manager"
+    rep.save()
+    manager.save()
+    allow(rep, ConsentScope.DEAL_WELLNESS)
+    check_in(rep, stress=30)
+    deal_close(actor=rep, deal=deal, won=True)
+    Deal.objects.filter(pk=deal.pk).update(owner=manager)
+    client.force_login(manager)
+    page = client.get(reverse("crm:deal_detail", args=[deal.pk])).text
+    assert "shared by Rita Rep with their consent" in page

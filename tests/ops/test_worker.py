@@ -34,7 +34,7 @@ def _worker_environment() -> dict[str, str]:
     )
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "coop.test_settings",
+        "DJANGO_SETTINGS_MODULE": "config.test_settings",
         "DATABASE_URL": url,
         "TASKS_BACKEND": "database",
         "EMAIL_URL": "consolemail://",

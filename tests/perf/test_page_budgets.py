@@ -78,7 +78,9 @@ class Grower:
             )
             for i in range(first, self.added)
         )
-        Attendee.objects.bulk_create(Attendee(event=e, contact=self.contact) for e in events)
+        Attendee.objects.bulk_create(
+            Attendee(event=e, guest_name=self.contact.name) for e in events
+        )
         # bulk_create sends no signals: say the timeline changed, as bulk writers must.
         contact_timelines_touch(contacts=Contact.objects.filter(pk=self.contact.pk))
         people = [
@@ -135,7 +137,7 @@ def _counts(grower, finance_user) -> dict[str, int]:
         "pipeline board": _queries(
             manager, reverse("crm:pipeline_board", args=[grower.pipeline.pk])
         ),
-        "calendar month": _queries(rep, reverse("calendar_app:index")),
+        "calendar month": _queries(rep, reverse("crm:calendar")),
         "forecast dashboard": _queries(finance, reverse("finance:detail", args=[forecast.pk])),
         "insights tab": _queries(manager, reverse("health:insights"), **HTMX),
         "benchmark floor": _queries(rep, reverse("bench_floor")),

@@ -11,11 +11,11 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from coop.demo import DEMO_PEOPLE, _scale_people
-from coop.management.commands.seed_demo import SCALES
 from coop.models import User
 from crm.demo import PIPELINES, SCALE_PIPELINES, _deals, _interactions, demo_id
 from crm.models import DealStatus, Pipeline, PipelineStage
 from health.demo import EXTRA_REPS
+from integrations.management.commands.seed_demo import SCALES
 
 
 def _rng() -> random.Random:

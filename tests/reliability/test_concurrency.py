@@ -18,11 +18,11 @@ from calendar_app.services import event_create, event_move
 from coop.consent import consent_grant
 from coop.models import AuditAction, AuditEvent, ConsentScope
 from crm.models import Deal, DealStatus, Interaction
-from crm.services import deal_close
 from finance.models import ForecastDeal, RevenueEntry, RevenueForecast
 from finance.services import forecast_generate
 from health.models import SalesHealthMetric
 from health.services import today_for
+from integrations.deal_closing import deal_close
 from tests.reliability.world import build_world
 
 pytestmark = [

@@ -16,7 +16,8 @@ from icalendar import Calendar
 
 from coop.consent import consent_grant
 from coop.models import ConsentScope
-from crm.services import contact_create, deal_create, interaction_log, meeting_schedule
+from crm.meeting_scheduling import meeting_schedule
+from crm.services import contact_create, deal_create, interaction_log
 from finance.models import RevenueForecast
 from finance.services import revenue_entry_create
 from tests.browser.test_every_page import NOT_PAGES

@@ -113,12 +113,12 @@ ENDPOINTS = [
     Endpoint("crm:deal_new", "get", ("contact", "stage")),
     Endpoint("crm:deal_edit", "post", DEAL, _pk("deal")),
     Endpoint("crm:deal_move", "post", ("stage",), _pk("deal")),
-    Endpoint("crm:deal_close", "post", ("outcome",), _pk("deal")),
+    Endpoint("integrations:deal_close", "post", ("outcome",), _pk("deal")),
     Endpoint("crm:meeting_new", "post", (*MEETING, "invite", "schedule_anyway"), _pk("contact")),
     Endpoint("crm:meeting_new", "get", ("date", "time", "deal"), _pk("contact")),
     Endpoint("crm:meeting_edit", "post", (*MEETING, "schedule_anyway"), _pk("meeting")),
     Endpoint("crm:meeting_cancel", "post", ("confirm",), _pk("meeting")),
-    Endpoint("calendar_app:index", "get", ("date", "view", "who")),
+    Endpoint("crm:calendar", "get", ("date", "view", "who")),
     Endpoint(
         "calendar_app:event_move",
         "post",
@@ -299,7 +299,7 @@ def test_every_command_is_covered():
     ours = {
         name
         for name, app in get_commands().items()
-        if app.split(".")[0] in {"coop", "crm", "calendar_app", "finance", "health"}
+        if app.split(".")[0] in {"coop", "crm", "calendar_app", "finance", "health", "integrations"}
     }
     assert ours == set(COMMANDS)
 

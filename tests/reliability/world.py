@@ -9,8 +9,9 @@ from django.utils import timezone
 from calendar_app.models import Event, Notification
 from calendar_app.services import preference_get_or_create
 from coop.models import Role, Team, User
+from crm.meeting_scheduling import meeting_schedule
 from crm.models import Contact, Deal, Interaction, Pipeline
-from crm.services import contact_create, deal_create, interaction_log, meeting_schedule
+from crm.services import contact_create, deal_create, interaction_log
 from finance.models import RevenueForecast
 from finance.services import forecast_generate
 from health.services import checkin_save

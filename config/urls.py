@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("crm.urls")),
+    path("", include("integrations.urls")),
     path("calendar/", include("calendar_app.urls")),
     path("forecasts/", include("finance.urls")),
     path("wellness/", include("health.urls")),

@@ -1,5 +1,6 @@
 """Demo meetings: a few past, upcoming and cancelled meetings of the demo people with contacts
-of the demo team (those `crm.demo` loads), scheduled through `crm.services.meeting_schedule`.
+of the demo team (those `crm.demo` loads), scheduled through
+`crm.meeting_scheduling.meeting_schedule`.
 Idempotent: a meeting is identified by its organizer and title."""
 
 import datetime
@@ -16,8 +17,8 @@ from calendar_app.models import Attendee, Event
 from coop.demo import DEMO_TEAM, seed_core
 from coop.models import User
 from crm.demo import demo_id
+from crm.meeting_scheduling import meeting_cancel, meeting_schedule
 from crm.models import Contact, Interaction
-from crm.services import meeting_cancel, meeting_schedule
 
 CONTACTS_USED = 3
 
@@ -32,10 +33,10 @@ DEMO_MEETINGS = [
 ]
 
 
-@transaction.atomic
 def seed_meetings() -> int:
-    """Schedule the demo meetings that are missing; return how many were new (none when the
-    demo team has fewer than three contacts with an email address)."""
+    """Schedule the demo meetings that are missing, each in its own transaction; return how
+    many were new (none when the demo team has fewer than three contacts with an email
+    address)."""
     team, users, _ = seed_core()
     people = {user.username: user for user in users}
     contacts = list(
@@ -77,23 +78,36 @@ SCALE_TITLES = ["Discovery call", "Demo", "Pricing review", "Site visit", "Team 
 
 
 def _scale_events(organizers: list[User], busy: User, contacts: int, today: datetime.date):
+    """Each meeting with one demo contact as its guest; the event belongs to the contact's team
+    (the visibility rule of `calendar_app.selectors.events_visible_to`)."""
     rng = random.Random("2026:events")  # noqa: S311 (demo data)
+    known = {
+        pk: (name, email, team_id)
+        for pk, name, email, team_id in Contact.objects.values_list("pk", "name", "email", "team")
+    }
     for i in range(SCALE_EVENTS):
         organizer = busy if rng.random() < SCALE_BUSY_SHARE else rng.choice(organizers)
         day = today + datetime.timedelta(days=rng.randint(-182, 182))
         start = local_datetime(day, datetime.time(rng.randint(8, 17)), organizer.zone)
+        guest = known.get(demo_id("contact", rng.randrange(contacts))) if contacts else None
         event = Event(
             id=demo_id("event", i),
+            team_id=guest[2] if guest else None,
             organizer=organizer,
             title=rng.choice(SCALE_TITLES),
             location="Video call",
             start_time=start,
             end_time=start + datetime.timedelta(minutes=rng.choice([30, 45, 60])),
         )
-        attendee = Attendee(
-            id=uuid.uuid5(event.id, "contact"),
-            event=event,
-            contact_id=demo_id("contact", rng.randrange(contacts)) if contacts else None,
+        attendee = (
+            Attendee(
+                id=uuid.uuid5(event.id, "contact"),
+                event=event,
+                guest_name=guest[0],
+                guest_email=guest[1],
+            )
+            if guest
+            else None
         )
         yield event, attendee
 
@@ -117,7 +131,7 @@ def seed_scale_events(contacts: int, log: Callable[[str], None]) -> int:
                 [
                     attendee
                     for event, attendee in batch
-                    if attendee.contact_id and event.organizer_id in in_demo_team
+                    if attendee is not None and event.organizer_id in in_demo_team
                 ],
                 ignore_conflicts=True,
             )

@@ -8,7 +8,7 @@ os.environ.setdefault("DATABASE_POOL", "false")
 # Tasks run in the test that enqueues them; tests of the queue itself set the backend.
 os.environ.setdefault("TASKS_BACKEND", "immediate")
 
-from coop.settings import *  # noqa: F403
+from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

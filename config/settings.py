@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "calendar_app",
     "health",
     "finance",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -66,7 +67,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "coop.urls"
+ROOT_URLCONF = "config.urls"
 
 TEMPLATES = [
     {
@@ -85,8 +86,8 @@ TEMPLATES = [
     },
 ]
 
-WSGI_APPLICATION = "coop.wsgi.application"
-ASGI_APPLICATION = "coop.asgi.application"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),

@@ -3,17 +3,22 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
-from django.utils.module_loading import import_string
+
+from coop import demo as coop_demo
+from crm import demo as crm_demo
+from crm import meeting_demo
+from finance import demo as finance_demo
+from health import demo as health_demo
 
 # Each module adds its demo data after the ones it builds on. A seeder is a function
 # `seed(*, options: dict, log: Callable[[str], None]) -> None` that is idempotent.
 DEMO_SEEDERS = [
-    "coop.demo.seed",
-    "health.demo.seed_reps",
-    "crm.demo.seed",
-    "finance.demo.seed",
-    "calendar_app.demo.seed",
-    "health.demo.seed",
+    coop_demo.seed,
+    health_demo.seed_reps,
+    crm_demo.seed,
+    finance_demo.seed,
+    meeting_demo.seed,
+    health_demo.seed,
 ]
 
 
@@ -76,8 +81,8 @@ class Command(BaseCommand):
         def log(message: str) -> None:
             self.stdout.write(f"[{time.monotonic() - started:6.1f} s] {message}")
 
-        for path in DEMO_SEEDERS:
-            import_string(path)(options=options, log=log)
+        for seeder in DEMO_SEEDERS:
+            seeder(options=options, log=log)
         if options["scale"] == "large" and connection.vendor == "postgresql":
             # After a bulk load: planner statistics, and the visibility map that lets
             # index-only scans skip the heap (autovacuum would get there, but later).

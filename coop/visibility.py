@@ -1,0 +1,89 @@
+"""Who sees what: the one place that knows the team rule. Every queryset, form, service,
+selector and admin of every module asks these functions instead of reading memberships.
+
+The rule:
+- an inactive or anonymous user sees nothing;
+- staff see every team's records and everyone;
+- a team's *records* (contacts, organizations, pipelines, deals, interactions, meetings
+  about them) are seen by the team's members, whatever their role;
+- a *person's own views* (calendar, pipeline, forecast of their deals) are seen by the person
+  and by the managers of a team the person belongs to;
+- team-wide figures (forecasts, revenue) are seen by the team's managers and finance staff;
+  a rep sees those of their own deals only (`team_ids_with_roles`).
+"""
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from django.db import models
+from django.db.models import Q, QuerySet
+
+from coop.models import Membership, Role, Team, User
+
+
+def sees_nothing(user: User) -> bool:
+    return not getattr(user, "is_authenticated", False) or not user.is_active
+
+
+def sees_every_team(user: User) -> bool:
+    """Active staff see every team's records."""
+    return not sees_nothing(user) and user.is_staff
+
+
+def member_team_ids(user: User) -> QuerySet:
+    """Subquery of the ids of the teams the user belongs to (any role)."""
+    return Membership.objects.filter(user=user).values("team_id")
+
+
+def team_ids_with_roles(user: User, roles: Iterable[str]) -> QuerySet:
+    """Subquery of the ids of the teams in which the user holds one of `roles`."""
+    return Membership.objects.filter(user=user, role__in=list(roles)).values("team_id")
+
+
+def visible_team_q(user: User, team_field: str = "team_id") -> Q:
+    """The condition "the record's team (`team_field`) is one whose records the user sees".
+    Always a real condition (never an empty `Q`), so it can be OR-ed with others."""
+    if sees_nothing(user):
+        return Q(pk__in=[])
+    if user.is_staff:
+        return ~Q(pk__in=[])
+    return Q(**{f"{team_field}__in": member_team_ids(user)})
+
+
+def teams_visible_to(user: User) -> QuerySet[Team]:
+    """Teams whose records the user sees (and may add records to)."""
+    return Team.objects.filter(visible_team_q(user, "pk"))
+
+
+def can_see_team(user: User, team_id: UUID | None) -> bool:
+    """Whether the user sees the records of team `team_id`."""
+    if team_id is None or sees_nothing(user):
+        return False
+    return user.is_staff or Membership.objects.filter(user=user, team_id=team_id).exists()
+
+
+def is_member(user: User, team_id: UUID) -> bool:
+    """Whether the user belongs to the team (staff included only if they are members)."""
+    return Membership.objects.filter(user=user, team_id=team_id).exists()
+
+
+class TeamScopedQuerySet(models.QuerySet):
+    """A queryset of team records; `team_field` names the path to the record's team id."""
+
+    team_field = "team_id"
+
+    def visible_to(self, user: User) -> "TeamScopedQuerySet":
+        """The records of the teams whose records the user sees."""
+        return self.filter(visible_team_q(user, self.team_field))
+
+
+def visible_users(user: User) -> QuerySet[User]:
+    """Active users whose personal views (calendar, pipeline) this user may open: themselves
+    and the members of the teams they manage (staff: everyone)."""
+    active = User.objects.filter(is_active=True)
+    if sees_nothing(user):
+        return active.none()
+    if user.is_staff:
+        return active
+    managed = team_ids_with_roles(user, [Role.MANAGER])
+    return active.filter(Q(pk=user.pk) | Q(memberships__team_id__in=managed)).distinct()
