@@ -90,7 +90,7 @@ ON_REVOKE = {
 # What to do when a purpose is granted: fill in what it shares (same calling convention).
 ON_GRANT = {
     ConsentScope.DEAL_WELLNESS: [],
-    ConsentScope.TEAM_INSIGHTS: ["health.services.sales_health_metrics_backfill"],
+    ConsentScope.TEAM_INSIGHTS: [],
     ConsentScope.PERSONAL_RECOMMENDATIONS: [],
 }
 

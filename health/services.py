@@ -5,11 +5,12 @@ a person's sales figures, and exists to feed the team wellness insights. So a ro
 and kept only for an active team member who allows "team insights" (`ConsentScope.
 TEAM_INSIGHTS`) and who checked in that day (the plan's NOT NULL `stress_level` takes the
 check-in's stress; we never invent one). Withdrawing the consent erases all of the person's
-rows at once; the rollup also removes any row of a person who does not allow it.
+rows at once; the rollup also removes any row of a person who does not allow it. Allowing it
+fills in nothing from before: a new consent must not make the person's past appear.
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
@@ -20,9 +21,6 @@ from coop.consent import consenting_user_ids, has_consent
 from coop.models import Consent, ConsentScope, User
 from health.metrics import ActivityIndex
 from health.models import CheckIn, SalesHealthMetric
-
-# How far back a new "team insights" consent fills the person's daily figures.
-BACKFILL_DAYS = 90
 
 
 def today_for(user: User) -> date:
@@ -136,13 +134,6 @@ def record_sales_metric(*, user: User, day: date) -> SalesHealthMetric | None:
     """
     rollup_range(start=day, end=day, user_ids=[user.pk])
     return SalesHealthMetric.objects.filter(user=user, date=day).first()
-
-
-@transaction.atomic
-def sales_health_metrics_backfill(*, user: User) -> RollupResult:
-    """Fill the last `BACKFILL_DAYS` of a person who just allowed team insights."""
-    today = today_for(user)
-    return rollup_range(start=today - timedelta(days=BACKFILL_DAYS), end=today, user_ids=[user.pk])
 
 
 @transaction.atomic

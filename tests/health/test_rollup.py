@@ -118,14 +118,11 @@ def test_revoking_team_insights_erases_every_row_at_once(rep, allow, check_in):
     assert not SalesHealthMetric.objects.exists()
 
 
-def test_granting_team_insights_fills_the_recent_past(rep, allow, check_in):
+def test_granting_team_insights_fills_in_nothing_from_before(rep, allow, check_in):
     today = today_for(rep)
     check_in(rep, day=today - datetime.timedelta(days=10), stress=40)
-    check_in(rep, day=today - datetime.timedelta(days=200), stress=40)  # beyond the backfill
     allow(rep, ConsentScope.TEAM_INSIGHTS)
-    assert list(SalesHealthMetric.objects.values_list("date", flat=True)) == [
-        today - datetime.timedelta(days=10)
-    ]
+    assert not SalesHealthMetric.objects.exists()
 
 
 def _members_with_activity(team, count, prefix, allow, check_in, days):
