@@ -204,6 +204,7 @@ def test_command_rolls_up_a_date_and_reports(rep, allow, check_in):
     out = StringIO()
     call_command("rollup_sales_health", "--date", DAY.isoformat(), stdout=out)
     assert "1 row(s) written" in out.getvalue()
+    assert "0 team week(s) published" in out.getvalue()
     assert SalesHealthMetric.objects.count() == 1
 
 
@@ -242,5 +243,5 @@ def test_the_task_runs_the_rollup(rep, allow, check_in):
     check_in(rep, day=DAY, stress=10)
     SalesHealthMetric.objects.all().delete()
     result = rollup_sales_health.enqueue(DAY.isoformat())
-    assert result.return_value == {"written": 1, "removed": 0}
+    assert result.return_value == {"written": 1, "removed": 0, "published": 0}
     assert SalesHealthMetric.objects.count() == 1
