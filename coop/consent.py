@@ -64,8 +64,9 @@ PURPOSES = {
             "teams, you count in the first you joined."
         ),
         with_whom=(
-            "The members and managers of your teams, on the insights tab of the dashboard. "
-            "Administrators who hold a specific permission can read the daily figures."
+            "The members of your team, on the insights tab of the dashboard, and administrators "
+            "who hold a specific permission; every view is recorded. Administrators who hold "
+            "another specific permission can read your daily figures."
         ),
         on_withdrawal=(
             "Your daily figures are deleted at once and you count in no new weekly figures. "

@@ -15,7 +15,8 @@ Privacy model (also on the page and in the README), with k = `MIN_CONTRIBUTORS` 
 - Stress and conversion are compared per team and week: the team's conversion that week
   (won / closed of the deals of its pipelines, CRM data its members already see) next to
   the published mean stress; never per person.
-- Who sees a team's insights: its members; staff see every team.
+- Who sees a team's insights: its members; anyone else only when they hold the explicit
+  `health.view_team_insights` permission. The view writes every opening to the audit log.
 - Recommendations are computed only for the viewer, about the viewer, with their consent.
 """
 
@@ -36,6 +37,7 @@ from coop.models import Membership, Team, User
 from crm.models import Deal, DealStatus
 from health.metrics import ActivityIndex, utc_bounds
 from health.models import CheckIn, PublishedWeek
+from health.permissions import VIEW_TEAM_INSIGHTS, holds_explicitly
 from health.services import ended_weeks, today_for, utc_today
 
 # Recommendation rules (documented here and in the README):
@@ -129,11 +131,12 @@ class TeamInsight:
 
 def visible_teams(viewer: User) -> list[Team]:
     """Teams whose insights the viewer may open, by name, each with `is_member`: their own
-    teams; staff see every team."""
+    teams, and every other team only when they hold `health.view_team_insights` explicitly
+    (an active staff member given it on purpose; being staff or superuser is not enough)."""
     teams = Team.objects.annotate(
         is_member=Exists(Membership.objects.filter(team=OuterRef("pk"), user=viewer))
     )
-    if not viewer.is_staff:
+    if not holds_explicitly(viewer, VIEW_TEAM_INSIGHTS):
         teams = teams.filter(is_member=True)
     return list(teams.order_by("name"))
 

@@ -1,6 +1,6 @@
 """Wellness pages. Every page shows the signed-in person's own data, published team figures
 (each of at least `MIN_CONTRIBUTORS` people, never per person), or (the metrics page) daily
-figures to staff holding an explicit permission."""
+figures to staff holding an explicit permission. Each view of team figures is audited."""
 
 from datetime import timedelta
 
@@ -105,9 +105,22 @@ def consent(request: HttpRequest) -> HttpResponse:
 @require_GET
 @reads_from_replica
 def insights(request: HttpRequest) -> HttpResponse:
-    """The dashboard's wellness insights tab (an htmx fragment; a page of its own without JS)."""
+    """The dashboard's wellness insights tab (an htmx fragment; a page of its own without JS).
+
+    Every view is written to the audit log with the teams shown, naming those the viewer is
+    not a member of (seen through the explicit `health.view_team_insights` permission).
+    """
     user = request.user
     teams = team_insights(user)
+    audit_record(
+        actor=user,
+        action=AuditAction.HEALTH_DATA_VIEWED,
+        detail={
+            "what": "team wellness insights",
+            "teams": [insight.team.name for insight in teams],
+            "not_member_of": [insight.team.name for insight in teams if not insight.team.is_member],
+        },
+    )
     allows_recommendations = ConsentScope.PERSONAL_RECOMMENDATIONS in consent_scopes_of(user)
     context = {
         "teams": teams,

@@ -1,19 +1,20 @@
 """The wellness insights tab: weekly team figures of at least 5 contributors and nothing per
-person, no backfill, one figure per team and week for good; recommendations for their owner
-only."""
+person, no backfill, one figure per team and week for good; members (or holders of the explicit
+permission) only, every view audited; recommendations for their owner only."""
 
 import datetime
 import json
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from calendar_app.models import EventStatus
 from coop.consent import consent_revoke
-from coop.models import ConsentScope, Membership
+from coop.models import AuditAction, AuditEvent, ConsentScope, Membership
 from crm.models import Deal, DealStatus
 from health.insights import pearson, recommendations_for, team_insights
 from health.models import PublishedWeek, PublishedWeekContributor, SalesHealthMetric
@@ -26,7 +27,7 @@ from health.services import (
     utc_today,
 )
 from tests.calendar_app.factories import EventFactory
-from tests.coop.factories import MembershipFactory, TeamFactory
+from tests.coop.factories import MembershipFactory, TeamFactory, UserFactory
 from tests.crm.factories import ContactFactory, DealFactory, InteractionFactory, PipelineFactory
 
 pytestmark = pytest.mark.django_db
@@ -394,9 +395,65 @@ def test_the_page_explains_the_model_and_what_remains_possible(rep_client):
     assert "What remains possible." in page
 
 
+# Issue 14, point 2: who sees a team's insights, and the audit log
+
+
+def test_staff_without_the_explicit_permission_see_no_other_team(
+    client, insights_group, staff_user, weeks
+):
+    for user in insights_group:
+        week_of(user, weeks[0], 40)
+    insights_publish()
+    assert team_insights(staff_user) == []
+    client.force_login(staff_user)
+    assert "North" not in tab(client)
+
+
+def test_the_explicit_permission_opens_every_team_to_active_staff_only(rep, outsider):
+    permission = Permission.objects.get(
+        content_type__app_label="health", codename="view_team_insights"
+    )
+    auditor = UserFactory(username="auditor", is_staff=True)
+    for user in (auditor, rep):  # rep is no staff member: the permission alone is not enough
+        user.user_permissions.add(permission)
+
+    def seen_by(user):
+        return [(insight.team.name, insight.team.is_member) for insight in team_insights(user)]
+
+    assert seen_by(auditor) == [("North", False), ("South", False)]
+    assert seen_by(rep) == [("North", True)]
+
+
 def test_people_outside_the_team_see_nothing_of_it(client, insights_group, outsider):
     client.force_login(outsider)
     assert "North" not in tab(client)
+
+
+def test_every_view_of_the_tab_is_audited_naming_the_teams_seen_without_membership(
+    client, rep, outsider
+):
+    auditor = UserFactory(username="auditor", is_staff=True)
+    auditor.user_permissions.add(
+        Permission.objects.get(content_type__app_label="health", codename="view_team_insights")
+    )
+    for user in (rep, auditor, rep):
+        client.force_login(user)
+        tab(client)
+    events = AuditEvent.objects.filter(action=AuditAction.HEALTH_DATA_VIEWED).order_by(
+        "occurred_at"
+    )
+    assert [(event.actor_name, event.detail) for event in events] == [
+        ("rep", {"what": "team wellness insights", "teams": ["North"], "not_member_of": []}),
+        (
+            "auditor",
+            {
+                "what": "team wellness insights",
+                "teams": ["North", "South"],
+                "not_member_of": ["North", "South"],
+            },
+        ),
+        ("rep", {"what": "team wellness insights", "teams": ["North"], "not_member_of": []}),
+    ]
 
 
 def test_the_fragment_is_a_fragment_and_the_page_a_page(rep_client):
@@ -431,7 +488,7 @@ def test_the_tab_needs_the_same_queries_for_five_or_ten_members(
         DealFactory(pipeline=pipeline, owner=user, status=DealStatus.WON, closed_at=noon(weeks[0]))
     insights_publish()
     client.force_login(rep)
-    with django_assert_max_num_queries(8) as five:
+    with django_assert_max_num_queries(9) as five:
         tab(client)
     for user in team_of(5, prefix="more"):
         allow(user, ConsentScope.TEAM_INSIGHTS)
