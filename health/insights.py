@@ -113,7 +113,8 @@ class Week:
 
     @property
     def css(self) -> str:
-        return stress_class(self.figures.mean_stress) if self.figures else "heat-none"
+        """The colour class of the mean stress (for a week with figures)."""
+        return stress_class(self.figures.mean_stress)
 
 
 @dataclass
