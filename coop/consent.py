@@ -53,18 +53,26 @@ PURPOSES = {
     ),
     ConsentScope.TEAM_INSIGHTS: Purpose(
         scope=ConsentScope.TEAM_INSIGHTS,
-        version="2026-11-1",
+        version="2026-12-1",
         shares=(
-            "Your daily stress level from your check-ins, next to your daily sales figures "
-            "(interactions, deal velocity, conversion rate), goes into your team's wellness "
-            "insights: a heatmap row and scatter-chart points without your name. A team is "
-            "shown only when at least 5 of its members take part."
+            "Your daily stress level from your check-ins is kept next to your daily sales "
+            "figures (interactions, deal velocity, conversion rate). From the day you allow it "
+            "on (nothing from before), your weekly stress counts in your team's weekly wellness "
+            "figures: the mean stress and how many people were in low, moderate and high bands. "
+            "A week is shown only when at least 5 people of the team checked in, and never per "
+            "person: no row, chart point or alias of yours appears. If you are in several "
+            "teams, you count in the first you joined."
         ),
         with_whom=(
-            "The members and managers of your teams, on the insights tab of the dashboard. "
-            "Administrators who hold a specific permission can read the daily figures."
+            "The members of your team, on the insights tab of the dashboard, and administrators "
+            "who hold a specific permission; every view is recorded. Administrators who hold "
+            "another specific permission can read your daily figures."
         ),
-        on_withdrawal="Your daily figures are deleted at once and you leave the insights.",
+        on_withdrawal=(
+            "Your daily figures are deleted at once and you count in no new weekly figures. "
+            "Weekly figures already shown stay as they are: they are of at least 5 people, and "
+            "recomputing them without you would let a comparison reveal yours."
+        ),
     ),
     ConsentScope.PERSONAL_RECOMMENDATIONS: Purpose(
         scope=ConsentScope.PERSONAL_RECOMMENDATIONS,

@@ -1,7 +1,9 @@
 """Demo data of the health module: a year of check-ins, some people consenting, some not.
 
 Idempotent: existing users, consents and check-ins are kept; only what is missing is added.
-Enough demo reps take part in team insights (5 or more) for the demo team's insights to show.
+Enough demo reps take part in team insights (5 or more) for the demo team's insights to show:
+their team-insights consents count as given `DAYS` days ago (the consent log keeps the real
+moment the demo granted them), since the insights use no day before a consent.
 """
 
 import random
@@ -11,13 +13,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from coop.consent import consent_grant
 from coop.demo import DEMO_TEAM
-from coop.models import ConsentScope, Role, User
+from coop.models import Consent, ConsentScope, Role, User
 from coop.services import member_add
 from health.models import CheckIn
-from health.services import rollup_range, today_for
+from health.services import insights_publish, rollup_range, today_for
 
 DAYS = 365
 
@@ -132,9 +135,17 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
         if username in people
         for scope in scopes
     )
+    Consent.objects.filter(
+        user__username__in=[
+            name for name, scopes in consents.items() if ConsentScope.TEAM_INSIGHTS in scopes
+        ],
+        scope=ConsentScope.TEAM_INSIGHTS,
+    ).update(granted_at=timezone.now() - timedelta(days=DAYS))
     today = max(today_for(user) for user in people.values())
     rollup = rollup_range(start=today - timedelta(days=DAYS), end=today)
+    publication = insights_publish()
     log(
         f"Health: {created_users} new demo rep(s), {CheckIn.objects.count() - before} new "
-        f"check-in(s), {granted} new consent(s), {rollup.written} daily metric row(s) up to date."
+        f"check-in(s), {granted} new consent(s), {rollup.written} daily metric row(s) up to "
+        f"date, {publication.published} team week(s) published."
     )

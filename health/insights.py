@@ -1,42 +1,45 @@
-"""The wellness insights tab: team aggregates of consenting members and personal recommendations.
+"""The wellness insights tab: published weekly team figures and personal recommendations.
 
-Privacy rules (also in the README):
+Privacy model (also on the page and in the README), with k = `MIN_CONTRIBUTORS` = 5:
 
-- Only members who allow team insights appear; their figures come from `sales_health_metrics`,
-  which holds rows of consenting people only, and are filtered by consent again here.
-- A team with fewer than `MIN_GROUP` consenting members is not shown, with the reason.
-- Heatmap rows carry no names ("Member 3"; the viewer's own row says "You"), in an order
-  fixed by a keyed hash, not by name. Performance figures beside it are per-day team totals
-  from CRM activity, not per person, so they cannot re-identify a row.
-- Differencing: the groups are whole teams only (no filters by role, stage or person); a
-  team whose consenting members differ from another team shown to the same viewer by 1 to
-  `MIN_GROUP - 1` people is not shown (comparing the two would isolate those people); and a
-  stress band of the scatter's table is shown only when it holds at least `MIN_GROUP` people.
+- The tab shows only `PublishedWeek` rows, written by `health.services.insights_publish`: a
+  team's mean stress of an ended week and, when no stress band holds 1 to k - 1 people, how
+  many people were in each band; every figure comes from at least k people who had check-ins
+  that week. There is no row, point or alias per person, and nothing of a week with fewer
+  contributors.
+- A published figure never changes: a withdrawal, a new consent (which counts from its own
+  day on, never backwards) or any other change in who contributes gives no second figure to
+  compare with the first.
+- A person counts in one team only (the first they joined), and a week whose contributors
+  would differ from those of another team's same week by fewer than k people is withheld.
+- Stress and conversion are compared per team and week: the team's conversion that week
+  (won / closed of the deals of its pipelines, CRM data its members already see) next to
+  the published mean stress; never per person.
+- Who sees a team's insights: its members; anyone else only when they hold the explicit
+  `health.view_team_insights` permission. The view writes every opening to the audit log.
 - Recommendations are computed only for the viewer, about the viewer, with their consent.
 """
 
-import hashlib
 import math
+import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from uuid import UUID
 
-from django.conf import settings
-from django.db.models import Avg
+from django.db.models import Avg, BooleanField, ExpressionWrapper, Q
+from django.utils import timezone
 
 from calendar_app.models import EventStatus
 from calendar_app.selectors import events_between
-from coop.models import Membership, Team, User
-from health.metrics import ActivityIndex
-from health.models import CheckIn, SalesHealthMetric
-from health.services import insight_member_ids, today_for
-
-MIN_GROUP = 5
-HEATMAP_DAYS = 14
-SCATTER_DAYS = 90
-STRESS_BANDS = [(0, 19), (20, 39), (40, 59), (60, 79), (80, 100)]
+from coop.models import Team, User
+from coop.visibility import member_team_ids
+from crm.models import Deal, DealStatus
+from health.metrics import ActivityIndex, utc_bounds
+from health.models import CheckIn, PublishedWeek
+from health.permissions import VIEW_TEAM_INSIGHTS, holds_explicitly
+from health.services import ended_weeks, today_for, utc_today
 
 # Recommendation rules (documented here and in the README):
 HIGH_STRESS = 70  # R1: stress >= 70 on each of the last three check-ins
@@ -67,7 +70,7 @@ def pearson(xs: list[float], ys: list[float]) -> float | None:
 
 def describe_r(r: float | None) -> str:
     if r is None:
-        return "not defined: too few points or no variation"
+        return "not defined: too few weeks or no variation"
     size = abs(r)
     strength = (
         "no clear"
@@ -89,143 +92,108 @@ def stress_class(stress: int) -> str:
 
 
 @dataclass
-class HeatRow:
-    label: str
-    is_viewer: bool
-    cells: list[dict]
+class Week:
+    """One ended week of a team: its published figures (None: not shown) and its deals."""
+
+    start: date
+    figures: PublishedWeek | None
+    closes: list[bool] = field(default_factory=list)
+
+    @property
+    def end(self) -> date:
+        return self.start + timedelta(days=6)
+
+    @property
+    def won(self) -> int:
+        return sum(self.closes)
+
+    @property
+    def conversion(self) -> float | None:
+        """Percent of the team's deals closed this week that were won; None when none closed."""
+        return 100 * self.won / len(self.closes) if self.closes else None
+
+    @property
+    def css(self) -> str:
+        """The colour class of the mean stress (for a week with figures)."""
+        return stress_class(self.figures.mean_stress)
 
 
 @dataclass
 class TeamInsight:
     team: Team
-    member_count: int
-    shown: bool
-    reason: str = ""
-    days: list[date] = field(default_factory=list)
-    rows: list[HeatRow] = field(default_factory=list)
-    performance: list[dict] = field(default_factory=list)
-    points: list[dict] = field(default_factory=list)
+    weeks: list[Week]
     r: float | None = None
     r_text: str = ""
-    bands: list[dict] = field(default_factory=list)
-    people: int = 0
+    n: int = 0
 
     @property
-    def chart_id(self) -> str:
-        return f"scatter-data-{self.team.pk}"
-
-
-def _pseudonym_order(team: Team, user_id: UUID) -> str:
-    return hashlib.sha256(f"{settings.SECRET_KEY}:{team.pk}:{user_id}".encode()).hexdigest()
+    def shown(self) -> bool:
+        return any(week.figures for week in self.weeks)
 
 
 def visible_teams(viewer: User) -> list[Team]:
-    """Teams whose insights the viewer may open: their own teams; staff see every team."""
-    teams = Team.objects.all() if viewer.is_staff else Team.objects.filter(memberships__user=viewer)
-    return list(teams.distinct().order_by("name"))
+    """Teams whose insights the viewer may open, by name, each with `is_member`: their own
+    teams, and every other team only when they hold `health.view_team_insights` explicitly
+    (an active staff member given it on purpose; being staff or superuser is not enough)."""
+    teams = Team.objects.annotate(
+        is_member=ExpressionWrapper(Q(pk__in=member_team_ids(viewer)), output_field=BooleanField())
+    )
+    if not holds_explicitly(viewer, VIEW_TEAM_INSIGHTS):
+        teams = teams.filter(is_member=True)
+    return list(teams.order_by("name"))
 
 
-def _team_members(teams: list[Team]) -> dict[UUID, set[UUID]]:
-    members: dict[UUID, set[UUID]] = defaultdict(set)
-    for team_id, user_id in Membership.objects.filter(
-        team__in=teams, user__is_active=True
-    ).values_list("team_id", "user_id"):
-        members[team_id].add(user_id)
-    return members
+def _team_closes(teams: list[Team], weeks: list[date]) -> dict[tuple[UUID, date], list[bool]]:
+    """(team, Monday) -> won (True) / lost (False) of the deals of the team's pipelines closed
+    that week, by the owner's local date (the default zone for a deal without an owner)."""
+    low, high = utc_bounds(weeks[-1], weeks[0] + timedelta(days=6))
+    default_zone = timezone.get_default_timezone()
+    closes: dict[tuple[UUID, date], list[bool]] = defaultdict(list)
+    for team_id, status, closed_at, zone in Deal.objects.filter(
+        pipeline__team__in=teams,
+        status__in=[DealStatus.WON, DealStatus.LOST],
+        closed_at__gte=low,
+        closed_at__lt=high,
+    ).values_list("pipeline__team_id", "status", "closed_at", "owner__time_zone"):
+        day = closed_at.astimezone(zoneinfo.ZoneInfo(zone) if zone else default_zone).date()
+        closes[team_id, day - timedelta(days=day.weekday())].append(status == DealStatus.WON)
+    return closes
 
 
 def team_insights(viewer: User) -> list[TeamInsight]:
-    """Every team the viewer may see, shown or suppressed with the reason."""
+    """Every team the viewer may see, with its ended weeks (newest first): the published
+    figures or None, the team's deals, and r of mean stress against conversion over the
+    weeks that have both. The same for every viewer of a team, whatever their time zone."""
     teams = visible_teams(viewer)
-    members = _team_members(teams)
-    consenting = insight_member_ids([uid for ids in members.values() for uid in ids])
-    result, shown_sets = [], []
+    weeks = ended_weeks(utc_today())
+    published = {
+        (week.team_id, week.week_start): week
+        for week in PublishedWeek.objects.filter(team__in=teams, week_start__in=weeks)
+    }
+    closes = _team_closes(teams, weeks)
+    result = []
     for team in teams:
-        group = members[team.pk] & consenting
-        insight = TeamInsight(team=team, member_count=len(members[team.pk]), shown=False)
-        if len(group) < MIN_GROUP:
-            insight.reason = (
-                f"Fewer than {MIN_GROUP} members of this team take part in wellness insights, "
-                "so showing the team could single someone out."
-            )
-        elif any(0 < len(group ^ other) < MIN_GROUP for other in shown_sets):
-            insight.reason = (
-                f"The people taking part differ from another team shown here by fewer than "
-                f"{MIN_GROUP} people: comparing the two could single someone out."
-            )
-        else:
-            insight.shown = True
-            shown_sets.append(group)
-            _fill(insight, viewer, group)
+        insight = TeamInsight(
+            team=team,
+            weeks=[
+                Week(
+                    start=monday,
+                    figures=published.get((team.pk, monday)),
+                    closes=closes.get((team.pk, monday), []),
+                )
+                for monday in weeks
+            ],
+        )
+        points = [
+            (week.figures.mean_stress, week.conversion)
+            for week in insight.weeks
+            if week.figures and week.conversion is not None
+        ]
+        insight.n = len(points)
+        insight.r = pearson([x for x, _y in points], [y for _x, y in points])
+        insight.r_text = describe_r(insight.r)
         result.append(insight)
     return result
-
-
-def _fill(insight: TeamInsight, viewer: User, group: set[UUID]) -> None:
-    end = today_for(viewer)
-    start = end - timedelta(days=SCATTER_DAYS - 1)
-    heat_start = end - timedelta(days=HEATMAP_DAYS - 1)
-    insight.days = [heat_start + timedelta(days=i) for i in range(HEATMAP_DAYS)]
-    metrics = list(
-        SalesHealthMetric.objects.filter(
-            user_id__in=group, date__gte=start, date__lte=end
-        ).values_list("user_id", "date", "stress_level", "conversion_rate", "deal_velocity")
-    )
-    stress_by = {(uid, day): stress for uid, day, stress, _c, _v in metrics}
-    ordered = sorted(group, key=lambda uid: _pseudonym_order(insight.team, uid))
-    number = 0
-    for uid in ordered:
-        is_viewer = uid == viewer.pk
-        if not is_viewer:
-            number += 1
-        cells = []
-        for day in insight.days:
-            stress = stress_by.get((uid, day))
-            cells.append(
-                {
-                    "day": day,
-                    "stress": stress,
-                    "css": stress_class(stress) if stress is not None else "heat-none",
-                }
-            )
-        insight.rows.append(
-            HeatRow(
-                label="You" if is_viewer else f"Member {number}", is_viewer=is_viewer, cells=cells
-            )
-        )
-    zones = dict(User.objects.filter(memberships__team=insight.team).values_list("pk", "time_zone"))
-    activity = ActivityIndex(zones, heat_start, end)
-    for day in insight.days:
-        interactions = sum(activity.interactions_on(uid, day) for uid in zones)
-        closes = [won for uid in zones for won in activity.closes_between(uid, day, day)]
-        insight.performance.append(
-            {
-                "day": day,
-                "interactions": interactions,
-                "won": sum(closes),
-                "closed": len(closes),
-                "conversion": round(100 * sum(closes) / len(closes)) if closes else None,
-            }
-        )
-    # Days without any deal closed in the trailing window have no conversion rate: left out.
-    scatter = [
-        (uid, stress, conv * 100) for uid, _d, stress, conv, velocity in metrics if velocity > 0
-    ]
-    insight.points = [{"x": stress, "y": round(conv, 1)} for _uid, stress, conv in scatter]
-    insight.people = len({uid for uid, _s, _c in scatter})
-    insight.r = pearson([s for _u, s, _c in scatter], [c for _u, _s, c in scatter])
-    insight.r_text = describe_r(insight.r)
-    for low, high in STRESS_BANDS:
-        inside = [(uid, conv) for uid, stress, conv in scatter if low <= stress <= high]
-        people = len({uid for uid, _c in inside})
-        insight.bands.append(
-            {
-                "label": f"{low} to {high}",
-                "points": len(inside),
-                "shown": people >= MIN_GROUP,
-                "conversion": round(sum(c for _u, c in inside) / len(inside)) if inside else None,
-            }
-        )
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 Check-ins are special-category data: only their owner reads them in the app; in the admin
 only staff who hold the explicit `health.read_checkins` permission. A `sales_health_metrics`
-row exists only for a person who allows "team insights" (see `health.services`).
+row exists only for a person who allows "team insights" (see `health.services`). The team
+wellness insights show only `PublishedWeek` rows: figures of whole teams and weeks, each of at
+least `MIN_CONTRIBUTORS` people (see `health.services.insights_publish`).
 """
 
 import uuid
@@ -10,9 +12,13 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
-from coop.models import User
+from coop.models import Team, User
+
+# k of the team insights: the fewest people whose data one published figure may come from.
+# Changing it needs a migration: the database checks it on `PublishedWeek`.
+MIN_CONTRIBUTORS = 5
 
 
 class CheckIn(models.Model):
@@ -105,3 +111,83 @@ class SalesHealthMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} on {self.date:%Y-%m-%d}"
+
+
+def _zero_or_at_least_k(field: str) -> Q:
+    return Q(**{field: 0}) | Q(**{f"{field}__gte": MIN_CONTRIBUTORS})
+
+
+class PublishedWeek(models.Model):
+    """One team's wellness figures of one ended week (Monday to Sunday), as first shown.
+
+    Written only by `health.services.insights_publish` and never changed afterwards, so there
+    is one figure per team and week to see, never a before and after to compare. Holds no
+    person's data: `people` (at least `MIN_CONTRIBUTORS`, checked by the database) took part
+    and had check-ins that week; `mean_stress` is the mean of their weekly means; `low`,
+    `moderate` and `high` count them by their weekly mean (0-39, 40-69, 70-100), all three
+    null when a band held 1 to `MIN_CONTRIBUTORS - 1` people (the database checks that a
+    shown band holds 0 or at least `MIN_CONTRIBUTORS` and that the three add up).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.DB_CASCADE, db_index=False, related_name="+")
+    week_start = models.DateField(help_text="The Monday the week begins.")
+    people = models.SmallIntegerField()
+    mean_stress = models.SmallIntegerField()
+    low = models.SmallIntegerField(null=True, blank=True)
+    moderate = models.SmallIntegerField(null=True, blank=True)
+    high = models.SmallIntegerField(null=True, blank=True)
+    published_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "health_published_weeks"
+        ordering = ["team", "-week_start"]
+        permissions = [
+            ("view_team_insights", "Can view the wellness insights of teams one is not in")
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "week_start"], name="health_published_week_team_week_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(people__gte=MIN_CONTRIBUTORS), name="health_published_week_k_check"
+            ),
+            models.CheckConstraint(
+                condition=Q(mean_stress__gte=0, mean_stress__lte=100),
+                name="health_published_week_mean_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(low__isnull=True, moderate__isnull=True, high__isnull=True)
+                | (
+                    _zero_or_at_least_k("low")
+                    & _zero_or_at_least_k("moderate")
+                    & _zero_or_at_least_k("high")
+                    & Q(people=F("low") + F("moderate") + F("high"))
+                ),
+                name="health_published_week_bands_check",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} in the week of {self.week_start:%Y-%m-%d}"
+
+
+class PublishedWeekContributor(models.Model):
+    """Who a published week's figures came from, kept only to compare contributor sets when
+    another team's figures of the same week are published; never shown, and no alias.
+
+    A person's rows go when they withdraw team insights (`sales_health_metrics_erase`) or
+    their account is deleted; the published figures stay as they are.
+    """
+
+    pk = models.CompositePrimaryKey("week_id", "user_id")
+    week = models.ForeignKey(
+        PublishedWeek, on_delete=models.DB_CASCADE, db_index=False, related_name="contributors"
+    )
+    user = models.ForeignKey(User, on_delete=models.DB_CASCADE, related_name="+")
+
+    class Meta:
+        db_table = "health_published_week_contributors"
+
+    def __str__(self) -> str:
+        return f"Contributor to {self.week_id}"

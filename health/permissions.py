@@ -11,6 +11,7 @@ from coop.models import User
 
 READ_CHECKINS = ("health", "read_checkins")
 VIEW_SALES_HEALTH_METRICS = ("health", "view_saleshealthmetric")
+VIEW_TEAM_INSIGHTS = ("health", "view_team_insights")
 
 
 def holds_explicitly(user: User, permission: tuple[str, str]) -> bool:

@@ -1,5 +1,6 @@
-"""Wellness pages. Every page shows the signed-in person's own data, team data of consenting
-members only, or (the metrics page) daily figures to staff holding an explicit permission."""
+"""Wellness pages. Every page shows the signed-in person's own data, published team figures
+(each of at least `MIN_CONTRIBUTORS` people, never per person), or (the metrics page) daily
+figures to staff holding an explicit permission. Each view of team figures is audited."""
 
 from datetime import timedelta
 
@@ -15,10 +16,16 @@ from coop.db_router import reads_from_replica
 from coop.models import AuditAction, ConsentEvent, ConsentScope
 from health import scoring
 from health.forms import CheckInForm, ConsentForm, MetricsFilterForm
-from health.insights import MIN_GROUP, recommendations_for, team_insights
-from health.models import CheckIn, SalesHealthMetric
+from health.insights import recommendations_for, team_insights
+from health.models import MIN_CONTRIBUTORS, CheckIn, SalesHealthMetric
 from health.permissions import VIEW_SALES_HEALTH_METRICS, holds_explicitly
-from health.services import checkin_save, insight_member_ids, today_for
+from health.services import (
+    INSIGHT_WEEKS,
+    STRESS_BANDS,
+    checkin_save,
+    insight_member_ids,
+    today_for,
+)
 
 CHART_DAYS = 90
 PAGE_SIZE = 30
@@ -98,12 +105,28 @@ def consent(request: HttpRequest) -> HttpResponse:
 @require_GET
 @reads_from_replica
 def insights(request: HttpRequest) -> HttpResponse:
-    """The dashboard's wellness insights tab (an htmx fragment; a page of its own without JS)."""
+    """The dashboard's wellness insights tab (an htmx fragment; a page of its own without JS).
+
+    Every view is written to the audit log with the teams shown, naming those the viewer is
+    not a member of (seen through the explicit `health.view_team_insights` permission).
+    """
     user = request.user
+    teams = team_insights(user)
+    audit_record(
+        actor=user,
+        action=AuditAction.HEALTH_DATA_VIEWED,
+        detail={
+            "what": "team wellness insights",
+            "teams": [insight.team.name for insight in teams],
+            "not_member_of": [insight.team.name for insight in teams if not insight.team.is_member],
+        },
+    )
     allows_recommendations = ConsentScope.PERSONAL_RECOMMENDATIONS in consent_scopes_of(user)
     context = {
-        "teams": team_insights(user),
-        "min_group": MIN_GROUP,
+        "teams": teams,
+        "k": MIN_CONTRIBUTORS,
+        "insight_weeks": INSIGHT_WEEKS,
+        "stress_bands": STRESS_BANDS,
         "included": user.pk in insight_member_ids([user.pk]),
         "allows_recommendations": allows_recommendations,
         "recommendations": recommendations_for(user) if allows_recommendations else [],

@@ -25,19 +25,6 @@
         },
       };
     },
-    scatter(data) {
-      return {
-        type: "scatter",
-        data: { datasets: [{ label: "Member-days", data, backgroundColor: "rgba(21, 112, 239, 0.55)" }] },
-        options: {
-          responsive: true, maintainAspectRatio: false, animation: false,
-          scales: {
-            x: { min: 0, max: 100, title: { display: true, text: "Stress" } },
-            y: { min: 0, max: 100, title: { display: true, text: "Conversion rate (%)" } },
-          },
-        },
-      };
-    },
   };
 
   function drawCharts(root) {

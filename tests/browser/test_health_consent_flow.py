@@ -1,13 +1,17 @@
-"""Grant consent, check in, close a deal, see the score and yourself in the insights; revoke and
-see both gone. Plus the wellness pages on a phone without script errors."""
+"""Grant consent, check in, close a deal, see the score on it and the team's weekly figures
+(nothing of anyone alone); revoke and see the score and the taking part gone. Plus the wellness
+pages on a phone without script errors."""
+
+import datetime
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from coop.consent import consent_grant
-from coop.models import ConsentScope
+from coop.models import Consent, ConsentScope
 from health.models import SalesHealthMetric
-from health.services import today_for
+from health.services import ended_weeks, insights_publish, rollup_range, today_for, utc_today
 from tests.coop.factories import MembershipFactory
 from tests.crm.factories import ContactFactory, DealFactory, PipelineFactory
 from tests.health.factories import CheckInFactory
@@ -15,11 +19,19 @@ from tests.health.factories import CheckInFactory
 
 @pytest.fixture
 def teammates(team):
-    """Four teammates who already take part in team insights, with today's check-in."""
-    people = [MembershipFactory(team=team, user__username=f"mate{i}").user for i in range(4)]
-    for stress, user in zip((20, 40, 60, 80), people, strict=True):
-        CheckInFactory(user=user, date=today_for(user), stress=stress)
+    """Five teammates who have taken part in team insights for months and checked in on the
+    weekdays of the last week that ended, whose figures are published."""
+    people = [MembershipFactory(team=team, user__username=f"mate{i}").user for i in range(5)]
+    monday = ended_weeks(utc_today())[0]
+    for stress, user in zip((20, 40, 60, 80, 100), people, strict=True):
+        for day in range(5):
+            CheckInFactory(user=user, date=monday + datetime.timedelta(days=day), stress=stress)
         consent_grant(user=user, scope=ConsentScope.TEAM_INSIGHTS)
+    Consent.objects.filter(user__in=people).update(
+        granted_at=timezone.now() - datetime.timedelta(days=120)
+    )
+    rollup_range(start=monday, end=monday + datetime.timedelta(days=6))
+    insights_publish()
     return people
 
 
@@ -92,11 +104,18 @@ def test_consent_check_in_close_see_then_revoke_and_see_it_gone(
     page.goto(url + "/")
     page.get_by_role("tab", name="Wellness insights").click()
     panel = page.locator("#panel-wellness")
-    expect(panel.get_by_text("You take part in your teams' wellness insights")).to_be_visible()
-    you = panel.locator("table.heatmap tr.you")
-    expect(you.get_by_role("rowheader")).to_have_text("You")
-    expect(you.locator("td").last).to_have_text("30")
-    expect(panel.locator("table.heatmap tbody").first.locator("tr")).to_have_count(5)
+    expect(panel.get_by_text("You take part in team wellness insights")).to_be_visible()
+    weeks = panel.locator("table.team-weeks tbody tr")
+    expect(weeks).to_have_count(13)
+    last_week = weeks.first.locator("td")
+    expect(last_week.nth(0)).to_have_text("5")  # people
+    expect(last_week.nth(1)).to_have_text("60")  # their mean stress
+    table = panel.locator("table.team-weeks")
+    expect(table.get_by_text("You", exact=True)).to_have_count(0)  # no row of anyone's
+    expect(table.get_by_text("30", exact=True)).to_have_count(0)  # nor today's check-in
+    expect(
+        panel.get_by_role("heading", name="How these figures protect each person")
+    ).to_be_visible()
     expect(page.locator("#panel-overview")).to_be_hidden()
     screenshot("health-insights-included")
     assert SalesHealthMetric.objects.get(user=rep, date=today_for(rep)).deal_velocity == 0.25
@@ -116,8 +135,7 @@ def test_consent_check_in_close_see_then_revoke_and_see_it_gone(
     page.goto(url + "/")
     page.get_by_role("tab", name="Wellness insights").click()
     expect(panel.get_by_text("You do not take part in team wellness insights")).to_be_visible()
-    expect(panel.get_by_text("Not shown. Fewer than 5 members")).to_be_visible()
-    expect(panel.locator("table.heatmap")).to_have_count(0)
+    expect(weeks.first.locator("td").nth(1)).to_have_text("60")  # published figures stay
     screenshot("health-insights-after-withdrawal")
     page.get_by_role("tab", name="Overview").click()
     expect(page.locator("#panel-overview")).to_be_visible()

@@ -1,8 +1,11 @@
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from coop.consent import consent_grant
-from coop.models import ConsentScope, Role
-from health.services import today_for
+from coop.models import Consent, ConsentScope, Role
+from health.services import ended_weeks, today_for, utc_today
 from tests.coop.factories import MembershipFactory
 from tests.crm.conftest import contact, deal, pipeline, stages  # noqa: F401
 from tests.health.factories import CheckInFactory
@@ -44,9 +47,30 @@ def team_of(team):
 
 
 @pytest.fixture
-def insights_group(team_of, allow, rep):
-    """`rep` and four more members of the team, all taking part in team insights."""
+def took_part_since():
+    """`took_part_since(user, days)`: the user's team-insights consent dates from `days` ago
+    (the insights count no day before it)."""
+
+    def backdate(user, days):
+        Consent.objects.filter(user=user, scope=ConsentScope.TEAM_INSIGHTS).update(
+            granted_at=timezone.now() - datetime.timedelta(days=days)
+        )
+        return user
+
+    return backdate
+
+
+@pytest.fixture
+def insights_group(team_of, allow, took_part_since, rep):
+    """`rep` and four more members of the team, taking part in team insights for 120 days."""
     others = team_of(4)
     for user in [rep, *others]:
         allow(user, ConsentScope.TEAM_INSIGHTS)
+        took_part_since(user, 120)
     return [rep, *others]
+
+
+@pytest.fixture
+def weeks():
+    """The Mondays of the weeks the insights cover, newest first (`weeks[0]` has ended)."""
+    return ended_weeks(utc_today())

@@ -30,5 +30,5 @@ def test_demo_seeds_consenting_and_refusing_people_with_a_year_of_check_ins():
     assert max(dates) - min(dates) >= datetime.timedelta(days=360)
     assert set(SalesHealthMetric.objects.values_list("user_id", flat=True)) == team_insight_ids
     (insight,) = team_insights(maria)
-    assert insight.shown
-    assert len(insight.rows) == len(team_insight_ids)
+    assert all(week.figures for week in insight.weeks)  # five take part and check in weekly
+    assert all(week.figures.people == len(team_insight_ids) for week in insight.weeks)

@@ -118,11 +118,11 @@ def test_revoking_team_insights_erases_every_row_at_once(rep, allow, check_in):
     assert not SalesHealthMetric.objects.exists()
 
 
-def test_granting_team_insights_shares_nothing_from_before_the_grant(rep, allow, check_in):
+def test_granting_team_insights_fills_in_nothing_from_before(rep, allow, check_in):
     today = today_for(rep)
     check_in(rep, day=today - datetime.timedelta(days=10), stress=40)
     allow(rep, ConsentScope.TEAM_INSIGHTS)
-    assert not SalesHealthMetric.objects.filter(user=rep).exists()
+    assert not SalesHealthMetric.objects.exists()
 
 
 def _members_with_activity(team, count, prefix, allow, check_in, days):
@@ -204,6 +204,7 @@ def test_command_rolls_up_a_date_and_reports(rep, allow, check_in):
     out = StringIO()
     call_command("rollup_sales_health", "--date", DAY.isoformat(), stdout=out)
     assert "1 row(s) written" in out.getvalue()
+    assert "0 team week(s) published" in out.getvalue()
     assert SalesHealthMetric.objects.count() == 1
 
 
@@ -242,5 +243,5 @@ def test_the_task_runs_the_rollup(rep, allow, check_in):
     check_in(rep, day=DAY, stress=10)
     SalesHealthMetric.objects.all().delete()
     result = rollup_sales_health.enqueue(DAY.isoformat())
-    assert result.return_value == {"written": 1, "removed": 0}
+    assert result.return_value == {"written": 1, "removed": 0, "published": 0}
     assert SalesHealthMetric.objects.count() == 1

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from health.services import rollup_range
+from health.services import insights_publish, rollup_range
 from health.tasks import rollup_sales_health
 
 MAX_DAYS = 366 * 2
@@ -19,8 +19,9 @@ def iso_date(value: str) -> date:
 class Command(BaseCommand):
     help = (
         "Fill sales_health_metrics from check-ins and CRM activity for every team member who "
-        "allows team wellness insights (rows of anyone else are removed). Without options: "
-        "yesterday. Idempotent: re-running a day gives the same rows."
+        "allows team wellness insights (rows of anyone else are removed), then publish the "
+        "team insights of the weeks that have ended. Without options: yesterday. Idempotent: "
+        "re-running a day gives the same rows, and a published week never changes."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -55,9 +56,10 @@ class Command(BaseCommand):
             )
             return
         result = rollup_range(start=start, end=end)
+        publication = insights_publish()
         self.stdout.write(
             self.style.SUCCESS(
                 f"sales_health_metrics {start} to {end}: {result.written} row(s) written, "
-                f"{result.removed} removed."
+                f"{result.removed} removed; {publication.published} team week(s) published."
             )
         )
