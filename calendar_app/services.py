@@ -122,7 +122,11 @@ def event_change_refusal(actor: User, event: Event) -> str | None:
 
 
 def _locked_open_event(actor: User, event: Event) -> Event:
-    event = Event.objects.select_for_update().select_related("organizer").get(pk=event.pk)
+    event = (
+        Event.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("organizer")
+        .get(pk=event.pk)
+    )
     refusal = event_change_refusal(actor, event)
     if refusal:
         raise ValidationError(refusal, code="refused")

@@ -118,7 +118,7 @@ def has_consent(user: User, scope: str, *, for_update: bool = False) -> bool:
         return False
     consents = Consent.objects.filter(user=user, scope=scope)
     if for_update:
-        consents = consents.select_for_update()
+        consents = consents.select_for_update(no_key=True)
     return consents.exists()
 
 

@@ -30,7 +30,7 @@ from crm.models import (
     Pipeline,
     PipelineStage,
 )
-from crm.services import contact_timelines_touch
+from crm.services import contact_timelines_touch, stage_expected_values_refresh
 
 DEFAULT_CONTACTS = 200
 DEFAULT_DEALS = 400
@@ -477,6 +477,10 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
             sizes["interactions"],
         ),
     }
+    if added["deals"]:
+        # Bulk rows bypass the deal services, which keep each stage's expected value.
+        for pipeline, _ in pipelines:
+            stage_expected_values_refresh(pipeline_id=pipeline.pk)
     if added["interactions"]:
         # COPY sends no signals: the cached first pages of the team's timelines are stale.
         contact_timelines_touch(contacts=Contact.objects.filter(team=team))

@@ -199,7 +199,8 @@ class PipelineStage(models.Model):
     is_lost = models.BooleanField(default=False, help_text="Deals closed as lost land here.")
     # The plan's financial tracking columns. Meaning: the probability-weighted value of the
     # open deals in this stage, in minor units of `expected_value_currency` (the pipeline's
-    # currency). Every deal write service refreshes them (`_stage_expected_values_refresh`).
+    # currency). Every deal write service refreshes them, and so do bulk loaders
+    # (`crm.services.stage_expected_values_refresh`).
     expected_value_cents = models.BigIntegerField(null=True, blank=True)
     expected_value_currency = models.CharField(max_length=3, blank=True, default="")
 

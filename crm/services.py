@@ -59,8 +59,9 @@ def _organization_for(team: Team, organization_name: str) -> Organization | None
     return organization
 
 
-def _stage_expected_values_refresh(pipeline_id) -> None:
-    """Recompute `expected_value_cents/_currency` of every stage of a pipeline in one UPDATE:
+def stage_expected_values_refresh(*, pipeline_id) -> None:
+    """Recompute `expected_value_cents/_currency` of every stage of a pipeline in one UPDATE
+    (every deal write calls it in its transaction; so must a bulk load that bypasses them):
     the stage's probability x the total value of its open deals / 100, rounded half-even,
     in the pipeline's currency (0 for a stage without open deals)."""
     open_total = Subquery(
@@ -138,7 +139,7 @@ def contact_update(
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise ValueError(f"Unknown contact fields: {sorted(unknown)}")
-    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    contact = Contact.objects.select_for_update(no_key=True).get(pk=contact.pk)
     require_visible(Contact.objects, actor, contact, "contact")
     for field, value in fields.items():
         setattr(contact, field, value.strip() if field != "notes" else value)
@@ -223,7 +224,7 @@ def deal_create(
     )
     deal.full_clean(exclude=["pipeline", "stage", "contact", "owner"])
     deal.save()
-    _stage_expected_values_refresh(deal.pipeline_id)
+    stage_expected_values_refresh(pipeline_id=deal.pipeline_id)
     return deal
 
 
@@ -249,7 +250,7 @@ def deal_update(
     deal.expected_close_date = expected_close_date
     deal.full_clean(exclude=["pipeline", "stage", "contact", "owner"])
     deal.save()
-    _stage_expected_values_refresh(deal.pipeline_id)
+    stage_expected_values_refresh(pipeline_id=deal.pipeline_id)
     return deal
 
 
@@ -265,7 +266,7 @@ def deal_move(*, actor: User, deal: Deal, stage: PipelineStage) -> Deal:
         deal.stage = stage
         deal.stage_entered_at = timezone.now()
         deal.save(update_fields=["stage", "stage_entered_at", "updated_at"])
-    _stage_expected_values_refresh(deal.pipeline_id)
+    stage_expected_values_refresh(pipeline_id=deal.pipeline_id)
     return deal
 
 
@@ -304,7 +305,7 @@ def deal_mark_closed(
         deal.wellness_score_at_deal = wellness_score
         deal.wellness_score_user_id = deal.owner_id
     deal.save()
-    _stage_expected_values_refresh(deal.pipeline_id)
+    stage_expected_values_refresh(pipeline_id=deal.pipeline_id)
     return deal
 
 

@@ -229,7 +229,7 @@ def forecast_generate_scheduled(
     Locks the team row first, so two runs at the same moment (two cron hosts, a task retried
     while the first attempt still runs) make one forecast, not two.
     """
-    Team.objects.select_for_update().filter(pk=team.pk).first()
+    Team.objects.select_for_update(no_key=True).filter(pk=team.pk).first()
     existing = RevenueForecast.objects.filter(
         team=team,
         scope_user=None,

@@ -263,7 +263,9 @@ def insights_publish(*, today: date | None = None) -> PublishResult:
     Idempotent; concurrent runs wait for each other (the teams are locked); a constant number
     of queries whatever the number of teams, people and weeks. `today` is a UTC date.
     """
-    names = dict(Team.objects.select_for_update().order_by("pk").values_list("pk", "name"))
+    names = dict(
+        Team.objects.select_for_update(no_key=True).order_by("pk").values_list("pk", "name")
+    )
     weeks = ended_weeks(today or utc_today())
     published = set(
         PublishedWeek.objects.filter(week_start__in=weeks).values_list("team_id", "week_start")

@@ -1,3 +1,4 @@
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -5,7 +6,15 @@ from django.core.management import CommandError, call_command
 from django.db.models import F
 
 from coop.demo import DEMO_TEAM
-from crm.models import Contact, Deal, DealStatus, Interaction, Organization, Pipeline
+from crm.models import (
+    Contact,
+    Deal,
+    DealStatus,
+    Interaction,
+    Organization,
+    Pipeline,
+    PipelineStage,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +108,16 @@ def test_negative_sizes_are_refused():
     with pytest.raises(ValueError, match="must be whole numbers >= 0"):
         call_command("seed_demo", deals=-5)
     assert not Contact.objects.exists()
+
+
+def test_every_demo_stage_shows_the_expected_value_of_its_open_deals():
+    _seed()
+    for pipeline in Pipeline.objects.filter(team__name=DEMO_TEAM):
+        for stage in pipeline.stages.all():
+            open_total = sum(
+                deal.value_cents for deal in stage.deals.filter(status=DealStatus.OPEN)
+            )
+            expected = round(Decimal(open_total * stage.probability) / 100)
+            assert stage.expected_value_cents == expected, stage.name
+            assert stage.expected_value_currency == pipeline.currency
+    assert PipelineStage.objects.filter(expected_value_cents__gt=0).exists()
