@@ -9,7 +9,15 @@ from django.conf import settings
 
 
 def _settings_value(expression: str, **environment: str) -> subprocess.CompletedProcess:
-    overridden = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DATABASE_POOL", "REDIS_URL", "LOG_FORMAT"}
+    overridden = {
+        "DEBUG",
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "DATABASE_POOL",
+        "REDIS_URL",
+        "LOG_FORMAT",
+        "TRUSTED_PROXY_COUNT",
+    }
     env = {k: v for k, v in os.environ.items() if k not in overridden}
     env.update(environment)
     env["DJANGO_SETTINGS_MODULE"] = "coop.settings"
@@ -132,3 +140,14 @@ def test_log_format_json_writes_one_json_object_per_line():
         "request_id": "-",
         "message": "hello",
     }
+
+
+def test_the_trusted_proxy_count_comes_from_the_environment_and_defaults_to_none():
+    expression = "settings.TRUSTED_PROXY_COUNT, settings.AXES_CLIENT_IP_CALLABLE"
+    behind_one = _settings_value(expression, DEBUG="true", TRUSTED_PROXY_COUNT="1")
+    direct = _settings_value(expression, DEBUG="true")
+    negative = _settings_value(expression, DEBUG="true", TRUSTED_PROXY_COUNT="-1")
+    assert behind_one.stdout.split() == ["1", "coop.client_ip.client_ip"]
+    assert direct.stdout.split() == ["0", "coop.client_ip.client_ip"]
+    assert negative.returncode != 0
+    assert "TRUSTED_PROXY_COUNT must be 0 or more" in negative.stderr
