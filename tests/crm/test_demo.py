@@ -7,7 +7,7 @@ from django.db.models import F
 from coop.demo import DEMO_TEAM
 from crm.models import Contact, Deal, DealStatus, Interaction, Organization, Pipeline
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("debug_on")]
 
 SMALL = {"contacts": 30, "deals": 40, "interactions": 120}
 
