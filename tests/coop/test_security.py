@@ -1,11 +1,17 @@
-"""Login hardening: throttling against password guessing and session rotation on login."""
+"""Login hardening: throttling against password guessing (directly and behind the proxy),
+session rotation on login, and the idle timeout of sessions."""
+
+import datetime
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client, RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from coop.client_ip import client_ip
 from tests.coop.factories import TEST_PASSWORD
@@ -140,3 +146,54 @@ def test_an_over_long_username_is_a_form_error_and_no_login_attempt_row(client, 
     assert response.status_code == 200
     assert "Ensure this value has at most 150 characters" in response.text
     assert not AccessAttempt.objects.exists()
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = timezone.now()
+
+    def advance(self, seconds: int) -> None:
+        self.now += datetime.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """`timezone.now()`, which the session store expires sessions by, under the test's hand."""
+    clock = _Clock()
+    monkeypatch.setattr(timezone, "now", lambda: clock.now)
+    return clock
+
+
+def _session_writes(client: Client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("dashboard")).status_code == 200
+    return sum('UPDATE "django_session"' in query["sql"] for query in queries)
+
+
+def test_a_session_idle_for_eight_hours_is_logged_out(client, rep, clock):
+    client.force_login(rep)
+    assert client.get(reverse("dashboard")).status_code == 200
+    clock.advance(8 * 60 * 60 - 1)
+    assert client.get(reverse("dashboard")).status_code == 200
+    clock.advance(8 * 60 * 60 + 1)
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_an_active_session_outlives_the_idle_timeout(client, rep, clock):
+    client.force_login(rep)
+    for _ in range(5):
+        clock.advance(settings.SESSION_COOKIE_AGE // 2)
+        assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_an_active_session_is_written_once_per_refresh_interval_not_per_request(client, rep, clock):
+    client.force_login(rep)
+    refresh = min(300, settings.SESSION_COOKIE_AGE // 10)
+    assert _session_writes(client) == 0
+    clock.advance(refresh - 1)
+    assert _session_writes(client) == 0
+    clock.advance(1)
+    assert _session_writes(client) == 1
+    assert _session_writes(client) == 0

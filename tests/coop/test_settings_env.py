@@ -17,6 +17,7 @@ def _settings_value(expression: str, **environment: str) -> subprocess.Completed
         "REDIS_URL",
         "LOG_FORMAT",
         "TRUSTED_PROXY_COUNT",
+        "SESSION_IDLE_MINUTES",
     }
     env = {k: v for k, v in os.environ.items() if k not in overridden}
     env.update(environment)
@@ -151,3 +152,9 @@ def test_the_trusted_proxy_count_comes_from_the_environment_and_defaults_to_none
     assert direct.stdout.split() == ["0", "coop.client_ip.client_ip"]
     assert negative.returncode != 0
     assert "TRUSTED_PROXY_COUNT must be 0 or more" in negative.stderr
+
+
+def test_the_session_idle_timeout_comes_from_the_environment():
+    result = _settings_value("settings.SESSION_COOKIE_AGE", DEBUG="true", SESSION_IDLE_MINUTES="30")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1800"
