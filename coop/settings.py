@@ -276,9 +276,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "coop.observability.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # Both replace calendar feed tokens with "[redacted]" (coop/log_redaction.py).
+        "plain": {
+            "()": "coop.log_redaction.RedactingFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "coop.log_redaction.RedactingJsonFormatter",
             "fmt": ["asctime", "levelname", "name", "request_id", "message"],
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
@@ -291,6 +295,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's own handlers (its DEBUG console, runserver's request lines, mail to ADMINS)
+    # would write lines without that redaction: its records go through ours alone.
+    "loggers": {
+        "django": {"handlers": []},
+        "django.server": {"handlers": [], "propagate": True},
+    },
 }
 
 # Shown by `seed_demo` and used for every demo user; never used outside demo data.

@@ -158,3 +158,16 @@ def test_the_session_idle_timeout_comes_from_the_environment():
     result = _settings_value("settings.SESSION_COOKIE_AGE", DEBUG="true", SESSION_IDLE_MINUTES="30")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "1800"
+
+
+def test_in_development_too_every_django_log_line_goes_through_the_redaction():
+    result = _settings_value(
+        "logging.getLogger('django.request').warning('Not Found: %s', '/calendar/feed/t0k3n.ics'),"
+        "logging.getLogger('django.server').info('\"GET /calendar/feed/t0k3n.ics HTTP/1.1\" 404')",
+        DEBUG="true",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].endswith("WARNING django.request [-] Not Found: /calendar/feed/[redacted]")
+    assert lines[1].endswith('INFO django.server [-] "GET /calendar/feed/[redacted] HTTP/1.1" 404')
