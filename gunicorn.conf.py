@@ -18,8 +18,10 @@ keepalive = 5
 # Recycle workers now and then so a slow leak never takes a process down.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200
-# Access log on stdout with the request id the app echoes back.
+# Access log on stdout with the request id the app echoes back. Both logs go through a logger
+# that replaces calendar feed tokens in request lines and paths with "[redacted]".
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+logger_class = "coop.gunicorn_logging.RedactingLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

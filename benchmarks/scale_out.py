@@ -152,7 +152,8 @@ def main() -> None:
     from django.utils import timezone
 
     call_command("migrate", "--noinput", verbosity=0)
-    call_command("seed_demo", verbosity=0)
+    # A benchmark database, seeded with the production-like DEBUG off.
+    call_command("seed_demo", verbosity=0, force_in_production=True)
     started = timezone.now()
     with ExitStack() as stack:
         targets = []

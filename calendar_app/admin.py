@@ -70,4 +70,3 @@ class CalendarPreferenceAdmin(AuditedAdmin):
     list_filter = ["reminder_minutes"]
     search_fields = ["user__username", "user__display_name"]
     raw_id_fields = ["user"]
-    exclude = ["feed_token"]

@@ -4,6 +4,7 @@ attendees, reminders, in-app notifications and each user's calendar preferences.
 All datetimes are aware UTC in the database; pages show and take them in `user.zone`.
 """
 
+import hashlib
 import secrets
 import uuid
 
@@ -19,6 +20,12 @@ MAX_REMINDER_MINUTES = 7 * 24 * 60
 
 def new_feed_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def feed_token_digest(token: str) -> str:
+    """What is stored of a feed token: its SHA-256, in hex. A token is 256 random bits, so a
+    plain hash is enough: the digest gives nobody a way back to a working address."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class EventStatus(models.TextChoices):
@@ -195,7 +202,8 @@ class Notification(models.Model):
 
 
 class CalendarPreference(models.Model):
-    """A user's calendar settings: reminder lead time and the secret token of their ICS feed."""
+    """A user's calendar settings: reminder lead time and the hash of their ICS feed's secret
+    token (the token itself is never stored)."""
 
     user = models.OneToOneField(
         User, primary_key=True, on_delete=models.DB_CASCADE, related_name="calendar_preference"
@@ -205,7 +213,10 @@ class CalendarPreference(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(MAX_REMINDER_MINUTES)],
         help_text="How long before each meeting the reminder is sent.",
     )
-    feed_token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+    # NULL until the user makes a feed address: Django's advice for an optional unique string.
+    feed_token_hash = models.CharField(  # noqa: DJ001
+        max_length=64, unique=True, null=True, editable=False
+    )
 
     class Meta:
         db_table = "calendar_preferences"

@@ -23,6 +23,7 @@ from calendar_app.models import (
     Reminder,
     ReminderKind,
     Rsvp,
+    feed_token_digest,
     new_feed_token,
 )
 from calendar_app.selectors import conflicts, reminder_minutes_for
@@ -289,7 +290,8 @@ def event_cancel(*, actor: User, event: Event) -> Event:
 
 @transaction.atomic
 def preference_get_or_create(*, user: User) -> CalendarPreference:
-    """The user's calendar preferences, created with defaults (and a feed token) if missing."""
+    """The user's calendar preferences, created with defaults (and no feed address) if
+    missing."""
     preference, _ = CalendarPreference.objects.get_or_create(user=user)
     return preference
 
@@ -297,7 +299,7 @@ def preference_get_or_create(*, user: User) -> CalendarPreference:
 @transaction.atomic
 def preference_update(*, user: User, reminder_minutes: int) -> CalendarPreference:
     """Set the reminder lead time; reminders not yet sent for future meetings follow it."""
-    preference = CalendarPreference.objects.select_for_update().get_or_create(user=user)[0]
+    preference = CalendarPreference.objects.select_for_update(no_key=True).get_or_create(user=user)[0]
     preference.reminder_minutes = reminder_minutes
     preference.full_clean(exclude=["user"])
     preference.save(update_fields=["reminder_minutes"])
@@ -310,12 +312,15 @@ def preference_update(*, user: User, reminder_minutes: int) -> CalendarPreferenc
 
 
 @transaction.atomic
-def feed_token_regenerate(*, user: User) -> CalendarPreference:
-    """Give the user's ICS feed a new secret URL; the old one stops working at once."""
-    preference = CalendarPreference.objects.select_for_update().get_or_create(user=user)[0]
-    preference.feed_token = new_feed_token()
-    preference.save(update_fields=["feed_token"])
-    return preference
+def feed_token_regenerate(*, user: User) -> str:
+    """Give the user's ICS feed a new secret address and return its token; the old address
+    stops working at once. Only the token's hash is stored, so this is the one time the token
+    exists: the caller shows it to the user once, and nobody can read it back later."""
+    preference = CalendarPreference.objects.select_for_update(no_key=True).get_or_create(user=user)[0]
+    token = new_feed_token()
+    preference.feed_token_hash = feed_token_digest(token)
+    preference.save(update_fields=["feed_token_hash"])
+    return token
 
 
 def _reminder_text(reminder: Reminder) -> tuple[str, str]:

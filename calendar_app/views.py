@@ -24,7 +24,7 @@ from calendar_app.forms import MoveForm, PreferenceForm
 from calendar_app.grid import (
     local_datetime,
 )
-from calendar_app.models import CalendarPreference, Event
+from calendar_app.models import CalendarPreference, Event, feed_token_digest
 from calendar_app.responses import attempt, cancelled, changed, dialog
 from calendar_app.selectors import (
     events_between,
@@ -46,6 +46,8 @@ NOTIFICATIONS_PER_PAGE = 20
 FEED_PAST = datetime.timedelta(days=180)
 FEED_FUTURE = datetime.timedelta(days=400)
 MOVE_DIALOG = "calendar_app/partials/move_dialog.html"
+# A new feed token, between its making and the one page that shows it.
+NEW_FEED_SESSION_KEY = "calendar_app.new_feed_token"
 
 
 def _visible_event(request: HttpRequest, pk: UUID) -> Event:
@@ -173,10 +175,14 @@ def preferences(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Reminder setting saved.")
             return redirect("calendar_app:preferences")
-    feed_url = request.build_absolute_uri(
-        reverse("calendar_app:feed", args=[preference.feed_token])
-    )
-    context = {"form": form, "feed_url": feed_url}
+    # Only a hash of the token is stored: its address is shown once, right after it is made.
+    new_token = request.session.pop(NEW_FEED_SESSION_KEY, None)
+    context = {
+        "form": form,
+        "has_feed": preference.feed_token_hash is not None,
+        "new_feed_url": new_token
+        and request.build_absolute_uri(reverse("calendar_app:feed", args=[new_token])),
+    }
     return render(
         request, "calendar_app/preferences.html", context, status=400 if form.errors else 200
     )
@@ -184,8 +190,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def feed_regenerate(request: HttpRequest) -> HttpResponse:
-    feed_token_regenerate(user=request.user)
-    messages.success(request, "Your calendar feed has a new address; the old one no longer works.")
+    request.session[NEW_FEED_SESSION_KEY] = feed_token_regenerate(user=request.user)
+    messages.success(
+        request, "Your calendar feed has a new address; any older one no longer works."
+    )
     return redirect("calendar_app:preferences")
 
 
@@ -193,9 +201,12 @@ def feed_regenerate(request: HttpRequest) -> HttpResponse:
 @require_GET
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """A user's events as an iCalendar feed, for calendar programs to subscribe to. Public:
-    the unguessable token is the credential; regenerating it makes this URL a 404."""
+    the unguessable token is the credential, looked up by its hash; regenerating it makes this
+    URL a 404."""
     preference = get_object_or_404(
-        CalendarPreference.objects.select_related("user"), feed_token=token, user__is_active=True
+        CalendarPreference.objects.select_related("user"),
+        feed_token_hash=feed_token_digest(token),
+        user__is_active=True,
     )
     now = timezone.now()
     events = events_between(

@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "coop.middleware.RejectNullCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "coop.middleware.SessionIdleTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "coop.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -134,6 +135,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
+# The address in that pair, behind the proxies of docs/operations.md: with TRUSTED_PROXY_COUNT
+# proxies in front of the app, the client is that many hops from the right of X-Forwarded-For
+# (coop/client_ip.py); 0 (the default, no proxy) uses the connection's own address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+AXES_CLIENT_IP_CALLABLE = "coop.client_ip.client_ip"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -208,6 +216,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# The app shows health data: a session ends after SESSION_IDLE_MINUTES (8 hours by default)
+# without a request; coop.middleware.SessionIdleTimeoutMiddleware keeps an active one alive.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=8 * 60) * 60
 # Load balancers probe over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
@@ -266,9 +277,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "coop.observability.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # Both replace calendar feed tokens with "[redacted]" (coop/log_redaction.py).
+        "plain": {
+            "()": "coop.log_redaction.RedactingFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "coop.log_redaction.RedactingJsonFormatter",
             "fmt": ["asctime", "levelname", "name", "request_id", "message"],
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
@@ -281,6 +296,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's own handlers (its DEBUG console, runserver's request lines, mail to ADMINS)
+    # would write lines without that redaction: its records go through ours alone.
+    "loggers": {
+        "django": {"handlers": []},
+        "django.server": {"handlers": [], "propagate": True},
+    },
 }
 
 # Shown by `seed_demo` and used for every demo user; never used outside demo data.

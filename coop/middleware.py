@@ -1,7 +1,9 @@
-"""Show and parse dates and times in the signed-in user's own time zone."""
+"""Show and parse dates and times in the signed-in user's own time zone; end idle sessions;
+refuse NUL characters."""
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -16,6 +18,42 @@ class UserTimeZoneMiddleware:
             with timezone.override(request.user.zone):
                 return self.get_response(request)
         return self.get_response(request)
+
+
+# When a signed-in session was last saved by `SessionIdleTimeoutMiddleware` (Unix seconds).
+SESSION_ACTIVITY_KEY = "_coop_activity"
+
+
+def _refresh_interval() -> int:
+    return min(300, settings.SESSION_COOKIE_AGE // 10)
+
+
+def _now() -> int:
+    return int(timezone.now().timestamp())
+
+
+class SessionIdleTimeoutMiddleware:
+    """A signed-in session ends after SESSION_COOKIE_AGE seconds (`SESSION_IDLE_MINUTES`)
+    without a request. The session store expires a session that long after its last save;
+    this saves a signed-in session again once its last refresh is a tenth of that old (five
+    minutes at most), so it ends between that much less than the timeout and the timeout
+    after its last request, at one write per interval instead of one per request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = _now()
+            if now - request.session.get(SESSION_ACTIVITY_KEY, 0) >= _refresh_interval():
+                request.session[SESSION_ACTIVITY_KEY] = now
+        return self.get_response(request)
+
+
+def stamp_session_activity(sender, request: HttpRequest, **kwargs) -> None:
+    """`user_logged_in` receiver: a new session starts refreshed, so its first requests write
+    nothing more."""
+    request.session[SESSION_ACTIVITY_KEY] = _now()
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

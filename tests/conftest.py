@@ -7,6 +7,12 @@ from tests.coop.factories import MembershipFactory, TeamFactory, UserFactory
 
 
 @pytest.fixture
+def debug_on(settings):
+    """DEBUG on, as `make run` has it: `seed_demo` refuses to write demo users without it."""
+    settings.DEBUG = True
+
+
+@pytest.fixture
 def team():
     return TeamFactory(name="North")
 

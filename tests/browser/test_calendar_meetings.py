@@ -349,11 +349,18 @@ def test_set_the_reminder_time_and_renew_the_feed_address(
     expect(page.get_by_role("status")).to_contain_text("Reminder setting saved.")
     expect(minutes).to_have_value("45")
 
+    expect(page.get_by_text("You have no feed address yet.")).to_be_visible()
+    page.get_by_role("button", name="Make an address").click()
+    expect(page.get_by_role("status")).to_contain_text("Your calendar feed has a new address")
     feed = page.get_by_label("Your calendar feed")
     old_url = feed.input_value()
     assert page.request.get(old_url).text().startswith("BEGIN:VCALENDAR")
+    # Shown once: only its hash is kept.
+    page.reload()
+    expect(feed).to_have_count(0)
+    expect(page.get_by_text("You have a feed address.")).to_be_visible()
     page.get_by_role("button", name="Make a new address").click()
-    expect(page.get_by_role("status")).to_contain_text("the old one no longer works")
+    expect(page.get_by_role("status")).to_contain_text("any older one no longer works")
     new_url = feed.input_value()
     assert new_url != old_url
     assert page.request.get(old_url).status == 404

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from calendar_app.models import Attendee, CalendarPreference, Event, Notification, Reminder
-from calendar_app.services import event_create
+from calendar_app.services import event_create, feed_token_regenerate
 from crm.meeting_scheduling import contact_guest
 
 pytestmark = pytest.mark.django_db
@@ -45,8 +45,9 @@ def test_admin_event_page_shows_attendees_and_reminders_inline(client, staff_use
     assert "Follow-up after the meeting" in page
 
 
-def test_the_feed_token_is_not_shown_in_the_admin(client, staff_user, rep):
+def test_the_feed_token_and_its_hash_are_not_shown_in_the_admin(client, staff_user, rep):
     client.force_login(staff_user)
-    preference = CalendarPreference.objects.create(user=rep)
+    token = feed_token_regenerate(user=rep)
     page = client.get(f"/admin/calendar_app/calendarpreference/{rep.pk}/change/").text
-    assert preference.feed_token not in page
+    assert token not in page
+    assert CalendarPreference.objects.get(user=rep).feed_token_hash not in page

@@ -5,7 +5,7 @@ from calendar_app.models import Event, EventStatus
 from crm.meeting_demo import DEMO_MEETINGS
 from crm.models import Interaction, InteractionType
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("debug_on")]
 
 SMALL = {"contacts": 10, "deals": 5, "interactions": 10}
 

@@ -359,7 +359,7 @@ def test_the_feed_is_public_parsable_and_marks_cancelled_events(client, rep):
     confirmed = _event(rep, BEFORE_DST, 10, title="Kept")
     cancelled = EventFactory(organizer=rep, title="Dropped")
     event_cancel(actor=rep, event=cancelled)
-    token = feed_token_regenerate(user=rep).feed_token
+    token = feed_token_regenerate(user=rep)
     response = client.get(reverse("calendar_app:feed", args=[token]))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
@@ -372,13 +372,35 @@ def test_the_feed_is_public_parsable_and_marks_cancelled_events(client, rep):
     assert int(by_title["Dropped"]["SEQUENCE"]) == 1
 
 
+def _feed_url(page: str) -> str:
+    match = re.search(r'id="feed-url" type="text" value="([^"]+)"', page)
+    assert match, "the page shows a feed address"
+    return match.group(1)
+
+
+def test_a_new_feed_address_is_shown_once_and_then_never_again(rep_client, client, rep):
+    preferences = reverse("calendar_app:preferences")
+    page = rep_client.get(preferences).text
+    assert "You have no feed address yet." in page
+    assert 'id="feed-url"' not in page
+    made = rep_client.post(reverse("calendar_app:feed_regenerate"), follow=True)
+    assert made.redirect_chain == [(preferences, 302)]
+    assert "Copy it now: it is shown only this once." in made.text
+    url = _feed_url(made.text)
+    assert client.get(url).status_code == 200
+    again = rep_client.get(preferences).text
+    assert 'id="feed-url"' not in again
+    assert url not in again
+    assert "You have a feed address." in again
+    assert "Make a new address" in again
+    assert client.get(url).status_code == 200
+
+
 def test_regenerating_the_token_kills_the_old_feed_url(rep_client, client, rep):
-    page = rep_client.get(reverse("calendar_app:preferences")).text
-    old_url = reverse("calendar_app:feed", args=[rep.calendar_preference.feed_token])
-    assert old_url in page
-    rep_client.post(reverse("calendar_app:feed_regenerate"))
-    rep.calendar_preference.refresh_from_db()
-    new_url = reverse("calendar_app:feed", args=[rep.calendar_preference.feed_token])
+    regenerate = reverse("calendar_app:feed_regenerate")
+    old_url = _feed_url(rep_client.post(regenerate, follow=True).text)
+    new_url = _feed_url(rep_client.post(regenerate, follow=True).text)
+    assert new_url != old_url
     assert client.get(old_url).status_code == 404
     assert client.get(new_url).status_code == 200
 
@@ -410,7 +432,7 @@ def test_today_is_the_users_today(rep_client, rep):
 
 
 def test_the_feed_of_a_deactivated_user_is_gone(client, rep):
-    token = feed_token_regenerate(user=rep).feed_token
+    token = feed_token_regenerate(user=rep)
     rep.is_active = False
     rep.save()
     assert client.get(reverse("calendar_app:feed", args=[token])).status_code == 404

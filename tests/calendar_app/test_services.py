@@ -1,4 +1,5 @@
 import datetime
+import hashlib
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,6 +24,7 @@ from calendar_app.services import (
     event_move,
     event_update,
     feed_token_regenerate,
+    preference_get_or_create,
     preference_update,
 )
 from crm.meeting_scheduling import contact_guest
@@ -214,10 +216,21 @@ def test_events_between_lists_overlapping_events_of_the_given_users(rep, manager
 
 
 def test_regenerating_the_feed_token_changes_it(rep):
-    first = feed_token_regenerate(user=rep).feed_token
-    second = feed_token_regenerate(user=rep).feed_token
+    first = feed_token_regenerate(user=rep)
+    second = feed_token_regenerate(user=rep)
     assert first != second
     assert len(second) >= 40
+
+
+def test_only_the_sha256_of_the_feed_token_is_stored(rep):
+    token = feed_token_regenerate(user=rep)
+    row = CalendarPreference.objects.filter(user=rep).values().get()
+    assert row["feed_token_hash"] == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in str(row)
+
+
+def test_a_new_preference_has_no_feed_address(rep):
+    assert preference_get_or_create(user=rep).feed_token_hash is None
 
 
 def test_events_are_stored_in_utc_whatever_zone_they_were_entered_in(rep):

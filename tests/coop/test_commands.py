@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
@@ -112,7 +116,7 @@ def test_add_member_without_a_terminal_or_variable_says_what_to_do(monkeypatch):
         call_command("add_member", "lena", team="East", role="rep")
 
 
-def test_seed_demo_creates_people_in_every_role_and_prints_the_login(capsys):
+def test_seed_demo_creates_people_in_every_role_and_prints_the_login(capsys, debug_on):
     call_command("seed_demo")
     out = capsys.readouterr().out
     assert settings.DEMO_PASSWORD in out
@@ -123,7 +127,7 @@ def test_seed_demo_creates_people_in_every_role_and_prints_the_login(capsys):
     assert admin.is_staff and admin.check_password(settings.DEMO_PASSWORD)
 
 
-def test_seed_demo_twice_changes_nothing():
+def test_seed_demo_twice_changes_nothing(debug_on):
     call_command("seed_demo")
     before = list(
         User.objects.order_by("username").values_list("username", "password", "last_login")
@@ -135,3 +139,40 @@ def test_seed_demo_twice_changes_nothing():
     )
     assert after == before
     assert list(Membership.objects.order_by("id").values_list("id", "role")) == memberships
+
+
+def test_seed_demo_refuses_with_debug_off_and_writes_nothing(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match=r"DEBUG is off.*--force-in-production"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
+
+
+def test_seed_demo_with_debug_off_exits_non_zero_on_the_command_line(tmp_path):
+    # A database of its own: a refusal that failed would write there, nowhere else.
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 60,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'production.sqlite3'}",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "staff admin whose password is public" in result.stderr
+    assert "--force-in-production" in result.stderr
+
+
+def test_seed_demo_forced_in_production_seeds_with_debug_off(settings):
+    settings.DEBUG = False
+    call_command(
+        "seed_demo", force_in_production=True, contacts=0, deals=0, interactions=0, verbosity=0
+    )
+    assert User.objects.get(username="admin").check_password(settings.DEMO_PASSWORD)

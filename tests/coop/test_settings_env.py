@@ -9,7 +9,16 @@ from django.conf import settings
 
 
 def _settings_value(expression: str, **environment: str) -> subprocess.CompletedProcess:
-    overridden = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DATABASE_POOL", "REDIS_URL", "LOG_FORMAT"}
+    overridden = {
+        "DEBUG",
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "DATABASE_POOL",
+        "REDIS_URL",
+        "LOG_FORMAT",
+        "TRUSTED_PROXY_COUNT",
+        "SESSION_IDLE_MINUTES",
+    }
     env = {k: v for k, v in os.environ.items() if k not in overridden}
     env.update(environment)
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
@@ -132,3 +141,33 @@ def test_log_format_json_writes_one_json_object_per_line():
         "request_id": "-",
         "message": "hello",
     }
+
+
+def test_the_trusted_proxy_count_comes_from_the_environment_and_defaults_to_none():
+    expression = "settings.TRUSTED_PROXY_COUNT, settings.AXES_CLIENT_IP_CALLABLE"
+    behind_one = _settings_value(expression, DEBUG="true", TRUSTED_PROXY_COUNT="1")
+    direct = _settings_value(expression, DEBUG="true")
+    negative = _settings_value(expression, DEBUG="true", TRUSTED_PROXY_COUNT="-1")
+    assert behind_one.stdout.split() == ["1", "coop.client_ip.client_ip"]
+    assert direct.stdout.split() == ["0", "coop.client_ip.client_ip"]
+    assert negative.returncode != 0
+    assert "TRUSTED_PROXY_COUNT must be 0 or more" in negative.stderr
+
+
+def test_the_session_idle_timeout_comes_from_the_environment():
+    result = _settings_value("settings.SESSION_COOKIE_AGE", DEBUG="true", SESSION_IDLE_MINUTES="30")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1800"
+
+
+def test_in_development_too_every_django_log_line_goes_through_the_redaction():
+    result = _settings_value(
+        "logging.getLogger('django.request').warning('Not Found: %s', '/calendar/feed/t0k3n.ics'),"
+        "logging.getLogger('django.server').info('\"GET /calendar/feed/t0k3n.ics HTTP/1.1\" 404')",
+        DEBUG="true",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].endswith("WARNING django.request [-] Not Found: /calendar/feed/[redacted]")
+    assert lines[1].endswith('INFO django.server [-] "GET /calendar/feed/[redacted] HTTP/1.1" 404')

@@ -16,7 +16,7 @@ from crm.models import (
     PipelineStage,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("debug_on")]
 
 SMALL = {"contacts": 30, "deals": 40, "interactions": 120}
 

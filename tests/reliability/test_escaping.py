@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
+from calendar_app.services import feed_token_regenerate
 from coop.consent import consent_grant
 from coop.models import ConsentScope
 from crm.meeting_scheduling import meeting_schedule
@@ -139,7 +140,7 @@ def test_payloads_stay_plain_text_in_emails_without_header_injection(hostile_wor
 
 
 def test_payloads_are_escaped_in_the_ics_feed(hostile_world, rep):
-    token = rep.calendar_preference.feed_token
+    token = feed_token_regenerate(user=rep)
     body = Client().get(reverse("calendar_app:feed", args=[token])).content
     calendar = Calendar.from_ical(body)
     events = {str(event["SUMMARY"]): event for event in calendar.walk("VEVENT")}

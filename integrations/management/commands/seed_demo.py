@@ -1,7 +1,7 @@
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from coop import demo as coop_demo
@@ -71,8 +71,22 @@ class Command(BaseCommand):
             "(PostgreSQL; 50 users in 10 teams, 20,000 contacts, 150,000 deals, "
             "1,000,000 interactions, 50,000 meetings, a year of check-ins).",
         )
+        parser.add_argument(
+            "--force-in-production",
+            action="store_true",
+            help="Seed even with DEBUG off (a scratch or benchmark database only): the demo "
+            "users, a staff admin among them, all get the public DEMO_PASSWORD.",
+        )
 
     def handle(self, *args, **options) -> None:
+        """Refuses, writing nothing, with DEBUG off unless `--force-in-production`: a
+        production database must never get the demo admin with the public password."""
+        if not settings.DEBUG and not options["force_in_production"]:
+            raise CommandError(
+                "DEBUG is off, so this may be a production database: seed_demo would add a "
+                "staff admin whose password is public. Run it with DEBUG=true, or add "
+                "--force-in-production if this database is a scratch one."
+            )
         for name, size in SCALES[options["scale"]].items():
             if options[name] is None:
                 options[name] = size
