@@ -9,7 +9,9 @@ from playwright.sync_api import Page, expect
 
 from calendar_app.models import Event
 from calendar_app.services import reminders_send_due
+from coop.models import Role
 from crm.meeting_scheduling import meeting_schedule
+from tests.coop.factories import MembershipFactory
 from tests.crm.factories import ContactFactory, DealFactory, PipelineFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -396,3 +398,20 @@ def test_calendar_pages_and_dialogs_raise_no_csp_violations_or_script_errors(
     # The browser asks for /favicon.ico on its own; the app has none.
     assert [url for url in missing if not url.endswith("/favicon.ico")] == []
     assert [text for text in problems if "status of 404" not in text] == []
+
+
+def test_a_manager_sees_a_meeting_about_another_teams_contact_as_busy(
+    page: Page, live_server, rep, manager, other_team, login_as, screenshot
+):
+    MembershipFactory(user=rep, team=other_team, role=Role.REP)
+    south = ContactFactory(team=other_team, name="Sol Ortega", email="sol@south.example")
+    day = _future_day(2)
+    _schedule(rep, south, day, title="South pricing")
+    login_as(manager)
+    page.goto(f"{_calendar_url(live_server, day, view='week')}&who={rep.pk}")
+    busy = page.locator(".cal-busy")
+    expect(busy).to_have_count(1)
+    expect(busy).to_contain_text("Busy")
+    expect(page.get_by_text("South pricing")).to_have_count(0)
+    expect(page.locator(".cal-busy a, a.cal-busy")).to_have_count(0)
+    screenshot("calendar-week-busy-block")

@@ -436,3 +436,9 @@ def test_the_feed_of_a_deactivated_user_is_gone(client, rep):
     rep.is_active = False
     rep.save()
     assert client.get(reverse("calendar_app:feed", args=[token])).status_code == 404
+
+
+def test_the_calendar_page_marks_calendar_in_the_navigation(rep_client):
+    page = rep_client.get(reverse("crm:calendar")).text
+    assert 'aria-current="page">Calendar</a>' in page
+    assert 'aria-current="page">Contacts</a>' not in page
