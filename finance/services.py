@@ -128,7 +128,7 @@ def _save_outcome(
                 for line, bucket_start in outcome.lines
             ),
         )
-    import_revenue_forecast(forecast=forecast, outcome=outcome)
+    revenue_forecast_import(forecast=forecast, outcome=outcome)
     audit_record(
         actor=forecast.user,
         action=AuditAction.FORECAST_GENERATED,
@@ -142,7 +142,7 @@ def _save_outcome(
     return forecast
 
 
-def import_revenue_forecast(*, forecast: RevenueForecast, outcome: Outcome) -> ImportedForecast:
+def revenue_forecast_import(*, forecast: RevenueForecast, outcome: Outcome) -> ImportedForecast:
     """Take the finance module's own copy of a forecast (one insert). Called inside the
     transaction that saves the forecast, so both exist or neither does."""
     return ImportedForecast.objects.create(
