@@ -27,6 +27,7 @@ from crm.models import Deal, DealStatus
 from finance.database_forecast import forecast_deals_insert
 from finance.exports import forecast_csv, forecast_xlsx
 from finance.forecasting import Line, Outcome, WhatIf, apply_what_if, evaluate
+from finance.lines import deal_lines, forecast_lines
 from finance.models import (
     ExchangeRate,
     ForecastBucket,
@@ -39,7 +40,7 @@ from finance.models import (
 from finance.periods import PeriodType, period_label, periods_between
 from finance.rates import RATE_PLACES
 from finance.receivers import FINANCE_AGGREGATES
-from finance.selectors import deal_lines, finance_team_ids, forecast_lines, scope_allowed
+from finance.scopes import finance_team_ids, scope_allowed
 
 CURRENCIES = {code for code, _ in CURRENCY_CHOICES}
 MAX_PERIODS = 400

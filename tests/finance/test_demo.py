@@ -6,7 +6,7 @@ from crm import demo as crm_demo
 from crm.models import Deal, DealStatus
 from finance import demo
 from finance.models import ExchangeRate, RevenueEntry, RevenueForecast, RevenueSource, RevenueTarget
-from finance.selectors import forecast_accuracy
+from finance.past_periods import forecast_accuracy
 
 pytestmark = pytest.mark.django_db
 

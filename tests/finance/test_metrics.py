@@ -4,7 +4,12 @@ import pytest
 
 from crm.models import Deal, DealStatus
 from finance.forecasting import WhatIf
-from finance.selectors import forecast_accuracy, health_metrics, past_window, pipeline_vs_actual
+from finance.past_periods import (
+    forecast_accuracy,
+    health_metrics,
+    past_window,
+    pipeline_vs_actual,
+)
 from finance.services import scenario_save
 from tests.finance.factories import RevenueEntryFactory, RevenueTargetFactory, generate_forecast
 

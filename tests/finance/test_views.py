@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from finance.models import ForecastDeal, RevenueEntry, RevenueForecast
-from finance.selectors import actual_revenue_by_bucket, pipeline_vs_actual
+from finance.past_periods import actual_revenue_by_bucket, pipeline_vs_actual
 from tests.finance.factories import ExchangeRateFactory, RevenueEntryFactory, generate_forecast
 
 pytestmark = pytest.mark.django_db
@@ -133,10 +133,10 @@ def test_what_if_returns_the_result_and_delta_and_writes_nothing(
     client, manager, forecast, stages_of
 ):
     client.force_login(manager)
-    proposal = stages_of(forecast)["Proposal"]
+    stages = stages_of(client, forecast)
     data = {
-        f"stage_{proposal}": 100,
-        f"stage_{stages_of(forecast)['Lead']}": 10,
+        f"stage_{stages['Proposal']}": 100,
+        f"stage_{stages['Lead']}": 10,
         "value_change_percent": "0",
         "slip_percent": "0",
         "shock_percent": "0",
@@ -153,7 +153,7 @@ def test_what_if_returns_the_result_and_delta_and_writes_nothing(
 
 def test_what_if_rejects_a_probability_over_100(client, manager, forecast, stages_of):
     client.force_login(manager)
-    lead = stages_of(forecast)["Lead"]
+    lead = stages_of(client, forecast)["Lead"]
     response = client.post(
         reverse("finance:whatif", args=[forecast.pk]),
         {
@@ -170,9 +170,10 @@ def test_saving_a_scenario_stores_a_named_forecast_linked_to_its_baseline(
     client, manager, forecast, stages_of
 ):
     client.force_login(manager)
+    stages = stages_of(client, forecast)
     data = {
-        f"stage_{stages_of(forecast)['Proposal']}": 50,
-        f"stage_{stages_of(forecast)['Lead']}": 10,
+        f"stage_{stages['Proposal']}": 50,
+        f"stage_{stages['Lead']}": 10,
         "value_change_percent": "-10",
         "slip_percent": "0",
         "shock_percent": "0",
@@ -193,9 +194,10 @@ def test_saving_a_scenario_stores_a_named_forecast_linked_to_its_baseline(
 
 def test_a_scenario_needs_a_name(client, manager, forecast, stages_of):
     client.force_login(manager)
+    stages = stages_of(client, forecast)
     data = {
-        f"stage_{stages_of(forecast)['Proposal']}": 50,
-        f"stage_{stages_of(forecast)['Lead']}": 10,
+        f"stage_{stages['Proposal']}": 50,
+        f"stage_{stages['Lead']}": 10,
         "value_change_percent": "0",
         "slip_percent": "0",
         "shock_percent": "0",
