@@ -9,8 +9,10 @@ Amounts are in the forecast's currency; a missing rate raises MissingRateError.
 import datetime
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 from statistics import fmean
 
 from django.db.models import Case, DateField, Q, QuerySet, Sum, When
@@ -62,33 +64,43 @@ def _as_date(value) -> datetime.date:
     return value.date() if isinstance(value, datetime.datetime) else value
 
 
-def revenue_groups(forecast: RevenueForecast) -> tuple[Groups, Groups]:
-    """The revenue grouped by period and currency in the forecast's own window and in its
-    past window, from one query (each group says which windows it falls in, as the two may
-    overlap): the `groups` arguments of `actual_revenue_by_bucket` and `pipeline_vs_actual`."""
-    window = past_window(forecast)
-    own = (forecast.start_date, forecast.end_date)
-    past = (window[0][0], window[-1][1])
+def _revenue_by_period(
+    forecast: RevenueForecast, windows: Sequence[tuple[datetime.date, datetime.date]]
+) -> list[Groups]:
+    """The forecast's revenue booked in each window, grouped by the forecast's period and by
+    currency, from one query. The windows may overlap: each group says which it falls in."""
+    flags = {
+        f"in_{index}": Case(When(booked_on__range=window, then=True), default=False)
+        for index, window in enumerate(windows)
+    }
     rows = (
         _revenue_entries(forecast.team, forecast.scope_user)
-        .filter(Q(booked_on__range=own) | Q(booked_on__range=past))
+        .filter(reduce(or_, (Q(booked_on__range=window) for window in windows)))
         .annotate(
             period=Trunc("booked_on", _TRUNC_KIND[forecast.period_type], output_field=DateField()),
-            in_own=Case(When(booked_on__range=own, then=True), default=False),
-            in_past=Case(When(booked_on__range=past, then=True), default=False),
+            **flags,
         )
-        .values_list("period", "currency", "in_own", "in_past")
+        .values_list("period", "currency", *flags)
         .annotate(total=Sum("amount_cents"))
         .order_by()
     )
-    own_groups: Groups = []
-    past_groups: Groups = []
-    for period, currency, in_own, in_past, total in rows:
-        if in_own:
-            own_groups.append((_as_date(period), currency, total))
-        if in_past:
-            past_groups.append((_as_date(period), currency, total))
-    return own_groups, past_groups
+    groups: list[Groups] = [[] for _ in windows]
+    for period, currency, *inside, total in rows:
+        for window_groups, is_inside in zip(groups, inside, strict=True):
+            if is_inside:
+                window_groups.append((_as_date(period), currency, total))
+    return groups
+
+
+def revenue_groups(forecast: RevenueForecast) -> tuple[Groups, Groups]:
+    """The revenue grouped by period and currency in the forecast's own window and in its
+    past window, from one query: the `groups` arguments of `actual_revenue_by_bucket` and
+    `pipeline_vs_actual`."""
+    window = past_window(forecast)
+    own, past = _revenue_by_period(
+        forecast, [(forecast.start_date, forecast.end_date), (window[0][0], window[-1][1])]
+    )
+    return own, past
 
 
 def _convert_grouped(
@@ -130,15 +142,7 @@ def pipeline_vs_actual(
     first, last = window[0][0], window[-1][1]
     kind = _TRUNC_KIND[forecast.period_type]
     if groups is None:
-        groups = [
-            (_as_date(p), c, t)
-            for p, c, t in _revenue_entries(forecast.team, forecast.scope_user)
-            .filter(booked_on__range=(first, last))
-            .annotate(period=Trunc("booked_on", kind, output_field=DateField()))
-            .values_list("period", "currency")
-            .annotate(total=Sum("amount_cents"))
-            .order_by()
-        ]
+        [groups] = _revenue_by_period(forecast, [(first, last)])
     pipeline_rows = (
         scope_deals(forecast.team, forecast.scope_user)
         .filter(expected_close_date__range=(first, last))
@@ -172,19 +176,7 @@ def actual_revenue_by_bucket(
     """Revenue booked in each of the forecast's periods (keyed by the bucket's first day), in
     its currency, grouped in SQL. Raises MissingRateError."""
     if groups is None:
-        groups = [
-            (_as_date(p), c, t)
-            for p, c, t in _revenue_entries(forecast.team, forecast.scope_user)
-            .filter(booked_on__range=(forecast.start_date, forecast.end_date))
-            .annotate(
-                period=Trunc(
-                    "booked_on", _TRUNC_KIND[forecast.period_type], output_field=DateField()
-                )
-            )
-            .values_list("period", "currency")
-            .annotate(total=Sum("amount_cents"))
-            .order_by()
-        ]
+        [groups] = _revenue_by_period(forecast, [(forecast.start_date, forecast.end_date)])
     totals = _convert_grouped(
         groups,
         period_type=forecast.period_type,
