@@ -1,6 +1,6 @@
 """A forecast against what happened: actual revenue in its periods, pipeline value against
-actual revenue in the periods before it, its financial health metrics (win rate, deal size,
-sales cycle, pipeline coverage) and the accuracy of earlier forecasts.
+actual revenue in the periods before it, its financial KPIs (win rate, deal size, sales cycle,
+pipeline coverage) and the accuracy of earlier forecasts.
 
 Every function reads in a fixed number of queries, whatever the number of deals or entries.
 Amounts are in the forecast's currency; a missing rate raises MissingRateError.
@@ -191,7 +191,7 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def health_metrics(
+def financial_kpis(
     forecast: RevenueForecast,
     rates: RateTable | None = None,
     open_pipeline_cents: int | None = None,

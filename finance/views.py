@@ -81,7 +81,7 @@ def _whatif_form(
     return WhatIfForm(data, stages=open_deals.stages, currencies=open_deals.currencies)
 
 
-def _compute_past_and_health(forecast: RevenueForecast, open_deals: lines.OpenDeals) -> dict:
+def _compute_past_and_kpis(forecast: RevenueForecast, open_deals: lines.OpenDeals) -> dict:
     """The past-period comparisons; a missing rate there is shown, not a failure. One rate
     table and one revenue query serve them all."""
     try:
@@ -90,20 +90,20 @@ def _compute_past_and_health(forecast: RevenueForecast, open_deals: lines.OpenDe
         return {
             "actual": past_periods.actual_revenue_by_bucket(forecast, rates, own),
             "past": past_periods.pipeline_vs_actual(forecast, rates, past),
-            "health": past_periods.health_metrics(forecast, rates, open_deals.value_cents),
+            "kpis": past_periods.financial_kpis(forecast, rates, open_deals.value_cents),
             "accuracy": past_periods.forecast_accuracy(forecast, rates),
         }
     except MissingRateError as error:
         return {"rate_problem": error.messages[0], "actual": {}}
 
 
-def _past_and_health(forecast: RevenueForecast, open_deals: lines.OpenDeals) -> dict:
-    """The past-period comparisons and health metrics, cached until the next write to deals,
+def _past_and_kpis(forecast: RevenueForecast, open_deals: lines.OpenDeals) -> dict:
+    """The past-period comparisons and financial KPIs, cached until the next write to deals,
     revenue, targets, rates or forecasts (finance/receivers.py)."""
     return cached_aggregate(
         FINANCE_AGGREGATES,
         (forecast.pk,),
-        lambda: _compute_past_and_health(forecast, open_deals),
+        lambda: _compute_past_and_kpis(forecast, open_deals),
     )
 
 
@@ -157,7 +157,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
         context = {"forecast": forecast, "deals": _deals_page(request, forecast)}
         return render(request, "finance/forecast_detail.html#deals", context)
     open_deals = lines.open_deal_groups(forecast)
-    extra = _past_and_health(forecast, open_deals)
+    extra = _past_and_kpis(forecast, open_deals)
     rows = _period_rows(forecast, extra["actual"])
     context = {
         "forecast": forecast,

@@ -3,7 +3,9 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from crm.models import DealStatus
 from finance.models import ForecastDeal, RevenueEntry, RevenueForecast
 from finance.past_periods import actual_revenue_by_bucket, pipeline_vs_actual
 from tests.finance.factories import ExchangeRateFactory, RevenueEntryFactory, generate_forecast
@@ -337,6 +339,19 @@ def test_the_page_shows_the_same_past_and_actual_figures_as_the_selectors(
     assert context["actual"] == actual_revenue_by_bucket(forecast)
     assert context["past"] == pipeline_vs_actual(forecast)
     assert any(period["actual_cents"] for period in context["past"])
+
+
+def test_the_page_shows_the_financial_kpis_of_the_past_periods(client, manager, team, make_deal):
+    last_month = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+    make_deal(status=DealStatus.WON, close=last_month, value_cents=30_000, title="Won before")
+    make_deal(status=DealStatus.LOST, close=last_month, title="Lost before")
+    forecast = generate_forecast(manager, team)
+    client.force_login(manager)
+    page = client.get(reverse("finance:detail", args=[forecast.pk])).text
+    kpis = page[page.index('id="kpis-heading">Financial KPIs<') : page.index('id="what-if"')]
+    assert "<dt>Win rate</dt><dd>50 %</dd>" in kpis
+    assert "1 won of 2 closed" in kpis
+    assert "<dt>Average deal size</dt><dd>€300.00</dd>" in kpis
 
 
 def test_the_page_names_the_cornish_fisher_method_and_its_parameters(
