@@ -136,8 +136,4 @@ def metrics(request: HttpRequest) -> HttpResponse:
         action=AuditAction.HEALTH_DATA_VIEWED,
         detail={"what": "sales health metrics", "query": request.GET.urlencode()},
     )
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request, "health/metrics.html", {"form": form, "page": page, "query": query.urlencode()}
-    )
+    return render(request, "health/metrics.html", {"form": form, "page": page})

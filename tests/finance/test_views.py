@@ -65,6 +65,7 @@ def test_a_bad_generate_form_comes_back_with_messages_and_writes_nothing(client,
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 422
+    assert '<div class="form-errors" role="alert">' in response.text
     assert "The end date must be on or after the start date." in response.text
     assert "<html" not in response.text
     assert not RevenueForecast.objects.exists()
@@ -229,6 +230,17 @@ def test_finance_staff_enter_revenue_and_see_it_listed(client, finance_user, tea
     assert "Consulting retainer" in response.text and "€1,234.56" in response.text
 
 
+def test_the_revenue_list_is_paginated(client, finance_user, team):
+    RevenueEntryFactory.create_batch(31, team=team)
+    client.force_login(finance_user)
+    first = client.get(reverse("finance:revenue")).text
+    assert "Page 1 of 2" in first and 'rel="next" href="?page=2"' in first
+    assert first.count('<td class="num">') == 30
+    second = client.get(reverse("finance:revenue"), {"page": 2}).text
+    assert "Page 2 of 2" in second and 'rel="prev" href="?page=1"' in second
+    assert second.count('<td class="num">') == 1
+
+
 def test_bad_revenue_input_is_explained_and_nothing_written(client, finance_user, team):
     client.force_login(finance_user)
     response = client.post(
@@ -244,6 +256,7 @@ def test_bad_revenue_input_is_explained_and_nothing_written(client, finance_user
     assert response.status_code == 422
     assert "Enter a valid date." in response.text
     assert "greater than or equal to 0.01" in response.text
+    assert "Please correct the fields marked below." in response.text
     assert not RevenueEntry.objects.exists()
 
 
@@ -305,6 +318,10 @@ def test_the_deal_list_pages_in_place(client, manager, team, make_deal):
     first = client.get(reverse("finance:detail", args=[forecast.pk])).text
     assert "Deal 49" in first and "Deal 50" not in first
     assert "Page 1 of 2" in first
+    assert (
+        '<a class="button small" rel="next" href="?page=2" hx-get="?page=2" '
+        'hx-target="#forecast-deals" hx-swap="outerHTML" hx-push-url="true">Next</a>'
+    ) in first
     response = client.get(
         reverse("finance:detail", args=[forecast.pk]),
         {"page": 2},
@@ -320,6 +337,7 @@ def test_the_forecast_list_is_paginated(client, manager, team):
     client.force_login(manager)
     page = client.get(reverse("finance:index")).text
     assert "Page 1 of 2" in page
+    assert 'rel="next" href="?page=2"' in page
     assert "Page 2 of 2" in client.get(reverse("finance:index"), {"page": 2}).text
 
 
