@@ -18,7 +18,12 @@ from health.forms import CheckInForm, ConsentForm, MetricsFilterForm
 from health.insights import MIN_GROUP, recommendations_for, team_insights
 from health.models import CheckIn, SalesHealthMetric
 from health.permissions import VIEW_SALES_HEALTH_METRICS, holds_explicitly
-from health.services import checkin_save, insight_member_ids, today_for
+from health.services import (
+    allows_recommendations,
+    checkin_save,
+    insight_member_ids,
+    today_for,
+)
 
 CHART_DAYS = 90
 PAGE_SIZE = 30
@@ -100,13 +105,13 @@ def consent(request: HttpRequest) -> HttpResponse:
 def insights(request: HttpRequest) -> HttpResponse:
     """The dashboard's wellness insights tab (an htmx fragment; a page of its own without JS)."""
     user = request.user
-    allows_recommendations = ConsentScope.PERSONAL_RECOMMENDATIONS in consent_scopes_of(user)
+    allowed = allows_recommendations(user)
     context = {
         "teams": team_insights(user),
         "min_group": MIN_GROUP,
         "included": user.pk in insight_member_ids([user.pk]),
-        "allows_recommendations": allows_recommendations,
-        "recommendations": recommendations_for(user) if allows_recommendations else [],
+        "allows_recommendations": allowed,
+        "recommendations": recommendations_for(user) if allowed else [],
     }
     template = "health/insights.html#insights" if request.htmx else "health/insights.html"
     return render(request, template, context)
