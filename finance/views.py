@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from coop.cache import cached_aggregate
+from coop.htmx import varies_on_htmx
 from coop.money import to_major_units
 from finance import lines, past_periods, scopes, services
 from finance.forms import GenerateForm, RevenueEntryForm, WhatIfForm
@@ -44,6 +45,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@varies_on_htmx
 def generate(request: HttpRequest) -> HttpResponse:
     form = _generate_form(request, request.POST)
     if form.is_valid():
@@ -151,6 +153,7 @@ def _deals_page(request: HttpRequest, forecast: RevenueForecast, count: int | No
 
 
 @require_GET
+@varies_on_htmx
 def detail(request: HttpRequest, pk) -> HttpResponse:
     forecast = _visible_forecast(request, pk)
     if request.htmx and request.htmx.target == "forecast-deals":

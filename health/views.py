@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from coop.audit import audit_record
 from coop.consent import PURPOSES, consent_grant, consent_revoke, consent_scopes_of
 from coop.db_router import reads_from_replica
+from coop.htmx import varies_on_htmx
 from coop.models import AuditAction, ConsentEvent, ConsentScope
 from health import scoring
 from health.forms import CheckInForm, ConsentForm, MetricsFilterForm
@@ -101,6 +102,7 @@ def consent(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@varies_on_htmx
 @reads_from_replica
 def insights(request: HttpRequest) -> HttpResponse:
     """The dashboard's wellness insights tab (an htmx fragment; a page of its own without JS)."""
