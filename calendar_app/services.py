@@ -299,7 +299,9 @@ def preference_get_or_create(*, user: User) -> CalendarPreference:
 @transaction.atomic
 def preference_update(*, user: User, reminder_minutes: int) -> CalendarPreference:
     """Set the reminder lead time; reminders not yet sent for future meetings follow it."""
-    preference = CalendarPreference.objects.select_for_update(no_key=True).get_or_create(user=user)[0]
+    preference = CalendarPreference.objects.select_for_update(no_key=True).get_or_create(user=user)[
+        0
+    ]
     preference.reminder_minutes = reminder_minutes
     preference.full_clean(exclude=["user"])
     preference.save(update_fields=["reminder_minutes"])
@@ -316,7 +318,9 @@ def feed_token_regenerate(*, user: User) -> str:
     """Give the user's ICS feed a new secret address and return its token; the old address
     stops working at once. Only the token's hash is stored, so this is the one time the token
     exists: the caller shows it to the user once, and nobody can read it back later."""
-    preference = CalendarPreference.objects.select_for_update(no_key=True).get_or_create(user=user)[0]
+    preference = CalendarPreference.objects.select_for_update(no_key=True).get_or_create(user=user)[
+        0
+    ]
     token = new_feed_token()
     preference.feed_token_hash = feed_token_digest(token)
     preference.save(update_fields=["feed_token_hash"])

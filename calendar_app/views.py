@@ -40,8 +40,8 @@ from calendar_app.services import (
     preference_get_or_create,
     preference_update,
 )
+from coop.htmx import varies_on_htmx
 
-SIDE_LIST_SIZE = 12
 NOTIFICATIONS_PER_PAGE = 20
 FEED_PAST = datetime.timedelta(days=180)
 FEED_FUTURE = datetime.timedelta(days=400)
@@ -89,6 +89,7 @@ def _new_times(event: Event, data: dict) -> tuple[datetime.datetime, datetime.da
 
 
 @require_POST
+@varies_on_htmx
 def event_move_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Move an event (a drop on the calendar, or the form on its page). A conflict or an error
     answers with the move dialog, where "Move anyway" confirms."""
@@ -130,6 +131,7 @@ def event_move_view(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @require_POST
+@varies_on_htmx
 def event_cancel_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     event = _visible_event(request, pk)
     return cancelled(

@@ -6,7 +6,7 @@ a deal's value comes back to Python only when an exact or simulated interval nee
 more query). So 100,000 deals cost about what the insert alone costs, not 100,000 Python
 objects.
 
-It computes what `finance.selectors.deal_lines` followed by `finance.forecasting.evaluate`
+It computes what `finance.lines.deal_lines` followed by `finance.forecasting.evaluate`
 computes (the Python path, used on SQLite and for what-if scenarios); the tests run both on
 the same deals and require identical rows, buckets and intervals:
 
@@ -34,9 +34,9 @@ from coop.money import MINOR_UNIT_EXPONENTS
 from crm.models import DealStatus
 from finance.forecasting import Bucket, Outcome
 from finance.intervals import Moments, interval_from_moments, needs_deals
+from finance.lines import day_bounds, deal_lines
 from finance.models import RevenueForecast
 from finance.periods import PeriodType, periods_between
-from finance.selectors import day_bounds, deal_lines
 
 _DATE_TRUNC_UNIT = {
     PeriodType.DAILY: "day",

@@ -8,7 +8,7 @@ from coop.models import Team, User
 from coop.money import CURRENCY_CHOICES, to_minor_units
 from finance.forecasting import WhatIf
 from finance.periods import PeriodType, period_end, period_start
-from finance.selectors import Scope
+from finance.scopes import Scope
 
 
 class DateInput(forms.DateInput):

@@ -77,14 +77,6 @@ def convert_minor(cents: int, from_currency: str, to_currency: str, rate: Decima
     return to_minor_units(to_major_units(cents, from_currency) * rate, to_currency)
 
 
-def convert(cents: int, from_currency: str, to_currency: str, on: datetime.date) -> int:
-    """The finance module's public conversion: the rate in effect on `on`, half-even."""
-    table = RateTable.load([from_currency], to_currency, on)
-    return convert_minor(
-        cents, from_currency, to_currency, table.rate(from_currency, to_currency, on)
-    )
-
-
 def scaled(rate: Decimal, percent: Decimal) -> Decimal:
     """A rate moved by `percent` (e.g. -10 for a 10 % fall of the foreign currency)."""
     return (rate * (Decimal(100) + percent) / Decimal(100)).quantize(RATE_PLACES)

@@ -27,6 +27,7 @@ from crm.models import Deal, DealStatus
 from finance.database_forecast import forecast_deals_insert
 from finance.exports import forecast_csv, forecast_xlsx
 from finance.forecasting import Line, Outcome, WhatIf, apply_what_if, evaluate
+from finance.lines import deal_lines, forecast_lines
 from finance.models import (
     ExchangeRate,
     ForecastBucket,
@@ -39,7 +40,7 @@ from finance.models import (
 from finance.periods import PeriodType, period_label, periods_between
 from finance.rates import RATE_PLACES
 from finance.receivers import FINANCE_AGGREGATES
-from finance.selectors import deal_lines, finance_team_ids, forecast_lines, scope_allowed
+from finance.scopes import finance_team_ids, scope_allowed
 
 CURRENCIES = {code for code, _ in CURRENCY_CHOICES}
 MAX_PERIODS = 400
@@ -128,7 +129,7 @@ def _save_outcome(
                 for line, bucket_start in outcome.lines
             ),
         )
-    import_revenue_forecast(forecast=forecast, outcome=outcome)
+    revenue_forecast_import(forecast=forecast, outcome=outcome)
     audit_record(
         actor=forecast.user,
         action=AuditAction.FORECAST_GENERATED,
@@ -142,7 +143,7 @@ def _save_outcome(
     return forecast
 
 
-def import_revenue_forecast(*, forecast: RevenueForecast, outcome: Outcome) -> ImportedForecast:
+def revenue_forecast_import(*, forecast: RevenueForecast, outcome: Outcome) -> ImportedForecast:
     """Take the finance module's own copy of a forecast (one insert). Called inside the
     transaction that saves the forecast, so both exist or neither does."""
     return ImportedForecast.objects.create(

@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from coop.cache import cached_aggregate
+from coop.htmx import varies_on_htmx
 from coop.money import to_major_units
-from finance import selectors, services
+from finance import lines, past_periods, scopes, services
 from finance.forms import GenerateForm, RevenueEntryForm, WhatIfForm
 from finance.models import ForecastDeal, RevenueEntry, RevenueForecast
 from finance.periods import period_label
@@ -26,15 +27,15 @@ ENTRIES_PER_PAGE = 30
 
 
 def _generate_form(request: HttpRequest, data=None) -> GenerateForm:
-    return GenerateForm(data, scopes=selectors.forecast_scopes(request.user), user=request.user)
+    return GenerateForm(data, scopes=scopes.forecast_scopes(request.user), user=request.user)
 
 
 def _index_context(request: HttpRequest, form: GenerateForm) -> dict:
-    forecasts = Paginator(selectors.forecasts_visible_to(request.user), FORECASTS_PER_PAGE)
+    forecasts = Paginator(scopes.forecasts_visible_to(request.user), FORECASTS_PER_PAGE)
     return {
         "page": forecasts.get_page(request.GET.get("page")),
         "form": form,
-        "can_enter_revenue": bool(selectors.finance_team_ids(request.user)),
+        "can_enter_revenue": bool(scopes.finance_team_ids(request.user)),
     }
 
 
@@ -44,6 +45,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@varies_on_htmx
 def generate(request: HttpRequest) -> HttpResponse:
     form = _generate_form(request, request.POST)
     if form.is_valid():
@@ -71,39 +73,39 @@ def generate(request: HttpRequest) -> HttpResponse:
 
 
 def _visible_forecast(request: HttpRequest, pk) -> RevenueForecast:
-    return get_object_or_404(selectors.forecasts_visible_to(request.user), pk=pk)
+    return get_object_or_404(scopes.forecasts_visible_to(request.user), pk=pk)
 
 
 def _whatif_form(
-    forecast: RevenueForecast, data=None, open_deals: selectors.OpenDeals | None = None
+    forecast: RevenueForecast, data=None, open_deals: lines.OpenDeals | None = None
 ) -> WhatIfForm:
-    open_deals = open_deals or selectors.open_deal_groups(forecast)
+    open_deals = open_deals or lines.open_deal_groups(forecast)
     return WhatIfForm(data, stages=open_deals.stages, currencies=open_deals.currencies)
 
 
-def _compute_past_and_health(forecast: RevenueForecast, open_deals: selectors.OpenDeals) -> dict:
+def _compute_past_and_kpis(forecast: RevenueForecast, open_deals: lines.OpenDeals) -> dict:
     """The past-period comparisons; a missing rate there is shown, not a failure. One rate
     table and one revenue query serve them all."""
     try:
-        rates = selectors.page_rates(forecast)
-        own, past = selectors.revenue_groups(forecast)
+        rates = past_periods.page_rates(forecast)
+        own, past = past_periods.revenue_groups(forecast)
         return {
-            "actual": selectors.actual_revenue_by_bucket(forecast, rates, own),
-            "past": selectors.pipeline_vs_actual(forecast, rates, past),
-            "health": selectors.health_metrics(forecast, rates, open_deals.value_cents),
-            "accuracy": selectors.forecast_accuracy(forecast, rates),
+            "actual": past_periods.actual_revenue_by_bucket(forecast, rates, own),
+            "past": past_periods.pipeline_vs_actual(forecast, rates, past),
+            "kpis": past_periods.financial_kpis(forecast, rates, open_deals.value_cents),
+            "accuracy": past_periods.forecast_accuracy(forecast, rates),
         }
     except MissingRateError as error:
         return {"rate_problem": error.messages[0], "actual": {}}
 
 
-def _past_and_health(forecast: RevenueForecast, open_deals: selectors.OpenDeals) -> dict:
-    """The past-period comparisons and health metrics, cached until the next write to deals,
+def _past_and_kpis(forecast: RevenueForecast, open_deals: lines.OpenDeals) -> dict:
+    """The past-period comparisons and financial KPIs, cached until the next write to deals,
     revenue, targets, rates or forecasts (finance/receivers.py)."""
     return cached_aggregate(
         FINANCE_AGGREGATES,
         (forecast.pk,),
-        lambda: _compute_past_and_health(forecast, open_deals),
+        lambda: _compute_past_and_kpis(forecast, open_deals),
     )
 
 
@@ -151,13 +153,14 @@ def _deals_page(request: HttpRequest, forecast: RevenueForecast, count: int | No
 
 
 @require_GET
+@varies_on_htmx
 def detail(request: HttpRequest, pk) -> HttpResponse:
     forecast = _visible_forecast(request, pk)
     if request.htmx and request.htmx.target == "forecast-deals":
         context = {"forecast": forecast, "deals": _deals_page(request, forecast)}
         return render(request, "finance/forecast_detail.html#deals", context)
-    open_deals = selectors.open_deal_groups(forecast)
-    extra = _past_and_health(forecast, open_deals)
+    open_deals = lines.open_deal_groups(forecast)
+    extra = _past_and_kpis(forecast, open_deals)
     rows = _period_rows(forecast, extra["actual"])
     context = {
         "forecast": forecast,
@@ -167,7 +170,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
         "deals": _bucketed_deals_page(request, forecast, rows),
         "whatif_form": _whatif_form(forecast, open_deals=open_deals),
         "scenarios": forecast.scenarios.order_by("-created_at"),
-        "levers": selectors.scenario_levers(forecast),
+        "levers": lines.scenario_levers(forecast),
         "past_empty": not any(
             p["pipeline_cents"] or p["actual_cents"] for p in extra.get("past", [])
         ),
@@ -251,7 +254,7 @@ def export(request: HttpRequest, pk, file_format: str) -> HttpResponse:
 def revenue(request: HttpRequest) -> HttpResponse:
     """Actual revenue: the entries the user may see, and for finance staff a form to enter
     revenue that did not come from a deal."""
-    team_ids = selectors.finance_team_ids(request.user)
+    team_ids = scopes.finance_team_ids(request.user)
     form = None
     if team_ids:
         form = RevenueEntryForm(

@@ -12,7 +12,7 @@ class CheckInForm(forms.Form):
         error_messages={"required": "Enter your stress level, a whole number from 0 to 100."},
     )
     sleep_hours = forms.DecimalField(
-        label="Hours slept last night (optional)",
+        label="Hours slept last night",
         required=False,
         min_value=0,
         max_value=24,
@@ -21,7 +21,7 @@ class CheckInForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "0.5"}),
     )
     energy = forms.TypedChoiceField(
-        label="Energy (optional)",
+        label="Energy",
         required=False,
         coerce=int,
         empty_value=None,

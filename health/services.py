@@ -178,6 +178,9 @@ def insight_member_ids(user_ids: list[UUID]) -> set[UUID]:
 
 
 def allows_recommendations(user: User) -> bool:
+    """Whether the user currently allows personal recommendations (never when inactive or
+    anonymous; one query). `health.insights.recommendations_for` does not check: ask this
+    first."""
     return has_consent(user, ConsentScope.PERSONAL_RECOMMENDATIONS)
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from coop.audit import audit_record
 from coop.consent import PURPOSES, consent_grant, consent_revoke, consent_scopes_of
 from coop.db_router import reads_from_replica
+from coop.htmx import varies_on_htmx
 from coop.models import AuditAction, ConsentEvent, ConsentScope
 from health import scoring
 from health.forms import CheckInForm, ConsentForm, MetricsFilterForm
@@ -22,6 +23,7 @@ from health.permissions import VIEW_SALES_HEALTH_METRICS, holds_explicitly
 from health.services import (
     INSIGHT_WEEKS,
     STRESS_BANDS,
+    allows_recommendations,
     checkin_save,
     insight_member_ids,
     today_for,
@@ -103,6 +105,7 @@ def consent(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@varies_on_htmx
 @reads_from_replica
 def insights(request: HttpRequest) -> HttpResponse:
     """The dashboard's wellness insights tab (an htmx fragment; a page of its own without JS).
@@ -121,15 +124,15 @@ def insights(request: HttpRequest) -> HttpResponse:
             "not_member_of": [insight.team.name for insight in teams if not insight.team.is_member],
         },
     )
-    allows_recommendations = ConsentScope.PERSONAL_RECOMMENDATIONS in consent_scopes_of(user)
+    allowed = allows_recommendations(user)
     context = {
         "teams": teams,
         "k": MIN_CONTRIBUTORS,
         "insight_weeks": INSIGHT_WEEKS,
         "stress_bands": STRESS_BANDS,
         "included": user.pk in insight_member_ids([user.pk]),
-        "allows_recommendations": allows_recommendations,
-        "recommendations": recommendations_for(user) if allows_recommendations else [],
+        "allows_recommendations": allowed,
+        "recommendations": recommendations_for(user) if allowed else [],
     }
     template = "health/insights.html#insights" if request.htmx else "health/insights.html"
     return render(request, template, context)
@@ -159,8 +162,4 @@ def metrics(request: HttpRequest) -> HttpResponse:
         action=AuditAction.HEALTH_DATA_VIEWED,
         detail={"what": "sales health metrics", "query": request.GET.urlencode()},
     )
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request, "health/metrics.html", {"form": form, "page": page, "query": query.urlencode()}
-    )
+    return render(request, "health/metrics.html", {"form": form, "page": page})

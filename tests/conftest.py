@@ -1,6 +1,8 @@
-"""Fixtures shared by every test module: people in teams with each role."""
+"""Fixtures shared by every test module: people in teams with each role, and a check of an
+admin changelist's search and filters."""
 
 import pytest
+from django.urls import reverse
 
 from coop.models import Role
 from tests.coop.factories import MembershipFactory, TeamFactory, UserFactory
@@ -51,3 +53,31 @@ def outsider(other_team):
 def rep_client(client, rep):
     client.force_login(rep)
     return client
+
+
+@pytest.fixture
+def admin_list(client, staff_user):
+    """`admin_list(model, cases)`: in the admin changelist of `model`, each (params, expected)
+    case (a search `q`, list_filter parameters) lists exactly the `expected` rows, fewer than
+    without parameters; and the cases together search and use every list_filter of the admin.
+    A parameter the admin does not know fails (it answers a redirect, not the list)."""
+    client.force_login(staff_user)
+
+    def changelist(model, params):
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = client.get(url, params)
+        assert response.status_code == 200, (params, response.status_code)
+        return response.context["cl"]
+
+    def check(model, cases):
+        unfiltered = changelist(model, {})
+        for params, expected in cases:
+            shown = changelist(model, params).result_list
+            assert {row.pk for row in shown} == {row.pk for row in expected}, params
+            assert len(shown) < len(unfiltered.result_list), params
+        used = {name for params, _ in cases for name in params}
+        assert "q" in used
+        for spec in unfiltered.filter_specs:
+            assert used & set(spec.expected_parameters()), f"no case uses {spec.title}"
+
+    return check

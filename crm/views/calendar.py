@@ -23,6 +23,7 @@ from calendar_app.grid import (
     week_rows,
 )
 from calendar_app.selectors import events_between, first_per_day
+from coop.htmx import varies_on_htmx
 from coop.visibility import visible_users
 from crm.models import Deal
 from crm.selectors import contacts_matching, interactions_between
@@ -53,6 +54,7 @@ def _people(request: HttpRequest) -> tuple[list, list, str]:
 
 
 @require_GET
+@varies_on_htmx
 def calendar_page(request: HttpRequest) -> HttpResponse:
     """The month (default) or week view; under htmx only the `grid` partial, which reloads
     itself after a meeting is scheduled or moved. A day of the month shows its first

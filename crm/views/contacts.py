@@ -7,9 +7,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
+from coop.htmx import varies_on_htmx
 from crm.forms import ContactForm, InteractionForm, submit_to_service
 from crm.models import Contact
 from crm.selectors import contact_timeline, contacts_matching
@@ -28,7 +28,7 @@ def visible_contact(request: HttpRequest, pk: UUID) -> Contact:
 
 
 @require_GET
-@vary_on_headers("HX-Request")
+@varies_on_htmx
 def contact_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     paginator = Paginator(contacts_matching(user=request.user, query=query), CONTACTS_PER_PAGE)
@@ -130,6 +130,7 @@ def contact_timeline_page(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @require_POST
+@varies_on_htmx
 def contact_log_interaction(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Log a call, email, meeting or message. Under htmx the form answers alone and fires
     `interactionLogged`, on which the timeline reloads itself in place."""

@@ -9,8 +9,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
 
+from coop.htmx import varies_on_htmx
 from crm.forms import (
     DealCreateForm,
     DealFilterForm,
@@ -37,7 +37,7 @@ DEALS_PER_PAGE = 25
 
 
 @require_GET
-@vary_on_headers("HX-Request")
+@varies_on_htmx
 def deal_list(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params.setdefault("status", DealStatus.OPEN)
@@ -134,6 +134,7 @@ def deal_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @require_POST
+@varies_on_htmx
 def deal_move_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Move a deal to another open stage: the board's drag and drop and its keyboard form post
     here with htmx and get the board back; the deal page's form gets a redirect."""

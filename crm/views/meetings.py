@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from calendar_app.forms import EventForm, default_start
 from calendar_app.responses import ERROR_DIALOG, attempt, cancelled, changed, dialog
 from calendar_app.services import event_change_refusal
+from coop.htmx import varies_on_htmx
 from crm.meeting_scheduling import meeting_cancel, meeting_schedule, meeting_update
 from crm.models import Contact, Deal, Interaction
 from crm.views.contacts import visible_contact
@@ -67,6 +68,7 @@ def _schedule_anyway(request: HttpRequest) -> bool:
 
 
 @require_http_methods(["GET", "POST"])
+@varies_on_htmx
 def meeting_new(request: HttpRequest, pk: UUID) -> HttpResponse:
     """The Schedule Meeting dialog for a contact (`?date=` and `?deal=` prefill it, as a drop
     on the calendar does); conflicts are listed and need an explicit "schedule anyway"."""
@@ -117,6 +119,7 @@ def meeting_new(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@varies_on_htmx
 def meeting_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Edit or move a meeting from the timeline; the event and the entry change together."""
     interaction = _visible_meeting(request, pk)
@@ -169,6 +172,7 @@ def meeting_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @require_POST
+@varies_on_htmx
 def meeting_cancel_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Cancel a meeting from the timeline (invited contacts get a cancellation)."""
     interaction = _visible_meeting(request, pk)

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from coop.htmx import varies_on_htmx
 from crm.models import DealStatus, Pipeline
 from crm.selectors import pipeline_board
 
@@ -41,6 +42,7 @@ def render_board(
 
 
 @require_GET
+@varies_on_htmx
 def pipeline_board_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     pipeline = get_object_or_404(Pipeline.objects.visible_to(request.user), pk=pk)
     return render_board(request, pipeline)

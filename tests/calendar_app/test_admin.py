@@ -1,12 +1,23 @@
 import datetime
+from types import SimpleNamespace
 
 import pytest
 from django.contrib import admin
 from django.utils import timezone
 
-from calendar_app.models import Attendee, CalendarPreference, Event, Notification, Reminder
+from calendar_app.models import (
+    Attendee,
+    CalendarPreference,
+    Event,
+    EventStatus,
+    Notification,
+    Reminder,
+    ReminderKind,
+    Rsvp,
+)
 from calendar_app.services import event_create, feed_token_regenerate
 from crm.meeting_scheduling import contact_guest
+from tests.calendar_app.factories import AttendeeFactory, EventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,12 +41,92 @@ def meeting(rep, contact):
     )
 
 
-@pytest.mark.parametrize("name", ["event", "attendee", "reminder", "notification"])
-def test_admin_changelists_search(client, staff_user, meeting, name):
-    client.force_login(staff_user)
-    url = f"/admin/calendar_app/{name}/"
-    assert client.get(url).status_code == 200
-    assert client.get(url, {"q": "Admin visible"}).status_code == 200
+@pytest.fixture
+def calendar_rows(team, rep, outsider):
+    """Calendar rows of `rep` that match the searches and filters below ("Solar", confirmed,
+    this week, accepted, unsent, unread, 30 minutes) and of `outsider` that match none."""
+    now = timezone.now()
+    old = now - datetime.timedelta(days=400)
+    solar = EventFactory(organizer=rep, title="Solar visit", start_time=now)
+    wind = EventFactory(
+        organizer=outsider, title="Wind check", start_time=old, status=EventStatus.CANCELLED
+    )
+    return SimpleNamespace(
+        now=now,
+        events=(solar, wind),
+        attendees=(
+            AttendeeFactory(
+                event=solar, guest_name="Sam Sun", guest_email="sam@sun.example", rsvp=Rsvp.ACCEPTED
+            ),
+            AttendeeFactory(event=wind, user=outsider),
+        ),
+        reminders=(
+            Reminder.objects.create(event=solar, user=rep, kind=ReminderKind.BEFORE, due_at=now),
+            Reminder.objects.create(
+                event=wind, user=outsider, kind=ReminderKind.FOLLOW_UP, due_at=old, sent_at=old
+            ),
+        ),
+        notifications=(
+            Notification.objects.create(user=rep, event=solar, title="Solar visit moved"),
+            Notification.objects.create(
+                user=outsider, event=wind, title="Wind check cancelled", read_at=old
+            ),
+        ),
+        preferences=(
+            CalendarPreference.objects.create(user=rep, reminder_minutes=30),
+            CalendarPreference.objects.create(user=outsider, reminder_minutes=60),
+        ),
+    )
+
+
+def _cases(rows) -> dict:
+    """Per model: (query parameters, the rows the changelist must show) for its search and
+    each of its list filters."""
+    (event, _), (attendee, _), (reminder, _), (notification, _), (preference, _) = (
+        rows.events,
+        rows.attendees,
+        rows.reminders,
+        rows.notifications,
+        rows.preferences,
+    )
+    return {
+        Event: [
+            ({"q": "solar"}, [event]),
+            ({"status__exact": "confirmed"}, [event]),
+            (
+                {
+                    "start_time__gte": str(rows.now - datetime.timedelta(days=7)),
+                    "start_time__lt": str(rows.now + datetime.timedelta(days=1)),
+                },
+                [event],
+            ),
+        ],
+        Attendee: [
+            ({"q": "solar"}, [attendee]),
+            ({"q": "sam@sun"}, [attendee]),
+            ({"rsvp__exact": "accepted"}, [attendee]),
+        ],
+        Reminder: [
+            ({"q": "solar"}, [reminder]),
+            ({"kind__exact": "before"}, [reminder]),
+            ({"sent_at__isempty": "1"}, [reminder]),
+        ],
+        Notification: [
+            ({"q": "solar"}, [notification]),
+            ({"read_at__isempty": "1"}, [notification]),
+        ],
+        CalendarPreference: [
+            ({"q": "rep"}, [preference]),
+            ({"reminder_minutes": "30"}, [preference]),
+        ],
+    }
+
+
+@pytest.mark.parametrize("model", [Event, Attendee, Reminder, Notification, CalendarPreference])
+def test_calendar_changelists_show_only_what_the_search_and_each_filter_match(
+    admin_list, calendar_rows, model
+):
+    admin_list(model, _cases(calendar_rows)[model])
 
 
 def test_admin_event_page_shows_attendees_and_reminders_inline(client, staff_user, meeting):

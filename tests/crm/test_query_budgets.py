@@ -1,6 +1,7 @@
 """The busiest pages make the same, small number of queries at 10 and at 1,000 rows."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -9,7 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Contact, Deal, Interaction, InteractionType
+from crm.selectors import BOARD_CARDS_PER_STAGE, TIMELINE_PAGE_SIZE
 from crm.services import contact_timelines_touch
+from crm.views.contacts import CONTACTS_PER_PAGE
+from crm.views.deals import DEALS_PER_PAGE
 
 pytestmark = pytest.mark.django_db
 
@@ -62,11 +66,32 @@ def _deals(pipeline, stages, owner, contact, n):
     )
 
 
-def _count(client, url, **params):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url, params)
-    assert response.status_code == 200
-    return len(queries)
+def _contact_rows(page: str) -> list[str]:
+    return re.findall(r'<th scope="row"><a href="/contacts/[^"]+/">([^<]+)</a>', page)
+
+
+def _deal_rows(page: str) -> list[str]:
+    return re.findall(r'<th scope="row"><a href="/deals/[^"]+/">([^<]+)</a>', page)
+
+
+def _contact_deals(page: str) -> list[str]:
+    return re.findall(r'<li><a href="/deals/[^"]+/">([^<]+)</a>', page)
+
+
+def _timeline_entries(page: str) -> int:
+    return page.count('<li class="timeline-entry')
+
+
+def _board(page: str) -> tuple[list[int], int]:
+    """The deal count of each column, and the number of cards shown."""
+    counts = re.findall(r'<span class="deal-count">(\d+) deals?</span>', page)
+    return [int(n) for n in counts], page.count('<li class="deal-card"')
+
+
+def _board_of(rows: int) -> tuple[list[int], int]:
+    """What the board shows for `rows` deals spread over Lead, Proposal and Negotiation."""
+    counts = [len(range(stage, rows, 3)) for stage in range(3)]
+    return counts, sum(min(n, BOARD_CARDS_PER_STAGE) for n in counts)
 
 
 @pytest.mark.parametrize("rows", [10, 1000])
@@ -76,9 +101,14 @@ def test_contact_list_queries_do_not_grow_with_contacts(
     _contacts(team, rep, rows)
     url = reverse("crm:contact_list")
     with django_assert_max_num_queries(CONTACT_LIST_BUDGET):
-        assert "Person 0000" in rep_client.get(url).text
+        first = rep_client.get(url).text
+    shown = range(min(rows, CONTACTS_PER_PAGE))
+    assert _contact_rows(first) == [f"Person {i:04d}" for i in shown]
     with django_assert_max_num_queries(CONTACT_LIST_BUDGET):
-        rep_client.get(url, {"q": "person", "page": 2})
+        second = rep_client.get(url, {"q": "person", "page": 2}).text
+    # The second page, or the last one when there is only one.
+    shown = range(CONTACTS_PER_PAGE, 2 * CONTACTS_PER_PAGE) if rows > CONTACTS_PER_PAGE else shown
+    assert _contact_rows(second) == [f"Person {i:04d}" for i in shown]
 
 
 @pytest.mark.parametrize("rows", [10, 1000])
@@ -90,6 +120,8 @@ def test_contact_detail_queries_do_not_grow_with_the_timeline(
     with django_assert_max_num_queries(CONTACT_DETAIL_BUDGET):
         page = rep_client.get(reverse("crm:contact_detail", args=[contact.pk])).text
     assert f"Call {rows - 1}" in page
+    assert _timeline_entries(page) == min(rows, TIMELINE_PAGE_SIZE)
+    assert sorted(_contact_deals(page)) == sorted(f"Deal {i}" for i in range(rows // 10))
 
 
 @pytest.mark.parametrize("rows", [10, 1000])
@@ -102,6 +134,7 @@ def test_contact_detail_seen_again_takes_its_timeline_from_the_cache(
     with django_assert_num_queries(CONTACT_DETAIL_CACHED_BUDGET):
         again = rep_client.get(url).text
     assert f"Call {rows - 1}" in again
+    assert _timeline_entries(again) == min(rows, TIMELINE_PAGE_SIZE)
     assert _timeline_html(again) == _timeline_html(first)
 
 
@@ -115,7 +148,8 @@ def test_board_queries_do_not_grow_with_deals(
 ):
     _deals(pipeline, stages, rep, contact, rows)
     with django_assert_max_num_queries(BOARD_BUDGET):
-        rep_client.get(reverse("crm:pipeline_board", args=[pipeline.pk]))
+        page = rep_client.get(reverse("crm:pipeline_board", args=[pipeline.pk])).text
+    assert _board(page) == _board_of(rows)
 
 
 @pytest.mark.parametrize("rows", [10, 1000])
@@ -124,22 +158,42 @@ def test_deal_list_queries_do_not_grow_with_deals(
 ):
     _deals(pipeline, stages, rep, contact, rows)
     with django_assert_max_num_queries(DEAL_LIST_BUDGET):
-        rep_client.get(reverse("crm:deal_list"), {"q": "deal", "page": 2})
+        page = rep_client.get(reverse("crm:deal_list"), {"q": "deal", "page": 2}).text
+    assert f"{rows} deals." in page
+    shown = _deal_rows(page)
+    # The second page, or the last one when there is only one.
+    assert len(shown) == (DEALS_PER_PAGE if rows > DEALS_PER_PAGE else rows)
+    assert set(shown) <= {f"Deal {i}" for i in range(rows)}
+
+
+def _page(client, url) -> tuple[int, str]:
+    """The number of queries answering `url`, and the page."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response.text
 
 
 def test_the_counts_are_equal_at_10_and_1000_rows(rep_client, team, rep, pipeline, stages):
     contact = Contact.objects.create(team=team, owner=rep, name="Busy")
-    pages = [
+    urls = [
         reverse("crm:contact_list"),
         reverse("crm:contact_detail", args=[contact.pk]),
         reverse("crm:pipeline_board", args=[pipeline.pk]),
         reverse("crm:deal_list"),
     ]
-    _contacts(team, rep, 10)
-    _interactions(contact, rep, 10)
-    _deals(pipeline, stages, rep, contact, 10)
-    small = [_count(rep_client, url) for url in pages]
-    _contacts(team, rep, 990)
-    _interactions(contact, rep, 990)
-    _deals(pipeline, stages, rep, contact, 990)
-    assert [_count(rep_client, url) for url in pages] == small, small
+    counts, names = {}, ["Busy"]
+    for rows, more in ((10, 10), (1000, 990)):
+        _contacts(team, rep, more)
+        names += [f"Person {i:04d}" for i in range(more)]
+        _interactions(contact, rep, more)
+        _deals(pipeline, stages, rep, contact, more)
+        counts[rows], pages = zip(*(_page(rep_client, url) for url in urls), strict=True)
+        contact_list, contact_detail, board, deal_list = pages
+        assert _contact_rows(contact_list) == sorted(names)[:CONTACTS_PER_PAGE]
+        assert _timeline_entries(contact_detail) == min(rows, TIMELINE_PAGE_SIZE)
+        assert len(_contact_deals(contact_detail)) == rows
+        assert _board(board) == _board_of(rows)
+        assert f"{rows} deals." in deal_list
+        assert len(_deal_rows(deal_list)) == min(rows, DEALS_PER_PAGE)
+    assert counts[1000] == counts[10], counts

@@ -1,6 +1,8 @@
 import datetime
+import re
 
 import pytest
+from django.urls import reverse
 
 from crm.models import Deal, DealStatus
 from tests.crm.factories import PipelineFactory
@@ -53,10 +55,12 @@ def make_deal(pipeline, rep):
 
 @pytest.fixture
 def stages_of():
-    """Stage name -> stage id of the open deals a forecast counted."""
-    from finance.selectors import forecast_stages
+    """Stage name -> stage id of the what-if probability fields the forecast page offers the
+    signed-in client (one per stage of the forecast's open deals)."""
 
-    def stages(forecast):
-        return {row["stage_name"]: row["stage_id"] for row in forecast_stages(forecast)}
+    def stages(client, forecast):
+        page = client.get(reverse("finance:detail", args=[forecast.pk])).text
+        fields = re.findall(r'<label for="id_stage_([0-9a-f-]+)">([^<]+?) \(\d+ deals?\)', page)
+        return {name: stage_id for stage_id, name in fields}
 
     return stages

@@ -43,9 +43,12 @@ def test_a_second_view_reads_the_aggregates_from_the_cache(
     one_process_cache, client, manager, forecast
 ):
     client.force_login(manager)
-    _first, first_queries = _page(client, forecast)
-    _second, second_queries = _page(client, forecast)
+    first, first_queries = _page(client, forecast)
+    second, second_queries = _page(client, forecast)
     assert second_queries < first_queries
+    for page in (first, second):
+        assert "Solar roof" in page
+        assert 'id="kpis-heading"' in page and 'id="past-heading"' in page
 
 
 def test_new_revenue_shows_at_once_despite_the_cache(

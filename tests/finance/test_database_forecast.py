@@ -14,9 +14,9 @@ from django.db import connection
 from crm.models import Deal, DealStatus
 from finance import intervals
 from finance.forecasting import evaluate
+from finance.lines import deal_lines
 from finance.models import ForecastBucket, ForecastDeal, RevenueForecast
 from finance.periods import PeriodType
-from finance.selectors import deal_lines
 from finance.services import forecast_deal_row, forecast_generate
 from tests.crm.factories import PipelineFactory
 from tests.finance.factories import ExchangeRateFactory

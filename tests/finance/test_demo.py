@@ -6,7 +6,7 @@ from crm.models import Deal, DealStatus
 from finance import demo
 from finance import demo as finance_demo
 from finance.models import ExchangeRate, RevenueEntry, RevenueForecast, RevenueSource, RevenueTarget
-from finance.selectors import forecast_accuracy
+from finance.past_periods import forecast_accuracy
 from integrations.management.commands.seed_demo import DEMO_SEEDERS
 
 pytestmark = pytest.mark.django_db

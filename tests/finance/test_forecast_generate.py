@@ -256,7 +256,7 @@ def test_a_failing_import_leaves_no_forecast_rows_behind(manager, team, make_dea
     def broken(**kwargs):
         raise ValidationError("finance import failed")
 
-    monkeypatch.setattr(services, "import_revenue_forecast", broken)
+    monkeypatch.setattr(services, "revenue_forecast_import", broken)
     with pytest.raises(ValidationError, match="finance import failed"):
         _generate(manager, team)
     assert not RevenueForecast.objects.exists()

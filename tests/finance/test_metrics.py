@@ -4,7 +4,12 @@ import pytest
 
 from crm.models import Deal, DealStatus
 from finance.forecasting import WhatIf
-from finance.selectors import forecast_accuracy, health_metrics, past_window, pipeline_vs_actual
+from finance.past_periods import (
+    financial_kpis,
+    forecast_accuracy,
+    past_window,
+    pipeline_vs_actual,
+)
 from finance.services import scenario_save
 from tests.finance.factories import RevenueEntryFactory, RevenueTargetFactory, generate_forecast
 
@@ -34,7 +39,7 @@ def test_the_past_window_is_the_complete_periods_before_the_forecast_date(manage
     assert len(window) == 6
 
 
-def test_health_metrics_by_hand(manager, team, make_deal):
+def test_financial_kpis_by_hand(manager, team, make_deal):
     _created(
         make_deal(status=DealStatus.WON, close=D(2025, 10, 1), value_cents=10_000), D(2025, 9, 1)
     )
@@ -49,22 +54,22 @@ def test_health_metrics_by_hand(manager, team, make_deal):
     for month in (1, 2, 3):
         RevenueTargetFactory(team=team, period_start=D(2026, month, 1), amount_cents=100_000)
     forecast = _forecast(manager, team, D(2026, 1, 1), D(2026, 3, 31), made_on=D(2026, 1, 10))
-    health = health_metrics(forecast)
-    assert (health["won_deals"], health["closed_deals"]) == (2, 3)
-    assert health["win_rate"] == pytest.approx(2 / 3)
-    assert health["average_deal_cents"] == 20_000
-    assert health["average_cycle_days"] == pytest.approx(35)
-    assert health["target_cents"] == 300_000
-    assert health["remaining_target_cents"] == 250_000
-    assert health["open_pipeline_cents"] == 500_000
-    assert health["coverage"] == pytest.approx(2.0)
+    kpis = financial_kpis(forecast)
+    assert (kpis["won_deals"], kpis["closed_deals"]) == (2, 3)
+    assert kpis["win_rate"] == pytest.approx(2 / 3)
+    assert kpis["average_deal_cents"] == 20_000
+    assert kpis["average_cycle_days"] == pytest.approx(35)
+    assert kpis["target_cents"] == 300_000
+    assert kpis["remaining_target_cents"] == 250_000
+    assert kpis["open_pipeline_cents"] == 500_000
+    assert kpis["coverage"] == pytest.approx(2.0)
 
 
 def test_a_reps_forecast_has_no_team_target(rep, team, make_deal):
     RevenueTargetFactory(team=team, period_start=D(2026, 1, 1))
     forecast = _forecast(rep, team, D(2026, 1, 1), D(2026, 1, 31), scope_user=rep)
-    assert health_metrics(forecast)["target_cents"] is None
-    assert health_metrics(forecast)["coverage"] is None
+    assert financial_kpis(forecast)["target_cents"] is None
+    assert financial_kpis(forecast)["coverage"] is None
 
 
 def test_pipeline_vs_actual_per_past_period(manager, team, make_deal):

@@ -3,9 +3,11 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from crm.models import DealStatus
 from finance.models import ForecastDeal, RevenueEntry, RevenueForecast
-from finance.selectors import actual_revenue_by_bucket, pipeline_vs_actual
+from finance.past_periods import actual_revenue_by_bucket, pipeline_vs_actual
 from tests.finance.factories import ExchangeRateFactory, RevenueEntryFactory, generate_forecast
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +65,7 @@ def test_a_bad_generate_form_comes_back_with_messages_and_writes_nothing(client,
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 422
+    assert '<div class="form-errors" role="alert">' in response.text
     assert "The end date must be on or after the start date." in response.text
     assert "<html" not in response.text
     assert not RevenueForecast.objects.exists()
@@ -133,10 +136,10 @@ def test_what_if_returns_the_result_and_delta_and_writes_nothing(
     client, manager, forecast, stages_of
 ):
     client.force_login(manager)
-    proposal = stages_of(forecast)["Proposal"]
+    stages = stages_of(client, forecast)
     data = {
-        f"stage_{proposal}": 100,
-        f"stage_{stages_of(forecast)['Lead']}": 10,
+        f"stage_{stages['Proposal']}": 100,
+        f"stage_{stages['Lead']}": 10,
         "value_change_percent": "0",
         "slip_percent": "0",
         "shock_percent": "0",
@@ -153,7 +156,7 @@ def test_what_if_returns_the_result_and_delta_and_writes_nothing(
 
 def test_what_if_rejects_a_probability_over_100(client, manager, forecast, stages_of):
     client.force_login(manager)
-    lead = stages_of(forecast)["Lead"]
+    lead = stages_of(client, forecast)["Lead"]
     response = client.post(
         reverse("finance:whatif", args=[forecast.pk]),
         {
@@ -170,9 +173,10 @@ def test_saving_a_scenario_stores_a_named_forecast_linked_to_its_baseline(
     client, manager, forecast, stages_of
 ):
     client.force_login(manager)
+    stages = stages_of(client, forecast)
     data = {
-        f"stage_{stages_of(forecast)['Proposal']}": 50,
-        f"stage_{stages_of(forecast)['Lead']}": 10,
+        f"stage_{stages['Proposal']}": 50,
+        f"stage_{stages['Lead']}": 10,
         "value_change_percent": "-10",
         "slip_percent": "0",
         "shock_percent": "0",
@@ -193,9 +197,10 @@ def test_saving_a_scenario_stores_a_named_forecast_linked_to_its_baseline(
 
 def test_a_scenario_needs_a_name(client, manager, forecast, stages_of):
     client.force_login(manager)
+    stages = stages_of(client, forecast)
     data = {
-        f"stage_{stages_of(forecast)['Proposal']}": 50,
-        f"stage_{stages_of(forecast)['Lead']}": 10,
+        f"stage_{stages['Proposal']}": 50,
+        f"stage_{stages['Lead']}": 10,
         "value_change_percent": "0",
         "slip_percent": "0",
         "shock_percent": "0",
@@ -225,6 +230,17 @@ def test_finance_staff_enter_revenue_and_see_it_listed(client, finance_user, tea
     assert "Consulting retainer" in response.text and "€1,234.56" in response.text
 
 
+def test_the_revenue_list_is_paginated(client, finance_user, team):
+    RevenueEntryFactory.create_batch(31, team=team)
+    client.force_login(finance_user)
+    first = client.get(reverse("finance:revenue")).text
+    assert "Page 1 of 2" in first and 'rel="next" href="?page=2"' in first
+    assert first.count('<td class="num">') == 30
+    second = client.get(reverse("finance:revenue"), {"page": 2}).text
+    assert "Page 2 of 2" in second and 'rel="prev" href="?page=1"' in second
+    assert second.count('<td class="num">') == 1
+
+
 def test_bad_revenue_input_is_explained_and_nothing_written(client, finance_user, team):
     client.force_login(finance_user)
     response = client.post(
@@ -240,6 +256,7 @@ def test_bad_revenue_input_is_explained_and_nothing_written(client, finance_user
     assert response.status_code == 422
     assert "Enter a valid date." in response.text
     assert "greater than or equal to 0.01" in response.text
+    assert "Please correct the fields marked below." in response.text
     assert not RevenueEntry.objects.exists()
 
 
@@ -301,6 +318,10 @@ def test_the_deal_list_pages_in_place(client, manager, team, make_deal):
     first = client.get(reverse("finance:detail", args=[forecast.pk])).text
     assert "Deal 49" in first and "Deal 50" not in first
     assert "Page 1 of 2" in first
+    assert (
+        '<a class="button small" rel="next" href="?page=2" hx-get="?page=2" '
+        'hx-target="#forecast-deals" hx-swap="outerHTML" hx-push-url="true">Next</a>'
+    ) in first
     response = client.get(
         reverse("finance:detail", args=[forecast.pk]),
         {"page": 2},
@@ -316,6 +337,7 @@ def test_the_forecast_list_is_paginated(client, manager, team):
     client.force_login(manager)
     page = client.get(reverse("finance:index")).text
     assert "Page 1 of 2" in page
+    assert 'rel="next" href="?page=2"' in page
     assert "Page 2 of 2" in client.get(reverse("finance:index"), {"page": 2}).text
 
 
@@ -335,6 +357,19 @@ def test_the_page_shows_the_same_past_and_actual_figures_as_the_selectors(
     assert context["actual"] == actual_revenue_by_bucket(forecast)
     assert context["past"] == pipeline_vs_actual(forecast)
     assert any(period["actual_cents"] for period in context["past"])
+
+
+def test_the_page_shows_the_financial_kpis_of_the_past_periods(client, manager, team, make_deal):
+    last_month = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+    make_deal(status=DealStatus.WON, close=last_month, value_cents=30_000, title="Won before")
+    make_deal(status=DealStatus.LOST, close=last_month, title="Lost before")
+    forecast = generate_forecast(manager, team)
+    client.force_login(manager)
+    page = client.get(reverse("finance:detail", args=[forecast.pk])).text
+    kpis = page[page.index('id="kpis-heading">Financial KPIs<') : page.index('id="what-if"')]
+    assert "<dt>Win rate</dt><dd>50 %</dd>" in kpis
+    assert "1 won of 2 closed" in kpis
+    assert "<dt>Average deal size</dt><dd>€300.00</dd>" in kpis
 
 
 def test_the_page_names_the_cornish_fisher_method_and_its_parameters(

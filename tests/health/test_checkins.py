@@ -62,6 +62,7 @@ def test_bad_input_is_explained_and_nothing_is_saved(rep_client, data, message):
     response = rep_client.post(reverse("health:index"), data)
     assert response.status_code == 400
     assert message in response.text
+    assert "Please correct the fields marked below." in response.text
     assert not CheckIn.objects.exists()
 
 
@@ -92,9 +93,16 @@ def test_history_is_paginated(rep_client, rep, check_in):
     for offset in range(35):
         check_in(rep, day=today - datetime.timedelta(days=offset + 1))
     first = rep_client.get(reverse("health:index")).text
-    assert "Page 1 of 2" in first
+    assert "Page 1 of 2" in first and 'rel="next" href="?page=2"' in first
     second = rep_client.get(reverse("health:index") + "?page=2").text
     assert second.count("<tr><td>") == 5
+
+
+def test_the_optional_questions_are_marked_once(rep_client):
+    page = rep_client.get(reverse("health:index")).text
+    assert 'Hours slept last night <span class="muted">(optional)</span></label>' in page
+    assert 'Energy <span class="muted">(optional)</span></label>' in page
+    assert page.count("(optional)") == 2
 
 
 def test_empty_state_before_the_first_check_in(rep_client):

@@ -78,6 +78,27 @@ def test_the_rows_can_be_filtered_and_bad_filters_are_explained(client, rows, au
     assert "No rows match." in page
 
 
+def test_the_pages_keep_the_filter(client, rows, auditor, rep):
+    SalesHealthMetric.objects.bulk_create(
+        SalesHealthMetric(
+            user=rep,
+            date=DAY - datetime.timedelta(days=n),
+            stress_level=20,
+            interaction_count=1,
+            deal_velocity=0,
+            conversion_rate=0,
+        )
+        for n in range(1, 51)
+    )
+    client.force_login(auditor)
+    first = client.get(reverse("health:metrics"), {"username": "rep"}).text
+    assert "Page 1 of 2" in first
+    assert 'rel="next" href="?username=rep&amp;page=2"' in first
+    second = client.get(reverse("health:metrics"), {"username": "rep", "page": 2}).text
+    assert second.count("<td>rep</td>") == 1 and "<td>manager</td>" not in second
+    assert 'rel="prev" href="?username=rep&amp;page=1"' in second
+
+
 def test_the_admin_lists_consents_and_their_log_read_only(client, staff_user, rep):
     from coop.consent import consent_grant
     from coop.models import ConsentEvent, ConsentScope

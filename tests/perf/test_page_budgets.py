@@ -3,6 +3,7 @@ and a larger size of data (issue 7). The benchmark data itself is far too big fo
 sizes here are enough to show that nothing runs a query per row."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -15,6 +16,7 @@ from calendar_app.models import Attendee, Event
 from coop.models import Consent, ConsentScope, Membership, Role, User
 from crm.models import Contact, Deal, Interaction, InteractionType
 from crm.services import contact_timelines_touch
+from crm.views.contacts import CONTACTS_PER_PAGE
 from finance.models import ExchangeRate
 from finance.periods import PeriodType
 from finance.services import forecast_generate
@@ -107,11 +109,12 @@ def grower(team, rep, manager, contact, pipeline, stages):  # noqa: F811 (fixtur
     return Grower(team, rep, manager, contact, pipeline, stages)
 
 
-def _queries(client: Client, url: str, **extra) -> int:
+def _page(client: Client, url: str, **extra) -> tuple[int, str]:
+    """The number of queries answering `url`, and the page."""
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, **extra)
     assert response.status_code == 200, url
-    return len(queries)
+    return len(queries), response.content.decode()
 
 
 def _counts(grower, finance_user) -> dict[str, int]:
@@ -129,19 +132,37 @@ def _counts(grower, finance_user) -> dict[str, int]:
         end=today.replace(day=1) + datetime.timedelta(days=60),
         currency="EUR",
     )
-    return {
-        "contact detail": _queries(
-            manager, reverse("crm:contact_detail", args=[grower.contact.pk])
-        ),
-        "contact search": _queries(manager, reverse("crm:contact_list") + "?q=ana"),
-        "pipeline board": _queries(
-            manager, reverse("crm:pipeline_board", args=[grower.pipeline.pk])
-        ),
-        "calendar month": _queries(rep, reverse("crm:calendar")),
-        "forecast dashboard": _queries(finance, reverse("finance:detail", args=[forecast.pk])),
-        "insights tab": _queries(manager, reverse("health:insights"), **HTMX),
-        "benchmark floor": _queries(rep, reverse("bench_floor")),
+    pages = {
+        "contact detail": _page(manager, reverse("crm:contact_detail", args=[grower.contact.pk])),
+        "contact search": _page(manager, reverse("crm:contact_list") + "?q=ana"),
+        "pipeline board": _page(manager, reverse("crm:pipeline_board", args=[grower.pipeline.pk])),
+        "calendar month": _page(rep, reverse("crm:calendar")),
+        "forecast dashboard": _page(finance, reverse("finance:detail", args=[forecast.pk])),
+        "insights tab": _page(manager, reverse("health:insights"), **HTMX),
+        "benchmark floor": _page(rep, reverse("bench_floor")),
     }
+    _assert_shown(grower, {name: text for name, (_, text) in pages.items()})
+    return {name: count for name, (count, _) in pages.items()}
+
+
+def _assert_shown(grower, pages: dict[str, str]) -> None:
+    """Each page shows the records it is there for, so a page that rendered none of them
+    cannot pass on its query count."""
+    deals = grower.added * 3
+    detail = pages["contact detail"]
+    assert "<strong>Call 0</strong>" in detail  # the newest interaction
+    assert len(re.findall(r'<li><a href="/deals/[^"]+/">Deal \d+</a>', detail)) == deals
+    found = re.findall(
+        r'<th scope="row"><a href="/contacts/[^"]+/">(Ana \d+)</a>', pages["contact search"]
+    )
+    assert found[0] == "Ana 0" and len(found) == min(grower.added, CONTACTS_PER_PAGE)
+    per_stage = f'<span class="deal-count">{grower.added} deals</span>'
+    assert pages["pipeline board"].count(per_stage) == 3
+    assert re.search(r"</time> Meeting \d+", pages["calendar month"])
+    total = f'<tr><th scope="row">Total</th><td class="num">{deals}</td>'
+    assert total in pages["forecast dashboard"]
+    assert grower.team.name in pages["insights tab"]
+    assert pages["benchmark floor"] == f"ok {grower.rep.pk}"
 
 
 def test_the_benchmarked_pages_make_the_same_few_queries_at_two_sizes(grower, finance_user):
