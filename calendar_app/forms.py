@@ -8,15 +8,16 @@ from django.utils import timezone
 
 from calendar_app.grid import local_datetime
 from calendar_app.models import MAX_REMINDER_MINUTES
+from coop.validators import validate_single_line
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class EventForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, validators=[validate_single_line])
     start_time = forms.DateTimeField(label="Start", widget=DATETIME_WIDGET)
     end_time = forms.DateTimeField(label="End", widget=DATETIME_WIDGET)
-    location = forms.CharField(max_length=255, required=False)
+    location = forms.CharField(max_length=255, required=False, validators=[validate_single_line])
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args, zone_name: str = "", **kwargs) -> None:

@@ -26,6 +26,7 @@ from calendar_app.models import (
 )
 from calendar_app.selectors import conflicts, reminder_minutes_for
 from coop.models import User
+from coop.validators import require_single_line
 
 MAX_EVENT_LENGTH = timedelta(hours=24)
 REMINDER_BATCH = 200
@@ -139,6 +140,7 @@ def event_create(
     the commit; a contact without an email address is then refused.
     """
     _validate(title=title, start_time=start_time, end_time=end_time)
+    require_single_line(title=title, location=location)
     if invite:
         missing = [str(contact) for contact in contacts if not contact.email]
         if missing:
@@ -181,6 +183,7 @@ def _reschedule(
     **fields: str,
 ) -> Event:
     _validate(title=fields.get("title", event.title), start_time=start_time, end_time=end_time)
+    require_single_line(**{name: fields[name] for name in ("title", "location") if name in fields})
     if not allow_conflicts:
         _check_conflicts(
             organizer=event.organizer, start_time=start_time, end_time=end_time, exclude=event

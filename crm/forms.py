@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from coop.models import Team, User
 from coop.money import minor_unit_exponent, to_major_units, to_minor_units
+from coop.validators import validate_single_line
 from crm.models import Contact, Deal, DealStatus, InteractionType, Pipeline, PipelineStage
 
 # Types a person logs by hand; platform events are written by the platform itself, and
@@ -40,13 +41,16 @@ def teams_for(user: User):
 
 class ContactForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=200, validators=[validate_single_line])
     email = forms.EmailField(required=False)
-    phone = forms.CharField(max_length=40, required=False)
+    phone = forms.CharField(max_length=40, required=False, validators=[validate_single_line])
     organization = forms.CharField(
-        max_length=200, required=False, help_text="Typed names are matched within the team."
+        max_length=200,
+        required=False,
+        help_text="Typed names are matched within the team.",
+        validators=[validate_single_line],
     )
-    job_title = forms.CharField(max_length=150, required=False)
+    job_title = forms.CharField(max_length=150, required=False, validators=[validate_single_line])
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
     def __init__(self, *args, user: User, contact: Contact | None = None, **kwargs) -> None:
@@ -74,7 +78,7 @@ class ContactForm(forms.Form):
 
 class InteractionForm(forms.Form):
     interaction_type = forms.ChoiceField(label="Type", choices=LOGGABLE_TYPES)
-    summary = forms.CharField(max_length=255)
+    summary = forms.CharField(max_length=255, validators=[validate_single_line])
     details = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     timestamp = forms.DateTimeField(
         label="When",
@@ -114,7 +118,7 @@ def contact_label(contact: Contact) -> str:
 class DealForm(forms.Form):
     """A deal's editable facts; the value is typed in the pipeline's currency (e.g. 1250.50)."""
 
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, validators=[validate_single_line])
     value = forms.DecimalField(
         min_value=Decimal(0),
         max_digits=15,

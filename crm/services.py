@@ -29,6 +29,7 @@ from calendar_app.services import event_cancel, event_create, event_update
 from coop.audit import audit_record
 from coop.consent import has_consent
 from coop.models import AuditAction, ConsentScope, Membership, Team, User
+from coop.validators import require_single_line
 from crm.models import (
     Contact,
     Deal,
@@ -121,6 +122,7 @@ def contact_create(
 ) -> Contact:
     """Create a contact owned by the actor in one of the actor's teams."""
     _require_team_member(actor, team)
+    require_single_line(name=name, phone=phone, organization=organization_name, job_title=job_title)
     contact = Contact(
         team=team,
         owner=actor,
@@ -144,6 +146,10 @@ def contact_update(
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise ValueError(f"Unknown contact fields: {sorted(unknown)}")
+    require_single_line(
+        **{name: value for name, value in fields.items() if name != "notes"},
+        organization=organization_name or "",
+    )
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     _require_visible(Contact.objects, actor, contact, "contact")
     for field, value in fields.items():
@@ -173,6 +179,7 @@ def interaction_log(
         )
     if interaction_type == InteractionType.CALENDAR_EVENT:
         raise ValidationError("Schedule a meeting to add a calendar event to the timeline.")
+    require_single_line(summary=summary)
     interaction = Interaction(
         contact=contact,
         author=actor,
@@ -214,6 +221,7 @@ def deal_create(
 ) -> Deal:
     """Open a deal in an open stage of a visible pipeline, in the pipeline's currency."""
     _validate_deal_parts(actor=actor, pipeline=pipeline, stage=stage, contact=contact)
+    require_single_line(title=title)
     owner = owner or actor
     if not Membership.objects.filter(user=owner, team_id=pipeline.team_id).exists():
         raise ValidationError("The owner must be a member of the pipeline's team.")
@@ -254,6 +262,7 @@ def deal_update(
     expected_close_date: date | None,
 ) -> Deal:
     """Edit an open deal's title, value, contact and expected close date."""
+    require_single_line(title=title)
     deal = _locked_open_deal(actor, deal)
     if contact is not None:
         _require_visible(Contact.objects, actor, contact, "contact")

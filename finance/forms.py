@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from coop.models import Team, User
 from coop.money import CURRENCY_CHOICES, to_minor_units
+from coop.validators import validate_single_line
 from finance.forecasting import WhatIf
 from finance.periods import PeriodType, period_end, period_start
 from finance.selectors import Scope
@@ -27,7 +28,11 @@ class GenerateForm(forms.Form):
     end = forms.DateField(label="To", widget=DateInput())
     currency = forms.ChoiceField(label="Report currency", choices=CURRENCY_CHOICES)
     name = forms.CharField(
-        label="Name", max_length=255, required=False, help_text="Optional; a name is made up."
+        label="Name",
+        max_length=255,
+        required=False,
+        help_text="Optional; a name is made up.",
+        validators=[validate_single_line],
     )
 
     def __init__(self, *args, scopes: list[Scope], user: User, **kwargs):
@@ -77,7 +82,9 @@ class WhatIfForm(forms.Form):
         decimal_places=1,
         widget=forms.NumberInput(attrs={"step": "1"}),
     )
-    name = forms.CharField(label="Scenario name", max_length=255, required=False)
+    name = forms.CharField(
+        label="Scenario name", max_length=255, required=False, validators=[validate_single_line]
+    )
 
     def __init__(self, *args, stages: list[dict], currencies: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,7 +132,7 @@ class RevenueEntryForm(forms.Form):
         label="Amount", min_value=Decimal("0.01"), max_digits=14, decimal_places=2
     )
     currency = forms.ChoiceField(choices=CURRENCY_CHOICES)
-    description = forms.CharField(max_length=255)
+    description = forms.CharField(max_length=255, validators=[validate_single_line])
 
     def __init__(self, *args, team_ids: set, user: User, **kwargs):
         super().__init__(*args, **kwargs)

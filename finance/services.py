@@ -23,6 +23,7 @@ from coop.bulk import copy_insert
 from coop.cache import aggregates_changed
 from coop.models import AuditAction, Team, User
 from coop.money import CURRENCY_CHOICES
+from coop.validators import require_single_line
 from crm.models import Deal, DealStatus
 from finance.database_forecast import forecast_deals_insert
 from finance.exports import forecast_csv, forecast_xlsx
@@ -189,6 +190,7 @@ def forecast_generate(
     says which days won deals closed on.
     """
     _validate_request(period_type=period_type, start=start, end=end, currency=currency)
+    require_single_line(name=name)
     if actor is not None and not scope_allowed(actor, team, scope_user):
         raise ValidationError("You may not forecast that team or person.")
     zone_name = time_zone or (actor.time_zone if actor is not None else "UTC")
@@ -280,6 +282,7 @@ def scenario_save(
     name = name.strip()
     if not name:
         raise ValidationError("Give the scenario a name.")
+    require_single_line(name=name)
     outcome = what_if_outcome(baseline, what_if)
     scenario = RevenueForecast(
         name=name[:255],
@@ -347,6 +350,7 @@ def revenue_entry_create(
     description = description.strip()
     if not description:
         raise ValidationError("Say what the revenue is for.")
+    require_single_line(description=description)
     return RevenueEntry.objects.create(
         team=team,
         booked_on=booked_on,

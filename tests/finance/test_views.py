@@ -352,3 +352,12 @@ def test_the_page_names_the_cornish_fisher_method_and_its_parameters(
     page = client.get(reverse("finance:detail", args=[again.pk])).text
     assert "corrected for skewness (Cornish" in page
     assert "berry_esseen_bound:" in page and "skewness:" in page
+
+
+def test_a_forecast_name_on_two_lines_is_refused_by_the_form(client, manager, team):
+    client.force_login(manager)
+    data = _generate_data(f"{team.pk}:team", name="Q1\nBcc: x@example.com")
+    response = client.post(reverse("finance:generate"), data)
+    assert response.status_code == 422
+    assert "without line breaks, tabs or other control characters" in response.text
+    assert not RevenueForecast.objects.exists()
