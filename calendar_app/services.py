@@ -25,6 +25,7 @@ from calendar_app.models import (
     new_feed_token,
 )
 from calendar_app.selectors import conflicts, reminder_minutes_for
+from coop.dates import validate_supported_date
 from coop.models import User
 from coop.validators import require_single_line
 
@@ -49,6 +50,8 @@ def _validate(*, title: str, start_time: datetime, end_time: datetime) -> None:
         raise ValidationError("Give the meeting a title.", code="title")
     if timezone.is_naive(start_time) or timezone.is_naive(end_time):
         raise ValueError("Event times must be timezone-aware.")
+    validate_supported_date(start_time)
+    validate_supported_date(end_time)
     if end_time <= start_time:
         raise ValidationError("The meeting must end after it starts.", code="end_before_start")
     if end_time - start_time > MAX_EVENT_LENGTH:
@@ -245,6 +248,7 @@ def event_move(
     """Move a confirmed event to a new start (keeping its length unless `end_time` is given);
     the same guarantees as `event_update`."""
     event = _locked_open_event(actor, event)
+    validate_supported_date(start_time)  # before the arithmetic, which could overflow
     if end_time is None:
         end_time = start_time + (event.end_time - event.start_time)
     return _reschedule(

@@ -47,6 +47,7 @@ from calendar_app.services import (
     preference_get_or_create,
     preference_update,
 )
+from coop.dates import clamp_day
 from coop.teams import visible_users
 from crm.models import Deal
 from crm.selectors import contacts_matching, interactions_between
@@ -59,8 +60,9 @@ MOVE_DIALOG = "calendar_app/partials/move_dialog.html"
 
 
 def _anchor(request: HttpRequest) -> datetime.date:
+    """`?date=`, clamped to the supported years (`coop.dates`); today when it is no date."""
     try:
-        return datetime.date.fromisoformat(request.GET.get("date", ""))
+        return clamp_day(datetime.date.fromisoformat(request.GET.get("date", "")))
     except ValueError:
         return timezone.localdate()
 

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from coop.dates import validate_supported_date
 from coop.models import Team, User
 from coop.money import minor_unit_exponent, to_major_units, to_minor_units
 from coop.validators import validate_single_line
@@ -85,6 +86,7 @@ class InteractionForm(forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="In your time zone. Leave empty for now.",
+        validators=[validate_supported_date],
     )
 
     def clean_timestamp(self) -> datetime.datetime | None:
@@ -129,7 +131,9 @@ class DealForm(forms.Form):
         queryset=Contact.objects.none(), required=False, empty_label="— no contact —"
     )
     expected_close_date = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_supported_date],
     )
 
     def __init__(self, *args, user: User, deal: Deal | None = None, **kwargs) -> None:

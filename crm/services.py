@@ -28,6 +28,7 @@ from django.utils import timezone
 from calendar_app.services import event_cancel, event_create, event_update
 from coop.audit import audit_record
 from coop.consent import has_consent
+from coop.dates import validate_supported_date
 from coop.models import AuditAction, ConsentScope, Membership, Team, User
 from coop.validators import require_single_line
 from crm.models import (
@@ -180,6 +181,8 @@ def interaction_log(
     if interaction_type == InteractionType.CALENDAR_EVENT:
         raise ValidationError("Schedule a meeting to add a calendar event to the timeline.")
     require_single_line(summary=summary)
+    if timestamp is not None:
+        validate_supported_date(timestamp)
     interaction = Interaction(
         contact=contact,
         author=actor,
@@ -222,6 +225,8 @@ def deal_create(
     """Open a deal in an open stage of a visible pipeline, in the pipeline's currency."""
     _validate_deal_parts(actor=actor, pipeline=pipeline, stage=stage, contact=contact)
     require_single_line(title=title)
+    if expected_close_date is not None:
+        validate_supported_date(expected_close_date)
     owner = owner or actor
     if not Membership.objects.filter(user=owner, team_id=pipeline.team_id).exists():
         raise ValidationError("The owner must be a member of the pipeline's team.")
@@ -263,6 +268,8 @@ def deal_update(
 ) -> Deal:
     """Edit an open deal's title, value, contact and expected close date."""
     require_single_line(title=title)
+    if expected_close_date is not None:
+        validate_supported_date(expected_close_date)
     deal = _locked_open_deal(actor, deal)
     if contact is not None:
         _require_visible(Contact.objects, actor, contact, "contact")

@@ -259,3 +259,22 @@ def test_an_event_stored_with_a_line_break_before_the_rule_can_still_be_moved(re
     Event.objects.filter(pk=event.pk).update(title="Old\ntitle")
     moved = event_move(actor=rep, event=event, start_time=TOMORROW_10 + datetime.timedelta(days=1))
     assert moved.sequence == 1
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        datetime.datetime(9999, 12, 31, 23, 30, tzinfo=datetime.UTC),
+        datetime.datetime(1, 1, 1, 10, tzinfo=datetime.UTC),
+        datetime.datetime(3000, 1, 1, tzinfo=datetime.UTC),
+    ],
+)
+def test_events_outside_the_supported_years_are_refused(rep, start):
+    event = _create(rep)
+    with pytest.raises(ValidationError, match="Pick a date from the year 1900 to 2999"):
+        event_move(actor=rep, event=event, start_time=start)
+    with pytest.raises(ValidationError, match="Pick a date from the year 1900 to 2999"):
+        event_create(organizer=rep, title="Far", start_time=start, end_time=start)
+    event.refresh_from_db()
+    assert event.sequence == 0
+    assert Event.objects.count() == 1

@@ -232,3 +232,22 @@ def test_single_line_fields_refuse_control_characters_and_write_nothing(
     with pytest.raises(ValidationError, match="must be one line of text"):
         _single_line_writes(rep, team, contact, deal, stages)[write](text)
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("day", [datetime.date(1, 1, 1), datetime.date(9999, 12, 31)])
+def test_a_deal_closing_outside_the_supported_years_is_refused(rep, pipeline, stages, deal, day):
+    with pytest.raises(ValidationError, match="Pick a date from the year 1900 to 2999"):
+        deal_create(
+            actor=rep,
+            pipeline=pipeline,
+            stage=stages["Lead"],
+            title="Far",
+            value_cents=1,
+            expected_close_date=day,
+        )
+    with pytest.raises(ValidationError, match="Pick a date from the year 1900 to 2999"):
+        deal_update(
+            actor=rep, deal=deal, title="Far", value_cents=1, contact=None, expected_close_date=day
+        )
+    deal.refresh_from_db()
+    assert deal.title == "Solar roof"
