@@ -37,13 +37,17 @@ from finance.models import (
     RevenueForecast,
     RevenueSource,
 )
-from finance.periods import PeriodType, period_label, periods_between
+from finance.periods import (
+    PeriodType,
+    period_label,
+    validate_finance_day,
+    validate_period_count,
+)
 from finance.rates import RATE_PLACES
 from finance.receivers import FINANCE_AGGREGATES
 from finance.selectors import deal_lines, finance_team_ids, forecast_lines, scope_allowed
 
 CURRENCIES = {code for code, _ in CURRENCY_CHOICES}
-MAX_PERIODS = 400
 
 
 def _validate_request(
@@ -53,13 +57,11 @@ def _validate_request(
         raise ValidationError(f"Unknown period type {period_type!r}.")
     if currency not in CURRENCIES:
         raise ValidationError(f"Unknown currency {currency!r}.")
+    validate_finance_day(start)
+    validate_finance_day(end)
     if end < start:
         raise ValidationError("The end date must be on or after the start date.")
-    if len(periods_between(start, end, period_type)) > MAX_PERIODS:
-        raise ValidationError(
-            f"That range has more than {MAX_PERIODS} periods: choose a longer period type "
-            "or a shorter range."
-        )
+    validate_period_count(start, end, period_type)
 
 
 def _default_name(period_type: str, start: datetime.date, end: datetime.date, scope: str) -> str:
@@ -347,6 +349,7 @@ def revenue_entry_create(
         raise ValidationError(f"Unknown currency {currency!r}.")
     if amount_cents <= 0:
         raise ValidationError("The amount must be more than zero.")
+    validate_finance_day(booked_on)
     description = description.strip()
     if not description:
         raise ValidationError("Say what the revenue is for.")

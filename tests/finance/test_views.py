@@ -361,3 +361,39 @@ def test_a_forecast_name_on_two_lines_is_refused_by_the_form(client, manager, te
     assert response.status_code == 422
     assert "without line breaks, tabs or other control characters" in response.text
     assert not RevenueForecast.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"period_type": "daily", "start": "0001-01-01", "end": "9999-12-30"},
+            "Forecasts and revenue cover the years 2000 to 2100",
+        ),
+        ({"end": "9999-12-31"}, "Forecasts and revenue cover the years 2000 to 2100"),
+        (
+            {"period_type": "daily", "start": "2026-01-01", "end": "2027-12-31"},
+            "That range has more than 400 periods (730 days)",
+        ),
+    ],
+)
+def test_a_forecast_range_out_of_bounds_is_refused_by_the_form(
+    client, manager, team, changes, message
+):
+    client.force_login(manager)
+    response = client.post(
+        reverse("finance:generate"), _generate_data(f"{team.pk}:team", **changes)
+    )
+    assert response.status_code == 422
+    assert message in response.text
+    assert not RevenueForecast.objects.exists()
+
+
+def test_revenue_booked_outside_the_supported_years_is_refused(client, finance_user, team):
+    client.force_login(finance_user)
+    data = {"team": team.pk, "amount": "5", "currency": "EUR", "description": "Retainer"}
+    for day in ("1999-12-31", "2101-01-01", "9999-12-31"):
+        response = client.post(reverse("finance:revenue"), {**data, "booked_on": day})
+        assert response.status_code == 422
+        assert "Forecasts and revenue cover the years 2000 to 2100" in response.text
+    assert not RevenueEntry.objects.exists()
