@@ -28,6 +28,7 @@ from crm.models import Deal, DealStatus
 from finance.database_forecast import forecast_deals_insert
 from finance.exports import forecast_csv, forecast_xlsx
 from finance.forecasting import Line, Outcome, WhatIf, apply_what_if, evaluate
+from finance.intervals import WorkBudget
 from finance.models import (
     ExchangeRate,
     ForecastBucket,
@@ -48,6 +49,9 @@ from finance.receivers import FINANCE_AGGREGATES
 from finance.selectors import deal_lines, finance_team_ids, forecast_lines, scope_allowed
 
 CURRENCIES = {code for code, _ in CURRENCY_CHOICES}
+# The numbers the exact and Monte Carlo interval methods may compute for one what-if (about
+# half a second at most): it is recomputed as a person types. See `finance.intervals`.
+WHAT_IF_WORK = 50_000_000
 
 
 def _validate_request(
@@ -260,7 +264,10 @@ def forecast_generate_scheduled(
 
 
 def what_if_outcome(forecast: RevenueForecast, what_if: WhatIf) -> Outcome:
-    """The forecast recomputed with the what-if levers; reads, never writes."""
+    """The forecast recomputed with the what-if levers; reads, never writes. Its intervals
+    share a budget of `WHAT_IF_WORK` numbers: past it, an interval is the Cornish-Fisher
+    approximation (named in its parameters), so a what-if on a forecast of any size costs
+    time linear in its deals, never a Monte Carlo simulation of each large period."""
     lines = apply_what_if(
         forecast_lines(forecast),
         what_if,
@@ -269,7 +276,11 @@ def what_if_outcome(forecast: RevenueForecast, what_if: WhatIf) -> Outcome:
         report_currency=forecast.currency,
     )
     return evaluate(
-        lines, period_type=forecast.period_type, start=forecast.start_date, end=forecast.end_date
+        lines,
+        period_type=forecast.period_type,
+        start=forecast.start_date,
+        end=forecast.end_date,
+        budget=WorkBudget(WHAT_IF_WORK),
     )
 
 

@@ -151,6 +151,14 @@ def test_what_if_returns_the_result_and_delta_and_writes_nothing(
     assert (RevenueForecast.objects.count(), ForecastDeal.objects.count()) == before
 
 
+def test_the_what_if_waits_for_a_pause_in_typing_and_drops_a_stale_request(
+    client, manager, forecast
+):
+    client.force_login(manager)
+    page = client.get(reverse("finance:detail", args=[forecast.pk])).text
+    assert 'hx-trigger="input changed delay:400ms" hx-sync="this:replace"' in page
+
+
 def test_what_if_rejects_a_probability_over_100(client, manager, forecast, stages_of):
     client.force_login(manager)
     lead = stages_of(forecast)["Lead"]
