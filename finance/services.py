@@ -12,6 +12,7 @@ import csv
 import datetime
 import io
 import zoneinfo
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -463,9 +464,12 @@ def exchange_rates_import(*, text: str) -> int:
 EXPORT_FORMATS = {"csv": forecast_csv, "xlsx": forecast_xlsx}
 
 
-def forecast_export(*, actor: User | None, forecast: RevenueForecast, file_format: str) -> bytes:
+def forecast_export(
+    *, actor: User | None, forecast: RevenueForecast, file_format: str
+) -> Iterator[bytes]:
     """The forecast as a CSV or XLSX file (formula cells neutralised), with the export
-    recorded in the audit log. `actor` None is an operator's `manage.py export_forecast`."""
+    recorded in the audit log now. The file comes in pieces, made while they are read: stream
+    them. `actor` None is an operator's `manage.py export_forecast`."""
     if file_format not in EXPORT_FORMATS:
         raise ValidationError(f"Unknown export format {file_format!r}: use csv or xlsx.")
     body = EXPORT_FORMATS[file_format](forecast)
