@@ -1,6 +1,8 @@
 """Outgoing calendar email: invitations with an .ics attachment and reminder messages.
 
 Called from `transaction.on_commit` callbacks only, so nothing is sent for a rolled-back write.
+Subjects are made one line (`coop.validators.one_line`): a title stored with a line break
+before the services refused them would otherwise make Django refuse every email about it.
 """
 
 from django.conf import settings
@@ -10,6 +12,7 @@ from django.utils import timezone
 
 from calendar_app import ics
 from calendar_app.models import Event, Notification
+from coop.validators import one_line
 
 SUBJECT_PREFIX = {"REQUEST": "Invitation", "UPDATE": "Updated invitation", "CANCEL": "Cancelled"}
 
@@ -35,7 +38,7 @@ def send_invitations(*, event_id, update: bool = False) -> int:
                 {"event": event, "kind": kind, "recipient": attendee.guest_name},
             )
         message = EmailMessage(
-            subject=f"{SUBJECT_PREFIX[kind]}: {event.title}",
+            subject=one_line(f"{SUBJECT_PREFIX[kind]}: {event.title}"),
             body=body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[attendee.guest_email],
@@ -59,7 +62,7 @@ def send_notification_emails(*, notification_ids: list) -> int:
         if not notification.user.email:
             continue
         EmailMessage(
-            subject=notification.title,
+            subject=one_line(notification.title),
             body=notification.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[notification.user.email],

@@ -8,15 +8,21 @@ from django.utils import timezone
 
 from calendar_app.grid import local_datetime
 from calendar_app.models import MAX_REMINDER_MINUTES
+from coop.dates import validate_supported_date
+from coop.validators import validate_single_line
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class EventForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    start_time = forms.DateTimeField(label="Start", widget=DATETIME_WIDGET)
-    end_time = forms.DateTimeField(label="End", widget=DATETIME_WIDGET)
-    location = forms.CharField(max_length=255, required=False)
+    title = forms.CharField(max_length=200, validators=[validate_single_line])
+    start_time = forms.DateTimeField(
+        label="Start", widget=DATETIME_WIDGET, validators=[validate_supported_date]
+    )
+    end_time = forms.DateTimeField(
+        label="End", widget=DATETIME_WIDGET, validators=[validate_supported_date]
+    )
+    location = forms.CharField(max_length=255, required=False, validators=[validate_single_line])
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args, zone_name: str = "", **kwargs) -> None:
@@ -37,14 +43,22 @@ class MoveForm(forms.Form):
     """A new time for an event: from the form on its page a start (and optionally an end), or
     from a drag a day (the event keeps its local time of day) or a start slot."""
 
-    start_time = forms.DateTimeField(label="New start", widget=DATETIME_WIDGET, required=False)
+    start_time = forms.DateTimeField(
+        label="New start",
+        widget=DATETIME_WIDGET,
+        required=False,
+        validators=[validate_supported_date],
+    )
     end_time = forms.DateTimeField(
         label="New end",
         widget=DATETIME_WIDGET,
         required=False,
         help_text="Leave it empty to keep the meeting's length.",
+        validators=[validate_supported_date],
     )
-    date = forms.DateField(required=False, widget=forms.HiddenInput)
+    date = forms.DateField(
+        required=False, widget=forms.HiddenInput, validators=[validate_supported_date]
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -27,7 +27,9 @@ from calendar_app.models import (
     new_feed_token,
 )
 from calendar_app.selectors import conflicts, reminder_minutes_for
+from coop.dates import validate_supported_date
 from coop.models import Team, User
+from coop.validators import require_single_line
 
 MAX_EVENT_LENGTH = timedelta(hours=24)
 REMINDER_BATCH = 200
@@ -60,6 +62,8 @@ def _validate(*, title: str, start_time: datetime, end_time: datetime) -> None:
         raise ValidationError("Give the meeting a title.", code="title")
     if timezone.is_naive(start_time) or timezone.is_naive(end_time):
         raise ValueError("Event times must be timezone-aware.")
+    validate_supported_date(start_time)
+    validate_supported_date(end_time)
     if end_time <= start_time:
         raise ValidationError("The meeting must end after it starts.", code="end_before_start")
     if end_time - start_time > MAX_EVENT_LENGTH:
@@ -157,6 +161,7 @@ def event_create(
     the commit; a guest without an email address is then refused.
     """
     _validate(title=title, start_time=start_time, end_time=end_time)
+    require_single_line(title=title, location=location)
     if invite:
         missing = [guest.name for guest in guests if not guest.email]
         if missing:
@@ -206,6 +211,7 @@ def _reschedule(
     **fields: str,
 ) -> Event:
     _validate(title=fields.get("title", event.title), start_time=start_time, end_time=end_time)
+    require_single_line(**{name: fields[name] for name in ("title", "location") if name in fields})
     if not allow_conflicts:
         _check_conflicts(
             organizer=event.organizer, start_time=start_time, end_time=end_time, exclude=event
@@ -267,6 +273,7 @@ def event_move(
     """Move a confirmed event to a new start (keeping its length unless `end_time` is given);
     the same guarantees as `event_update`."""
     event = _locked_open_event(actor, event)
+    validate_supported_date(start_time)  # before the arithmetic, which could overflow
     if end_time is None:
         end_time = start_time + (event.end_time - event.start_time)
     return _reschedule(

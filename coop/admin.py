@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, QuerySet
@@ -5,9 +6,21 @@ from django.http import HttpRequest
 
 from coop.audit import audit_record
 from coop.models import AuditAction, AuditEvent, Consent, ConsentEvent, Membership, Team, User
+from coop.validators import validate_single_line
 
 
-class AuditedAdmin(admin.ModelAdmin):
+class SingleLineTextMixin:
+    """For a ModelAdmin or an inline: each one-line text box refuses control characters, as
+    the app's forms do (`coop.validators`); team, pipeline and stage names are typed here."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(formfield, forms.CharField) and isinstance(formfield.widget, forms.TextInput):
+            formfield.validators.append(validate_single_line)
+        return formfield
+
+
+class AuditedAdmin(SingleLineTextMixin, admin.ModelAdmin):
     """Base of every ModelAdmin of the project: each add, change and delete made in the admin
     also goes to the audit log (a test checks that every registered admin inherits this)."""
 

@@ -6,6 +6,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from coop.models import Membership, Role, Team, User
+from coop.validators import require_single_line
 
 
 @transaction.atomic
@@ -30,6 +31,7 @@ def member_add(
         raise ValidationError("The username must not be empty.")
     if not team_name:
         raise ValidationError("The team name must not be empty.")
+    require_single_line(username=username, team_name=team_name, display_name=display_name)
     if role not in Role.values:
         raise ValidationError(
             "Unknown role %(role)s: choose one of %(roles)s.",

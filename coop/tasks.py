@@ -10,6 +10,8 @@ Django's Tasks framework has no retry policy of its own, so `with_retries` adds 
 the task raises one of the transient errors, it is enqueued again (with `attempt + 1`)
 after an exponential back-off, up to `max_attempts`; the last failure is raised so the
 result records it. Task bodies must therefore be idempotent, which every task here is.
+Any failure that ends a task for good (the last attempt, or an error that is not transient,
+with its traceback) is logged as an error: the task backends themselves only record it.
 """
 
 import functools
@@ -68,6 +70,9 @@ def with_retries(
                     task = task.using(run_after=timezone.now() + delay)
                 task.enqueue(*args, attempt=attempt + 1, **kwargs)
                 return None
+            except Exception:
+                logger.exception("task %s failed for good: its error is not retried", func.__name__)
+                raise
 
         return run
 

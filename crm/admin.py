@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from coop.admin import AuditedAdmin
+from coop.admin import AuditedAdmin, SingleLineTextMixin
 from coop.money import format_money
 from crm.models import Contact, Deal, Interaction, Organization, Pipeline, PipelineStage
 from crm.selectors import TIMELINE_ORDER
@@ -76,7 +76,7 @@ class InteractionAdmin(AuditedAdmin):
     readonly_fields = ["created_at", "updated_at"]
 
 
-class PipelineStageInline(admin.TabularInline):
+class PipelineStageInline(SingleLineTextMixin, admin.TabularInline):
     model = PipelineStage
     fields = ["position", "name", "probability", "is_won", "is_lost"]
     extra = 0

@@ -9,8 +9,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from coop.dates import validate_supported_date
 from coop.models import Team, User
 from coop.money import minor_unit_exponent, to_major_units, to_minor_units
+from coop.validators import validate_single_line
 from coop.visibility import teams_visible_to
 from crm.models import Contact, Deal, DealStatus, InteractionType, Pipeline, PipelineStage
 
@@ -40,13 +42,16 @@ def teams_for(user: User):
 
 class ContactForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=200, validators=[validate_single_line])
     email = forms.EmailField(required=False)
-    phone = forms.CharField(max_length=40, required=False)
+    phone = forms.CharField(max_length=40, required=False, validators=[validate_single_line])
     organization = forms.CharField(
-        max_length=200, required=False, help_text="Typed names are matched within the team."
+        max_length=200,
+        required=False,
+        help_text="Typed names are matched within the team.",
+        validators=[validate_single_line],
     )
-    job_title = forms.CharField(max_length=150, required=False)
+    job_title = forms.CharField(max_length=150, required=False, validators=[validate_single_line])
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
     def __init__(self, *args, user: User, contact: Contact | None = None, **kwargs) -> None:
@@ -74,13 +79,14 @@ class ContactForm(forms.Form):
 
 class InteractionForm(forms.Form):
     interaction_type = forms.ChoiceField(label="Type", choices=LOGGABLE_TYPES)
-    summary = forms.CharField(max_length=255)
+    summary = forms.CharField(max_length=255, validators=[validate_single_line])
     details = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     timestamp = forms.DateTimeField(
         label="When",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="In your time zone. Leave empty for now.",
+        validators=[validate_supported_date],
     )
 
     def clean_timestamp(self) -> datetime.datetime | None:
@@ -114,7 +120,7 @@ def contact_label(contact: Contact) -> str:
 class DealForm(forms.Form):
     """A deal's editable facts; the value is typed in the pipeline's currency (e.g. 1250.50)."""
 
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, validators=[validate_single_line])
     value = forms.DecimalField(
         min_value=Decimal(0),
         max_digits=15,
@@ -125,7 +131,9 @@ class DealForm(forms.Form):
         queryset=Contact.objects.none(), required=False, empty_label="— no contact —"
     )
     expected_close_date = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_supported_date],
     )
 
     def __init__(self, *args, user: User, deal: Deal | None = None, **kwargs) -> None:

@@ -25,7 +25,9 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
+from coop.dates import validate_supported_date
 from coop.models import Team, User
+from coop.validators import require_single_line
 from coop.visibility import can_see_team, is_member
 from crm.models import (
     Contact,
@@ -116,6 +118,7 @@ def contact_create(
 ) -> Contact:
     """Create a contact owned by the actor in one of the actor's teams."""
     _require_team_member(actor, team)
+    require_single_line(name=name, phone=phone, organization=organization_name, job_title=job_title)
     contact = Contact(
         team=team,
         owner=actor,
@@ -139,6 +142,10 @@ def contact_update(
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise ValueError(f"Unknown contact fields: {sorted(unknown)}")
+    require_single_line(
+        **{name: value for name, value in fields.items() if name != "notes"},
+        organization=organization_name or "",
+    )
     contact = Contact.objects.select_for_update(no_key=True).get(pk=contact.pk)
     require_visible(Contact.objects, actor, contact, "contact")
     for field, value in fields.items():
@@ -168,6 +175,9 @@ def interaction_log(
         )
     if interaction_type == InteractionType.CALENDAR_EVENT:
         raise ValidationError("Schedule a meeting to add a calendar event to the timeline.")
+    require_single_line(summary=summary)
+    if timestamp is not None:
+        validate_supported_date(timestamp)
     interaction = Interaction(
         contact=contact,
         author=actor,
@@ -209,6 +219,9 @@ def deal_create(
 ) -> Deal:
     """Open a deal in an open stage of a visible pipeline, in the pipeline's currency."""
     _validate_deal_parts(actor=actor, pipeline=pipeline, stage=stage, contact=contact)
+    require_single_line(title=title)
+    if expected_close_date is not None:
+        validate_supported_date(expected_close_date)
     owner = owner or actor
     if not is_member(owner, pipeline.team_id):
         raise ValidationError("The owner must be a member of the pipeline's team.")
@@ -239,6 +252,9 @@ def deal_update(
     expected_close_date: date | None,
 ) -> Deal:
     """Edit an open deal's title, value, contact and expected close date."""
+    require_single_line(title=title)
+    if expected_close_date is not None:
+        validate_supported_date(expected_close_date)
     deal = deal_lock_open(actor=actor, deal=deal)
     if contact is not None:
         require_visible(Contact.objects, actor, contact, "contact")

@@ -2,10 +2,15 @@
 
 Text that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage
 return) is prefixed with an apostrophe; amounts are written as numbers in major units.
+
+Both are produced piece by piece while the deals are read (`.iterator()`), for the page to
+stream: whatever the forecast's size, a CSV export holds one piece of about CHUNK_SIZE in
+memory, an XLSX export its write-only sheets in temporary files and the zipped workbook in
+memory only up to XLSX_IN_MEMORY (then on disk).
 """
 
 import csv
-import io
+import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -16,6 +21,8 @@ from finance.models import ForecastBucket, ForecastDeal, RevenueForecast
 from finance.periods import period_label
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK_SIZE = 64 * 1024
+XLSX_IN_MEMORY = 8 * 1024 * 1024
 
 
 def neutralise(value):
@@ -129,30 +136,41 @@ def deal_rows(forecast: RevenueForecast) -> Iterator[list]:
         ]
 
 
-def forecast_csv(forecast: RevenueForecast) -> bytes:
+class _Echo:
+    """A file whose `write` returns its text, so `csv.writer(...).writerow` returns a row."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def _csv_rows(forecast: RevenueForecast) -> Iterator[list]:
+    yield from summary_rows(forecast)
+    yield []
+    yield PERIOD_HEADER
+    yield from period_rows(forecast)
+    yield []
+    yield DEAL_HEADER
+    yield from deal_rows(forecast)
+
+
+def forecast_csv(forecast: RevenueForecast) -> Iterator[bytes]:
     """Three blocks separated by a blank line: summary, periods, deals. UTF-8 with a byte
-    order mark, so spreadsheet programs read accented names and currency signs right."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def write(row):
-        writer.writerow([neutralise(cell) for cell in row])
-
-    for row in summary_rows(forecast):
-        write(row)
-    writer.writerow([])
-    write(PERIOD_HEADER)
-    for row in period_rows(forecast):
-        write(row)
-    writer.writerow([])
-    write(DEAL_HEADER)
-    for row in deal_rows(forecast):
-        write(row)
-    return buffer.getvalue().encode("utf-8-sig")
+    order mark, so spreadsheet programs read accented names and currency signs right. Yields
+    pieces of about CHUNK_SIZE characters."""
+    writer = csv.writer(_Echo())
+    pieces, size = ["\ufeff"], 0
+    for row in _csv_rows(forecast):
+        line = writer.writerow([neutralise(cell) for cell in row])
+        pieces.append(line)
+        size += len(line)
+        if size >= CHUNK_SIZE:
+            yield "".join(pieces).encode()
+            pieces, size = [], 0
+    yield "".join(pieces).encode()
 
 
-def forecast_xlsx(forecast: RevenueForecast) -> bytes:
-    """A workbook with the sheets Summary, Periods and Deals."""
+def forecast_xlsx(forecast: RevenueForecast) -> Iterator[bytes]:
+    """A workbook with the sheets Summary, Periods and Deals, in pieces of CHUNK_SIZE bytes."""
     workbook = Workbook(write_only=True)
     sheets = [
         ("Summary", None, summary_rows(forecast)),
@@ -165,6 +183,8 @@ def forecast_xlsx(forecast: RevenueForecast) -> bytes:
             sheet.append(header)
         for row in rows:
             sheet.append([neutralise(cell) for cell in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    with tempfile.SpooledTemporaryFile(max_size=XLSX_IN_MEMORY) as file:
+        workbook.save(file)
+        file.seek(0)
+        while chunk := file.read(CHUNK_SIZE):
+            yield chunk

@@ -12,7 +12,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from coop.money import round_half_even
-from finance.intervals import revenue_interval
+from finance.intervals import WorkBudget, revenue_interval
 from finance.periods import next_period_start, period_start, periods_between
 from finance.rates import convert_minor, scaled
 
@@ -77,24 +77,35 @@ class Outcome:
         }
 
 
-def _interval(realized: int, open_lines: Sequence[Line]) -> dict:
+def _interval(realized: int, open_lines: Sequence[Line], budget: WorkBudget | None = None) -> dict:
     return revenue_interval(
         realized_cents=realized,
         values_cents=[line.value_cents for line in open_lines],
         probabilities=[line.probability for line in open_lines],
+        budget=budget,
     )
 
 
 def evaluate(
-    lines: Iterable[Line], *, period_type: str, start: datetime.date, end: datetime.date
+    lines: Iterable[Line],
+    *,
+    period_type: str,
+    start: datetime.date,
+    end: datetime.date,
+    budget: WorkBudget | None = None,
 ) -> Outcome:
-    """Bucket the lines dated inside [start, end] and compute expected values and intervals."""
+    """Bucket the lines dated inside [start, end] and compute expected values and intervals.
+    A `budget` (`finance.intervals.WorkBudget`) is spent on the total's interval first, then
+    on the periods' in order."""
     periods = periods_between(start, end, period_type)
     by_bucket: dict[datetime.date, list[Line]] = defaultdict(list)
     for line in lines:
         if start <= line.on_date <= end:
             by_bucket[max(period_start(line.on_date, period_type), start)].append(line)
-    buckets, counted = [], []
+    counted = [(line, first) for first, _ in periods for line in by_bucket.get(first, [])]
+    realized_total = sum(line.value_cents for line, _ in counted if line.realized)
+    interval = _interval(realized_total, [line for line, _ in counted if not line.realized], budget)
+    buckets = []
     for first, last in periods:
         members = by_bucket.get(first, [])
         realized = sum(line.value_cents for line in members if line.realized)
@@ -105,18 +116,18 @@ def evaluate(
                 expected_cents=sum(line.expected_cents for line in members),
                 realized_cents=realized,
                 deal_count=len(members),
-                interval=_interval(realized, [line for line in members if not line.realized]),
+                interval=_interval(
+                    realized, [line for line in members if not line.realized], budget
+                ),
             )
         )
-        counted.extend((line, first) for line in members)
-    realized_total = sum(b.realized_cents for b in buckets)
     return Outcome(
         lines=counted,
         deal_count=len(counted),
         buckets=buckets,
         total_expected_cents=sum(b.expected_cents for b in buckets),
         realized_cents=realized_total,
-        interval=_interval(realized_total, [line for line, _ in counted if not line.realized]),
+        interval=interval,
     )
 
 

@@ -1,4 +1,3 @@
-import datetime
 from decimal import Decimal
 
 from django import forms
@@ -6,8 +5,15 @@ from django.utils import timezone
 
 from coop.models import Team, User
 from coop.money import CURRENCY_CHOICES, to_minor_units
+from coop.validators import validate_single_line
 from finance.forecasting import WhatIf
-from finance.periods import PeriodType, period_end, period_start
+from finance.periods import (
+    PeriodType,
+    period_end,
+    period_start,
+    validate_finance_day,
+    validate_period_count,
+)
 from finance.scopes import Scope
 
 
@@ -23,11 +29,15 @@ class GenerateForm(forms.Form):
     period_type = forms.ChoiceField(
         label="Periods", choices=PeriodType.choices, initial=PeriodType.MONTHLY
     )
-    start = forms.DateField(label="From", widget=DateInput())
-    end = forms.DateField(label="To", widget=DateInput())
+    start = forms.DateField(label="From", widget=DateInput(), validators=[validate_finance_day])
+    end = forms.DateField(label="To", widget=DateInput(), validators=[validate_finance_day])
     currency = forms.ChoiceField(label="Report currency", choices=CURRENCY_CHOICES)
     name = forms.CharField(
-        label="Name", max_length=255, required=False, help_text="Optional; a name is made up."
+        label="Name",
+        max_length=255,
+        required=False,
+        help_text="Optional; a name is made up.",
+        validators=[validate_single_line],
     )
 
     def __init__(self, *args, scopes: list[Scope], user: User, **kwargs):
@@ -40,9 +50,17 @@ class GenerateForm(forms.Form):
         self.fields["end"].initial = period_end(quarter, PeriodType.QUARTERLY)
 
     def clean(self):
+        """Besides each field: the end not before the start, and at most `MAX_PERIODS`
+        periods, counted before the service builds any."""
         data = super().clean()
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+        start, end, period_type = data.get("start"), data.get("end"), data.get("period_type")
+        if start and end and end < start:
             self.add_error("end", "The end date must be on or after the start date.")
+        elif start and end and period_type:
+            try:
+                validate_period_count(start, end, period_type)
+            except forms.ValidationError as error:
+                self.add_error(None, error)
         return data
 
     @property
@@ -77,7 +95,9 @@ class WhatIfForm(forms.Form):
         decimal_places=1,
         widget=forms.NumberInput(attrs={"step": "1"}),
     )
-    name = forms.CharField(label="Scenario name", max_length=255, required=False)
+    name = forms.CharField(
+        label="Scenario name", max_length=255, required=False, validators=[validate_single_line]
+    )
 
     def __init__(self, *args, stages: list[dict], currencies: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,23 +140,19 @@ class WhatIfForm(forms.Form):
 
 class RevenueEntryForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
-    booked_on = forms.DateField(label="Booked on", widget=DateInput())
+    booked_on = forms.DateField(
+        label="Booked on", widget=DateInput(), validators=[validate_finance_day]
+    )
     amount = forms.DecimalField(
         label="Amount", min_value=Decimal("0.01"), max_digits=14, decimal_places=2
     )
     currency = forms.ChoiceField(choices=CURRENCY_CHOICES)
-    description = forms.CharField(max_length=255)
+    description = forms.CharField(max_length=255, validators=[validate_single_line])
 
     def __init__(self, *args, team_ids: set, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = Team.objects.filter(pk__in=team_ids)
         self.fields["booked_on"].initial = timezone.localdate(timezone=user.zone)
-
-    def clean_booked_on(self) -> datetime.date:
-        day = self.cleaned_data["booked_on"]
-        if day.year < 2000:
-            raise forms.ValidationError("Enter a date from 2000 on.")
-        return day
 
     def amount_cents(self) -> int:
         return to_minor_units(self.cleaned_data["amount"], self.cleaned_data["currency"])

@@ -33,6 +33,12 @@ the values themselves are needed only by the two methods that use them:
 
 Amounts are rounded half-even to whole cents. The interval covers the randomness of which
 deals are won only: not wrong stage probabilities, nor deals whose outcomes are correlated.
+
+A computation that must stay quick (the what-if, recomputed as a person types) passes a
+`WorkBudget`: the numbers the exact and Monte Carlo methods may compute in all its intervals
+(grid cells x deals, draws x deals). An interval that would take more than what is left gets
+the Cornish-Fisher quantiles instead, computed from the moments alone, and names the method
+it replaced (parameter ``instead_of``).
 """
 
 import dataclasses
@@ -54,6 +60,8 @@ CORNISH_FISHER_MAX_BOUND = 0.05
 MONTE_CARLO_DRAWS = 20_000
 MONTE_CARLO_SEED = 20_260_101
 _MONTE_CARLO_CHUNK = 500
+# At most this many random numbers are held at once by a simulation (8 MB of float64).
+_MONTE_CARLO_CHUNK_CELLS = 1 << 20
 _BERRY_ESSEEN_CONSTANT = 0.56
 
 
@@ -113,6 +121,32 @@ class Moments:
         return _BERRY_ESSEEN_CONSTANT * (self.absolute_third / 1e8) / self.variance**1.5
 
 
+@dataclasses.dataclass
+class WorkBudget:
+    """Numbers that the exact and Monte Carlo methods may still compute, shared by the
+    intervals of one computation."""
+
+    numbers: int
+
+    def take(self, cost: int) -> bool:
+        """Spend `cost` when that much is left (True), else spend nothing (False)."""
+        if cost > self.numbers:
+            return False
+        self.numbers -= cost
+        return True
+
+
+def method_cost(method: str, moments: Moments) -> int:
+    """An upper bound of the numbers `method` computes for these moments: the exact method
+    one update per grid cell per deal, the Monte Carlo one random number per draw per deal;
+    the moment-based methods a handful."""
+    if method == "exact":
+        return moments.uncertain_deals * min(moments.values + 1, EXACT_MAX_GRID)
+    if method == "monte_carlo":
+        return moments.uncertain_deals * MONTE_CARLO_DRAWS
+    return 0
+
+
 def _cents(value: float) -> int:
     return round_half_even(Decimal(repr(float(value))))
 
@@ -125,17 +159,21 @@ UncertainDeals = Callable[[], tuple[Sequence[int], Sequence[int]]]
 
 
 def revenue_interval(
-    *, realized_cents: int, values_cents: Sequence[int], probabilities: Sequence[int]
+    *,
+    realized_cents: int,
+    values_cents: Sequence[int],
+    probabilities: Sequence[int],
+    budget: WorkBudget | None = None,
 ) -> dict:
     """Quantiles of realized + the open deals' outcomes, with the method and its parameters.
 
     `probabilities` are whole percentages 0-100. Deals at 0 % never count and deals at
-    100 % always count; only the others are uncertain.
+    100 % always count; only the others are uncertain. With a `budget`, see the module.
     """
     moments = Moments.of(
         realized_cents=realized_cents, values_cents=values_cents, probabilities=probabilities
     )
-    return interval_from_moments(moments, lambda: (values_cents, probabilities))
+    return interval_from_moments(moments, lambda: (values_cents, probabilities), budget=budget)
 
 
 def choose_method(moments: Moments) -> tuple[str, float | None]:
@@ -156,10 +194,12 @@ def needs_deals(moments: Moments) -> bool:
     return moments.uncertain_deals > 0 and choose_method(moments)[0] in {"exact", "monte_carlo"}
 
 
-def interval_from_moments(moments: Moments, deals: UncertainDeals) -> dict:
+def interval_from_moments(
+    moments: Moments, deals: UncertainDeals, *, budget: WorkBudget | None = None
+) -> dict:
     """`revenue_interval` from the deals' moments. `deals()` returns (values, probabilities)
     of the deals in a fixed order (it may include certain ones, which are skipped); it is
-    called only when `needs_deals(moments)`."""
+    called only when `needs_deals(moments)` (and, with a `budget`, the method fits in it)."""
     certain = moments.certain_cents
     summary = {
         "mean_cents": round_half_even((Decimal(certain) * 100 + moments.first) / 100),
@@ -169,6 +209,10 @@ def interval_from_moments(moments: Moments, deals: UncertainDeals) -> dict:
     if not moments.uncertain_deals:
         return {**summary, **_degenerate(certain), "method": "exact", "parameters": {}}
     method, bound = choose_method(moments)
+    replaced = None
+    if budget is not None and not budget.take(method_cost(method, moments)):
+        replaced, method = method, "cornish_fisher"
+        bound = moments.berry_esseen_bound()
     if method == "normal":
         quantiles = _normal(moments, corrected=False)
         parameters = {"berry_esseen_bound": round(bound, 6)}
@@ -178,6 +222,8 @@ def interval_from_moments(moments: Moments, deals: UncertainDeals) -> dict:
             "berry_esseen_bound": round(bound, 6),
             "skewness": round(moments.third / 1e6 / moments.variance**1.5, 6),
         }
+        if replaced:
+            parameters["instead_of"] = replaced
     elif method == "exact":
         quantiles, parameters = _exact(*_uncertain(*deals()))
     else:
@@ -253,11 +299,14 @@ def _normal(moments: Moments, *, corrected: bool) -> dict:
 
 
 def simulate_totals(values: np.ndarray, probs: np.ndarray, *, draws: int, seed: int) -> np.ndarray:
-    """`draws` simulated sums of the values, each won independently with its probability."""
+    """`draws` simulated sums of the values, each won independently with its probability.
+    Drawn a few rows at a time (at most `_MONTE_CARLO_CHUNK_CELLS` numbers held at once);
+    the generator's stream, so the totals, do not depend on how many rows a chunk has."""
     rng = np.random.default_rng(seed)
     totals = np.empty(draws)
-    for begin in range(0, draws, _MONTE_CARLO_CHUNK):
-        size = min(_MONTE_CARLO_CHUNK, draws - begin)
+    rows = max(1, min(_MONTE_CARLO_CHUNK, _MONTE_CARLO_CHUNK_CELLS // max(1, len(values))))
+    for begin in range(0, draws, rows):
+        size = min(rows, draws - begin)
         totals[begin : begin + size] = (rng.random((size, len(values))) < probs) @ values
     return totals
 

@@ -1,8 +1,20 @@
-"""Forecast periods: a day, an ISO week (Monday to Sunday), a calendar month or quarter."""
+"""Forecast periods: a day, an ISO week (Monday to Sunday), a calendar month or quarter.
+
+Forecasts and the revenue booked by hand cover the years EARLIEST_DAY.year to
+LATEST_DAY.year, in at most MAX_PERIODS periods. Every real plan fits, the period arithmetic
+(the period after the last one) stays far from Python's year 9999, and a request is checked
+arithmetically (`period_count`) before any period is built: a daily forecast from year 1 to
+9999 would otherwise build 3.6 million periods (seconds of CPU, hundreds of MB) to refuse.
+"""
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import models
+
+EARLIEST_DAY = datetime.date(2000, 1, 1)
+LATEST_DAY = datetime.date(2100, 12, 31)
+MAX_PERIODS = 400
 
 
 class PeriodType(models.TextChoices):
@@ -51,6 +63,47 @@ def periods_between(
         periods.append((max(current, start), min(following - datetime.timedelta(days=1), end)))
         current = following
     return periods
+
+
+def period_count(start: datetime.date, end: datetime.date, period_type: str) -> int:
+    """How many periods `periods_between` gives for [start, end], by arithmetic alone (no
+    period is built, nothing overflows): 0 when `end` is before `start`."""
+    if end < start:
+        return 0
+    if period_type == PeriodType.DAILY:
+        return (end - start).days + 1
+    first, last = period_start(start, period_type), period_start(end, period_type)
+    if period_type == PeriodType.WEEKLY:
+        return (last - first).days // 7 + 1
+    months = (last.year - first.year) * 12 + last.month - first.month
+    return months // (1 if period_type == PeriodType.MONTHLY else 3) + 1
+
+
+def validate_finance_day(day: datetime.date) -> None:
+    """A form field validator and service check: the day lies in the supported years."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValidationError(
+            "Forecasts and revenue cover the years %(first)d to %(last)d: pick a date in them.",
+            code="date_out_of_range",
+            params={"first": EARLIEST_DAY.year, "last": LATEST_DAY.year},
+        )
+
+
+def validate_period_count(start: datetime.date, end: datetime.date, period_type: str) -> None:
+    """`ValidationError` when [start, end] holds more than MAX_PERIODS periods, counted
+    before any is built."""
+    count = period_count(start, end, period_type)
+    if count > MAX_PERIODS:
+        raise ValidationError(
+            "That range has more than %(max)d periods (%(count)s %(unit)s): choose a longer "
+            "period type or a shorter range.",
+            code="too_many_periods",
+            params={
+                "max": MAX_PERIODS,
+                "count": f"{count:,}",
+                "unit": PeriodType(period_type).label.lower() + "s",
+            },
+        )
 
 
 def period_label(start: datetime.date, period_type: str) -> str:

@@ -12,6 +12,7 @@ import csv
 import datetime
 import io
 import zoneinfo
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -23,10 +24,12 @@ from coop.bulk import copy_insert
 from coop.cache import aggregates_changed
 from coop.models import AuditAction, Team, User
 from coop.money import CURRENCY_CHOICES
+from coop.validators import require_single_line
 from crm.models import Deal, DealStatus
 from finance.database_forecast import forecast_deals_insert
 from finance.exports import forecast_csv, forecast_xlsx
 from finance.forecasting import Line, Outcome, WhatIf, apply_what_if, evaluate
+from finance.intervals import WorkBudget
 from finance.lines import deal_lines, forecast_lines
 from finance.models import (
     ExchangeRate,
@@ -37,13 +40,20 @@ from finance.models import (
     RevenueForecast,
     RevenueSource,
 )
-from finance.periods import PeriodType, period_label, periods_between
+from finance.periods import (
+    PeriodType,
+    period_label,
+    validate_finance_day,
+    validate_period_count,
+)
 from finance.rates import RATE_PLACES
 from finance.receivers import FINANCE_AGGREGATES
 from finance.scopes import finance_team_ids, scope_allowed
 
 CURRENCIES = {code for code, _ in CURRENCY_CHOICES}
-MAX_PERIODS = 400
+# The numbers the exact and Monte Carlo interval methods may compute for one what-if (about
+# half a second at most): it is recomputed as a person types. See `finance.intervals`.
+WHAT_IF_WORK = 50_000_000
 
 
 def _validate_request(
@@ -53,13 +63,11 @@ def _validate_request(
         raise ValidationError(f"Unknown period type {period_type!r}.")
     if currency not in CURRENCIES:
         raise ValidationError(f"Unknown currency {currency!r}.")
+    validate_finance_day(start)
+    validate_finance_day(end)
     if end < start:
         raise ValidationError("The end date must be on or after the start date.")
-    if len(periods_between(start, end, period_type)) > MAX_PERIODS:
-        raise ValidationError(
-            f"That range has more than {MAX_PERIODS} periods: choose a longer period type "
-            "or a shorter range."
-        )
+    validate_period_count(start, end, period_type)
 
 
 def _default_name(period_type: str, start: datetime.date, end: datetime.date, scope: str) -> str:
@@ -190,6 +198,7 @@ def forecast_generate(
     says which days won deals closed on.
     """
     _validate_request(period_type=period_type, start=start, end=end, currency=currency)
+    require_single_line(name=name)
     if actor is not None and not scope_allowed(actor, team, scope_user):
         raise ValidationError("You may not forecast that team or person.")
     zone_name = time_zone or (actor.time_zone if actor is not None else "UTC")
@@ -257,7 +266,10 @@ def forecast_generate_scheduled(
 
 
 def what_if_outcome(forecast: RevenueForecast, what_if: WhatIf) -> Outcome:
-    """The forecast recomputed with the what-if levers; reads, never writes."""
+    """The forecast recomputed with the what-if levers; reads, never writes. Its intervals
+    share a budget of `WHAT_IF_WORK` numbers: past it, an interval is the Cornish-Fisher
+    approximation (named in its parameters), so a what-if on a forecast of any size costs
+    time linear in its deals, never a Monte Carlo simulation of each large period."""
     lines = apply_what_if(
         forecast_lines(forecast),
         what_if,
@@ -266,7 +278,11 @@ def what_if_outcome(forecast: RevenueForecast, what_if: WhatIf) -> Outcome:
         report_currency=forecast.currency,
     )
     return evaluate(
-        lines, period_type=forecast.period_type, start=forecast.start_date, end=forecast.end_date
+        lines,
+        period_type=forecast.period_type,
+        start=forecast.start_date,
+        end=forecast.end_date,
+        budget=WorkBudget(WHAT_IF_WORK),
     )
 
 
@@ -281,6 +297,7 @@ def scenario_save(
     name = name.strip()
     if not name:
         raise ValidationError("Give the scenario a name.")
+    require_single_line(name=name)
     outcome = what_if_outcome(baseline, what_if)
     scenario = RevenueForecast(
         name=name[:255],
@@ -345,9 +362,11 @@ def revenue_entry_create(
         raise ValidationError(f"Unknown currency {currency!r}.")
     if amount_cents <= 0:
         raise ValidationError("The amount must be more than zero.")
+    validate_finance_day(booked_on)
     description = description.strip()
     if not description:
         raise ValidationError("Say what the revenue is for.")
+    require_single_line(description=description)
     return RevenueEntry.objects.create(
         team=team,
         booked_on=booked_on,
@@ -446,9 +465,12 @@ def exchange_rates_import(*, text: str) -> int:
 EXPORT_FORMATS = {"csv": forecast_csv, "xlsx": forecast_xlsx}
 
 
-def forecast_export(*, actor: User | None, forecast: RevenueForecast, file_format: str) -> bytes:
+def forecast_export(
+    *, actor: User | None, forecast: RevenueForecast, file_format: str
+) -> Iterator[bytes]:
     """The forecast as a CSV or XLSX file (formula cells neutralised), with the export
-    recorded in the audit log. `actor` None is an operator's `manage.py export_forecast`."""
+    recorded in the audit log now. The file comes in pieces, made while they are read: stream
+    them. `actor` None is an operator's `manage.py export_forecast`."""
     if file_format not in EXPORT_FORMATS:
         raise ValidationError(f"Unknown export format {file_format!r}: use csv or xlsx.")
     body = EXPORT_FORMATS[file_format](forecast)

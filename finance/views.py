@@ -4,7 +4,7 @@ else is a 404); writes go through `finance.services`."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
@@ -239,12 +239,12 @@ EXPORT_TYPES = {
 
 
 @require_GET
-def export(request: HttpRequest, pk, file_format: str) -> HttpResponse:
+def export(request: HttpRequest, pk, file_format: str) -> StreamingHttpResponse:
     forecast = _visible_forecast(request, pk)
     if file_format not in EXPORT_TYPES:
         raise Http404("Unknown export format")
     body = services.forecast_export(actor=request.user, forecast=forecast, file_format=file_format)
-    response = HttpResponse(body, content_type=EXPORT_TYPES[file_format])
+    response = StreamingHttpResponse(body, content_type=EXPORT_TYPES[file_format])
     filename = f"forecast-{slugify(forecast.name) or forecast.pk}.{file_format}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

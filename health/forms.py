@@ -1,5 +1,6 @@
 from django import forms
 
+from coop.dates import validate_supported_date
 from coop.models import ConsentScope
 
 
@@ -44,10 +45,16 @@ class ConsentForm(forms.Form):
 class MetricsFilterForm(forms.Form):
     username = forms.CharField(label="Username", required=False, max_length=150)
     start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_supported_date],
     )
     end = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="To",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_supported_date],
     )
 
     def clean(self):

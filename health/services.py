@@ -67,20 +67,23 @@ def checkin_save(
 ) -> CheckIn:
     """Create or update the user's check-in for today (their time zone); past days are final.
 
-    Validates every value before writing (`ValidationError`). When the user allows team
-    insights, their `sales_health_metrics` row of the day follows the new stress level.
+    Validates every value before writing (`ValidationError`). One statement upserts the row on
+    its `(user, date)` key, so a double submit (two requests at the same moment, neither
+    seeing the other's row) leaves one check-in holding the last values, never an error.
+    When the user allows team insights, their `sales_health_metrics` row of the day follows
+    the new stress level.
     """
     day = today_for(user)
-    checkin = CheckIn.objects.select_for_update().filter(user=user, date=day).first()
-    if checkin is None:
-        checkin = CheckIn(user=user, date=day)
-    checkin.stress = stress
-    checkin.sleep_hours = sleep_hours
-    checkin.energy = energy
+    checkin = CheckIn(user=user, date=day, stress=stress, sleep_hours=sleep_hours, energy=energy)
     checkin.full_clean(exclude=["user"], validate_unique=False)
-    checkin.save()
+    CheckIn.objects.bulk_create(
+        [checkin],
+        update_conflicts=True,
+        unique_fields=["user", "date"],
+        update_fields=["stress", "sleep_hours", "energy", "updated_at"],
+    )
     sales_metric_record(user=user, day=day)
-    return checkin
+    return CheckIn.objects.get(user=user, date=day)
 
 
 @dataclass(frozen=True)

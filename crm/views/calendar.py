@@ -23,6 +23,7 @@ from calendar_app.grid import (
     week_rows,
 )
 from calendar_app.selectors import events_between, first_per_day
+from coop.dates import clamp_day
 from coop.htmx import varies_on_htmx
 from coop.visibility import visible_users
 from crm.models import Deal
@@ -32,8 +33,9 @@ SIDE_LIST_SIZE = 12
 
 
 def _anchor(request: HttpRequest) -> datetime.date:
+    """`?date=`, clamped to the supported years (`coop.dates`); today when it is no date."""
     try:
-        return datetime.date.fromisoformat(request.GET.get("date", ""))
+        return clamp_day(datetime.date.fromisoformat(request.GET.get("date", "")))
     except ValueError:
         return timezone.localdate()
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from calendar_app.forms import EventForm, default_start
 from calendar_app.responses import ERROR_DIALOG, attempt, cancelled, changed, dialog
 from calendar_app.services import event_change_refusal
+from coop.dates import EARLIEST_DAY, LATEST_DAY
 from coop.htmx import varies_on_htmx
 from crm.meeting_scheduling import meeting_cancel, meeting_schedule, meeting_update
 from crm.models import Contact, Deal, Interaction
@@ -35,12 +36,15 @@ class MeetingForm(EventForm):
 
 
 def _prefilled_start(request: HttpRequest) -> datetime.datetime:
-    """The start a drop on the calendar asks for (`?date=` and `?time=`), else a default."""
+    """The start a drop on the calendar asks for (`?date=` and `?time=`), else a default. A
+    day outside the supported years (`coop.dates`) is no date."""
     try:
         day = datetime.date.fromisoformat(request.GET["date"]) if "date" in request.GET else None
         at = datetime.time.fromisoformat(request.GET["time"]) if "time" in request.GET else None
     except ValueError as error:
         raise Http404("Not a date or time.") from error
+    if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise Http404("Not a supported date.")
     return default_start(day, timezone.now(), at)
 
 

@@ -5,7 +5,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from calendar_app.models import Event, Notification
 from calendar_app.services import event_cancel, event_create, event_move, event_update
+from calendar_app.tasks import send_invitations, send_notification_email
 from crm.meeting_scheduling import contact_guest
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +113,21 @@ def test_cancelling_sends_a_cancel_with_a_higher_sequence(
 def test_the_invitation_text_shows_the_organizers_local_time(invited, rep):
     local = timezone.localtime(invited.start_time, rep.zone)
     assert local.strftime("%H:%M") in mail.outbox[0].body
+
+
+def test_a_title_stored_with_a_line_break_before_the_rule_still_gets_its_emails(
+    invited, contact, rep
+):
+    Event.objects.filter(pk=invited.pk).update(title="Roof\r\nBcc: everyone@example.com")
+    mail.outbox.clear()
+    assert send_invitations.enqueue(str(invited.pk), update=True).return_value == 1
+    notification = Notification.objects.create(
+        user=rep, event=invited, title="Upcoming meeting: Roof\nsurvey", body="Soon."
+    )
+    assert send_notification_email.enqueue(str(notification.pk)).return_value == 1
+    subjects = [message.subject for message in mail.outbox]
+    assert subjects == [
+        "Updated invitation: Roof Bcc: everyone@example.com",
+        "Upcoming meeting: Roof survey",
+    ]
+    assert [message.to for message in mail.outbox] == [[contact.email], [rep.email]]

@@ -442,3 +442,41 @@ def test_the_calendar_page_marks_calendar_in_the_navigation(rep_client):
     page = rep_client.get(reverse("crm:calendar")).text
     assert 'aria-current="page">Calendar</a>' in page
     assert 'aria-current="page">Contacts</a>' not in page
+
+
+@pytest.mark.parametrize(
+    ("params", "previous", "following"),
+    [
+        ({"date": "9999-12-15"}, "2999-11-01", "3000-01-01"),
+        ({"date": "0001-01-01"}, "1899-12-01", "1900-02-01"),
+        ({"date": "9999-12-31", "view": "week"}, "2999-12-24", "3000-01-07"),
+        ({"date": "0001-01-01", "view": "week"}, "1899-12-25", "1900-01-08"),
+        ({"date": "3000-01-01"}, "2999-11-01", "3000-01-01"),
+    ],
+)
+def test_dates_past_the_supported_years_show_the_nearest_supported_period(
+    rep_client, params, previous, following
+):
+    response = rep_client.get(reverse("crm:calendar"), params)
+    assert response.status_code == 200
+    assert f'href="?date={previous}' in response.text
+    assert f'href="?date={following}' in response.text
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"start_time": "9999-12-31T23:30"},
+        {"start_time": "0001-01-01T10:00"},
+        {"start_time": "2027-03-27T10:00", "end_time": "3000-01-01T10:00"},
+        {"date": "9999-12-31"},
+        {"date": "0001-01-01"},
+    ],
+)
+def test_a_move_outside_the_supported_years_is_refused_with_a_message(rep_client, rep, data):
+    event = _event(rep, BEFORE_DST, 10)
+    response = _move(rep_client, event, **data)
+    assert response.status_code == 200
+    assert "Pick a date from the year 1900 to 2999." in response.text
+    event.refresh_from_db()
+    assert (event.start_time, event.sequence) == (_at(BEFORE_DST, 10), 0)

@@ -240,3 +240,55 @@ def test_events_are_stored_in_utc_whatever_zone_they_were_entered_in(rep):
     event.refresh_from_db()
     assert event.start_time.utcoffset() == datetime.timedelta(0)
     assert event.start_time == datetime.datetime(2027, 3, 28, 8, 0, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"title": "Board\nBcc: everyone@example.com"}, "title must be one line"),
+        ({"location": "Room 1\r\nX-Header: injected"}, "location must be one line"),
+        ({"title": "Kick\toff"}, "title must be one line"),
+    ],
+)
+def test_event_create_and_update_refuse_control_characters(rep, fields, message):
+    with pytest.raises(ValidationError, match=message):
+        _create(rep, **fields)
+    assert not Event.objects.exists()
+    event = _create(rep)
+    with pytest.raises(ValidationError, match=message):
+        event_update(
+            actor=rep,
+            event=event,
+            title=fields.get("title", "Kick-off"),
+            location=fields.get("location", ""),
+            start_time=event.start_time,
+            end_time=event.end_time,
+        )
+    event.refresh_from_db()
+    assert (event.title, event.location, event.sequence) == ("Kick-off", "", 0)
+
+
+def test_an_event_stored_with_a_line_break_before_the_rule_can_still_be_moved(rep):
+    event = _create(rep)
+    Event.objects.filter(pk=event.pk).update(title="Old\ntitle")
+    moved = event_move(actor=rep, event=event, start_time=TOMORROW_10 + datetime.timedelta(days=1))
+    assert moved.sequence == 1
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        datetime.datetime(9999, 12, 31, 23, 30, tzinfo=datetime.UTC),
+        datetime.datetime(1, 1, 1, 10, tzinfo=datetime.UTC),
+        datetime.datetime(3000, 1, 1, tzinfo=datetime.UTC),
+    ],
+)
+def test_events_outside_the_supported_years_are_refused(rep, start):
+    event = _create(rep)
+    with pytest.raises(ValidationError, match="Pick a date from the year 1900 to 2999"):
+        event_move(actor=rep, event=event, start_time=start)
+    with pytest.raises(ValidationError, match="Pick a date from the year 1900 to 2999"):
+        event_create(organizer=rep, title="Far", start_time=start, end_time=start)
+    event.refresh_from_db()
+    assert event.sequence == 0
+    assert Event.objects.count() == 1

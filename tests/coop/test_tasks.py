@@ -59,11 +59,16 @@ def test_retries_stop_after_the_last_attempt_and_the_failure_is_logged(caplog):
     assert "failed for good after 3 attempts" in ours[-1].getMessage()
 
 
-def test_a_programming_error_is_not_retried():
-    result = broken.enqueue(5)
+def test_a_programming_error_is_not_retried_and_is_logged(caplog):
+    with caplog.at_level(logging.WARNING, logger="coop.tasks"):
+        result = broken.enqueue(5)
     assert calls == [5]
     assert result.status == TaskResultStatus.FAILED
     assert "ValueError" in result.errors[0].exception_class_path
+    (record,) = [record for record in caplog.records if record.name == "coop.tasks"]
+    assert record.levelname == "ERROR"
+    assert "broken failed for good" in record.getMessage()
+    assert "a bug, not a transient failure" in record.exc_text
 
 
 @override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})

@@ -206,6 +206,20 @@ def test_create_contact_with_bad_input_shows_messages_and_writes_nothing(rep_cli
     assert not Contact.objects.exists()
 
 
+def test_contact_fields_on_two_lines_are_refused_by_the_form(rep_client, team):
+    data = {
+        "team": team.pk,
+        "name": "Dana\nDiaz",
+        "phone": "+1\t555",
+        "organization": "Acme\r\nInc",
+        "job_title": "CEO\x1b",
+    }
+    response = rep_client.post(reverse("crm:contact_new"), data)
+    assert response.status_code == 400
+    assert response.text.count("without line breaks, tabs or other control characters") == 4
+    assert not Contact.objects.exists()
+
+
 def test_create_contact_offers_only_the_users_teams(rep_client, team, other_team):
     page = rep_client.get(reverse("crm:contact_new")).text
     assert f'value="{team.pk}"' in page

@@ -226,3 +226,23 @@ def test_a_teammate_gets_an_explanation_instead_of_the_edit_form(client, rep, ma
     response = client.get(reverse("crm:meeting_edit", args=[interaction.pk]), **HTMX)
     assert "Only the organizer can change this meeting." in response.text
     assert "<form" not in response.text
+
+
+def test_a_meeting_title_or_place_on_two_lines_is_refused_by_the_form(rep_client, contact):
+    for field in ("title", "location"):
+        response = _post(rep_client, contact, **{field: "Roof survey\nBcc: x@example.com"})
+        assert response.status_code == 200
+        assert "without line breaks, tabs or other control characters" in response.text
+    assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize("query", [{"date": "9999-12-31", "time": "23:59"}, {"date": "0001-01-01"}])
+def test_a_prefilled_day_outside_the_supported_years_is_no_date(rep_client, contact, query):
+    response = rep_client.get(reverse("crm:meeting_new", args=[contact.pk]), query, **HTMX)
+    assert response.status_code == 404
+
+
+def test_a_meeting_outside_the_supported_years_is_refused_by_the_form(rep_client, contact):
+    response = _post(rep_client, contact, day=datetime.date(1, 1, 1))
+    assert "Pick a date from the year 1900 to 2999." in response.text
+    assert not Event.objects.exists()

@@ -1,12 +1,24 @@
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from coop.models import AuditAction, AuditEvent
+from crm.meeting_scheduling import meeting_schedule
 from crm.models import Contact, Deal, DealStatus, Interaction, Organization
-from crm.services import contact_create, contact_update, deal_create, deal_move, interaction_log
+from crm.services import (
+    contact_create,
+    contact_update,
+    deal_create,
+    deal_move,
+    deal_update,
+    interaction_log,
+)
 from integrations.deal_closing import deal_close
 from tests.crm.factories import InteractionFactory
+from tests.reliability.world import snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +176,78 @@ def test_two_contacts_of_a_team_cannot_share_an_email(rep, team, contact, other_
     contact_update(actor=rep, contact=contact, email=contact.email, name="Olga")
     contact_create(actor=outsider, team=other_team, name="Elsewhere", email=contact.email)
     assert Contact.objects.filter(email=contact.email).count() == 2
+
+
+def _single_line_writes(rep, team, contact, deal, stages):
+    start = timezone.now() + datetime.timedelta(days=2)
+    return {
+        "contact name": lambda text: contact_create(actor=rep, team=team, name=text),
+        "contact phone": lambda text: contact_create(actor=rep, team=team, name="Bo", phone=text),
+        "organization": lambda text: contact_update(
+            actor=rep, contact=contact, organization_name=text
+        ),
+        "job title": lambda text: contact_update(actor=rep, contact=contact, job_title=text),
+        "summary": lambda text: interaction_log(
+            actor=rep, contact=contact, interaction_type="call", summary=text
+        ),
+        "deal title": lambda text: deal_create(
+            actor=rep, pipeline=deal.pipeline, stage=stages["Lead"], title=text, value_cents=1
+        ),
+        "deal title on edit": lambda text: deal_update(
+            actor=rep,
+            deal=deal,
+            title=text,
+            value_cents=1,
+            contact=None,
+            expected_close_date=None,
+        ),
+        "meeting title": lambda text: meeting_schedule(
+            organizer=rep,
+            contact=contact,
+            title=text,
+            start_time=start,
+            end_time=start + datetime.timedelta(hours=1),
+        ),
+    }
+
+
+WRITES = [
+    "contact name",
+    "contact phone",
+    "organization",
+    "job title",
+    "summary",
+    "deal title",
+    "deal title on edit",
+    "meeting title",
+]
+
+
+@pytest.mark.parametrize("write", WRITES)
+@pytest.mark.parametrize("text", ["Line one\nBcc: x@example.com", "Tab\there", "NUL\x00"])
+def test_single_line_fields_refuse_control_characters_and_write_nothing(
+    rep, team, contact, deal, stages, write, text
+):
+    before = snapshot()
+    with pytest.raises(ValidationError, match="must be one line of text"):
+        _single_line_writes(rep, team, contact, deal, stages)[write](text)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("day", [datetime.date(1, 1, 1), datetime.date(9999, 12, 31)])
+def test_a_deal_closing_outside_the_supported_years_is_refused(rep, pipeline, stages, deal, day):
+    with pytest.raises(ValidationError, match="Pick a date from the year 1900 to 2999"):
+        deal_create(
+            actor=rep,
+            pipeline=pipeline,
+            stage=stages["Lead"],
+            title="Far",
+            value_cents=1,
+            expected_close_date=day,
+        )
+    with pytest.raises(ValidationError, match="Pick a date from the year 1900 to 2999"):
+        deal_update(
+            actor=rep, deal=deal, title="Far", value_cents=1, contact=None, expected_close_date=day
+        )
+    deal.refresh_from_db()
+    assert deal.title == "Solar roof"

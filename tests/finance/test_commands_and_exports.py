@@ -44,7 +44,7 @@ def test_only_text_that_would_start_a_formula_is_neutralised(value, expected):
 
 
 def test_the_csv_has_summary_periods_and_deals_with_neutralised_text(forecast):
-    body = forecast_csv(forecast)
+    body = b"".join(forecast_csv(forecast))
     assert body.startswith(b"\xef\xbb\xbf")  # the BOM spreadsheets look for
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0] == ["Forecast", "'+Q1 plan"]
@@ -75,7 +75,7 @@ def test_the_csv_has_summary_periods_and_deals_with_neutralised_text(forecast):
 
 
 def test_the_xlsx_has_three_sheets_numbers_as_numbers_and_no_formulas(forecast):
-    workbook = openpyxl.load_workbook(io.BytesIO(forecast_xlsx(forecast)))
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(forecast_xlsx(forecast))))
     assert workbook.sheetnames == ["Summary", "Periods", "Deals"]
     summary = {row[0]: row[1] for row in workbook["Summary"].iter_rows(values_only=True)}
     assert summary["Forecast"] == "'+Q1 plan"
@@ -95,10 +95,34 @@ def test_the_page_offers_both_downloads(client, manager, forecast):
     response = client.get(f"/forecasts/{forecast.pk}/export.xlsx")
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert response["Content-Disposition"] == 'attachment; filename="forecast-q1-plan.xlsx"'
-    openpyxl.load_workbook(io.BytesIO(response.content))
+    assert response.streaming
+    openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     response = client.get(f"/forecasts/{forecast.pk}/export.csv")
-    assert response.content.decode("utf-8-sig").startswith("Forecast,'+Q1 plan")
+    assert response.streaming
+    assert b"".join(response.streaming_content).decode("utf-8-sig").startswith("Forecast,'+Q1 plan")
     assert client.get(f"/forecasts/{forecast.pk}/export.pdf").status_code == 404
+
+
+def test_a_large_export_is_streamed_in_pieces_as_the_deals_are_read(
+    client, manager, team, make_deal, monkeypatch
+):
+    for index in range(300):
+        make_deal(value_cents=10_000 + index, title=f"Roof {index:03}")
+    large = generate_forecast(manager, team, name="Large")
+    monkeypatch.setattr("finance.exports.CHUNK_SIZE", 1_024)
+    client.force_login(manager)
+    response = client.get(f"/forecasts/{large.pk}/export.csv")
+    assert response.streaming
+    pieces = list(response.streaming_content)
+    assert len(pieces) > 10
+    assert all(len(piece) < 2 * 1_024 for piece in pieces)
+    rows = list(csv.reader(io.StringIO(b"".join(pieces).decode("utf-8-sig"))))
+    assert [row[1] for row in rows[-300:]] == [f"Roof {index:03}" for index in range(300)]
+    response = client.get(f"/forecasts/{large.pk}/export.xlsx")
+    pieces = list(response.streaming_content)
+    assert len(pieces) > 1 and all(len(piece) <= 1_024 for piece in pieces)
+    deals = openpyxl.load_workbook(io.BytesIO(b"".join(pieces)))["Deals"]
+    assert deals.max_row == 301
 
 
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
@@ -108,7 +132,7 @@ def test_export_forecast_command_writes_the_same_file_as_the_page(forecast, tmp_
         "export_forecast", str(forecast.pk), "--format", file_format, "--output", str(output)
     )
     if file_format == "csv":
-        assert output.read_bytes() == forecast_csv(forecast)
+        assert output.read_bytes() == b"".join(forecast_csv(forecast))
     else:
         assert openpyxl.load_workbook(output).sheetnames == ["Summary", "Periods", "Deals"]
 

@@ -1,4 +1,5 @@
 import datetime
+import random
 from decimal import Decimal
 
 import pytest
@@ -9,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.models import Deal, DealStatus
 from finance.models import ForecastBucket, ForecastDeal, ImportedForecast, RevenueForecast
-from finance.periods import PeriodType
+from finance.periods import PeriodType, period_count, periods_between
 from finance.services import forecast_generate
 from tests.finance.factories import ExchangeRateFactory
 
@@ -200,6 +201,23 @@ def test_outsiders_cannot_forecast_another_team(outsider, team):
         ({"period_type": "yearly"}, "Unknown period type"),
         ({"currency": "XXX"}, "Unknown currency"),
         ({"period_type": PeriodType.DAILY, "end": datetime.date(2027, 12, 31)}, "more than 400"),
+        (
+            {"period_type": PeriodType.MONTHLY, "end": datetime.date(2100, 12, 31)},
+            r"more than 400 periods \(900 months\)",
+        ),
+        (
+            {
+                "period_type": PeriodType.DAILY,
+                "start": datetime.date(1, 1, 1),
+                "end": datetime.date(9999, 12, 30),
+            },
+            "cover the years 2000 to 2100",
+        ),
+        ({"end": datetime.date(9999, 12, 31)}, "cover the years 2000 to 2100"),
+        (
+            {"period_type": PeriodType.QUARTERLY, "start": datetime.date(9990, 1, 1)},
+            "cover the years 2000 to 2100",
+        ),
     ],
 )
 def test_bad_requests_are_refused_with_a_message(manager, team, changes, message):
@@ -285,3 +303,32 @@ def test_forecast_deals_have_the_composite_primary_key(manager, team, make_deal)
     columns = connection.introspection.get_constraints(connection.cursor(), "forecast_deals")
     primary = [set(c["columns"]) for c in columns.values() if c["primary_key"]]
     assert primary == [{"forecast_id", "deal_id"}]
+
+
+@pytest.mark.parametrize("period_type", PeriodType.values)
+def test_periods_are_counted_by_arithmetic_as_many_as_are_built(period_type):
+    rng = random.Random(period_type)  # noqa: S311 - test data, not secrets
+    for _ in range(300):
+        start = datetime.date(2000, 1, 1) + datetime.timedelta(days=rng.randrange(36_500))
+        end = start + datetime.timedelta(days=rng.randrange(800))
+        assert period_count(start, end, period_type) == len(
+            periods_between(start, end, period_type)
+        )
+        assert period_count(end + datetime.timedelta(days=1), end, period_type) == 0
+    assert period_count(datetime.date(1, 1, 1), datetime.date(9999, 12, 31), period_type) > 0
+
+
+def test_a_range_is_refused_before_any_period_is_built(manager, team, monkeypatch):
+    def refuse(*args):
+        raise AssertionError("periods were built")
+
+    monkeypatch.setattr("finance.forecasting.periods_between", refuse)
+    monkeypatch.setattr("finance.database_forecast.periods_between", refuse)
+    with pytest.raises(ValidationError, match=r"more than 400 periods \(36,890 days\)"):
+        _generate(
+            manager,
+            team,
+            period_type=PeriodType.DAILY,
+            start=datetime.date(2000, 1, 1),
+            end=datetime.date(2100, 12, 31),
+        )

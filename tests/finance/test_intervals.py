@@ -225,3 +225,40 @@ def test_a_dominant_deal_among_thousands_still_gets_the_simulation():
     )
     assert result["parameters"]["berry_esseen_bound"] > intervals.CORNISH_FISHER_MAX_BOUND
     assert result["method"] == "monte_carlo"
+
+
+def _dominated(count):
+    values = [1_000] * count + [100_000_000]
+    return {"realized_cents": 0, "values_cents": values, "probabilities": [50] * len(values)}
+
+
+def test_a_work_budget_replaces_what_it_cannot_afford_by_cornish_fisher():
+    deals = _dominated(intervals.MONTE_CARLO_MAX_DEALS + 100)
+    simulated = revenue_interval(**deals)
+    cost = (intervals.MONTE_CARLO_MAX_DEALS + 101) * intervals.MONTE_CARLO_DRAWS
+    short = intervals.WorkBudget(cost - 1)
+    approximated = revenue_interval(**deals, budget=short)
+    assert approximated["method"] == "cornish_fisher"
+    assert approximated["parameters"]["instead_of"] == "monte_carlo"
+    assert approximated["mean_cents"] == simulated["mean_cents"]
+    assert short.numbers == cost - 1
+    enough = intervals.WorkBudget(cost)
+    assert revenue_interval(**deals, budget=enough) == simulated
+    assert enough.numbers == 0
+
+
+def test_the_exact_method_is_charged_per_grid_cell_and_deal():
+    budget = intervals.WorkBudget(10**9)
+    result = revenue_interval(
+        realized_cents=0, values_cents=[100, 200, 300], probabilities=[50, 50, 50], budget=budget
+    )
+    assert result["method"] == "exact"
+    assert budget.numbers == 10**9 - 3 * 601
+
+
+def test_the_simulation_does_not_depend_on_how_many_rows_a_chunk_holds(monkeypatch):
+    values = np.array([float(v) for v in range(1, 300)])
+    probs = np.full(len(values), 0.3)
+    whole = simulate_totals(values, probs, draws=1_000, seed=5)
+    monkeypatch.setattr(intervals, "_MONTE_CARLO_CHUNK_CELLS", 7 * len(values))
+    assert np.array_equal(simulate_totals(values, probs, draws=1_000, seed=5), whole)

@@ -154,6 +154,14 @@ def test_what_if_returns_the_result_and_delta_and_writes_nothing(
     assert (RevenueForecast.objects.count(), ForecastDeal.objects.count()) == before
 
 
+def test_the_what_if_waits_for_a_pause_in_typing_and_drops_a_stale_request(
+    client, manager, forecast
+):
+    client.force_login(manager)
+    page = client.get(reverse("finance:detail", args=[forecast.pk])).text
+    assert 'hx-trigger="input changed delay:400ms" hx-sync="this:replace"' in page
+
+
 def test_what_if_rejects_a_probability_over_100(client, manager, forecast, stages_of):
     client.force_login(manager)
     lead = stages_of(client, forecast)["Lead"]
@@ -387,3 +395,48 @@ def test_the_page_names_the_cornish_fisher_method_and_its_parameters(
     page = client.get(reverse("finance:detail", args=[again.pk])).text
     assert "corrected for skewness (Cornish" in page
     assert "berry_esseen_bound:" in page and "skewness:" in page
+
+
+def test_a_forecast_name_on_two_lines_is_refused_by_the_form(client, manager, team):
+    client.force_login(manager)
+    data = _generate_data(f"{team.pk}:team", name="Q1\nBcc: x@example.com")
+    response = client.post(reverse("finance:generate"), data)
+    assert response.status_code == 422
+    assert "without line breaks, tabs or other control characters" in response.text
+    assert not RevenueForecast.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"period_type": "daily", "start": "0001-01-01", "end": "9999-12-30"},
+            "Forecasts and revenue cover the years 2000 to 2100",
+        ),
+        ({"end": "9999-12-31"}, "Forecasts and revenue cover the years 2000 to 2100"),
+        (
+            {"period_type": "daily", "start": "2026-01-01", "end": "2027-12-31"},
+            "That range has more than 400 periods (730 days)",
+        ),
+    ],
+)
+def test_a_forecast_range_out_of_bounds_is_refused_by_the_form(
+    client, manager, team, changes, message
+):
+    client.force_login(manager)
+    response = client.post(
+        reverse("finance:generate"), _generate_data(f"{team.pk}:team", **changes)
+    )
+    assert response.status_code == 422
+    assert message in response.text
+    assert not RevenueForecast.objects.exists()
+
+
+def test_revenue_booked_outside_the_supported_years_is_refused(client, finance_user, team):
+    client.force_login(finance_user)
+    data = {"team": team.pk, "amount": "5", "currency": "EUR", "description": "Retainer"}
+    for day in ("1999-12-31", "2101-01-01", "9999-12-31"):
+        response = client.post(reverse("finance:revenue"), {**data, "booked_on": day})
+        assert response.status_code == 422
+        assert "Forecasts and revenue cover the years 2000 to 2100" in response.text
+    assert not RevenueEntry.objects.exists()

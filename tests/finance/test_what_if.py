@@ -3,6 +3,7 @@ import uuid
 from decimal import Decimal
 
 from finance.forecasting import Line, WhatIf, apply_what_if, evaluate
+from finance.intervals import WorkBudget
 
 JAN1, MAR31 = datetime.date(2026, 1, 1), datetime.date(2026, 3, 31)
 LEAD, PROPOSAL = uuid.uuid4(), uuid.uuid4()
@@ -106,3 +107,44 @@ def test_a_neutral_what_if_on_a_saved_forecast_changes_nothing_even_with_inverte
     outcome = what_if_outcome(forecast, WhatIf())
     assert outcome.total_expected_cents == forecast.total_expected_cents
     assert outcome.confidence_interval_json() == forecast.confidence_interval
+
+
+def test_a_what_if_spends_at_most_its_work_budget_on_intervals(
+    db, manager, team, make_deal, monkeypatch
+):
+    from finance import intervals, services
+    from tests.finance.factories import generate_forecast
+
+    for index in range(12):
+        make_deal(value_cents=10_000 + index, title=f"{index}")
+    forecast = generate_forecast(manager, team)
+    assert services.what_if_outcome(forecast, WhatIf()).interval["method"] == "exact"
+
+    def too_costly(*args):
+        raise AssertionError("past the budget, no exact or simulated interval")
+
+    monkeypatch.setattr(services, "WHAT_IF_WORK", 0)
+    monkeypatch.setattr(intervals, "_exact", too_costly)
+    monkeypatch.setattr(intervals, "_monte_carlo", too_costly)
+    outcome = services.what_if_outcome(forecast, WhatIf(slip_percent=50))
+    for interval in [outcome.interval, *(bucket.interval for bucket in outcome.buckets)]:
+        if interval["uncertain_deals"]:
+            assert interval["method"] == "cornish_fisher"
+            assert interval["parameters"]["instead_of"] == "exact"
+
+
+def test_a_large_what_if_simulates_no_period_past_the_budget():
+    """3,000 deals a month and one dominant deal: January and the total would each be a
+    Monte Carlo simulation of 20,000 draws (seconds each, recomputed per keystroke)."""
+    lines = [
+        _line(f"{month}-{index}", datetime.date(2026, month, 1 + index % 28), value=1_000)
+        for month in (1, 2, 3)
+        for index in range(3_000)
+    ] + [_line("dominant", JAN1, value=10**10)]
+    budget = WorkBudget(50_000_000)
+    outcome = evaluate(lines, period_type="monthly", start=JAN1, end=MAR31, budget=budget)
+    january = outcome.buckets[0].interval
+    for interval in (outcome.interval, january):
+        assert interval["method"] == "cornish_fisher"
+        assert interval["parameters"]["instead_of"] == "monte_carlo"
+    assert budget.numbers == 50_000_000

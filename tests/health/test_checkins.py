@@ -148,3 +148,11 @@ def test_admin_shows_check_ins_read_only_with_the_explicit_permission(
         ("staff", ""),
         ("staff", str(checkin.pk)),
     ]
+
+
+def test_a_double_submit_of_the_first_check_in_redirects_twice_and_keeps_one_row(rep_client, rep):
+    data = {"stress": "35", "sleep_hours": "7.5", "energy": "4"}
+    first = rep_client.post(reverse("health:index"), data)
+    second = rep_client.post(reverse("health:index"), data)
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert CheckIn.objects.filter(user=rep).count() == 1

@@ -1,16 +1,18 @@
 """Concurrency on PostgreSQL with real threads, each on its own database connection: the same
 deal closed twice at once, reminder runs at once, the same meeting dragged twice at once,
-forecasts generated at once. Nothing is done twice, lost or left inconsistent."""
+forecasts generated at once, the first check-in of a day submitted twice at once. Nothing is
+done twice, lost or left inconsistent."""
 
 import datetime
 import io
 import threading
+import time
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from calendar_app.models import Event, Notification, Reminder
@@ -20,8 +22,8 @@ from coop.models import AuditAction, AuditEvent, ConsentScope
 from crm.models import Deal, DealStatus, Interaction
 from finance.models import ForecastDeal, RevenueEntry, RevenueForecast
 from finance.services import forecast_generate
-from health.models import SalesHealthMetric
-from health.services import today_for
+from health.models import CheckIn, SalesHealthMetric
+from health.services import checkin_save, today_for
 from integrations.deal_closing import deal_close
 from tests.reliability.world import build_world
 
@@ -177,3 +179,42 @@ def test_concurrent_forecast_generations_do_not_interfere(world, manager, team):
         )
         assert forecast.buckets.count() == alone.buckets.count()
     assert RevenueForecast.objects.filter(name__startswith="Concurrent").count() == 4
+
+
+def _wait_for_a_blocked_statement() -> None:
+    """Until some other connection waits for a lock (`pg_locks` is live, not a snapshot)."""
+    deadline = time.monotonic() + 30
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the second check-in never waited for the first")
+
+
+def test_a_double_submitted_first_check_in_of_the_day_saves_one_row(manager):
+    """The second request starts before the first commits, so it cannot see the first's row:
+    it waits on the row's unique key and, once the first commits, updates that row."""
+    consent_grant(user=manager, scope=ConsentScope.TEAM_INSIGHTS)
+    second: list = []
+
+    def submit_again():
+        try:
+            second.append(checkin_save(user=manager, stress=30))
+        except Exception as error:  # the outcome under test
+            second.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=submit_again)
+    with transaction.atomic():
+        checkin_save(user=manager, stress=20)
+        thread.start()
+        _wait_for_a_blocked_statement()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert isinstance(second[0], CheckIn), second
+    checkin = CheckIn.objects.get(user=manager)
+    assert checkin.stress == 30 and checkin.date == today_for(manager)
+    assert SalesHealthMetric.objects.get(user=manager).stress_level == 30

@@ -171,9 +171,13 @@ def test_exports_neutralise_formulas_end_to_end(hostile_world, manager, team):
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     forecast = RevenueForecast.objects.get(name=FORMULAS[0])
-    csv_body = client.get(reverse("finance:export", args=[forecast.pk, "csv"])).content
+    csv_body = b"".join(
+        client.get(reverse("finance:export", args=[forecast.pk, "csv"])).streaming_content
+    )
     cells = [cell for row in csv.reader(io.StringIO(csv_body.decode("utf-8-sig"))) for cell in row]
-    xlsx = client.get(reverse("finance:export", args=[forecast.pk, "xlsx"])).content
+    xlsx = b"".join(
+        client.get(reverse("finance:export", args=[forecast.pk, "xlsx"])).streaming_content
+    )
     book = openpyxl.load_workbook(io.BytesIO(xlsx))
     xlsx_cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row]
     for formula in FORMULAS:

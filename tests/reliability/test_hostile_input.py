@@ -1,6 +1,7 @@
 """Hostile input (hypothesis): arbitrary text, numbers, dates and ids at every form, HTMX
-endpoint and `manage.py` command. Never a 500 or a traceback; rejected input writes nothing
-(every row of every table is unchanged) and says why.
+endpoint, query string of every GET view and `manage.py` command. Never a 500 or a
+traceback; rejected input writes nothing (every row of every table is unchanged) and says
+why.
 
 Examples per endpoint: `EXAMPLES` (see the report in README.md); the database state carries
 over between the examples of one endpoint, so accepted input is followed by more input."""
@@ -12,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.contrib.messages import ERROR
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -20,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from finance.models import RevenueForecast
-from tests.reliability.test_access_matrix import _routes
+from tests.reliability.test_access_matrix import PAGE_GET, REGISTRY, _app_routes, _routes
 from tests.reliability.world import World, build_world, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -193,10 +195,13 @@ def _rejected(response) -> bool:
 
 
 @pytest.fixture
-def clients(rep, manager, finance_user):
-    """A signed-in client per role (and one signed out), shared by the examples of one endpoint."""
+def clients(rep, manager, finance_user, staff_user):
+    """A signed-in client per role (and one signed out), shared by the examples of one
+    endpoint; the auditor is staff given the explicit right to read the health metrics."""
+    staff_user.user_permissions.add(Permission.objects.get(codename="view_saleshealthmetric"))
     signed_in = {"anonymous": Client(raise_request_exception=False)}
-    for role, user in {"rep": rep, "manager": manager, "finance": finance_user}.items():
+    people = {"rep": rep, "manager": manager, "finance": finance_user, "auditor": staff_user}
+    for role, user in people.items():
         signed_in[role] = Client(raise_request_exception=False)
         signed_in[role].force_login(user)
     return signed_in
@@ -225,6 +230,130 @@ def test_hostile_input_never_breaks_an_endpoint(endpoint, data, world, clients):
         assert snapshot() == before, (endpoint.name, payload, "rejected but written")
         if response.status_code in (400, 422):
             assert _error_shown(response), (endpoint.name, payload, text[:500])
+
+
+# Every query-string parameter the views read, directly or through a filter form. Each GET
+# view is offered all of them (it ignores the others), so a parameter read by one view is
+# tried on every view; `test_every_parameter_read_from_a_query_string_is_tried` keeps the
+# list complete.
+QUERY_PARAMETERS = (
+    "date",
+    "time",
+    "view",
+    "who",
+    "page",
+    "q",
+    "status",
+    "pipeline",
+    "stage",
+    "team",
+    "contact",
+    "contact_search",
+    "deal",
+    "after",
+    "username",
+    "start",
+    "end",
+)
+# Who opens a GET view in these tests, when not a rep: the audience that gets past its
+# permission check to the code that reads the query string.
+GET_ROLES = {"health:metrics": "auditor", "finance:revenue": "finance"}
+
+
+def _get_views() -> list[tuple[str, object]]:
+    """(name, World -> URL kwargs) of every app view that answers GET, as the access matrix
+    knows them: every parametrised URL has a `REGISTRY` entry there, so none is missed."""
+    plain = [
+        (name, None)
+        for name, params in _app_routes()
+        if not params and PAGE_GET.get(name, 200) != 405
+    ]
+    return plain + [(name, route.kwargs) for name, route in REGISTRY.items() if route.get != 405]
+
+
+GET_VIEWS = _get_views()
+
+
+def test_every_parameter_read_from_a_query_string_is_tried():
+    """The names the code reads from `request.GET`, and the fields of the forms bound to
+    it, are all in QUERY_PARAMETERS."""
+    from crm.forms import DealFilterForm
+    from health.forms import MetricsFilterForm
+
+    read = set()
+    for source in Path(__file__).resolve().parents[2].glob("*/**/*.py"):
+        if source.parts[-2] in {"tests", "migrations"} or ".venv" in source.parts:
+            continue
+        text = source.read_text(encoding="utf-8")
+        read |= set(re.findall(r'request\.GET(?:\.get\(|\[)"(\w+)"', text))
+        read |= set(re.findall(r'"(\w+)" in request\.GET', text))
+    read |= set(DealFilterForm.base_fields) | set(MetricsFilterForm.base_fields)
+    assert {"date", "page", "after", "q"} <= read
+    assert read <= set(QUERY_PARAMETERS)
+
+
+# The ends of what Python and the app's windows (coop.dates, finance.periods) can hold.
+EDGE_DATES = [
+    "0001-01-01",
+    "0001-01-02",
+    "1899-12-31",
+    "1900-01-01",
+    "1999-12-31",
+    "2101-01-01",
+    "2999-12-31",
+    "3000-01-01",
+    "9999-12-15",
+    "9999-12-31",
+]
+EDGE_VALUES = [
+    *EDGE_DATES,
+    *(f"{day}T{at}" for day in ("0001-01-01", "9999-12-31") for at in ("00:00", "23:59")),
+    "00:00",
+    "23:59",
+    "24:00",
+    "week",
+    "team",
+    "0",
+    "-1",
+    str(2**63),
+    "1e309",
+]
+
+
+def _check_get(client, path: str, query: dict, headers: dict) -> None:
+    before = snapshot()
+    response = client.get(path, query, headers=headers)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    text = body.decode(errors="replace")
+    assert response.status_code < 500, (path, query, text[:500])
+    assert "Traceback" not in text
+    assert snapshot() == before, (path, query, "a GET wrote something")
+
+
+@pytest.mark.parametrize(("name", "kwargs"), GET_VIEWS, ids=[name for name, _ in GET_VIEWS])
+@HYPOTHESIS
+@given(data=st.data())
+def test_hostile_query_strings_never_break_a_get_view(name, kwargs, data, world, clients):
+    """A few parameters at a time, each value an edge (a date at the end of a window, a huge
+    number) or anything `hostile` draws."""
+    path = reverse(name, kwargs=kwargs(world) if kwargs else None)
+    values = st.sampled_from(EDGE_VALUES) | hostile(_ids(world))
+    query = data.draw(st.dictionaries(st.sampled_from(QUERY_PARAMETERS), values, max_size=4))
+    headers = {"HX-Request": "true"} if data.draw(st.booleans()) else {}
+    _check_get(clients[GET_ROLES.get(name, "rep")], path, query, headers)
+
+
+@pytest.mark.parametrize(("name", "kwargs"), GET_VIEWS, ids=[name for name, _ in GET_VIEWS])
+def test_every_edge_date_in_every_date_parameter_of_a_get_view(name, kwargs, world, clients):
+    """Every edge date in all the date parameters at once, in both calendar views: the
+    arithmetic around a date (the next month, a week of grid, a time zone, a meeting's
+    length) is where a date at the end of Python's range breaks."""
+    path = reverse(name, kwargs=kwargs(world) if kwargs else None)
+    client = clients[GET_ROLES.get(name, "rep")]
+    for day in EDGE_DATES:
+        for view in ("month", "week"):
+            query = {"date": day, "start": day, "end": day, "time": "23:59", "view": view}
+            _check_get(client, path, query, {})
 
 
 def _not_an_int(text: str) -> bool:

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         output: Path = options["output"]
         if not output.parent.is_dir():
             raise CommandError(f"The folder {output.parent} does not exist.")
-        output.write_bytes(
-            forecast_export(actor=None, forecast=forecast, file_format=options["file_format"])
-        )
+        pieces = forecast_export(actor=None, forecast=forecast, file_format=options["file_format"])
+        with output.open("wb") as file:
+            file.writelines(pieces)
         self.stdout.write(self.style.SUCCESS(f"Wrote {forecast.name!r} to {output}."))
