@@ -23,8 +23,9 @@ from coop.models import AuditAction, AuditEvent, Consent, ConsentScope
 from crm.models import Deal, DealStatus, Interaction
 from finance.models import ForecastDeal, RevenueEntry, RevenueForecast
 from finance.services import forecast_generate
+from health import services as health_services
 from health.models import SalesHealthMetric
-from health.services import today_for
+from health.services import rollup_day, today_for
 from integrations import deal_closing
 from integrations.deal_closing import deal_close
 from tests.reliability.world import build_world
@@ -276,3 +277,30 @@ def test_closing_a_won_deal_while_its_owner_withdraws_neither_deadlocks_nor_keep
     assert (deal.wellness_score_at_deal, deal.wellness_score_user) == (None, None)
     assert RevenueEntry.objects.filter(deal=deal).count() == 1
     assert not Consent.objects.filter(user=rep, scope=ConsentScope.DEAL_WELLNESS).exists()
+
+
+@pytest.mark.parametrize("first", ["rollup", "withdrawal"])
+def test_a_rollup_during_a_withdrawal_of_team_insights_leaves_no_row_of_the_person(
+    world, rep, monkeypatch, first
+):
+    """The rollup read the consent, the withdrawal erased the person's rows and committed, then
+    the rollup wrote their row back. Now the rollup locks the people's user rows before it
+    reads their consent, as the withdrawal does: whichever goes second waits for the first."""
+    if first == "rollup":
+        reached, release = paused_at(monkeypatch, health_services, "ActivityIndex")
+    else:
+        reached, release = paused_at(monkeypatch, consent, "consent_withdrawal_handlers")
+    calls = {
+        "rollup": lambda: rollup_day(today_for(rep)),
+        "withdrawal": lambda: consent_revoke(user=rep, scope=ConsentScope.TEAM_INSIGHTS),
+    }
+    second = "withdrawal" if first == "rollup" else "rollup"
+    _, join_first = started(calls[first])
+    assert reached.wait(timeout=30)
+    second_thread, join_second = started(calls[second])
+    blocked_or_done(second_thread)
+    release.set()
+    outcomes = {first: join_first(), second: join_second()}
+    assert outcomes["withdrawal"] is True, outcomes
+    assert not isinstance(outcomes["rollup"], Exception), outcomes
+    assert not SalesHealthMetric.objects.filter(user=rep).exists()
