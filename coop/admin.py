@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.contrib.admin import actions
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import router, transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
@@ -28,6 +30,19 @@ class AuditedAdmin(admin.ModelAdmin):
         for obj in queryset:
             audit_record(actor=request.user, action=AuditAction.ADMIN_DELETED, obj=obj)
         return super().log_deletions(request, queryset)
+
+
+@admin.action(permissions=["delete"], description=actions.delete_selected.short_description)
+def delete_selected(modeladmin, request: HttpRequest, queryset: QuerySet):
+    """Django's bulk delete in one transaction: it logs (the audit events, through
+    `AuditedAdmin.log_deletions`) before it deletes, so a delete the database refuses takes
+    its log with it rather than leaving entries that claim it happened."""
+    with transaction.atomic(using=router.db_for_write(modeladmin.model)):
+        return actions.delete_selected(modeladmin, request, queryset)
+
+
+# Replaces the site-wide action of the same name, for every model of the admin.
+admin.site.add_action(delete_selected)
 
 
 class MembershipInline(admin.TabularInline):
