@@ -1,5 +1,7 @@
-"""Admin for the CRM. Deals change status only through `deal_close`: its admin actions are added
-by `integrations.admin`, which sits above the modules that closing touches."""
+"""Admin for the CRM. Deals open and change through `crm.services`, as on the pages, so the
+admin keeps the same rules; a closed deal is read-only here. Deals change status only through
+`deal_close`: its admin actions are added by `integrations.admin`, which sits above the modules
+that closing touches."""
 
 from django import forms
 from django.contrib import admin
@@ -9,12 +11,35 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from coop.admin import AuditedAdmin
+from coop.admin import AuditedAdmin, ServiceAdmin
 from coop.money import format_money
 from crm.models import Contact, Deal, Interaction, Organization, Pipeline, PipelineStage
 from crm.selectors import TIMELINE_ORDER
+from crm.services import deal_create, deal_update
 
 RECENT_INTERACTIONS = 20
+
+
+def read_only_once_saved(model_admin: admin.ModelAdmin, obj, *fields: str) -> list[str]:
+    """The admin's read-only fields, plus `fields` when `obj` exists already."""
+    return [*model_admin.readonly_fields, *(fields if obj is not None else ())]
+
+
+def adopt(obj, saved) -> None:
+    """Make the admin's instance the row a service saved: the admin goes on to log it and to
+    redirect to it."""
+    obj.pk = saved.pk
+    obj.refresh_from_db()
+    obj._state.adding = False
+
+
+class OwnerRequiredForm(forms.ModelForm):
+    """The services hand a record to a member of its team and never leave it without owner."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "owner" in self.fields:
+            self.fields["owner"].required = True
 
 
 @admin.register(Organization)
@@ -102,7 +127,7 @@ class PipelineStageAdmin(AuditedAdmin):
     readonly_fields = ["expected_value_cents", "expected_value_currency"]
 
 
-class DealAdminForm(forms.ModelForm):
+class DealAdminForm(OwnerRequiredForm):
     class Meta:
         model = Deal
         fields = [
@@ -126,7 +151,11 @@ class DealAdminForm(forms.ModelForm):
 
 
 @admin.register(Deal)
-class DealAdmin(AuditedAdmin):
+class DealAdmin(ServiceAdmin):
+    """Deals open through `deal_create` and change through `deal_update`, which keep the
+    stages' expected values; a closed deal is shown, never edited (its value is booked
+    revenue, its owner holds its wellness score)."""
+
     list_display = ["title", "value", "status", "stage", "pipeline", "owner", "expected_close_date"]
     list_filter = ["status", "pipeline", "stage", "expected_close_date"]
     search_fields = ["title", "contact__name", "owner__username", "owner__display_name"]
@@ -147,12 +176,26 @@ class DealAdmin(AuditedAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Deal | None = None) -> list[str]:
         """A deal's pipeline and stage change through the board (deal_move), not here."""
-        fields = list(self.readonly_fields)
-        return [*fields, "pipeline", "stage"] if obj is not None else fields
+        return read_only_once_saved(self, obj, "pipeline", "stage")
+
+    def has_change_permission(self, request: HttpRequest, obj: Deal | None = None) -> bool:
+        if obj is not None and not obj.is_open:
+            return False
+        return super().has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Deal, form, change: bool) -> None:
-        obj.currency = obj.pipeline.currency
-        super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        fields = {
+            field: data[field]
+            for field in ("title", "value_cents", "contact", "owner", "expected_close_date")
+        }
+        if change:
+            saved = deal_update(actor=request.user, deal=obj, **fields)
+        else:
+            saved = deal_create(
+                actor=request.user, pipeline=data["pipeline"], stage=data["stage"], **fields
+            )
+        adopt(obj, saved)
 
     @admin.display(description="value", ordering="value_cents")
     def value(self, deal: Deal) -> str:

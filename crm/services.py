@@ -51,6 +51,11 @@ def require_visible(queryset, actor: User, obj, what: str) -> None:
         raise ValidationError(f"This {what} does not exist or is not visible to you.")
 
 
+def _require_owner_member(owner: User, team_id, whose: str) -> None:
+    if not is_member(owner, team_id):
+        raise ValidationError(f"The owner must be a member of the {whose} team.")
+
+
 def _organization_for(team: Team, organization_name: str) -> Organization | None:
     organization_name = organization_name.strip()
     if not organization_name:
@@ -210,8 +215,7 @@ def deal_create(
     """Open a deal in an open stage of a visible pipeline, in the pipeline's currency."""
     _validate_deal_parts(actor=actor, pipeline=pipeline, stage=stage, contact=contact)
     owner = owner or actor
-    if not is_member(owner, pipeline.team_id):
-        raise ValidationError("The owner must be a member of the pipeline's team.")
+    _require_owner_member(owner, pipeline.team_id, "pipeline's")
     deal = Deal(
         pipeline=pipeline,
         stage=stage,
@@ -237,13 +241,19 @@ def deal_update(
     value_cents: int,
     contact: Contact | None,
     expected_close_date: date | None,
+    owner: User | None = None,
 ) -> Deal:
-    """Edit an open deal's title, value, contact and expected close date."""
+    """Edit an open deal's title, value, contact and expected close date and, when given, its
+    owner (a member of the pipeline's team). A closed deal refuses every change: its value
+    is booked revenue and its owner holds its wellness score."""
     deal = deal_lock_open(actor=actor, deal=deal)
     if contact is not None:
         require_visible(Contact.objects, actor, contact, "contact")
         if contact.team_id != deal.pipeline.team_id:
             raise ValidationError("The contact belongs to another team than the pipeline.")
+    if owner is not None:
+        _require_owner_member(owner, deal.pipeline.team_id, "pipeline's")
+        deal.owner = owner
     deal.title = title.strip()
     deal.value_cents = value_cents
     deal.contact = contact
