@@ -118,12 +118,16 @@ def contact_create(
     organization_name: str = "",
     job_title: str = "",
     notes: str = "",
+    owner: User | None = None,
 ) -> Contact:
-    """Create a contact owned by the actor in one of the actor's teams."""
+    """Create a contact in one of the actor's teams, owned by the actor or by `owner`, a
+    member of the team."""
     _require_team_member(actor, team)
+    if owner is not None:
+        _require_owner_member(owner, team.pk, "contact's")
     contact = Contact(
         team=team,
-        owner=actor,
+        owner=owner or actor,
         name=name.strip(),
         email=email.strip(),
         phone=phone.strip(),
@@ -138,14 +142,23 @@ def contact_create(
 
 @transaction.atomic
 def contact_update(
-    *, actor: User, contact: Contact, organization_name: str | None = None, **fields: str
+    *,
+    actor: User,
+    contact: Contact,
+    organization_name: str | None = None,
+    owner: User | None = None,
+    **fields: str,
 ) -> Contact:
-    """Change a visible contact's fields (name, email, phone, job_title, notes, organization)."""
+    """Change a visible contact's fields (name, email, phone, job_title, notes, organization)
+    and, when given, its owner (a member of the contact's team)."""
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise ValueError(f"Unknown contact fields: {sorted(unknown)}")
     contact = Contact.objects.select_for_update(no_key=True).get(pk=contact.pk)
     require_visible(Contact.objects, actor, contact, "contact")
+    if owner is not None:
+        _require_owner_member(owner, contact.team_id, "contact's")
+        contact.owner = owner
     for field, value in fields.items():
         setattr(contact, field, value.strip() if field != "notes" else value)
     _clean_contact(contact)

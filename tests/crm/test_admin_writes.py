@@ -2,16 +2,21 @@
 edited, an open deal's edit keeps the stages' expected values, and a service's refusal shows on
 the form with nothing written."""
 
+import datetime
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
+from django.utils import timezone
 
-from coop.models import AuditAction, AuditEvent
-from crm.models import Deal, PipelineStage
+from coop.models import AuditAction, AuditEvent, Role
+from crm.meeting_scheduling import meeting_schedule
+from crm.models import Contact, Deal, Interaction, InteractionType, PipelineStage
 from crm.services import deal_create
 from finance.models import RevenueEntry
 from integrations.deal_closing import deal_close
-from tests.crm.factories import ContactFactory
+from tests.coop.factories import MembershipFactory
+from tests.crm.factories import ContactFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +126,135 @@ def test_a_service_refusal_shows_on_the_admin_form_and_writes_nothing(
     )
     assert admin_writes() == []
     assert not LogEntry.objects.exists()
+
+
+CONTACT_INLINE = {
+    "interactions-TOTAL_FORMS": "0",
+    "interactions-INITIAL_FORMS": "0",
+    "interactions-MIN_NUM_FORMS": "0",
+    "interactions-MAX_NUM_FORMS": "0",
+}
+
+
+def contact_post(**fields) -> dict:
+    blank = dict.fromkeys(["phone", "organization", "job_title", "notes"], "")
+    return {**CONTACT_INLINE, **blank, **fields}
+
+
+def test_adding_a_contact_in_the_admin_keeps_the_services_rules(
+    staff_client, team, other_team, rep, contact
+):
+    url = reverse("admin:crm_contact_add")
+    base = {"team": team.pk, "owner": rep.pk, "name": "Nina New"}
+    taken = staff_client.post(url, contact_post(**base, email=contact.email.upper()))
+    assert "Olga Ortiz already has this email address in this team." in taken.text
+    foreign = OrganizationFactory(team=other_team, name="Foreign Org")
+    elsewhere = staff_client.post(url, contact_post(**base, organization=foreign.pk))
+    assert "The organization belongs to another team." in elsewhere.text
+    assert list(Contact.objects.all()) == [contact]
+
+    own = OrganizationFactory(team=team, name="Own Org")
+    response = staff_client.post(
+        url, contact_post(**base, email="nina@x.example", organization=own.pk)
+    )
+    assert response.status_code == 302, response.text
+    nina = Contact.objects.get(name="Nina New")
+    assert (nina.team, nina.owner, nina.organization) == (team, rep, own)
+    assert [event.action for event in admin_writes()] == [AuditAction.ADMIN_ADDED]
+
+
+def test_a_contact_is_handed_only_to_a_member_of_its_team_in_the_admin(
+    staff_client, contact, outsider, team
+):
+    data = contact_post(owner=outsider.pk, name=contact.name, email=contact.email)
+    response = staff_client.post(change_url(contact), data)
+    assert "The owner must be a member of the contact&#x27;s team." in response.text
+    assert Contact.objects.get(pk=contact.pk).owner != outsider
+    colleague = MembershipFactory(team=team, role=Role.REP).user
+    response = staff_client.post(change_url(contact), {**data, "owner": colleague.pk})
+    assert response.status_code == 302, response.text
+    assert Contact.objects.get(pk=contact.pk).owner == colleague
+    assert 'name="team"' not in staff_client.get(change_url(contact)).text
+
+
+def test_an_interaction_added_in_the_admin_is_logged_by_the_staff_member(
+    staff_client, staff_user, contact
+):
+    url = reverse("admin:crm_interaction_add")
+    page = staff_client.get(url).text
+    assert 'value="call"' in page and 'value="calendar_event"' not in page
+    data = {"contact": contact.pk, "interaction_type": "call", "summary": "Admin call"}
+    when = {"timestamp_0": "2026-11-02", "timestamp_1": "10:30:00"}
+    response = staff_client.post(url, {**data, **when, "details": ""})
+    assert response.status_code == 302, response.text
+    entry = Interaction.objects.get()
+    assert (entry.author, entry.summary, entry.interaction_type) == (
+        staff_user,
+        "Admin call",
+        InteractionType.CALL,
+    )
+    assert entry.timestamp.date().isoformat() == "2026-11-02"
+
+
+def test_a_stage_probability_changed_in_the_admin_updates_its_expected_value(
+    staff_client, open_deal, pipeline, stages
+):
+    lead = stages["Lead"]
+    response = staff_client.post(
+        change_url(lead),
+        {"name": lead.name, "position": lead.position, "probability": 40},
+    )
+    assert response.status_code == 302, response.text
+    assert PipelineStage.objects.get(pk=lead.pk).expected_value_cents == 40_000
+
+    stage_forms = {
+        "stages-TOTAL_FORMS": str(len(stages)),
+        "stages-INITIAL_FORMS": str(len(stages)),
+    }
+    for index, stage in enumerate(pipeline.stages.order_by("position")):
+        prefix = f"stages-{index}-"
+        stage_forms |= {
+            f"{prefix}id": stage.pk,
+            f"{prefix}pipeline": pipeline.pk,
+            f"{prefix}position": stage.position,
+            f"{prefix}name": stage.name,
+            f"{prefix}probability": 70 if stage == lead else stage.probability,
+            **({f"{prefix}is_won": "on"} if stage.is_won else {}),
+            **({f"{prefix}is_lost": "on"} if stage.is_lost else {}),
+        }
+    response = staff_client.post(change_url(pipeline), {"name": pipeline.name, **stage_forms})
+    assert response.status_code == 302, response.text
+    assert PipelineStage.objects.get(pk=lead.pk).expected_value_cents == 70_000
+
+
+def test_a_meetings_entry_is_read_only_in_the_admin(staff_client, rep, contact):
+    start = timezone.now().replace(microsecond=0) + datetime.timedelta(days=1)
+    meeting = meeting_schedule(
+        organizer=rep,
+        contact=contact,
+        title="Site visit",
+        start_time=start,
+        end_time=start + datetime.timedelta(hours=1),
+    )
+    page = staff_client.get(change_url(meeting)).text
+    assert "Site visit" in page and 'name="summary"' not in page
+    forged = {"contact": contact.pk, "interaction_type": "call", "summary": "Forged"}
+    assert staff_client.post(change_url(meeting), forged).status_code == 403
+    assert Interaction.objects.get(pk=meeting.pk).summary == "Site visit"
+
+
+def test_what_no_service_changes_is_read_only_once_saved(
+    staff_client, open_deal, contact, pipeline, stages, team
+):
+    organization = OrganizationFactory(team=team)
+    pages = {
+        organization: ["team"],
+        contact: ["team"],
+        pipeline: ["team", "currency"],
+        stages["Lead"]: ["pipeline"],
+        open_deal: ["pipeline", "stage"],
+    }
+    for obj, fields in pages.items():
+        page = staff_client.get(change_url(obj)).text
+        assert 'name="name"' in page or 'name="title"' in page, obj
+        assert not [field for field in fields if f'name="{field}"' in page], obj
