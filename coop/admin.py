@@ -1,6 +1,9 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin import actions
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.db import router, transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
@@ -41,6 +44,49 @@ class AuditedAdmin(SingleLineTextMixin, admin.ModelAdmin):
         for obj in queryset:
             audit_record(actor=request.user, action=AuditAction.ADMIN_DELETED, obj=obj)
         return super().log_deletions(request, queryset)
+
+
+class ServiceAdmin(AuditedAdmin):
+    """An admin whose `save_model` writes through the module's services, so the admin keeps
+    the rules the pages keep. A `ValidationError` a service raises there is shown on the form,
+    like the form's own errors, and nothing is written: the exception rolls back the view's
+    transaction before anything is logged, and the form is validated again with the
+    service's refusal added."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as refusal:
+            request.service_refusal = refusal
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "service_refusal", None)
+        if refusal is None:
+            return form
+
+        class RefusedForm(form):
+            def clean(self) -> dict:
+                data = super().clean()
+                for field, errors in refusal.update_error_dict({}).items():
+                    self.add_error(field if field in self.fields else None, errors)
+                return data
+
+        return RefusedForm
+
+
+@admin.action(permissions=["delete"], description=actions.delete_selected.short_description)
+def delete_selected(modeladmin, request: HttpRequest, queryset: QuerySet):
+    """Django's bulk delete in one transaction: it logs (the audit events, through
+    `AuditedAdmin.log_deletions`) before it deletes, so a delete the database refuses takes
+    its log with it rather than leaving entries that claim it happened."""
+    with transaction.atomic(using=router.db_for_write(modeladmin.model)):
+        return actions.delete_selected(modeladmin, request, queryset)
+
+
+# Replaces the site-wide action of the same name, for every model of the admin.
+admin.site.add_action(delete_selected)
 
 
 class MembershipInline(admin.TabularInline):

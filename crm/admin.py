@@ -1,5 +1,7 @@
-"""Admin for the CRM. Deals change status only through `deal_close`: its admin actions are added
-by `integrations.admin`, which sits above the modules that closing touches."""
+"""Admin for the CRM. Adds and changes go through `crm.services`, as the pages' do, so the admin
+keeps the same rules; what no service changes (a record's team, a deal's pipeline and stage, a
+closed deal) is read-only here. Deals change status only through `deal_close`: its admin
+actions are added by `integrations.admin`, which sits above the modules that closing touches."""
 
 from django import forms
 from django.contrib import admin
@@ -9,12 +11,51 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from coop.admin import AuditedAdmin, SingleLineTextMixin
+from coop.admin import AuditedAdmin, ServiceAdmin, SingleLineTextMixin
 from coop.money import format_money
-from crm.models import Contact, Deal, Interaction, Organization, Pipeline, PipelineStage
+from crm.models import (
+    Contact,
+    Deal,
+    Interaction,
+    InteractionType,
+    Organization,
+    Pipeline,
+    PipelineStage,
+)
 from crm.selectors import TIMELINE_ORDER
+from crm.services import (
+    CONTACT_FIELDS,
+    contact_create,
+    contact_update,
+    deal_create,
+    deal_update,
+    interaction_log,
+    stage_expected_values_refresh,
+)
 
 RECENT_INTERACTIONS = 20
+
+
+def read_only_once_saved(model_admin: admin.ModelAdmin, obj, *fields: str) -> list[str]:
+    """The admin's read-only fields, plus `fields` when `obj` exists already."""
+    return [*model_admin.readonly_fields, *(fields if obj is not None else ())]
+
+
+def adopt(obj, saved) -> None:
+    """Make the admin's instance the row a service saved: the admin goes on to log it and to
+    redirect to it."""
+    obj.pk = saved.pk
+    obj.refresh_from_db()
+    obj._state.adding = False
+
+
+class OwnerRequiredForm(forms.ModelForm):
+    """The services hand a record to a member of its team and never leave it without owner."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "owner" in self.fields:
+            self.fields["owner"].required = True
 
 
 @admin.register(Organization)
@@ -24,6 +65,10 @@ class OrganizationAdmin(AuditedAdmin):
     search_fields = ["name", "website"]
     list_select_related = ["team"]
     autocomplete_fields = ["team"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        """An organization's contacts are of its team: it never moves to another."""
+        return read_only_once_saved(self, obj, "team")
 
 
 class RecentInteractionsFormSet(BaseInlineFormSet):
@@ -48,8 +93,22 @@ class InteractionInline(admin.TabularInline):
     verbose_name_plural = f"Latest {RECENT_INTERACTIONS} interactions (read-only)"
 
 
+class ContactAdminForm(OwnerRequiredForm):
+    class Meta:
+        model = Contact
+        fields = ["team", "owner", "name", "email", "phone", "organization", "job_title", "notes"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        team = data.get("team") or (self.instance.team if self.instance.team_id else None)
+        organization = data.get("organization")
+        if team and organization and organization.team_id != team.pk:
+            self.add_error("organization", "The organization belongs to another team.")
+        return data
+
+
 @admin.register(Contact)
-class ContactAdmin(AuditedAdmin):
+class ContactAdmin(ServiceAdmin):
     list_display = ["name", "email", "organization", "team", "owner", "all_interactions"]
     list_filter = ["team", "created_at"]
     search_fields = ["name", "email", "phone", "organization__name"]
@@ -57,6 +116,25 @@ class ContactAdmin(AuditedAdmin):
     autocomplete_fields = ["team", "owner", "organization"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [InteractionInline]
+    form = ContactAdminForm
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        """A contact stays in its team: its deals and meetings are that team's."""
+        return read_only_once_saved(self, obj, "team")
+
+    def save_model(self, request: HttpRequest, obj: Contact, form, change: bool) -> None:
+        data = form.cleaned_data
+        organization = data["organization"]
+        fields = {
+            **{field: data[field] for field in CONTACT_FIELDS},
+            "owner": data["owner"],
+            "organization_name": organization.name if organization else "",
+        }
+        if change:
+            saved = contact_update(actor=request.user, contact=obj, **fields)
+        else:
+            saved = contact_create(actor=request.user, team=data["team"], **fields)
+        adopt(obj, saved)
 
     @admin.display(description="timeline")
     def all_interactions(self, contact: Contact) -> str:
@@ -65,15 +143,49 @@ class ContactAdmin(AuditedAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(AuditedAdmin):
+class InteractionAdmin(ServiceAdmin):
+    """New entries are logged by `interaction_log`, authored by the person adding them; an
+    entry can be corrected (a misfiled call moved to the right contact), except a meeting's,
+    which follows its calendar event."""
+
     list_display = ["summary", "interaction_type", "contact", "author", "timestamp"]
     list_filter = ["interaction_type", "timestamp"]
     search_fields = ["summary", "contact__name", "=contact__email"]
     date_hierarchy = "timestamp"
     show_full_result_count = False  # a million rows: skip the second COUNT(*)
     list_select_related = ["contact", "author"]
-    autocomplete_fields = ["contact", "author"]
-    readonly_fields = ["created_at", "updated_at"]
+    autocomplete_fields = ["contact"]
+    readonly_fields = ["author", "calendar_event", "created_at", "updated_at"]
+
+    def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "interaction_type":
+            # A meeting's entry is written by scheduling the meeting.
+            kwargs["choices"] = [
+                choice
+                for choice in db_field.get_choices()
+                if choice[0] != InteractionType.CALENDAR_EVENT
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: Interaction | None = None) -> bool:
+        if obj is not None and obj.interaction_type == InteractionType.CALENDAR_EVENT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Interaction, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        data = form.cleaned_data
+        saved = interaction_log(
+            actor=request.user,
+            contact=data["contact"],
+            interaction_type=data["interaction_type"],
+            summary=data["summary"],
+            details=data["details"],
+            timestamp=data["timestamp"],
+        )
+        adopt(obj, saved)
 
 
 class PipelineStageInline(SingleLineTextMixin, admin.TabularInline):
@@ -92,6 +204,17 @@ class PipelineAdmin(AuditedAdmin):
     autocomplete_fields = ["team"]
     inlines = [PipelineStageInline]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Pipeline | None = None) -> list[str]:
+        """A pipeline's deals are of its team and in its currency."""
+        if obj is not None and obj.deals.exists():
+            return read_only_once_saved(self, obj, "team", "currency")
+        return read_only_once_saved(self, obj, "team")
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        """The stages' expected values follow their probabilities."""
+        super().save_related(request, form, formsets, change)
+        stage_expected_values_refresh(pipeline_id=form.instance.pk)
+
 
 @admin.register(PipelineStage)
 class PipelineStageAdmin(AuditedAdmin):
@@ -101,8 +224,17 @@ class PipelineStageAdmin(AuditedAdmin):
     list_select_related = ["pipeline"]
     readonly_fields = ["expected_value_cents", "expected_value_currency"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        """A stage's deals are of its pipeline."""
+        return read_only_once_saved(self, obj, "pipeline")
 
-class DealAdminForm(forms.ModelForm):
+    def save_model(self, request: HttpRequest, obj: PipelineStage, form, change: bool) -> None:
+        """The stages' expected values follow their probabilities."""
+        super().save_model(request, obj, form, change)
+        stage_expected_values_refresh(pipeline_id=obj.pipeline_id)
+
+
+class DealAdminForm(OwnerRequiredForm):
     class Meta:
         model = Deal
         fields = [
@@ -126,7 +258,11 @@ class DealAdminForm(forms.ModelForm):
 
 
 @admin.register(Deal)
-class DealAdmin(AuditedAdmin):
+class DealAdmin(ServiceAdmin):
+    """Deals open through `deal_create` and change through `deal_update`, which keep the
+    stages' expected values; a closed deal is shown, never edited (its value is booked
+    revenue, its owner holds its wellness score)."""
+
     list_display = ["title", "value", "status", "stage", "pipeline", "owner", "expected_close_date"]
     list_filter = ["status", "pipeline", "stage", "expected_close_date"]
     search_fields = ["title", "contact__name", "owner__username", "owner__display_name"]
@@ -147,12 +283,26 @@ class DealAdmin(AuditedAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Deal | None = None) -> list[str]:
         """A deal's pipeline and stage change through the board (deal_move), not here."""
-        fields = list(self.readonly_fields)
-        return [*fields, "pipeline", "stage"] if obj is not None else fields
+        return read_only_once_saved(self, obj, "pipeline", "stage")
+
+    def has_change_permission(self, request: HttpRequest, obj: Deal | None = None) -> bool:
+        if obj is not None and not obj.is_open:
+            return False
+        return super().has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Deal, form, change: bool) -> None:
-        obj.currency = obj.pipeline.currency
-        super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        fields = {
+            field: data[field]
+            for field in ("title", "value_cents", "contact", "owner", "expected_close_date")
+        }
+        if change:
+            saved = deal_update(actor=request.user, deal=obj, **fields)
+        else:
+            saved = deal_create(
+                actor=request.user, pipeline=data["pipeline"], stage=data["stage"], **fields
+            )
+        adopt(obj, saved)
 
     @admin.display(description="value", ordering="value_cents")
     def value(self, deal: Deal) -> str:

@@ -53,6 +53,11 @@ def require_visible(queryset, actor: User, obj, what: str) -> None:
         raise ValidationError(f"This {what} does not exist or is not visible to you.")
 
 
+def _require_owner_member(owner: User, team_id, whose: str) -> None:
+    if not is_member(owner, team_id):
+        raise ValidationError(f"The owner must be a member of the {whose} team.")
+
+
 def _organization_for(team: Team, organization_name: str) -> Organization | None:
     organization_name = organization_name.strip()
     if not organization_name:
@@ -115,13 +120,17 @@ def contact_create(
     organization_name: str = "",
     job_title: str = "",
     notes: str = "",
+    owner: User | None = None,
 ) -> Contact:
-    """Create a contact owned by the actor in one of the actor's teams."""
+    """Create a contact in one of the actor's teams, owned by the actor or by `owner`, a
+    member of the team."""
     _require_team_member(actor, team)
     require_single_line(name=name, phone=phone, organization=organization_name, job_title=job_title)
+    if owner is not None:
+        _require_owner_member(owner, team.pk, "contact's")
     contact = Contact(
         team=team,
-        owner=actor,
+        owner=owner or actor,
         name=name.strip(),
         email=email.strip(),
         phone=phone.strip(),
@@ -136,9 +145,15 @@ def contact_create(
 
 @transaction.atomic
 def contact_update(
-    *, actor: User, contact: Contact, organization_name: str | None = None, **fields: str
+    *,
+    actor: User,
+    contact: Contact,
+    organization_name: str | None = None,
+    owner: User | None = None,
+    **fields: str,
 ) -> Contact:
-    """Change a visible contact's fields (name, email, phone, job_title, notes, organization)."""
+    """Change a visible contact's fields (name, email, phone, job_title, notes, organization)
+    and, when given, its owner (a member of the contact's team)."""
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise ValueError(f"Unknown contact fields: {sorted(unknown)}")
@@ -148,6 +163,9 @@ def contact_update(
     )
     contact = Contact.objects.select_for_update(no_key=True).get(pk=contact.pk)
     require_visible(Contact.objects, actor, contact, "contact")
+    if owner is not None:
+        _require_owner_member(owner, contact.team_id, "contact's")
+        contact.owner = owner
     for field, value in fields.items():
         setattr(contact, field, value.strip() if field != "notes" else value)
     _clean_contact(contact)
@@ -223,8 +241,7 @@ def deal_create(
     if expected_close_date is not None:
         validate_supported_date(expected_close_date)
     owner = owner or actor
-    if not is_member(owner, pipeline.team_id):
-        raise ValidationError("The owner must be a member of the pipeline's team.")
+    _require_owner_member(owner, pipeline.team_id, "pipeline's")
     deal = Deal(
         pipeline=pipeline,
         stage=stage,
@@ -250,8 +267,11 @@ def deal_update(
     value_cents: int,
     contact: Contact | None,
     expected_close_date: date | None,
+    owner: User | None = None,
 ) -> Deal:
-    """Edit an open deal's title, value, contact and expected close date."""
+    """Edit an open deal's title, value, contact and expected close date and, when given, its
+    owner (a member of the pipeline's team). A closed deal refuses every change: its value
+    is booked revenue and its owner holds its wellness score."""
     require_single_line(title=title)
     if expected_close_date is not None:
         validate_supported_date(expected_close_date)
@@ -260,6 +280,9 @@ def deal_update(
         require_visible(Contact.objects, actor, contact, "contact")
         if contact.team_id != deal.pipeline.team_id:
             raise ValidationError("The contact belongs to another team than the pipeline.")
+    if owner is not None:
+        _require_owner_member(owner, deal.pipeline.team_id, "pipeline's")
+        deal.owner = owner
     deal.title = title.strip()
     deal.value_cents = value_cents
     deal.contact = contact

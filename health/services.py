@@ -26,6 +26,7 @@ from statistics import fmean
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from coop.consent import consenting_user_ids, has_consent
@@ -101,17 +102,23 @@ def rollup_range(*, start: date, end: date, user_ids: list[UUID] | None = None) 
     day (limited to `user_ids` when given), and removes the rows in the range of anyone who
     does not allow it. A constant number of queries whatever the number of people and days
     (apart from the database's own batching of very large inserts).
+
+    Lock order (that of `coop.consent.consent_revoke`, which erases the rows): the people's
+    user rows (`FOR NO KEY UPDATE`, by id), and only then, in a later statement, their
+    consent is read; then the metrics rows. A withdrawal has either committed before that
+    read or waits for this transaction and erases what it wrote: no row comes back.
     """
     if end < start:
         raise ValueError("The end date is before the start date.")
     members = User.objects.filter(
+        Exists(Membership.objects.filter(user=OuterRef("pk"))),
+        Exists(Consent.objects.filter(user=OuterRef("pk"), scope=ConsentScope.TEAM_INSIGHTS)),
         is_active=True,
-        memberships__isnull=False,
-        consents__scope=ConsentScope.TEAM_INSIGHTS,
     )
     if user_ids is not None:
         members = members.filter(pk__in=user_ids)
-    zones = dict(members.distinct().values_list("pk", "time_zone"))
+    locked = members.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True)
+    zones = dict(members.filter(pk__in=list(locked)).values_list("pk", "time_zone"))
     checkins = CheckIn.objects.filter(
         user_id__in=list(zones), date__gte=start, date__lte=end
     ).values_list("user_id", "date", "stress")

@@ -2,12 +2,14 @@
 
 import pytest
 from django.contrib import admin
-from django.db import DatabaseError, connection, transaction
+from django.contrib.admin.models import LogEntry
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.urls import reverse
 
 from coop.admin import AuditedAdmin, ReadOnlyAdmin
 from coop.audit import audit_record
 from coop.models import AuditAction, AuditEvent, Team
+from tests.crm.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +76,23 @@ def test_an_admin_change_and_an_admin_deletion_are_audited_with_the_request_id(
     deleted = AuditEvent.objects.get(action=AuditAction.ADMIN_DELETED)
     assert deleted.object_id == str(other_team.pk)
     assert not Team.objects.filter(pk=other_team.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_delete_the_database_refuses_leaves_no_audit_event(client, staff_user, team):
+    """A team with contacts: their foreign key has no ON DELETE, so the database refuses to
+    delete it. The audit events and the admin's history are written in the delete's
+    transaction, so they go with it (it needs real commits: the constraint is deferred)."""
+    ContactFactory(team=team)
+    client.force_login(staff_user)
+    with pytest.raises(IntegrityError):
+        client.post(
+            reverse("admin:coop_team_changelist"),
+            {"action": "delete_selected", "_selected_action": [str(team.pk)], "post": "yes"},
+        )
+    assert Team.objects.filter(pk=team.pk).exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.ADMIN_DELETED).exists()
+    assert not LogEntry.objects.exists()
 
 
 def test_staff_read_the_log_in_the_admin_but_cannot_add_change_or_delete(client, rep, team):

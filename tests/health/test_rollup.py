@@ -139,8 +139,9 @@ def _members_with_activity(team, count, prefix, allow, check_in, days):
 
 def test_queries_do_not_grow_with_people_or_days(team, allow, check_in, django_assert_num_queries):
     _members_with_activity(team, 2, "few", allow, check_in, days=2)
-    # members, interactions, deals, check-ins, delete stale, upsert; plus the savepoint pair.
-    with django_assert_num_queries(8) as few:
+    # lock members, read their consent, interactions, deals, check-ins, delete stale, upsert;
+    # plus the savepoint pair.
+    with django_assert_num_queries(9) as few:
         rollup_range(start=DAY - datetime.timedelta(days=1), end=DAY)
     _members_with_activity(team, 6, "many", allow, check_in, days=5)
     with django_assert_num_queries(len(few.captured_queries)):

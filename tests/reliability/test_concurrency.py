@@ -1,7 +1,8 @@
 """Concurrency on PostgreSQL with real threads, each on its own database connection: the same
 deal closed twice at once, reminder runs at once, the same meeting dragged twice at once,
-forecasts generated at once, the first check-in of a day submitted twice at once. Nothing is
-done twice, lost or left inconsistent."""
+forecasts generated at once, the first check-in of a day submitted twice at once, a deal closed
+or a rollup run while the owner withdraws consent. Nothing is done twice, lost, deadlocked or
+left inconsistent."""
 
 import datetime
 import io
@@ -17,13 +18,16 @@ from django.utils import timezone
 
 from calendar_app.models import Event, Notification, Reminder
 from calendar_app.services import event_create, event_move
-from coop.consent import consent_grant
-from coop.models import AuditAction, AuditEvent, ConsentScope
+from coop import consent
+from coop.consent import consent_grant, consent_revoke
+from coop.models import AuditAction, AuditEvent, Consent, ConsentScope
 from crm.models import Deal, DealStatus, Interaction
 from finance.models import ForecastDeal, RevenueEntry, RevenueForecast
 from finance.services import forecast_generate
+from health import services as health_services
 from health.models import CheckIn, SalesHealthMetric
-from health.services import checkin_save, today_for
+from health.services import checkin_save, rollup_day, today_for
+from integrations import deal_closing
 from integrations.deal_closing import deal_close
 from tests.reliability.world import build_world
 
@@ -57,6 +61,60 @@ def run_together(*calls):
         thread.join(timeout=120)
     assert not any(thread.is_alive() for thread in threads)
     return outcomes
+
+
+def started(call):
+    """Run `call` in a thread of its own (its own connection); join it for [result or error]."""
+    outcome: list = [None]
+
+    def run():
+        try:
+            outcome[0] = call()
+        except Exception as error:  # the outcome under test, checked by the caller
+            outcome[0] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+
+    def join():
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+        return outcome[0]
+
+    return thread, join
+
+
+def paused_at(monkeypatch, module, name):
+    """Make the first call of `module.name` wait, inside the transaction (and with the locks) of
+    the service that calls it, until released: returns the (reached, release) events."""
+    reached, release = threading.Event(), threading.Event()
+    original = getattr(module, name)
+
+    def wait_then_call(*args, **kwargs):
+        if not reached.is_set():
+            reached.set()
+            assert release.wait(timeout=30)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, wait_then_call)
+    return reached, release
+
+
+def blocked_or_done(thread):
+    """Wait until `thread` has finished or its connection waits for a row lock."""
+    deadline = time.monotonic() + 30
+    while thread.is_alive():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+        assert time.monotonic() < deadline, "neither blocked nor finished"
+        time.sleep(0.02)
 
 
 @pytest.fixture
@@ -218,3 +276,71 @@ def test_a_double_submitted_first_check_in_of_the_day_saves_one_row(manager):
     checkin = CheckIn.objects.get(user=manager)
     assert checkin.stress == 30 and checkin.date == today_for(manager)
     assert SalesHealthMetric.objects.get(user=manager).stress_level == 30
+
+
+@pytest.mark.parametrize("first", ["close", "withdrawal"])
+def test_closing_a_won_deal_while_its_owner_withdraws_neither_deadlocks_nor_keeps_the_score(
+    world, rep, monkeypatch, first
+):
+    """Whichever of the two takes its locks first, the other waits for it, both finish, and
+    once the withdrawal has committed the deal holds no wellness score.
+
+    With the old locks this deadlocked when the close went first: `deal_close` locked the
+    deal and then the owner's consent row, and `consent_revoke` locked the owner's user row
+    with a plain `FOR UPDATE`, then waited to delete that consent row. The close went on to
+    write rows that refer to the owner (the deal's `wellness_score_user`, the revenue entry's
+    `owner`, the `sales_health_metrics` row), and each foreign-key check takes `FOR KEY SHARE`
+    on the user row, which a plain `FOR UPDATE` blocks: each transaction waited for the other.
+    Now the close locks the owner's user row first, and both take it `FOR NO KEY UPDATE`,
+    which lets foreign-key checks through.
+    """
+    pk = world.deal.pk
+    if first == "close":
+        reached, release = paused_at(monkeypatch, deal_closing, "wellness_score_on")
+    else:
+        reached, release = paused_at(monkeypatch, consent, "consent_withdrawal_handlers")
+    calls = {
+        "close": lambda: deal_close(actor=rep, deal=Deal.objects.get(pk=pk), won=True),
+        "withdrawal": lambda: consent_revoke(user=rep, scope=ConsentScope.DEAL_WELLNESS),
+    }
+    second = "withdrawal" if first == "close" else "close"
+    _, join_first = started(calls[first])
+    assert reached.wait(timeout=30)
+    second_thread, join_second = started(calls[second])
+    blocked_or_done(second_thread)
+    release.set()
+    outcomes = {first: join_first(), second: join_second()}
+    assert isinstance(outcomes["close"], Deal), outcomes
+    assert outcomes["withdrawal"] is True, outcomes
+    deal = Deal.objects.get(pk=pk)
+    assert deal.status == DealStatus.WON
+    assert (deal.wellness_score_at_deal, deal.wellness_score_user) == (None, None)
+    assert RevenueEntry.objects.filter(deal=deal).count() == 1
+    assert not Consent.objects.filter(user=rep, scope=ConsentScope.DEAL_WELLNESS).exists()
+
+
+@pytest.mark.parametrize("first", ["rollup", "withdrawal"])
+def test_a_rollup_during_a_withdrawal_of_team_insights_leaves_no_row_of_the_person(
+    world, rep, monkeypatch, first
+):
+    """The rollup read the consent, the withdrawal erased the person's rows and committed, then
+    the rollup wrote their row back. Now the rollup locks the people's user rows before it
+    reads their consent, as the withdrawal does: whichever goes second waits for the first."""
+    if first == "rollup":
+        reached, release = paused_at(monkeypatch, health_services, "ActivityIndex")
+    else:
+        reached, release = paused_at(monkeypatch, consent, "consent_withdrawal_handlers")
+    calls = {
+        "rollup": lambda: rollup_day(today_for(rep)),
+        "withdrawal": lambda: consent_revoke(user=rep, scope=ConsentScope.TEAM_INSIGHTS),
+    }
+    second = "withdrawal" if first == "rollup" else "rollup"
+    _, join_first = started(calls[first])
+    assert reached.wait(timeout=30)
+    second_thread, join_second = started(calls[second])
+    blocked_or_done(second_thread)
+    release.set()
+    outcomes = {first: join_first(), second: join_second()}
+    assert outcomes["withdrawal"] is True, outcomes
+    assert not isinstance(outcomes["rollup"], Exception), outcomes
+    assert not SalesHealthMetric.objects.filter(user=rep).exists()
