@@ -1,6 +1,7 @@
 """The forecast three ways, over the demo team's open deals, monthly over twelve months:
-ours (`finance.services.forecast_generate`), the plan's per-stage loop (the baseline) and
-one INSERT ... SELECT (the database's floor). Each run is rolled back, so every run does
+ours (`finance.services.forecast_record`: the work of `forecast_generate` without its own
+durable transaction, so that it can be rolled back), the plan's per-stage loop (the baseline)
+and one INSERT ... SELECT (the database's floor). Each run is rolled back, so every run does
 the same work on the same data."""
 
 import datetime
@@ -17,7 +18,7 @@ from finance.intervals import revenue_interval
 from finance.models import RevenueForecast
 from finance.periods import PeriodType, next_period_start, period_start
 from finance.rates import RateTable, convert_minor
-from finance.services import forecast_deal_row, forecast_generate
+from finance.services import forecast_deal_row, forecast_record
 
 CURRENCY = "EUR"
 MONTHS = 12
@@ -85,7 +86,7 @@ class ForecastWork:
         )
 
     def ours(self) -> int:
-        forecast = forecast_generate(
+        forecast = forecast_record(
             actor=self.actor,
             team=self.team,
             scope_user=None,

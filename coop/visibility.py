@@ -40,6 +40,23 @@ def team_ids_with_roles(user: User, roles: Iterable[str]) -> QuerySet:
     return Membership.objects.filter(user=user, role__in=list(roles)).values("team_id")
 
 
+# Who sees a team's team-wide figures (every forecast of the team, all its revenue).
+TEAM_FIGURES_ROLES = (Role.MANAGER, Role.FINANCE)
+
+
+def team_figures_team_ids(user: User) -> QuerySet:
+    """Subquery of the ids of the teams whose team-wide figures the user sees (not staff:
+    use `sees_team_figures` or check `sees_every_team` first)."""
+    return team_ids_with_roles(user, TEAM_FIGURES_ROLES)
+
+
+def sees_team_figures(user: User, team_id: UUID) -> bool:
+    """Whether the user sees the team-wide figures of team `team_id` (staff: every team)."""
+    if sees_nothing(user):
+        return False
+    return user.is_staff or team_figures_team_ids(user).filter(team_id=team_id).exists()
+
+
 def visible_team_q(user: User, team_field: str = "team_id") -> Q:
     """The condition "the record's team (`team_field`) is one whose records the user sees".
     Always a real condition (never an empty `Q`), so it can be OR-ed with others."""

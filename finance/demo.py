@@ -16,7 +16,7 @@ from coop.demo import seed_core
 from crm.models import Deal, DealStatus
 from finance.models import ExchangeRate, RevenueEntry, RevenueForecast, RevenueSource, RevenueTarget
 from finance.periods import PeriodType, next_period_start, period_start
-from finance.services import forecast_generate, won_deal_revenue_entry
+from finance.services import forecast_record, won_deal_revenue_entry
 
 # Units of EUR per unit of each currency, drifting a little week by week.
 BASE_RATES = {"USD": Decimal("0.92"), "GBP": Decimal("1.17"), "CHF": Decimal("1.05")}
@@ -133,7 +133,7 @@ def seed_forecasts(team, people: dict, today: datetime.date) -> int:
             name = f"Demo: {who} {start:%b} to {end:%b %Y}"
             if RevenueForecast.objects.filter(name=name).exists():
                 continue
-            forecast = forecast_generate(
+            forecast = forecast_record(
                 actor=people["fiona"] if scope_user is None else scope_user,
                 team=team,
                 scope_user=scope_user,

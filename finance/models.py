@@ -14,8 +14,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from coop.models import Membership, Role, Team, User
+from coop.models import Team, User
 from coop.money import CURRENCY_CHOICES
+from coop.visibility import (
+    member_team_ids,
+    sees_every_team,
+    sees_nothing,
+    team_figures_team_ids,
+)
 from crm.models import Deal
 from finance.periods import PeriodType, period_start
 
@@ -54,15 +60,14 @@ class ForecastQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> "ForecastQuerySet":
         """Who sees a forecast: staff everything; finance staff and managers every forecast of
         their teams; anyone else (reps) only the forecasts of their own deals."""
-        if not user.is_authenticated or not user.is_active:
+        if sees_nothing(user):
             return self.none()
-        if user.is_staff:
+        if sees_every_team(user):
             return self.all()
-        full_teams = Membership.objects.filter(
-            user=user, role__in=[Role.MANAGER, Role.FINANCE]
-        ).values("team_id")
-        own_teams = Membership.objects.filter(user=user).values("team_id")
-        return self.filter(Q(team_id__in=full_teams) | Q(scope_user=user, team_id__in=own_teams))
+        return self.filter(
+            Q(team_id__in=team_figures_team_ids(user))
+            | Q(scope_user=user, team_id__in=member_team_ids(user))
+        )
 
 
 class RevenueForecast(models.Model):
@@ -250,14 +255,11 @@ class RevenueSource(models.TextChoices):
 class RevenueEntryQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> "RevenueEntryQuerySet":
         """Staff all; finance staff and managers their teams' entries; reps their own deals'."""
-        if not user.is_authenticated or not user.is_active:
+        if sees_nothing(user):
             return self.none()
-        if user.is_staff:
+        if sees_every_team(user):
             return self.all()
-        full_teams = Membership.objects.filter(
-            user=user, role__in=[Role.MANAGER, Role.FINANCE]
-        ).values("team_id")
-        return self.filter(Q(team_id__in=full_teams) | Q(owner=user))
+        return self.filter(Q(team_id__in=team_figures_team_ids(user)) | Q(owner=user))
 
 
 class RevenueEntry(models.Model):

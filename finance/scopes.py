@@ -10,6 +10,13 @@ import dataclasses
 from django.db.models import Q, QuerySet
 
 from coop.models import Membership, Role, Team, User
+from coop.visibility import (
+    is_member,
+    sees_every_team,
+    sees_team_figures,
+    team_figures_team_ids,
+    team_ids_with_roles,
+)
 from crm.models import Deal
 from finance.models import RevenueForecast
 
@@ -31,21 +38,17 @@ class Scope:
 
 
 def full_access_team_ids(user: User) -> set:
-    """Teams in which the user sees every forecast: finance staff and managers."""
-    return set(
-        Membership.objects.filter(user=user, role__in=[Role.MANAGER, Role.FINANCE]).values_list(
-            "team_id", flat=True
-        )
-    )
+    """Teams in which the user sees every forecast (`coop.visibility`; staff: every team)."""
+    if sees_every_team(user):
+        return set(Team.objects.values_list("pk", flat=True))
+    return {row["team_id"] for row in team_figures_team_ids(user)}
 
 
 def finance_team_ids(user: User) -> set:
     """Teams for which the user may enter revenue by hand: finance staff (staff: all)."""
-    if user.is_staff:
+    if sees_every_team(user):
         return set(Team.objects.values_list("pk", flat=True))
-    return set(
-        Membership.objects.filter(user=user, role=Role.FINANCE).values_list("team_id", flat=True)
-    )
+    return {row["team_id"] for row in team_ids_with_roles(user, [Role.FINANCE])}
 
 
 def forecast_scopes(user: User) -> list[Scope]:
@@ -54,10 +57,7 @@ def forecast_scopes(user: User) -> list[Scope]:
     memberships = Membership.objects.select_related("team", "user").order_by(
         "team__name", "user__username"
     )
-    if user.is_staff:
-        full = set(Team.objects.values_list("pk", flat=True))
-    else:
-        full = full_access_team_ids(user)
+    full = full_access_team_ids(user)
     own = {m.team_id: m.team for m in memberships.filter(user=user)}
     rows = memberships.filter(Q(team_id__in=full) | Q(user=user))
     scopes, teams_done = [], set()
@@ -73,12 +73,9 @@ def forecast_scopes(user: User) -> list[Scope]:
 
 def scope_allowed(user: User, team: Team, scope_user: User | None) -> bool:
     """May `user` forecast the team (scope_user None) or one member's deals?"""
-    if (
-        scope_user is not None
-        and not Membership.objects.filter(user=scope_user, team=team).exists()
-    ):
+    if scope_user is not None and not is_member(scope_user, team.pk):
         return False
-    if user.is_staff or team.pk in full_access_team_ids(user):
+    if sees_team_figures(user, team.pk):
         return True
     return scope_user is not None and scope_user.pk == user.pk
 

@@ -174,7 +174,7 @@ def revenue_forecast_import(*, forecast: RevenueForecast, outcome: Outcome) -> I
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def forecast_generate(
     *,
     actor: User | None,
@@ -187,7 +187,39 @@ def forecast_generate(
     name: str = "",
     time_zone: str | None = None,
 ) -> RevenueForecast:
-    """Forecast the revenue of a team (or of one member's deals) over [start, end].
+    """The CRM + Finance integration: forecast the revenue of a team (or of one member's
+    deals) over [start, end] from the deal pipeline, in one outermost transaction: the
+    forecast, its buckets and confidence interval, its `forecast_deals` rows and the finance
+    module's imported copy exist together or not at all. See `forecast_record` for what is
+    computed. Locks nothing: it reads the deals and rates as of its snapshot and only inserts.
+    """
+    return forecast_record(
+        actor=actor,
+        team=team,
+        scope_user=scope_user,
+        period_type=period_type,
+        start=start,
+        end=end,
+        currency=currency,
+        name=name,
+        time_zone=time_zone,
+    )
+
+
+def forecast_record(
+    *,
+    actor: User | None,
+    team: Team,
+    scope_user: User | None,
+    period_type: str,
+    start: datetime.date,
+    end: datetime.date,
+    currency: str,
+    name: str = "",
+    time_zone: str | None = None,
+) -> RevenueForecast:
+    """Forecast the revenue of a team (or of one member's deals) over [start, end], inside the
+    caller's transaction (`forecast_generate` gives it one of its own).
 
     Open deals expected to close in the range count with their stage probability, deals won
     in it as realized (100 %), lost deals not at all; values are converted into `currency` at
@@ -228,7 +260,7 @@ def forecast_generate(
     return _save_outcome(forecast, outcome)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def forecast_generate_scheduled(
     *, team: Team, period_type: str, start: datetime.date, end: datetime.date, currency: str
 ) -> tuple[RevenueForecast, bool]:
@@ -253,7 +285,7 @@ def forecast_generate_scheduled(
     ).first()
     if existing is not None:
         return existing, False
-    forecast = forecast_generate(
+    forecast = forecast_record(
         actor=None,
         team=team,
         scope_user=None,
