@@ -1,15 +1,21 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import actions
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
-from django.db import router, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 
 from coop.audit import audit_record
 from coop.models import AuditAction, AuditEvent, Consent, ConsentEvent, Membership, Team, User
 from coop.validators import validate_single_line
+
+# What the admin says when the database refuses a delete (other rows still refer to it).
+DELETE_REFUSED = (
+    "Nothing was deleted: other records still refer to it (for example a team's contacts or "
+    "pipelines). Move or delete those first."
+)
 
 
 class SingleLineTextMixin:
@@ -44,6 +50,15 @@ class AuditedAdmin(SingleLineTextMixin, admin.ModelAdmin):
         for obj in queryset:
             audit_record(actor=request.user, action=AuditAction.ADMIN_DELETED, obj=obj)
         return super().log_deletions(request, queryset)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        """Django's delete page (one transaction, with its log): a delete the database refuses
+        when it commits is a message on the record's page, not a server error."""
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except IntegrityError:
+            self.message_user(request, DELETE_REFUSED, messages.ERROR)
+            return HttpResponseRedirect(request.path.removesuffix("delete/") or "../")
 
 
 class ServiceAdmin(AuditedAdmin):
@@ -81,8 +96,12 @@ def delete_selected(modeladmin, request: HttpRequest, queryset: QuerySet):
     """Django's bulk delete in one transaction: it logs (the audit events, through
     `AuditedAdmin.log_deletions`) before it deletes, so a delete the database refuses takes
     its log with it rather than leaving entries that claim it happened."""
-    with transaction.atomic(using=router.db_for_write(modeladmin.model)):
-        return actions.delete_selected(modeladmin, request, queryset)
+    try:
+        with transaction.atomic(using=router.db_for_write(modeladmin.model)):
+            return actions.delete_selected(modeladmin, request, queryset)
+    except IntegrityError:
+        modeladmin.message_user(request, DELETE_REFUSED, messages.ERROR)
+        return None
 
 
 # Replaces the site-wide action of the same name, for every model of the admin.

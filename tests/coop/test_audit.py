@@ -3,7 +3,7 @@
 import pytest
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from coop.admin import AuditedAdmin, ReadOnlyAdmin
@@ -85,14 +85,29 @@ def test_a_bulk_delete_the_database_refuses_leaves_no_audit_event(client, staff_
     transaction, so they go with it (it needs real commits: the constraint is deferred)."""
     ContactFactory(team=team)
     client.force_login(staff_user)
-    with pytest.raises(IntegrityError):
-        client.post(
-            reverse("admin:coop_team_changelist"),
-            {"action": "delete_selected", "_selected_action": [str(team.pk)], "post": "yes"},
-        )
+    response = client.post(
+        reverse("admin:coop_team_changelist"),
+        {"action": "delete_selected", "_selected_action": [str(team.pk)], "post": "yes"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Nothing was deleted: other records still refer to it" in response.text
     assert Team.objects.filter(pk=team.pk).exists()
     assert not AuditEvent.objects.filter(action=AuditAction.ADMIN_DELETED).exists()
     assert not LogEntry.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delete_the_database_refuses_on_the_delete_page_is_a_message(client, staff_user, team):
+    ContactFactory(team=team)
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("admin:coop_team_delete", args=[team.pk]), {"post": "yes"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Nothing was deleted: other records still refer to it" in response.text
+    assert Team.objects.filter(pk=team.pk).exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.ADMIN_DELETED).exists()
 
 
 def test_staff_read_the_log_in_the_admin_but_cannot_add_change_or_delete(client, rep, team):
