@@ -28,16 +28,19 @@ from django.utils import timezone
 from coop.dates import validate_supported_date
 from coop.models import Team, User
 from coop.validators import require_single_line
-from coop.visibility import can_see_team, is_member
+from coop.visibility import can_see_team, is_member, manages_team
 from crm.models import (
     Contact,
     Deal,
     DealStatus,
+    ForecastCategory,
+    ForecastCategoryChange,
     Interaction,
     InteractionType,
     Organization,
     Pipeline,
     PipelineStage,
+    stage_forecast_category,
 )
 
 CONTACT_FIELDS = ("name", "email", "phone", "job_title", "notes")
@@ -251,6 +254,7 @@ def deal_create(
         value_cents=value_cents,
         currency=pipeline.currency,
         expected_close_date=expected_close_date,
+        forecast_category=stage_forecast_category(stage),
     )
     deal.full_clean(exclude=["pipeline", "stage", "contact", "owner"])
     deal.save()
@@ -295,7 +299,8 @@ def deal_update(
 
 @transaction.atomic
 def deal_move(*, actor: User, deal: Deal, stage: PipelineStage) -> Deal:
-    """Move an open deal to another open stage of its pipeline (row-locked)."""
+    """Move an open deal to another open stage of its pipeline (row-locked). A deal whose
+    forecast category nobody chose takes the new stage's."""
     deal = deal_lock_open(actor=actor, deal=deal)
     if stage.pipeline_id != deal.pipeline_id:
         raise ValidationError("The stage belongs to another pipeline.")
@@ -304,8 +309,41 @@ def deal_move(*, actor: User, deal: Deal, stage: PipelineStage) -> Deal:
     if stage.pk != deal.stage_id:
         deal.stage = stage
         deal.stage_entered_at = timezone.now()
-        deal.save(update_fields=["stage", "stage_entered_at", "updated_at"])
+        if not deal.forecast_category_chosen:
+            deal.forecast_category = stage_forecast_category(stage)
+        deal.save(update_fields=["stage", "stage_entered_at", "forecast_category", "updated_at"])
     stage_expected_values_refresh(pipeline_id=deal.pipeline_id)
+    return deal
+
+
+def may_set_forecast_category(actor: User, deal: Deal) -> bool:
+    """The deal's owner sets its forecast category; a manager of its team may change it."""
+    return deal.owner_id == actor.pk or manages_team(actor, deal.pipeline.team_id)
+
+
+@transaction.atomic
+def deal_forecast_category_set(*, actor: User, deal: Deal, category: str) -> Deal:
+    """Set an open deal's forecast category (row-locked): its owner, or a manager of its
+    team. Every change is recorded (`ForecastCategoryChange`, `by_manager` when the actor is
+    not the owner), and from then on moving the deal keeps the chosen category."""
+    if category not in ForecastCategory.values:
+        raise ValidationError("Choose pipeline, best case, commit or omitted.")
+    deal = deal_lock_open(actor=actor, deal=deal)
+    if not may_set_forecast_category(actor, deal):
+        raise ValidationError(
+            "Only the deal's owner or a manager of its team may set its forecast category."
+        )
+    if category != deal.forecast_category:
+        ForecastCategoryChange.objects.create(
+            deal=deal,
+            changed_by=actor,
+            from_category=deal.forecast_category,
+            to_category=category,
+            by_manager=deal.owner_id != actor.pk,
+        )
+    deal.forecast_category = category
+    deal.forecast_category_chosen = True
+    deal.save(update_fields=["forecast_category", "forecast_category_chosen", "updated_at"])
     return deal
 
 

@@ -18,7 +18,8 @@ the same deals and require identical rows, buckets and intervals:
   naming the first such deal's pair and day, in the deals' order;
 - amounts: value x rate in major units, then half-even to minor units of the report
   currency; expected value = value x probability / 100, half-even (`coop.money`);
-- periods: the period start of the deal's day, not before `start` (`finance.periods`).
+- periods: the period start of the deal's day, not before `start` (`finance.periods`);
+- the forecast category: the deal's, "closed" for a won deal.
 """
 
 import dataclasses
@@ -35,7 +36,7 @@ from crm.models import DealStatus
 from finance.forecasting import Bucket, Outcome
 from finance.intervals import Moments, interval_from_moments, needs_deals
 from finance.lines import day_bounds, deal_lines
-from finance.models import RevenueForecast
+from finance.models import CLOSED_CATEGORY, RevenueForecast
 from finance.periods import PeriodType, periods_between
 
 _DATE_TRUNC_UNIT = {
@@ -84,11 +85,11 @@ WITH inserted AS (
     INSERT INTO forecast_deals (
         forecast_id, deal_id, expected_value_cents, probability, realized, on_date,
         period_start, deal_value_cents, deal_currency, rate, value_cents, stage_id,
-        stage_name, title
+        stage_name, title, forecast_category
     )
     SELECT %(forecast)s, id, {expected_value}, probability, realized, on_date,
            greatest(date_trunc(%(unit)s, on_date)::date, %(start)s), value_cents, currency,
-           rate, value_in, stage_id, stage_name, title
+           rate, value_in, stage_id, stage_name, title, forecast_category
     FROM (
         SELECT converted.*, value_in::numeric * probability AS expected_hundredths
         FROM (
@@ -100,6 +101,8 @@ WITH inserted AS (
                 FROM (
                     SELECT d.id, d.title, d.stage_id, s.name AS stage_name, d.value_cents,
                            d.currency, d.status = %(won)s AS realized,
+                           CASE WHEN d.status = %(won)s THEN %(closed)s
+                                ELSE d.forecast_category END AS forecast_category,
                            CASE WHEN d.status = %(won)s THEN 100
                                 ELSE s.probability END AS probability,
                            CASE WHEN d.status = %(won)s
@@ -224,6 +227,7 @@ def _insert_rows(
         "unit": _DATE_TRUNC_UNIT[forecast.period_type],
         "open": DealStatus.OPEN,
         "won": DealStatus.WON,
+        "closed": CLOSED_CATEGORY,
     }
     statement = _statement(report_currency=forecast.currency, scoped=scope_user is not None)
     with connection.cursor() as cursor:

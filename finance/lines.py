@@ -16,7 +16,7 @@ from django.db.models import Count, Max, Q, Sum
 from coop.models import Team, User
 from crm.models import DealStatus
 from finance.forecasting import Line
-from finance.models import ForecastDeal, RevenueForecast
+from finance.models import CLOSED_CATEGORY, ForecastDeal, RevenueForecast
 from finance.rates import RateTable, convert_minor
 from finance.scopes import scope_deals
 
@@ -59,6 +59,7 @@ def deal_lines(
             "closed_at",
             "value_cents",
             "currency",
+            "forecast_category",
         )
     )
     rates = RateTable.load({row[9] for row in rows}, currency, end)
@@ -74,6 +75,7 @@ def deal_lines(
         closed_at,
         value,
         code,
+        category,
     ) in rows:
         realized = status == DealStatus.WON
         on_date = closed_at.astimezone(zone).date() if realized else expected
@@ -91,6 +93,7 @@ def deal_lines(
                 rate=rate,
                 value_cents=convert_minor(value, code, currency, rate),
                 probability=100 if realized else probability,
+                forecast_category=CLOSED_CATEGORY if realized else category,
             )
         )
     return lines
@@ -111,6 +114,7 @@ def forecast_lines(forecast: RevenueForecast) -> list[Line]:
             rate=row.rate,
             value_cents=row.value_cents,
             probability=row.probability,
+            forecast_category=row.forecast_category,
         )
         for row in ForecastDeal.objects.filter(forecast=forecast).order_by("on_date", "title")
     ]

@@ -25,6 +25,9 @@ from coop.visibility import (
 from crm.models import Deal
 from finance.periods import PeriodType, period_start
 
+# A won deal's place in the category columns, whatever its category was while open.
+CLOSED_CATEGORY = "closed"
+
 
 class ExchangeRate(models.Model):
     """On `date`, one unit of `base` is worth `rate` units of `quote`.
@@ -203,6 +206,8 @@ class ForecastDeal(models.Model):
     stage_id = models.UUIDField(null=True)
     stage_name = models.CharField(max_length=80)
     title = models.CharField(max_length=200)
+    # The deal's forecast category when the forecast was made; "closed" for a won deal.
+    forecast_category = models.CharField(max_length=20, default=CLOSED_CATEGORY)
 
     class Meta:
         db_table = "forecast_deals"

@@ -95,6 +95,7 @@ def forecast_deal_row(
         stage_id=line.stage_id,
         stage_name=line.stage_name,
         title=line.title,
+        forecast_category=line.forecast_category,
     )
 
 

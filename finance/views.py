@@ -14,7 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from coop.cache import cached_aggregate
 from coop.htmx import varies_on_htmx
 from coop.money import to_major_units
-from finance import lines, past_periods, scopes, services
+from finance import categories, lines, past_periods, scopes, services
 from finance.forms import GenerateForm, RevenueEntryForm, WhatIfForm
 from finance.models import ForecastDeal, RevenueEntry, RevenueForecast
 from finance.periods import period_label
@@ -110,11 +110,13 @@ def _past_and_kpis(forecast: RevenueForecast, open_deals: lines.OpenDeals) -> di
 
 
 def _period_rows(forecast: RevenueForecast, actual: dict) -> list[dict]:
+    totals = categories.category_totals(forecast)
     return [
         {
             "bucket": bucket,
             "label": period_label(bucket.period_start, forecast.period_type),
             "actual_cents": actual.get(bucket.period_start),
+            "categories": totals.get(bucket.period_start, categories.CategoryTotals()),
         }
         for bucket in forecast.buckets.all()
     ]
@@ -165,6 +167,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
     context = {
         "forecast": forecast,
         "rows": rows,
+        "category_total": sum((row["categories"] for row in rows), categories.CategoryTotals()),
         "interval": forecast.confidence_interval,
         "chart": _chart_data(forecast, rows, extra.get("past")),
         "deals": _bucketed_deals_page(request, forecast, rows),

@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from crm.models import Deal, DealStatus
+from crm.models import Deal, DealStatus, ForecastCategory
 from finance import intervals
 from finance.forecasting import evaluate
 from finance.lines import deal_lines
@@ -51,6 +51,7 @@ ROW_FIELDS = [
     "stage_id",
     "stage_name",
     "title",
+    "forecast_category",
 ]
 
 
@@ -97,6 +98,7 @@ def _deals(team, owners, count, seed):
                 value_cents=rng.choice([0, 1, 5, 50, 12_345, 2_500_050, rng.randrange(10**9)]),
                 currency=pipeline.currency,
                 expected_close_date=close,
+                forecast_category=rng.choice(ForecastCategory.values),
                 status=status,
                 closed_at=closed_at,
             )
