@@ -81,6 +81,7 @@ REGISTRY: dict[str, Route] = {
     "crm:deal_detail": Route(_deal),
     "crm:deal_edit": Route(_deal, post=400),
     "crm:deal_move": Route(_deal, get=405, post=302),
+    "crm:deal_forecast_category": Route(_deal, get=405, post=302),
     "integrations:deal_close": Route(_deal, get=405, post=302),
     # Only the organiser (and staff) may change a meeting: others get the refusal dialog.
     "crm:meeting_edit": Route(_meeting, post=400, get_by_role=REFUSED),

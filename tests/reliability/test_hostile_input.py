@@ -115,6 +115,7 @@ ENDPOINTS = [
     Endpoint("crm:deal_new", "get", ("contact", "stage")),
     Endpoint("crm:deal_edit", "post", DEAL, _pk("deal")),
     Endpoint("crm:deal_move", "post", ("stage",), _pk("deal")),
+    Endpoint("crm:deal_forecast_category", "post", ("category",), _pk("deal")),
     Endpoint("integrations:deal_close", "post", ("outcome",), _pk("deal")),
     Endpoint("crm:meeting_new", "post", (*MEETING, "invite", "schedule_anyway"), _pk("contact")),
     Endpoint("crm:meeting_new", "get", ("date", "time", "deal"), _pk("contact")),
