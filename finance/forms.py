@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from coop.models import Team, User
@@ -156,3 +157,45 @@ class RevenueEntryForm(forms.Form):
 
     def amount_cents(self) -> int:
         return to_minor_units(self.cleaned_data["amount"], self.cleaned_data["currency"])
+
+
+class TargetForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+    person = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="The whole team",
+        help_text="Empty: the team's own target.",
+    )
+    period_type = forms.ChoiceField(
+        label="Period", choices=PeriodType.choices, initial=PeriodType.MONTHLY
+    )
+    period_start = forms.DateField(
+        label="Period starts on", widget=DateInput(), validators=[validate_finance_day]
+    )
+    amount = forms.DecimalField(
+        label="Target", min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+    )
+    currency = forms.ChoiceField(choices=CURRENCY_CHOICES, initial="EUR")
+
+    def __init__(self, *args, managed: QuerySet[Team], user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = managed
+        self.fields["person"].queryset = (
+            User.objects.filter(memberships__team__in=managed, is_active=True)
+            .distinct()
+            .order_by("username")
+        )
+        today = timezone.localdate(timezone=user.zone)
+        self.fields["period_start"].initial = period_start(today, PeriodType.MONTHLY)
+
+    def amount_cents(self) -> int:
+        return to_minor_units(self.cleaned_data["amount"], self.cleaned_data["currency"])
+
+
+class TargetImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Header: team,person,period_type,period_start,amount,currency "
+        "(person: a username, or empty for the team's target).",
+    )

@@ -317,22 +317,53 @@ class RevenueEntry(models.Model):
         return f"{self.booked_on} {self.description}"
 
 
+class RevenueTargetQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "RevenueTargetQuerySet":
+        """Staff all; managers and finance staff their teams' targets, a person their own."""
+        if sees_nothing(user):
+            return self.none()
+        if sees_every_team(user):
+            return self.all()
+        return self.filter(
+            Q(team_id__in=team_figures_team_ids(user))
+            | Q(user=user, team_id__in=member_team_ids(user))
+        )
+
+
 class RevenueTarget(models.Model):
-    """A team's revenue target for one period (the period starting on `period_start`)."""
+    """A revenue target (quota) for one period (the period starting on `period_start`): the
+    team's when `user` is empty, else one member's. Set by the team's managers."""
 
     id = models.BigAutoField(primary_key=True)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="revenue_targets")
+    user = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="revenue_targets",
+        help_text="Empty: the whole team's target.",
+    )
     period_type = models.CharField(max_length=20, choices=PeriodType.choices)
     period_start = models.DateField()
     amount_cents = models.BigIntegerField()
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+
+    objects = RevenueTargetQuerySet.as_manager()
 
     class Meta:
         db_table = "finance_revenue_targets"
         ordering = ["team", "period_type", "period_start"]
         constraints = [
             models.UniqueConstraint(
-                fields=["team", "period_type", "period_start"], name="finance_target_period_uniq"
+                fields=["team", "period_type", "period_start"],
+                condition=Q(user__isnull=True),
+                name="finance_target_period_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "user", "period_type", "period_start"],
+                condition=Q(user__isnull=False),
+                name="finance_target_person_period_uniq",
             ),
             models.CheckConstraint(
                 condition=Q(amount_cents__gt=0), name="finance_target_amount_check"
@@ -344,7 +375,8 @@ class RevenueTarget(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.team} {self.get_period_type_display()} from {self.period_start}"
+        whose = self.user or self.team
+        return f"{whose} {self.get_period_type_display()} from {self.period_start}"
 
     def clean(self) -> None:
         if self.period_type in PeriodType.values and self.period_start:

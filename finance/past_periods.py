@@ -243,13 +243,12 @@ def financial_kpis(
 
 
 def _target_cents(forecast: RevenueForecast, rates: RateTable | None) -> int | None:
-    """The team's targets for the forecast's periods, in its currency (None: none set, or a
-    forecast of one rep, since targets are per team)."""
-    if forecast.scope_user_id is not None:
-        return None
+    """The targets for the forecast's periods (the team's, or the rep's for a forecast of one
+    rep), in its currency (None: none set)."""
     targets = list(
         RevenueTarget.objects.filter(
             team=forecast.team,
+            user=forecast.scope_user,
             period_type=forecast.period_type,
             period_start__range=(
                 period_start(forecast.start_date, forecast.period_type),

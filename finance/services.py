@@ -23,8 +23,9 @@ from coop.audit import audit_record
 from coop.bulk import copy_insert
 from coop.cache import aggregates_changed
 from coop.models import AuditAction, Team, User
-from coop.money import CURRENCY_CHOICES
+from coop.money import CURRENCY_CHOICES, to_minor_units
 from coop.validators import require_single_line
+from coop.visibility import is_member, manager_team_ids, manages_team
 from crm.models import Deal, DealStatus
 from finance.database_forecast import forecast_deals_insert
 from finance.exports import forecast_csv, forecast_xlsx
@@ -39,10 +40,12 @@ from finance.models import (
     RevenueEntry,
     RevenueForecast,
     RevenueSource,
+    RevenueTarget,
 )
 from finance.periods import (
     PeriodType,
     period_label,
+    period_start,
     validate_finance_day,
     validate_period_count,
 )
@@ -409,6 +412,164 @@ def revenue_entry_create(
         description=description[:255],
         created_by=actor,
     )
+
+
+def _target_person(team: Team, person: User | None) -> None:
+    if person is not None and not is_member(person, team.pk):
+        raise ValidationError(f"{person} is not a member of {team}.")
+
+
+def _validated_target(
+    *,
+    team: Team,
+    person: User | None,
+    period_type: str,
+    first_day: datetime.date,
+    amount_cents: int,
+    currency: str,
+) -> RevenueTarget:
+    if period_type not in PeriodType.values:
+        raise ValidationError(f"Unknown period type {period_type!r}.")
+    if currency not in CURRENCIES:
+        raise ValidationError(f"Unknown currency {currency!r}.")
+    if amount_cents <= 0:
+        raise ValidationError("The target must be more than zero.")
+    validate_finance_day(first_day)
+    expected = period_start(first_day, period_type)
+    if expected != first_day:
+        raise ValidationError(
+            f"A {PeriodType(period_type).label.lower()} period starts on "
+            f"{expected.isoformat()}, not {first_day.isoformat()}."
+        )
+    _target_person(team, person)
+    return RevenueTarget(
+        team=team,
+        user=person,
+        period_type=period_type,
+        period_start=first_day,
+        amount_cents=amount_cents,
+        currency=currency,
+    )
+
+
+def _save_targets(targets: list[RevenueTarget]) -> None:
+    """Insert or replace each target (one per team, person or none, period type and start)."""
+    for target in targets:
+        RevenueTarget.objects.update_or_create(
+            team=target.team,
+            user=target.user,
+            period_type=target.period_type,
+            period_start=target.period_start,
+            defaults={"amount_cents": target.amount_cents, "currency": target.currency},
+        )
+
+
+@transaction.atomic
+def revenue_target_set(
+    *,
+    actor: User,
+    team: Team,
+    person: User | None,
+    period_type: str,
+    first_day: datetime.date,
+    amount_cents: int,
+    currency: str,
+) -> RevenueTarget:
+    """A manager of the team sets (or replaces) the team's target for a period, or a
+    member's when `person` is given."""
+    if not manages_team(actor, team.pk):
+        raise ValidationError("Only the team's managers set its targets.")
+    target = _validated_target(
+        team=team,
+        person=person,
+        period_type=period_type,
+        first_day=first_day,
+        amount_cents=amount_cents,
+        currency=currency,
+    )
+    _save_targets([target])
+    return RevenueTarget.objects.get(
+        team=team, user=person, period_type=period_type, period_start=first_day
+    )
+
+
+TARGET_COLUMNS = ("team", "person", "period_type", "period_start", "amount", "currency")
+
+
+def _parse_target_row(row: dict, teams: dict[str, Team], people: dict[str, User]):
+    team = teams.get((row["team"] or "").strip())
+    if team is None:
+        raise ValidationError(f"no team {row['team']!r} that you manage")
+    username = (row["person"] or "").strip()
+    person = None
+    if username:
+        person = people.get(username)
+        if person is None:
+            raise ValidationError(f"no user {username!r}")
+    try:
+        first_day = datetime.date.fromisoformat((row["period_start"] or "").strip())
+    except ValueError:
+        raise ValidationError(
+            f"period_start {row['period_start']!r} is not a YYYY-MM-DD date"
+        ) from None
+    currency = (row["currency"] or "").strip().upper()
+    try:
+        amount = Decimal((row["amount"] or "").strip())
+    except InvalidOperation:
+        raise ValidationError(f"amount {row['amount']!r} is not a number") from None
+    if not amount.is_finite() or not 0 < amount < Decimal("1e13"):
+        raise ValidationError(f"amount {row['amount']!r} must be a positive number")
+    if currency not in CURRENCIES:
+        raise ValidationError(f"unknown currency {currency!r}")
+    return _validated_target(
+        team=team,
+        person=person,
+        period_type=(row["period_type"] or "").strip().lower(),
+        first_day=first_day,
+        amount_cents=to_minor_units(amount, currency),
+        currency=currency,
+    )
+
+
+@transaction.atomic
+def revenue_targets_import(*, actor: User, text: str) -> int:
+    """Import targets from CSV text with the header
+    `team,person,period_type,period_start,amount,currency` (team by name, person by username
+    or empty for the team's own target, amount in major units). The actor must manage every
+    team named. All or nothing: the first bad row is an error naming its line. A target
+    already set for the same team, person and period is replaced. Returns the rows imported."""
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        header = reader.fieldnames
+    except csv.Error:
+        header = None
+    if header is None or [name.strip().lower() for name in header] != list(TARGET_COLUMNS):
+        raise ValidationError(f"Line 1: the header must be exactly: {','.join(TARGET_COLUMNS)}")
+    reader.fieldnames = list(TARGET_COLUMNS)
+    managed = Team.objects.filter(pk__in=manager_team_ids(actor))
+    teams = {team.name: team for team in managed}
+    people = {
+        user.username: user
+        for user in User.objects.filter(memberships__team__in=managed).distinct()
+    }
+    targets, seen = [], {}
+    for row in _csv_rows(reader):
+        line = reader.line_num
+        if None in row or None in row.values():
+            raise ValidationError(f"Line {line}: expected six columns.")
+        try:
+            target = _parse_target_row(row, teams, people)
+        except ValidationError as error:
+            raise ValidationError(f"Line {line}: {error.messages[0]}.") from None
+        key = (target.team_id, target.user_id, target.period_type, target.period_start)
+        if key in seen:
+            raise ValidationError(f"Line {line}: the same target is already on line {seen[key]}.")
+        seen[key] = line
+        targets.append(target)
+    if not targets:
+        raise ValidationError("The file has no targets.")
+    _save_targets(targets)
+    return len(targets)
 
 
 RATE_COLUMNS = ("date", "base", "quote", "rate")

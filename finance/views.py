@@ -13,10 +13,19 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from coop.cache import cached_aggregate
 from coop.htmx import varies_on_htmx
+from coop.models import Team
 from coop.money import to_major_units
+from coop.visibility import manager_team_ids
 from finance import categories, lines, past_periods, scopes, services
-from finance.forms import GenerateForm, RevenueEntryForm, WhatIfForm
-from finance.models import ForecastDeal, RevenueEntry, RevenueForecast
+from finance import targets as quotas
+from finance.forms import (
+    GenerateForm,
+    RevenueEntryForm,
+    TargetForm,
+    TargetImportForm,
+    WhatIfForm,
+)
+from finance.models import ForecastDeal, RevenueEntry, RevenueForecast, RevenueTarget
 from finance.periods import period_label
 from finance.rates import MissingRateError
 from finance.receivers import FINANCE_AGGREGATES
@@ -109,17 +118,22 @@ def _past_and_kpis(forecast: RevenueForecast, open_deals: lines.OpenDeals) -> di
     )
 
 
-def _period_rows(forecast: RevenueForecast, actual: dict) -> list[dict]:
+def _period_rows(forecast: RevenueForecast, actual: dict, period_targets: dict) -> list[dict]:
     totals = categories.category_totals(forecast)
-    return [
-        {
-            "bucket": bucket,
-            "label": period_label(bucket.period_start, forecast.period_type),
-            "actual_cents": actual.get(bucket.period_start),
-            "categories": totals.get(bucket.period_start, categories.CategoryTotals()),
-        }
-        for bucket in forecast.buckets.all()
-    ]
+    rows = []
+    for bucket in forecast.buckets.all():
+        target = period_targets.get(bucket.period_start)
+        rows.append(
+            {
+                "bucket": bucket,
+                "label": period_label(bucket.period_start, forecast.period_type),
+                "actual_cents": actual.get(bucket.period_start),
+                "categories": totals.get(bucket.period_start, categories.CategoryTotals()),
+                "target_cents": target,
+                "attainment": quotas.attainment(bucket.realized_cents, target),
+            }
+        )
+    return rows
 
 
 def _bucketed_deals_page(request: HttpRequest, forecast: RevenueForecast, rows: list[dict]):
@@ -163,7 +177,12 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
         return render(request, "finance/forecast_detail.html#deals", context)
     open_deals = lines.open_deal_groups(forecast)
     extra = _past_and_kpis(forecast, open_deals)
-    rows = _period_rows(forecast, extra["actual"])
+    try:
+        period_targets = quotas.forecast_targets(forecast)
+    except MissingRateError as error:
+        period_targets = {}
+        extra.setdefault("rate_problem", error.messages[0])
+    rows = _period_rows(forecast, extra["actual"], period_targets)
     context = {
         "forecast": forecast,
         "rows": rows,
@@ -284,3 +303,83 @@ def revenue(request: HttpRequest) -> HttpResponse:
     page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     status = 422 if request.method == "POST" else 200
     return render(request, "finance/revenue.html", {"form": form, "page": page}, status=status)
+
+
+def _targets_page(request: HttpRequest, form, import_form, status: int = 200) -> HttpResponse:
+    visible = RevenueTarget.objects.visible_to(request.user).select_related("team", "user")
+    page = Paginator(visible.order_by("-period_start", "team__name"), ENTRIES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {"form": form, "import_form": import_form, "page": page}
+    return render(request, "finance/targets.html", context, status=status)
+
+
+def _managed_teams(request: HttpRequest):
+    return Team.objects.filter(pk__in=manager_team_ids(request.user)).order_by("name")
+
+
+@require_http_methods(["GET", "POST"])
+def targets(request: HttpRequest) -> HttpResponse:
+    """Revenue targets: those the user sees and, for managers, forms to set one or import
+    many from CSV."""
+    managed = _managed_teams(request)
+    if not managed.exists():
+        if request.method == "POST":
+            raise Http404("Only managers set targets")
+        return _targets_page(request, None, None)
+    data = request.POST if request.method == "POST" else None
+    form = TargetForm(data, managed=managed, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            target = services.revenue_target_set(
+                actor=request.user,
+                team=form.cleaned_data["team"],
+                person=form.cleaned_data["person"],
+                period_type=form.cleaned_data["period_type"],
+                first_day=form.cleaned_data["period_start"],
+                amount_cents=form.amount_cents(),
+                currency=form.cleaned_data["currency"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Target set: {target}.")
+            return redirect("finance:targets")
+    status = 422 if request.method == "POST" else 200
+    return _targets_page(request, form, TargetImportForm(), status=status)
+
+
+MAX_IMPORT_BYTES = 1_000_000
+
+
+@require_POST
+def targets_import(request: HttpRequest) -> HttpResponse:
+    managed = _managed_teams(request)
+    if not managed.exists():
+        raise Http404("Only managers import targets")
+    import_form = TargetImportForm(request.POST, request.FILES)
+    if import_form.is_valid():
+        upload = import_form.cleaned_data["file"]
+        try:
+            if upload.size > MAX_IMPORT_BYTES:
+                raise ValidationError("The file is larger than 1 MB.")
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise ValidationError("The file is not UTF-8 text.") from None
+            count = services.revenue_targets_import(actor=request.user, text=text)
+        except ValidationError as error:
+            import_form.add_error(None, error)
+        else:
+            messages.success(request, f"{count} target{'s' if count != 1 else ''} imported.")
+            return redirect("finance:targets")
+    form = TargetForm(managed=managed, user=request.user)
+    return _targets_page(request, form, import_form, status=422)
+
+
+@require_GET
+def attainment(request: HttpRequest) -> HttpResponse:
+    """The home page's panel: the targets of the periods running today, and how far each is
+    reached (loaded by the dashboard with htmx; a fragment on its own)."""
+    rows = quotas.current_attainment(request.user)
+    return render(request, "finance/targets.html#attainment", {"attainment_rows": rows})
