@@ -9,11 +9,10 @@ both in the forecast's currency, targets converted at the rate of the forecast's
 import dataclasses
 import datetime
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from coop.models import User
-from coop.visibility import sees_every_team, team_figures_team_ids
 from finance.models import RevenueEntry, RevenueForecast, RevenueTarget
 from finance.periods import period_end, period_start
 from finance.rates import MissingRateError, RateTable, convert_minor
@@ -62,19 +61,14 @@ class CurrentAttainment:
 
 
 def current_attainment(user: User) -> list[CurrentAttainment]:
-    """The targets of the periods running today that the user sees (their own, and their
-    teams' when they see team figures), each with the revenue won so far in its currency.
+    """The targets of the periods running today that the user sees (their own quotas; every
+    target of the teams whose figures they see), each with the revenue won so far in its currency.
     A fixed number of queries per target (one revenue sum per currency and one rate load)."""
     today = timezone.localdate(timezone=user.zone)
-    mine = Q(user=user)
-    if sees_every_team(user):
-        mine |= Q(user__isnull=True)
-    else:
-        mine |= Q(user__isnull=True, team_id__in=team_figures_team_ids(user))
     targets = (
         RevenueTarget.objects.visible_to(user)
         # No period is longer than a quarter: older targets have ended.
-        .filter(mine, period_start__range=(today - datetime.timedelta(days=92), today))
+        .filter(period_start__range=(today - datetime.timedelta(days=92), today))
         .select_related("team", "user")
         .order_by("user_id", "team__name", "period_type", "-period_start")
     )

@@ -233,6 +233,7 @@ PAGE_GET = {
     "calendar_app:notifications_read": 405,
     "calendar_app:feed_regenerate": 405,
     "finance:generate": 405,
+    "finance:targets_import": 405,
     "health:metrics": 404,  # only staff given the permission explicitly
     "login": 302,  # a signed-in user is sent on to the dashboard
     "favicon": 301,  # to the static icon
