@@ -76,7 +76,7 @@ def test_rep_commits_a_deal_and_the_manager_sees_categories_and_attainment(
     page.get_by_label("Name").fill("This month")
     page.get_by_role("button", name="Generate forecast").click()
     expect(page.get_by_role("heading", name="This month")).to_be_visible()
-    row = page.locator("#period-table tbody tr").first
+    row = page.locator("#category-table tbody tr").first
     expect(row.locator('[data-column="commit"]')).to_have_text("€5,000.00")
     expect(row.locator('[data-column="best-case"]')).to_have_text("€5,000.00")
     expect(row.locator('[data-column="target"]')).to_have_text("€10,000.00")
