@@ -8,6 +8,7 @@ from coop.models import Team, User
 from coop.money import CURRENCY_CHOICES, to_minor_units
 from coop.validators import validate_single_line
 from finance.forecasting import WhatIf
+from finance.models import SubmissionLevel
 from finance.periods import (
     PeriodType,
     period_end,
@@ -199,3 +200,17 @@ class TargetImportForm(forms.Form):
         help_text="Header: team,person,period_type,period_start,amount,currency "
         "(person: a username, or empty for the team's target).",
     )
+
+
+class SubmissionForm(forms.Form):
+    level = forms.ChoiceField(choices=SubmissionLevel.choices, widget=forms.HiddenInput())
+    amount = forms.DecimalField(
+        label="Your number", min_value=Decimal("0"), max_digits=14, decimal_places=2
+    )
+    currency = forms.ChoiceField(choices=CURRENCY_CHOICES, initial="EUR")
+    comment = forms.CharField(
+        max_length=500, required=False, validators=[validate_single_line], label="Comment"
+    )
+
+    def amount_cents(self) -> int:
+        return to_minor_units(self.cleaned_data["amount"], self.cleaned_data["currency"])

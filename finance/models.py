@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from coop.models import Team, User
 from coop.money import CURRENCY_CHOICES
@@ -388,3 +389,66 @@ class RevenueTarget(models.Model):
                         f"on {expected.isoformat()}, not {self.period_start.isoformat()}."
                     }
                 )
+
+
+class SubmissionLevel(models.TextChoices):
+    REP = "rep", "Rep's own number"
+    TEAM = "team", "Team roll-up"
+
+
+class ForecastSubmissionQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "ForecastSubmissionQuerySet":
+        """Staff all; managers and finance staff their teams' submissions; a rep their own."""
+        if sees_nothing(user):
+            return self.none()
+        if sees_every_team(user):
+            return self.all()
+        return self.filter(
+            Q(team_id__in=team_figures_team_ids(user))
+            | Q(submitted_by=user, team_id__in=member_team_ids(user))
+        )
+
+
+class ForecastSubmission(models.Model):
+    """A person's forecast call for one period, kept forever: each new call is a new row, so
+    the history shows every number submitted and when. A rep submits their own number
+    (`level` rep); a manager submits the team's (`level` team), adjusted from the reps'
+    numbers with a comment. `commit_cents` is the commit the form offered as the default."""
+
+    id = models.BigAutoField(primary_key=True)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="forecast_submissions")
+    submitted_by = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="forecast_submissions"
+    )
+    level = models.CharField(max_length=10, choices=SubmissionLevel.choices)
+    period_type = models.CharField(max_length=20, choices=PeriodType.choices)
+    period_start = models.DateField()
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    commit_cents = models.BigIntegerField(null=True, blank=True)
+    comment = models.CharField(max_length=500, blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    objects = ForecastSubmissionQuerySet.as_manager()
+
+    class Meta:
+        db_table = "finance_forecast_submissions"
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["team", "period_type", "period_start", "level"],
+                name="finance_submission_period_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gte=0), name="finance_submission_amount_check"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=SubmissionLevel.values),
+                name="finance_submission_level_check",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submitted_by} {self.period_type} {self.period_start}"

@@ -36,11 +36,13 @@ from finance.models import (
     ExchangeRate,
     ForecastBucket,
     ForecastDeal,
+    ForecastSubmission,
     ImportedForecast,
     RevenueEntry,
     RevenueForecast,
     RevenueSource,
     RevenueTarget,
+    SubmissionLevel,
 )
 from finance.periods import (
     PeriodType,
@@ -52,6 +54,7 @@ from finance.periods import (
 from finance.rates import RATE_PLACES
 from finance.receivers import FINANCE_AGGREGATES
 from finance.scopes import finance_team_ids, scope_allowed
+from finance.submissions import commit_default, team_rollup
 
 CURRENCIES = {code for code, _ in CURRENCY_CHOICES}
 # The numbers the exact and Monte Carlo interval methods may compute for one what-if (about
@@ -490,6 +493,67 @@ def revenue_target_set(
     _save_targets([target])
     return RevenueTarget.objects.get(
         team=team, user=person, period_type=period_type, period_start=first_day
+    )
+
+
+@transaction.atomic
+def forecast_submit(
+    *,
+    actor: User,
+    team: Team,
+    level: str,
+    period_type: str,
+    first_day: datetime.date,
+    amount_cents: int,
+    currency: str,
+    comment: str = "",
+) -> ForecastSubmission:
+    """Record a forecast call for a period: a member's own number (`level` rep), or a
+    manager's number for the team (`level` team), which needs a comment when it differs from
+    the sum of the reps' latest numbers. Every call is a new row: the history is kept."""
+    if level not in SubmissionLevel.values:
+        raise ValidationError(f"Unknown submission level {level!r}.")
+    if period_type not in PeriodType.values:
+        raise ValidationError(f"Unknown period type {period_type!r}.")
+    if currency not in CURRENCIES:
+        raise ValidationError(f"Unknown currency {currency!r}.")
+    if amount_cents < 0:
+        raise ValidationError("The number cannot be negative.")
+    validate_finance_day(first_day)
+    if period_start(first_day, period_type) != first_day:
+        raise ValidationError("Submit for a period by its first day.")
+    comment = comment.strip()
+    require_single_line(comment=comment)
+    commit = None
+    if level == SubmissionLevel.REP:
+        if not is_member(actor, team.pk):
+            raise ValidationError("You submit your own number in your own team only.")
+        commit = commit_default(
+            team=team, person=actor, period_type=period_type, first=first_day, currency=currency
+        )
+    else:
+        if not manages_team(actor, team.pk):
+            raise ValidationError("Only the team's managers submit its number.")
+        rolled_up = [
+            row.submission
+            for row in team_rollup(team=team, period_type=period_type, first=first_day)
+            if row.submission is not None
+        ]
+        if any(s.currency != currency for s in rolled_up):
+            raise ValidationError("Submit in the currency the reps submitted in.")
+        commit = sum(s.amount_cents for s in rolled_up)
+        if amount_cents != commit and not comment:
+            raise ValidationError("Say why you adjust the reps' total in a comment.")
+    return ForecastSubmission.objects.create(
+        team=team,
+        submitted_by=actor,
+        level=level,
+        period_type=period_type,
+        period_start=first_day,
+        amount_cents=amount_cents,
+        currency=currency,
+        commit_cents=commit,
+        comment=comment[:500],
     )
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("targets/", views.targets, name="targets"),
     path("targets/import/", views.targets_import, name="targets_import"),
     path("attainment/", views.attainment, name="attainment"),
+    path("submissions/", views.submissions, name="submissions"),
     path("<uuid:pk>/", views.detail, name="detail"),
     path("<uuid:pk>/what-if/", views.whatif, name="whatif"),
     path("<uuid:pk>/scenario/", views.scenario_save, name="scenario_save"),

@@ -1,12 +1,17 @@
 """Forecast dashboard pages. Every queryset is filtered by what the user may see (anything
 else is a 404); writes go through `finance.services`."""
 
+import datetime
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -15,18 +20,27 @@ from coop.cache import cached_aggregate
 from coop.htmx import varies_on_htmx
 from coop.models import Team
 from coop.money import to_major_units
-from coop.visibility import manager_team_ids
+from coop.visibility import manager_team_ids, manages_team
 from finance import categories, lines, past_periods, scopes, services
+from finance import submissions as calls
 from finance import targets as quotas
 from finance.forms import (
     GenerateForm,
     RevenueEntryForm,
+    SubmissionForm,
     TargetForm,
     TargetImportForm,
     WhatIfForm,
 )
-from finance.models import ForecastDeal, RevenueEntry, RevenueForecast, RevenueTarget
-from finance.periods import period_label
+from finance.models import (
+    ForecastDeal,
+    ForecastSubmission,
+    RevenueEntry,
+    RevenueForecast,
+    RevenueTarget,
+    SubmissionLevel,
+)
+from finance.periods import PeriodType, period_label, period_start, validate_finance_day
 from finance.rates import MissingRateError
 from finance.receivers import FINANCE_AGGREGATES
 
@@ -383,3 +397,128 @@ def attainment(request: HttpRequest) -> HttpResponse:
     reached (loaded by the dashboard with htmx; a fragment on its own)."""
     rows = quotas.current_attainment(request.user)
     return render(request, "finance/targets.html#attainment", {"attainment_rows": rows})
+
+
+def _submission_period(request: HttpRequest) -> datetime.date:
+    """The month asked for (`start`, any day of it), else the current one."""
+    today = timezone.localdate(timezone=request.user.zone)
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("start", ""))
+        validate_finance_day(day)
+    except (ValueError, ValidationError):
+        day = today
+    return period_start(day, PeriodType.MONTHLY)
+
+
+def _submission_team(request: HttpRequest):
+    teams = Team.objects.filter(
+        Q(memberships__user=request.user) | Q(pk__in=manager_team_ids(request.user))
+    ).distinct()
+    wanted = request.GET.get("team", "")
+    try:
+        chosen = teams.filter(pk=uuid.UUID(wanted)).first() if wanted else None
+    except ValueError:
+        chosen = None
+    return chosen or teams.order_by("name").first(), teams.order_by("name")
+
+
+def _history(team, level: str, submitted_by=None) -> list:
+    history = ForecastSubmission.objects.filter(
+        team=team, level=level, period_type=PeriodType.MONTHLY
+    ).select_related("submitted_by", "team")
+    if submitted_by is not None:
+        history = history.filter(submitted_by=submitted_by)
+    return list(history.order_by("-submitted_at", "-id")[:100])
+
+
+@require_http_methods(["GET", "POST"])
+def submissions(request: HttpRequest) -> HttpResponse:
+    """Forecast calls for a month: the user's own number (defaulted from their commit) and,
+    for a manager, the reps' numbers rolled up into the team's, adjusted with a comment."""
+    team, teams = _submission_team(request)
+    first = _submission_period(request)
+    if team is None:
+        if request.method == "POST":
+            raise Http404("No team")
+        return render(request, "finance/submissions.html", {"team": None})
+    here = f"{reverse('finance:submissions')}?team={team.pk}&start={first.isoformat()}"
+    manages = manages_team(request.user, team.pk)
+    if request.method == "POST":
+        form = SubmissionForm(request.POST)
+        if form.is_valid():
+            try:
+                services.forecast_submit(
+                    actor=request.user,
+                    team=team,
+                    level=form.cleaned_data["level"],
+                    period_type=PeriodType.MONTHLY,
+                    first_day=first,
+                    amount_cents=form.amount_cents(),
+                    currency=form.cleaned_data["currency"],
+                    comment=form.cleaned_data["comment"],
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, "Number submitted.")
+        else:
+            messages.error(request, "Enter a number of at least zero and a short comment.")
+        return redirect(here)
+    own = _history(team, SubmissionLevel.REP, request.user)
+    # Numbers are offered in the currency of the team's pipelines (the first by name).
+    currency = team.pipelines.order_by("name").values_list("currency", flat=True).first() or "EUR"
+    commit = calls.commit_default(
+        team=team,
+        person=request.user,
+        period_type=PeriodType.MONTHLY,
+        first=first,
+        currency=currency,
+    )
+    context = {
+        "team": team,
+        "teams": teams,
+        "first": first,
+        "commit": commit,
+        "currency": currency,
+        "own_form": SubmissionForm(
+            initial={
+                "level": SubmissionLevel.REP,
+                "amount": _major(commit, currency),
+                "currency": currency,
+            }
+        ),
+        "own_history": own,
+        "own_accuracy": calls.submission_accuracy(own),
+        "manages": manages,
+    }
+    if manages:
+        rollup = calls.team_rollup(team=team, period_type=PeriodType.MONTHLY, first=first)
+        total = sum(row.submission.amount_cents for row in rollup if row.submission)
+        team_history = _history(team, SubmissionLevel.TEAM)
+        rep_history = _history(team, SubmissionLevel.REP)
+        context |= {
+            "rollup": [
+                {
+                    "row": row,
+                    "accuracy": calls.submission_accuracy(
+                        [s for s in rep_history if s.submitted_by_id == row.member.pk]
+                    ),
+                }
+                for row in rollup
+            ],
+            "rollup_total": total,
+            "team_form": SubmissionForm(
+                initial={
+                    "level": SubmissionLevel.TEAM,
+                    "amount": _major(total, currency),
+                    "currency": currency,
+                }
+            ),
+            "team_history": team_history,
+            "team_accuracy": calls.submission_accuracy(team_history),
+        }
+    return render(request, "finance/submissions.html", context)
+
+
+def _major(cents: int | None, currency: str):
+    return None if cents is None else to_major_units(cents, currency)
