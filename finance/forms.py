@@ -205,7 +205,7 @@ class TargetImportForm(forms.Form):
 class SubmissionForm(forms.Form):
     level = forms.ChoiceField(choices=SubmissionLevel.choices, widget=forms.HiddenInput())
     amount = forms.DecimalField(
-        label="Your number", min_value=Decimal("0"), max_digits=14, decimal_places=2
+        label="Number", min_value=Decimal("0"), max_digits=14, decimal_places=2
     )
     currency = forms.ChoiceField(choices=CURRENCY_CHOICES, initial="EUR")
     comment = forms.CharField(

@@ -508,11 +508,12 @@ def submissions(request: HttpRequest) -> HttpResponse:
             ],
             "rollup_total": total,
             "team_form": SubmissionForm(
+                auto_id="team_%s",
                 initial={
                     "level": SubmissionLevel.TEAM,
                     "amount": _major(total, currency),
                     "currency": currency,
-                }
+                },
             ),
             "team_history": team_history,
             "team_accuracy": calls.submission_accuracy(team_history),

@@ -86,3 +86,34 @@ def test_rep_commits_a_deal_and_the_manager_sees_categories_and_attainment(
     page.goto(live_server.url + "/")
     expect(page.locator("#attainment")).to_contain_text("10 %")
     screenshot("home-attainment")
+
+
+def test_rep_submits_their_commit_and_the_manager_adjusts_and_submits(
+    page: Page, live_server, rep, manager, deals, login_as, screenshot
+):
+    Deal.objects.filter(pk=deals.pk).update(forecast_category="commit")
+    login_as(rep)
+    page.goto(live_server.url + "/forecasts/submissions/")
+    expect(page.locator("#own-commit")).to_have_text("€5,000.00")
+    expect(
+        page.get_by_role("region", name="Your number").get_by_role("spinbutton", name="Number")
+    ).to_have_value("5000.00")
+    page.get_by_role("button", name="Submit my number").click()
+    expect(page.get_by_text("Number submitted.")).to_be_visible()
+    expect(page.locator("#own-history")).to_contain_text("€5,000.00")
+
+    page.context.clear_cookies()
+    login_as(manager)
+    page.goto(live_server.url + "/forecasts/submissions/")
+    expect(page.locator("#rollup-total")).to_have_text("€5,000.00")
+    team = page.get_by_role("region", name="Team roll-up")
+    team.get_by_role("spinbutton", name="Number").fill("4500")
+    team.get_by_role("button", name="Submit the team").click()
+    expect(page.get_by_text("Say why you adjust")).to_be_visible()
+    team = page.get_by_role("region", name="Team roll-up")
+    team.get_by_role("spinbutton", name="Number").fill("4500")
+    team.get_by_role("textbox", name="Comment").fill("Solar roof may slip")
+    team.get_by_role("button", name="Submit the team").click()
+    expect(page.get_by_text("Number submitted.")).to_be_visible()
+    expect(page.locator("#team-history")).to_contain_text("Solar roof may slip")
+    screenshot("forecast-submissions")

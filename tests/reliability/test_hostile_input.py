@@ -155,6 +155,8 @@ ENDPOINTS = [
         role="manager",
     ),
     Endpoint("finance:targets_import", "post", ("file",), role="manager"),
+    Endpoint("finance:submissions", "get", ("team", "start")),
+    Endpoint("finance:submissions", "post", ("level", "amount", "currency", "comment")),
     Endpoint("health:index", "post", ("stress", "sleep_hours", "energy")),
     Endpoint("health:consent", "post", ("scope", "action")),
     Endpoint("health:insights", "get", ("page",)),
