@@ -84,15 +84,16 @@ def team_rollup(*, team: Team, period_type: str, first: datetime.date) -> list[R
 
 def submission_accuracy(submissions: list[ForecastSubmission]) -> dict:
     """MAPE and bias of the last number of each ended period among `submissions` (one
-    person's, one level), against the revenue won in the period (see the module doc)."""
+    person's, one level), against the revenue won in the period (see the module doc), and
+    those (period start, last number, won, currency) rows, oldest first, for the page."""
     today = timezone.localdate()
     last_calls: dict = {}
     for submission in sorted(submissions, key=lambda s: (s.submitted_at, s.id)):
         end = period_end(submission.period_start, submission.period_type)
         if end < today and submission.submitted_at.date() <= end:
             last_calls[(submission.period_type, submission.period_start)] = submission
-    errors = []
-    for submission in last_calls.values():
+    errors, rows = [], []
+    for submission in sorted(last_calls.values(), key=lambda s: s.period_start):
         end = period_end(submission.period_start, submission.period_type)
         person = submission.submitted_by if submission.level == SubmissionLevel.REP else None
         try:
@@ -103,9 +104,18 @@ def submission_accuracy(submissions: list[ForecastSubmission]) -> dict:
             )
         except MissingRateError:
             continue
+        rows.append(
+            {
+                "start": submission.period_start,
+                "submitted_cents": submission.amount_cents,
+                "won_cents": actual,
+                "currency": submission.currency,
+            }
+        )
         if actual > 0:
             errors.append((submission.amount_cents - actual) / actual)
     return {
+        "rows": rows,
         "periods": len(errors),
         "mape": fmean(abs(e) for e in errors) if errors else None,
         "bias": fmean(errors) if errors else None,

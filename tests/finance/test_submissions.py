@@ -91,6 +91,9 @@ def test_accuracy_takes_the_last_call_before_the_period_ended(rep, team):
     assert accuracy["periods"] == 1
     assert accuracy["mape"] == pytest.approx(0.2)
     assert accuracy["bias"] == pytest.approx(0.2)
+    assert accuracy["rows"] == [
+        {"start": JAN, "submitted_cents": 120_000, "won_cents": 100_000, "currency": "EUR"}
+    ]
 
 
 def test_the_page_lets_a_rep_submit_and_the_manager_roll_up(client, rep, manager, team):
@@ -109,3 +112,16 @@ def test_the_page_lets_a_rep_submit_and_the_manager_roll_up(client, rep, manager
     response = client.post(url, data, follow=True)
     assert "Number submitted." in response.text
     assert "Haircut" in response.text
+
+
+def test_the_page_sets_each_ended_months_last_number_against_what_was_won(client, rep, team):
+    RevenueEntryFactory(team=team, owner=rep, booked_on=JAN, amount_cents=100_000)
+    call = _submit(rep, team, 80_000)
+    ForecastSubmission.objects.filter(pk=call.pk).update(
+        submitted_at=datetime.datetime(2026, 1, 5, tzinfo=datetime.UTC)
+    )
+    client.force_login(rep)
+    page = client.get(reverse("finance:submissions") + "?start=2026-01-01").text
+    assert "Last number of each ended month against what was won" in page
+    assert '<td class="num">€800.00</td><td class="num">€1,000.00</td>' in page
+    assert "MAPE 20 %, bias -20 %" in page
