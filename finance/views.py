@@ -195,7 +195,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
         period_targets = quotas.forecast_targets(forecast)
     except MissingRateError as error:
         period_targets = {}
-        extra.setdefault("rate_problem", error.messages[0])
+        extra = {"rate_problem": error.messages[0], **extra}
     rows = _period_rows(forecast, extra["actual"], period_targets)
     context = {
         "forecast": forecast,

@@ -147,3 +147,14 @@ def test_a_rep_sees_their_quota_but_no_forms(client, rep, team):
     assert "€9,000.00" not in page
     assert "Set target" not in page
     assert client.post(reverse("finance:targets"), {}).status_code == 404
+
+
+def test_a_target_without_a_rate_is_named_not_a_failure(client, manager, team, make_deal):
+    make_deal(value_cents=100_000)
+    RevenueTargetFactory(team=team, period_start=JAN, amount_cents=400_000, currency="USD")
+    forecast = generate_forecast(manager, team)
+    client.force_login(manager)
+    response = client.get(reverse("finance:detail", args=[forecast.pk]))
+    assert response.status_code == 200
+    assert "need a rate" in response.text
+    assert '<td class="num" data-column="target">—</td>' in response.text
