@@ -18,9 +18,12 @@ from finance.periods import period_end, period_start
 from finance.rates import MissingRateError, RateTable, convert_minor
 
 
-def forecast_targets(forecast: RevenueForecast) -> dict[datetime.date, int]:
+def forecast_targets(
+    forecast: RevenueForecast, rates: RateTable | None = None
+) -> dict[datetime.date, int]:
     """Each period's target (by its start) in the forecast's currency; periods without one
-    are absent. Two queries (targets, rates). Raises MissingRateError."""
+    are absent. One query, and one more for the rates unless the caller passes them
+    (`finance.past_periods.page_rates`). Raises MissingRateError."""
     targets = list(
         RevenueTarget.objects.filter(
             team_id=forecast.team_id,
@@ -34,7 +37,10 @@ def forecast_targets(forecast: RevenueForecast) -> dict[datetime.date, int]:
     )
     if not targets:
         return {}
-    rates = RateTable.load({c for _, _, c in targets}, forecast.currency, forecast.forecast_date)
+    if rates is None:
+        rates = RateTable.load(
+            {c for _, _, c in targets}, forecast.currency, forecast.forecast_date
+        )
     return {
         max(first, forecast.start_date): convert_minor(
             amount,

@@ -191,12 +191,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
         return render(request, "finance/forecast_detail.html#deals", context)
     open_deals = lines.open_deal_groups(forecast)
     extra = _past_and_kpis(forecast, open_deals)
-    try:
-        period_targets = quotas.forecast_targets(forecast)
-    except MissingRateError as error:
-        period_targets = {}
-        extra = {"rate_problem": error.messages[0], **extra}
-    rows = _period_rows(forecast, extra["actual"], period_targets)
+    rows = _period_rows(forecast, extra["actual"], extra.get("kpis", {}).get("period_targets", {}))
     context = {
         "forecast": forecast,
         "rows": rows,
