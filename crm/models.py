@@ -371,3 +371,39 @@ class ForecastCategoryChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_category} -> {self.to_category}"
+
+
+class StageVisit(models.Model):
+    """A deal's stay in one open stage, from `entered_at` until `left_at` (empty while it is
+    still there): how long deals stay in each stage and where they went, kept by the deal
+    services (a move or a closing ends the visit) and listed on the deal page."""
+
+    id = models.BigAutoField(primary_key=True)
+    deal = models.ForeignKey(Deal, on_delete=models.DB_CASCADE, related_name="stage_visits")
+    # A snapshot, not a foreign key (as in `forecast_deals`): a stage may be renamed or
+    # deleted later without rewriting or losing the history.
+    stage_id = models.UUIDField()
+    stage_name = models.CharField(max_length=80)
+    entered_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "crm_deal_stage_visits"
+        ordering = ["-entered_at", "-id"]
+        indexes = [
+            models.Index(fields=["deal", "-entered_at"], name="crm_stage_visit_deal_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(left_at__isnull=True) | Q(left_at__gte=models.F("entered_at")),
+                name="crm_stage_visits_order_check",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id} in {self.stage_id} from {self.entered_at}"
+
+    @property
+    def days(self) -> int | None:
+        """Whole days spent in the stage (None while the deal is still there)."""
+        return None if self.left_at is None else (self.left_at - self.entered_at).days

@@ -40,6 +40,7 @@ from crm.models import (
     Organization,
     Pipeline,
     PipelineStage,
+    StageVisit,
     stage_forecast_category,
 )
 
@@ -258,8 +259,20 @@ def deal_create(
     )
     deal.full_clean(exclude=["pipeline", "stage", "contact", "owner"])
     deal.save()
+    _stage_visit_start(deal, stage)
     stage_expected_values_refresh(pipeline_id=deal.pipeline_id)
     return deal
+
+
+def _stage_visit_start(deal: Deal, stage: PipelineStage) -> None:
+    StageVisit.objects.create(
+        deal=deal, stage_id=stage.pk, stage_name=stage.name, entered_at=deal.stage_entered_at
+    )
+
+
+def _stage_visit_end(deal: Deal, at: datetime) -> None:
+    """End the deal's current stage visit at `at` (inside the caller's transaction)."""
+    StageVisit.objects.filter(deal=deal, left_at__isnull=True).update(left_at=at)
 
 
 @transaction.atomic
@@ -299,8 +312,9 @@ def deal_update(
 
 @transaction.atomic
 def deal_move(*, actor: User, deal: Deal, stage: PipelineStage) -> Deal:
-    """Move an open deal to another open stage of its pipeline (row-locked). A deal whose
-    forecast category nobody chose takes the new stage's."""
+    """Move an open deal to another open stage of its pipeline (row-locked), ending its stage
+    visit and starting the next. A deal whose forecast category nobody chose takes the new
+    stage's."""
     deal = deal_lock_open(actor=actor, deal=deal)
     if stage.pipeline_id != deal.pipeline_id:
         raise ValidationError("The stage belongs to another pipeline.")
@@ -312,6 +326,8 @@ def deal_move(*, actor: User, deal: Deal, stage: PipelineStage) -> Deal:
         if not deal.forecast_category_chosen:
             deal.forecast_category = stage_forecast_category(stage)
         deal.save(update_fields=["stage", "stage_entered_at", "forecast_category", "updated_at"])
+        _stage_visit_end(deal, deal.stage_entered_at)
+        _stage_visit_start(deal, stage)
     stage_expected_values_refresh(pipeline_id=deal.pipeline_id)
     return deal
 
@@ -365,8 +381,8 @@ def deal_mark_closed(
     """The CRM's part of closing a deal, inside the caller's transaction (the deal row locked by
     `deal_lock_open`): status, `closed_at`, the pipeline's won/lost stage when there is one, the
     owner's wellness score when the caller passes one (the caller checks consent; the score is
-    recorded as the owner's, so withdrawing clears it even after a reassignment), and the
-    stages' expected values."""
+    recorded as the owner's, so withdrawing clears it even after a reassignment), the end of
+    its stage visit, and the stages' expected values."""
     deal.status = DealStatus.WON if won else DealStatus.LOST
     deal.closed_at = at
     closing_stage = (
@@ -382,6 +398,7 @@ def deal_mark_closed(
         deal.wellness_score_at_deal = wellness_score
         deal.wellness_score_user_id = deal.owner_id
     deal.save()
+    _stage_visit_end(deal, at)
     stage_expected_values_refresh(pipeline_id=deal.pipeline_id)
     return deal
 

@@ -145,6 +145,7 @@ def deal_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "move_form": move_form,
         "category_form": category_form,
         "category_changes": deal.forecast_category_changes.select_related("changed_by")[:10],
+        "stage_visits": deal.stage_visits.all()[:20],
     }
     return render(request, "crm/deal_detail.html", context)
 
