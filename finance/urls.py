@@ -12,6 +12,7 @@ urlpatterns = [
     path("targets/import/", views.targets_import, name="targets_import"),
     path("attainment/", views.attainment, name="attainment"),
     path("submissions/", views.submissions, name="submissions"),
+    path("deals/<uuid:pk>/probability/", views.deal_probability, name="deal_probability"),
     path("<uuid:pk>/", views.detail, name="detail"),
     path("<uuid:pk>/what-if/", views.whatif, name="whatif"),
     path("<uuid:pk>/scenario/", views.scenario_save, name="scenario_save"),

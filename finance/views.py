@@ -21,7 +21,8 @@ from coop.htmx import varies_on_htmx
 from coop.models import Team
 from coop.money import to_major_units
 from coop.visibility import manager_team_ids, manages_team
-from finance import categories, lines, past_periods, scopes, services
+from crm.models import Deal
+from finance import categories, learned, lines, past_periods, scopes, services
 from finance import submissions as calls
 from finance import targets as quotas
 from finance.forms import (
@@ -518,3 +519,14 @@ def submissions(request: HttpRequest) -> HttpResponse:
 
 def _major(cents: int | None, currency: str):
     return None if cents is None else to_major_units(cents, currency)
+
+
+@require_GET
+def deal_probability(request: HttpRequest, pk) -> HttpResponse:
+    """The deal page's row (loaded with htmx): an open deal's learned win probability and
+    the record it comes from. Any deal the user may see; others are a 404."""
+    deals = Deal.objects.visible_to(request.user).select_related("stage")
+    deal = get_object_or_404(deals, pk=pk)
+    explanation = learned.deal_explanation(deal) if deal.is_open else None
+    context = {"deal": deal, "explanation": explanation}
+    return render(request, "finance/deal_probability.html", context)

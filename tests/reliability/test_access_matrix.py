@@ -100,6 +100,7 @@ REGISTRY: dict[str, Route] = {
     "finance:whatif": Route(_forecast, get=405, post=200),
     "finance:scenario_save": Route(_forecast, get=405, post=302),
     "finance:export": Route(lambda world: {"pk": world.forecast.pk, "file_format": "csv"}),
+    "finance:deal_probability": Route(_deal),
 }
 
 

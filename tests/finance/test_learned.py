@@ -1,0 +1,94 @@
+"""Learned stage probabilities: the record of closed deals by time in stage, shrunk toward
+the configured probability with a Beta prior worth PRIOR_WEIGHT deals, explained per deal."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.models import Deal, DealStatus, StageVisit
+from finance.learned import PRIOR_WEIGHT, band_start, deal_explanation, shrunk_percent
+from tests.crm.factories import DealFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.UTC)
+
+
+def _closed_visit(pipeline, stage, days, won):
+    entered = NOW - datetime.timedelta(days=200)
+    deal = Deal.objects.create(
+        pipeline=pipeline,
+        stage=pipeline.stages.get(is_won=won, is_lost=not won),
+        title="Past",
+        value_cents=100,
+        currency=pipeline.currency,
+        status=DealStatus.WON if won else DealStatus.LOST,
+        closed_at=entered + datetime.timedelta(days=days + 1),
+    )
+    StageVisit.objects.create(
+        deal=deal,
+        stage_id=stage.pk,
+        stage_name=stage.name,
+        entered_at=entered,
+        left_at=entered + datetime.timedelta(days=days),
+    )
+
+
+def test_the_prior_weighs_as_twenty_deals():
+    assert PRIOR_WEIGHT == 20
+    assert shrunk_percent(0, 0, 50) == 50  # no record: the configured probability
+    assert shrunk_percent(20, 20, 50) == 75  # as many deals as the prior: halfway
+    assert shrunk_percent(2_000, 2_000, 50) == 100  # a long record wins: 99.5 %, rounded
+
+
+def test_days_fall_in_their_band():
+    assert [band_start(d) for d in (-1, 0, 6, 7, 13, 14, 29, 30, 400)] == [
+        0,
+        0,
+        0,
+        7,
+        7,
+        14,
+        14,
+        30,
+        30,
+    ]
+
+
+def test_an_open_deal_is_measured_against_deals_that_stayed_as_long(pipeline):
+    proposal = pipeline.stages.get(name="Proposal")  # configured 50 %
+    for _ in range(60):
+        _closed_visit(pipeline, proposal, days=3, won=True)  # left early: not counted
+    for index in range(40):
+        _closed_visit(pipeline, proposal, days=20, won=index < 10)  # stayed 14+: 10 of 40
+    deal = DealFactory(pipeline=pipeline, stage=proposal)
+    Deal.objects.filter(pk=deal.pk).update(stage_entered_at=NOW - datetime.timedelta(days=15))
+    deal.refresh_from_db()
+    explanation = deal_explanation(deal, now=NOW)
+    assert (explanation.band_days, explanation.wins, explanation.closed) == (14, 10, 40)
+    # (10 + 20 x 0.5) / (40 + 20) = 33.3 %
+    assert explanation.probability == 33
+    assert explanation.configured == 50
+
+
+def test_the_deal_page_loads_the_explanation_by_url(rep_client, pipeline):
+    proposal = pipeline.stages.get(name="Proposal")
+    for index in range(4):
+        _closed_visit(pipeline, proposal, days=1, won=index == 0)
+    deal = DealFactory(pipeline=pipeline, stage=proposal, stage_entered_at=timezone.now())
+    page = rep_client.get(reverse("crm:deal_detail", args=[deal.pk])).text
+    url = reverse("finance:deal_probability", args=[deal.pk])
+    assert f'hx-get="{url}"' in page
+    row = rep_client.get(url).text
+    # (1 + 10) / (4 + 20) = 45.8 %
+    assert (
+        "<strong>46 %</strong> — deals in Proposal for 0+ days in this pipeline won 1 of 4" in row
+    )
+
+
+def test_a_deal_of_another_team_is_a_404(client, outsider, pipeline):
+    deal = DealFactory(pipeline=pipeline)
+    client.force_login(outsider)
+    assert client.get(reverse("finance:deal_probability", args=[deal.pk])).status_code == 404
