@@ -13,11 +13,12 @@ import dataclasses
 import datetime
 from decimal import Decimal
 
+import numpy as np
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from coop.money import round_half_even
-from crm.models import Deal, DealStatus, StageVisit
+from crm.models import Deal, DealStatus, Pipeline, StageVisit
 
 # The prior's weight, in deals: the configured probability counts as this many past deals.
 PRIOR_WEIGHT = 20
@@ -63,4 +64,87 @@ def deal_explanation(deal: Deal, now: datetime.datetime | None = None) -> Explan
         band_days=bound,
         wins=record["wins"],
         closed=record["closed"],
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+    """Configured against learned probabilities on the deals closed from `cutoff` on,
+    learned from those closed before it. Each held-out stage visit is one prediction, made
+    when the deal entered the stage (band 0+), against whether the deal was won."""
+
+    pipeline_name: str
+    cutoff: datetime.date
+    trained_on: int  # stage visits of deals closed before the cutoff
+    held_out: int  # stage visits of deals closed from the cutoff on
+    brier_configured: float | None
+    brier_learned: float | None
+    # Per tenth of the scale: its bounds in percent and, for each method, (predictions, their
+    # mean, the observed win rate) - the reliability diagram as a table.
+    reliability: list[dict]
+
+
+RELIABILITY_BINS = 10
+
+
+def _reliability(predicted: np.ndarray, outcomes: np.ndarray) -> list[tuple[int, float, float]]:
+    """Per tenth of the probability scale: predictions, their mean, the observed win rate."""
+    bins = np.minimum((predicted * RELIABILITY_BINS).astype(int), RELIABILITY_BINS - 1)
+    rows = []
+    for index in range(RELIABILITY_BINS):
+        members = bins == index
+        count = int(members.sum())
+        rows.append(
+            (count, float(predicted[members].mean()), float(outcomes[members].mean()))
+            if count
+            else (0, None, None)
+        )
+    return rows
+
+
+def pipeline_calibration(pipeline: Pipeline, cutoff: datetime.date) -> Calibration:
+    """Brier scores and reliability tables of the configured and the learned probabilities
+    of `pipeline`, held out from `cutoff` (one query)."""
+    visits = list(
+        StageVisit.objects.filter(
+            deal__pipeline=pipeline,
+            deal__status__in=[DealStatus.WON, DealStatus.LOST],
+            left_at__isnull=False,
+        ).values_list("stage_id", "deal__closed_at", "deal__status")
+    )
+    configured = dict(pipeline.stages.values_list("pk", "probability"))
+    begin = datetime.datetime.combine(cutoff, datetime.time.min, datetime.UTC)
+    training = [(stage, status) for stage, closed, status in visits if closed < begin]
+    held = [(stage, status) for stage, closed, status in visits if closed >= begin]
+    record: dict = {}
+    for stage, status in training:
+        wins, closed = record.get(stage, (0, 0))
+        record[stage] = (wins + (status == DealStatus.WON), closed + 1)
+    if not held:
+        return Calibration(pipeline.name, cutoff, len(training), 0, None, None, [])
+    outcomes = np.array([status == DealStatus.WON for _, status in held], dtype=float)
+    prior = np.array([configured.get(stage, 0) / 100 for stage, _ in held], dtype=float)
+    learned = np.array(
+        [shrunk_percent(*record.get(stage, (0, 0)), configured.get(stage, 0)) for stage, _ in held],
+        dtype=float,
+    )
+    learned /= 100
+    by_configured = _reliability(prior, outcomes)
+    by_learned = _reliability(learned, outcomes)
+    return Calibration(
+        pipeline_name=pipeline.name,
+        cutoff=cutoff,
+        trained_on=len(training),
+        held_out=len(held),
+        brier_configured=float(np.mean((prior - outcomes) ** 2)),
+        brier_learned=float(np.mean((learned - outcomes) ** 2)),
+        reliability=[
+            {
+                "low": 100 * index // RELIABILITY_BINS,
+                "high": 100 * (index + 1) // RELIABILITY_BINS,
+                "configured": by_configured[index],
+                "learned": by_learned[index],
+            }
+            for index in range(RELIABILITY_BINS)
+        ],
     )

@@ -21,7 +21,7 @@ from coop.htmx import varies_on_htmx
 from coop.models import Team
 from coop.money import to_major_units
 from coop.visibility import manager_team_ids, manages_team
-from crm.models import Deal
+from crm.models import Deal, Pipeline
 from finance import categories, learned, lines, past_periods, scopes, services
 from finance import submissions as calls
 from finance import targets as quotas
@@ -530,3 +530,30 @@ def deal_probability(request: HttpRequest, pk) -> HttpResponse:
     explanation = learned.deal_explanation(deal) if deal.is_open else None
     context = {"deal": deal, "explanation": explanation}
     return render(request, "finance/deal_probability.html", context)
+
+
+# How far back the held-out period of the calibration starts, unless `cutoff` says.
+HELD_OUT_DAYS = 90
+
+
+@require_GET
+def probabilities(request: HttpRequest) -> HttpResponse:
+    """Configured against learned stage probabilities, per pipeline of the teams whose
+    figures the user sees: Brier scores and reliability tables on the deals closed from
+    `cutoff` (default: 90 days ago), learned from those closed before."""
+    today = timezone.localdate(timezone=request.user.zone)
+    try:
+        cutoff = datetime.date.fromisoformat(request.GET.get("cutoff", ""))
+        validate_finance_day(cutoff)
+    except (ValueError, ValidationError):
+        cutoff = today - datetime.timedelta(days=HELD_OUT_DAYS)
+    pipelines = Pipeline.objects.filter(team_id__in=scopes.full_access_team_ids(request.user))
+    context = {
+        "cutoff": cutoff,
+        "calibrations": [
+            learned.pipeline_calibration(pipeline, cutoff)
+            for pipeline in pipelines.order_by("name")[:20]
+        ],
+        "prior_weight": learned.PRIOR_WEIGHT,
+    }
+    return render(request, "finance/probabilities.html", context)

@@ -2,13 +2,20 @@
 the configured probability with a Beta prior worth PRIOR_WEIGHT deals, explained per deal."""
 
 import datetime
+import random
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Deal, DealStatus, StageVisit
-from finance.learned import PRIOR_WEIGHT, band_start, deal_explanation, shrunk_percent
+from finance.learned import (
+    PRIOR_WEIGHT,
+    band_start,
+    deal_explanation,
+    pipeline_calibration,
+    shrunk_percent,
+)
 from tests.crm.factories import DealFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +99,75 @@ def test_a_deal_of_another_team_is_a_404(client, outsider, pipeline):
     deal = DealFactory(pipeline=pipeline)
     client.force_login(outsider)
     assert client.get(reverse("finance:deal_probability", args=[deal.pk])).status_code == 404
+
+
+TRUTH = {"Lead": 30, "Proposal": 20, "Negotiation": 60}  # configured: 10, 50 and 80 %
+CUTOFF = datetime.date(2026, 3, 1)
+
+
+def _history_with_known_truth(pipeline, per_stage=300, seed=7):
+    """Deals closed before and after CUTOFF, each won with its stage's true probability."""
+    rng = random.Random(seed)  # noqa: S311 - test data
+    won_stage = pipeline.stages.get(is_won=True)
+    lost_stage = pipeline.stages.get(is_lost=True)
+    deals, visits = [], []
+    for name, truth in TRUTH.items():
+        stage = pipeline.stages.get(name=name)
+        for index in range(2 * per_stage):
+            closed = datetime.datetime.combine(
+                CUTOFF + datetime.timedelta(days=-60 if index % 2 else 30),
+                datetime.time(12),
+                datetime.UTC,
+            )
+            won = rng.random() < truth / 100
+            deal = Deal(
+                pipeline=pipeline,
+                stage=won_stage if won else lost_stage,
+                title=f"{name} {index}",
+                value_cents=100,
+                currency=pipeline.currency,
+                status=DealStatus.WON if won else DealStatus.LOST,
+                closed_at=closed,
+            )
+            deals.append(deal)
+            visits.append(
+                StageVisit(
+                    deal=deal,
+                    stage_id=stage.pk,
+                    stage_name=name,
+                    entered_at=closed - datetime.timedelta(days=10),
+                    left_at=closed,
+                )
+            )
+    Deal.objects.bulk_create(deals)
+    StageVisit.objects.bulk_create(visits)
+
+
+def test_learned_probabilities_recover_the_truth_and_score_better(pipeline):
+    _history_with_known_truth(pipeline)
+    for name, truth in TRUTH.items():
+        deal = DealFactory(pipeline=pipeline, stage=pipeline.stages.get(name=name))
+        learned = deal_explanation(deal, now=deal.stage_entered_at).probability
+        assert abs(learned - truth) <= 5, (name, learned, truth)  # the stated tolerance
+    calibration = pipeline_calibration(pipeline, CUTOFF)
+    assert (calibration.trained_on, calibration.held_out) == (900, 900)
+    assert calibration.brier_learned < calibration.brier_configured - 0.03
+    rows = {row["low"]: row for row in calibration.reliability}
+    # Configured Negotiation deals (80 %) were won about 60 % of the time.
+    assert rows[80]["configured"][0] == 300
+    assert abs(rows[80]["configured"][2] - 0.6) < 0.08
+
+
+def test_the_calibration_page_shows_both_brier_scores(client, manager, pipeline):
+    _history_with_known_truth(pipeline, per_stage=30)
+    client.force_login(manager)
+    page = client.get(reverse("finance:probabilities") + "?cutoff=2026-03-01").text
+    assert 'data-brier="configured"' in page
+    assert 'data-brier="learned"' in page
+    assert "Reliability" in page
+
+
+def test_a_rep_sees_no_calibration(client, rep, pipeline):
+    client.force_login(rep)
+    page = client.get(reverse("finance:probabilities")).text
+    assert "Calibration is shown to the managers and finance staff" in page
