@@ -266,6 +266,7 @@ QUERY_PARAMETERS = (
     "username",
     "start",
     "end",
+    "cutoff",
 )
 # Who opens a GET view in these tests, when not a rep: the audience that gets past its
 # permission check to the code that reads the query string.
