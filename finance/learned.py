@@ -18,7 +18,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from coop.money import round_half_even
-from crm.models import Deal, DealStatus, Pipeline, StageVisit
+from crm.models import Deal, DealStatus, Pipeline, PipelineStage, StageVisit
 
 # The prior's weight, in deals: the configured probability counts as this many past deals.
 PRIOR_WEIGHT = 20
@@ -148,3 +148,58 @@ def pipeline_calibration(pipeline: Pipeline, cutoff: datetime.date) -> Calibrati
             for index in range(RELIABILITY_BINS)
         ],
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class ForecastProbabilities:
+    """What a forecast of a team uses: the learned percent of each (stage id, band) of the
+    pipelines whose managers chose learned probabilities (other stages keep their configured
+    one), counted to the instant `as_of`, and each pipeline's source by name."""
+
+    as_of: datetime.datetime
+    learned: dict[tuple, int]
+    sources: dict[str, str]
+
+    def probability(self, stage_id, configured: int, entered_at: datetime.datetime) -> int:
+        days = (self.as_of - entered_at).days
+        return self.learned.get((stage_id, band_start(days)), configured)
+
+    def as_json(self) -> dict:
+        return {"as_of": self.as_of.isoformat(), "pipelines": self.sources}
+
+
+def forecast_probabilities(team_id, as_of: datetime.datetime) -> ForecastProbabilities:
+    """The team's pipelines' probability sources and the learned table (at most three
+    queries: pipelines, the stage visits' record per band, the stages)."""
+    pipelines = list(
+        Pipeline.objects.filter(team_id=team_id)
+        .order_by("name")
+        .values_list("pk", "name", "probability_choice__use_learned")
+    )
+    chosen = [pk for pk, _, use_learned in pipelines if use_learned]
+    sources = {name: "learned" if use else "configured" for _, name, use in pipelines}
+    learned: dict[tuple, int] = {}
+    if chosen:
+        closed = Q(deal__status__in=[DealStatus.WON, DealStatus.LOST])
+        won = Q(deal__status=DealStatus.WON)
+        counts = {}
+        for bound in DAY_BANDS:
+            stayed = Q(left_at__gte=F("entered_at") + datetime.timedelta(days=bound))
+            counts[f"closed_{bound}"] = Count("id", filter=closed & stayed)
+            counts[f"wins_{bound}"] = Count("id", filter=closed & stayed & won)
+        records = {
+            row["stage_id"]: row
+            for row in StageVisit.objects.filter(deal__pipeline_id__in=chosen)
+            .values("stage_id")
+            .annotate(**counts)
+            .order_by()
+        }
+        for stage_id, configured in PipelineStage.objects.filter(
+            pipeline_id__in=chosen, is_won=False, is_lost=False
+        ).values_list("pk", "probability"):
+            record = records.get(stage_id, {})
+            for bound in DAY_BANDS:
+                learned[(stage_id, bound)] = shrunk_percent(
+                    record.get(f"wins_{bound}", 0), record.get(f"closed_{bound}", 0), configured
+                )
+    return ForecastProbabilities(as_of=as_of, learned=learned, sources=sources)

@@ -23,7 +23,7 @@ from coop.visibility import (
     sees_nothing,
     team_figures_team_ids,
 )
-from crm.models import Deal
+from crm.models import Deal, Pipeline
 from finance.periods import PeriodType, period_start
 
 # A won deal's place in the category columns, whatever its category was while open.
@@ -116,6 +116,10 @@ class RevenueForecast(models.Model):
         related_name="scenarios",
     )
     scenario = models.JSONField(null=True, blank=True)
+    # Which stage probabilities the forecast used, per pipeline of the team with open deals
+    # ({"as_of": instant days in stage were counted to, "pipelines": {name: "learned" or
+    # "configured"}}); empty for forecasts made before the choice existed.
+    probability_sources = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -452,3 +456,23 @@ class ForecastSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submitted_by} {self.period_type} {self.period_start}"
+
+
+class ProbabilityChoice(models.Model):
+    """A manager's choice of the probabilities a pipeline's forecasts use: the stages'
+    configured ones (no row, or `use_learned` False) or the learned ones (`finance.learned`)."""
+
+    pipeline = models.OneToOneField(
+        Pipeline, on_delete=models.CASCADE, primary_key=True, related_name="probability_choice"
+    )
+    use_learned = models.BooleanField(default=False)
+    chosen_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    chosen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "finance_probability_choices"
+
+    def __str__(self) -> str:
+        return f"{self.pipeline}: {'learned' if self.use_learned else 'configured'}"

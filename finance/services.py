@@ -26,11 +26,12 @@ from coop.models import AuditAction, Team, User
 from coop.money import CURRENCY_CHOICES, to_minor_units
 from coop.validators import require_single_line
 from coop.visibility import is_member, manager_team_ids, manages_team
-from crm.models import Deal, DealStatus
+from crm.models import Deal, DealStatus, Pipeline
 from finance.database_forecast import forecast_deals_insert
 from finance.exports import forecast_csv, forecast_xlsx
 from finance.forecasting import Line, Outcome, WhatIf, apply_what_if, evaluate
 from finance.intervals import WorkBudget
+from finance.learned import forecast_probabilities
 from finance.lines import deal_lines, forecast_lines
 from finance.models import (
     ExchangeRate,
@@ -38,6 +39,7 @@ from finance.models import (
     ForecastDeal,
     ForecastSubmission,
     ImportedForecast,
+    ProbabilityChoice,
     RevenueEntry,
     RevenueForecast,
     RevenueSource,
@@ -228,7 +230,8 @@ def forecast_record(
     """Forecast the revenue of a team (or of one member's deals) over [start, end], inside the
     caller's transaction (`forecast_generate` gives it one of its own).
 
-    Open deals expected to close in the range count with their stage probability, deals won
+    Open deals expected to close in the range count with their stage probability (the learned
+    one in a pipeline whose managers chose it, recorded in `probability_sources`), deals won
     in it as realized (100 %), lost deals not at all; values are converted into `currency` at
     the rate in effect on each deal's day. Saves the forecast, its buckets, its
     `forecast_deals` and the finance module's imported copy in this one transaction, in a
@@ -243,6 +246,7 @@ def forecast_record(
     zone_name = time_zone or (actor.time_zone if actor is not None else "UTC")
     zone = zoneinfo.ZoneInfo(zone_name)
     scope_name = str(scope_user) if scope_user is not None else str(team)
+    probabilities = forecast_probabilities(team.pk, timezone.now())
     forecast = RevenueForecast(
         name=(name.strip() or _default_name(period_type, start, end, scope_name))[:255],
         user=actor,
@@ -254,14 +258,23 @@ def forecast_record(
         end_date=end,
         currency=currency,
         time_zone=zone_name,
+        probability_sources=probabilities.as_json(),
     )
     if connection.vendor == "postgresql":
         forecast.total_expected_cents, forecast.confidence_interval = 0, {}
         forecast.save(force_insert=True)
-        outcome = forecast_deals_insert(forecast, team=team, scope_user=scope_user, zone=zone)
+        outcome = forecast_deals_insert(
+            forecast, team=team, scope_user=scope_user, zone=zone, probabilities=probabilities
+        )
         return _save_outcome(forecast, outcome, deals_saved=True)
     lines = deal_lines(
-        team=team, scope_user=scope_user, start=start, end=end, currency=currency, zone=zone
+        team=team,
+        scope_user=scope_user,
+        start=start,
+        end=end,
+        currency=currency,
+        zone=zone,
+        probabilities=probabilities,
     )
     outcome = evaluate(lines, period_type=period_type, start=start, end=end)
     return _save_outcome(forecast, outcome)
@@ -554,6 +567,18 @@ def forecast_submit(
         currency=currency,
         commit_cents=commit,
         comment=comment[:500],
+    )
+
+
+@transaction.atomic
+def probability_choice_set(*, actor: User, pipeline: Pipeline, use_learned: bool) -> None:
+    """A manager of the pipeline's team chooses which stage probabilities its forecasts use
+    from now on: the learned ones or the configured ones. Forecasts record what they used."""
+    if not manages_team(actor, pipeline.team_id):
+        raise ValidationError("Only the team's managers choose its forecast probabilities.")
+    ProbabilityChoice.objects.update_or_create(
+        pipeline=pipeline,
+        defaults={"use_learned": use_learned, "chosen_by": actor, "chosen_at": timezone.now()},
     )
 
 

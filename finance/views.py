@@ -536,23 +536,41 @@ def deal_probability(request: HttpRequest, pk) -> HttpResponse:
 HELD_OUT_DAYS = 90
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def probabilities(request: HttpRequest) -> HttpResponse:
     """Configured against learned stage probabilities, per pipeline of the teams whose
     figures the user sees: Brier scores and reliability tables on the deals closed from
-    `cutoff` (default: 90 days ago), learned from those closed before."""
+    `cutoff` (default: 90 days ago), learned from those closed before. Managers choose here
+    which a pipeline's forecasts use (POST `pipeline`, `source`)."""
+    pipelines = Pipeline.objects.filter(team_id__in=scopes.full_access_team_ids(request.user))
+    if request.method == "POST":
+        try:
+            pipeline = pipelines.get(pk=uuid.UUID(request.POST.get("pipeline", "")))
+        except (ValueError, Pipeline.DoesNotExist):
+            raise Http404("No such pipeline") from None
+        source = request.POST.get("source")
+        try:
+            if source not in {"learned", "configured"}:
+                raise ValidationError("Choose learned or configured probabilities.")
+            services.probability_choice_set(
+                actor=request.user, pipeline=pipeline, use_learned=source == "learned"
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{pipeline.name}: forecasts now use {source} probabilities.")
+        return redirect("finance:probabilities")
     today = timezone.localdate(timezone=request.user.zone)
     try:
         cutoff = datetime.date.fromisoformat(request.GET.get("cutoff", ""))
         validate_finance_day(cutoff)
     except (ValueError, ValidationError):
         cutoff = today - datetime.timedelta(days=HELD_OUT_DAYS)
-    pipelines = Pipeline.objects.filter(team_id__in=scopes.full_access_team_ids(request.user))
+    shown = list(pipelines.select_related("probability_choice").order_by("name")[:20])
     context = {
         "cutoff": cutoff,
         "calibrations": [
-            learned.pipeline_calibration(pipeline, cutoff)
-            for pipeline in pipelines.order_by("name")[:20]
+            (pipeline, learned.pipeline_calibration(pipeline, cutoff)) for pipeline in shown
         ],
         "prior_weight": learned.PRIOR_WEIGHT,
     }

@@ -17,6 +17,7 @@ from finance.learned import (
     shrunk_percent,
 )
 from tests.crm.factories import DealFactory
+from tests.finance.factories import generate_forecast
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +172,36 @@ def test_a_rep_sees_no_calibration(client, rep, pipeline):
     client.force_login(rep)
     page = client.get(reverse("finance:probabilities")).text
     assert "Calibration is shown to the managers and finance staff" in page
+
+
+def test_a_manager_chooses_learned_and_the_forecast_uses_and_records_it(
+    client, manager, rep, team, pipeline
+):
+    _history_with_known_truth(pipeline, per_stage=100)
+    negotiation = pipeline.stages.get(name="Negotiation")
+    deal = DealFactory(
+        pipeline=pipeline,
+        stage=negotiation,
+        owner=rep,
+        value_cents=100_000,
+        expected_close_date=datetime.date(2026, 1, 15),
+    )
+    client.force_login(manager)
+    response = client.post(
+        reverse("finance:probabilities"),
+        {"pipeline": pipeline.pk, "source": "learned"},
+        follow=True,
+    )
+    assert "Sales: forecasts now use learned probabilities." in response.text
+    forecast = generate_forecast(manager, team)
+    assert forecast.probability_sources["pipelines"] == {"Sales": "learned"}
+    learned = deal_explanation(deal).probability
+    assert forecast.deals.get(deal_id=deal.pk).probability == learned != 80
+    page = client.get(reverse("finance:detail", args=[forecast.pk])).text
+    assert "Stage probabilities used: Sales — learned" in page
+
+
+def test_a_rep_may_not_choose(client, rep, pipeline):
+    client.force_login(rep)
+    data = {"pipeline": pipeline.pk, "source": "learned"}
+    assert client.post(reverse("finance:probabilities"), data).status_code == 404
