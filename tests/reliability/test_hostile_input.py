@@ -157,6 +157,7 @@ ENDPOINTS = [
     Endpoint("finance:targets_import", "post", ("file",), role="manager"),
     Endpoint("finance:submissions", "get", ("team", "start")),
     Endpoint("finance:probabilities", "get", ("cutoff",)),
+    Endpoint("finance:probabilities", "post", ("pipeline", "source"), role="manager"),
     Endpoint("finance:submissions", "post", ("level", "amount", "currency", "comment")),
     Endpoint("health:index", "post", ("stress", "sleep_hours", "energy")),
     Endpoint("health:consent", "post", ("scope", "action")),
