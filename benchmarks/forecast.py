@@ -143,6 +143,7 @@ class ForecastWork:
                     rate=rate,
                     value_cents=convert_minor(deal.value_cents, deal.currency, CURRENCY, rate),
                     probability=100 if stage.is_won else stage.probability,
+                    forecast_category="closed" if stage.is_won else deal.forecast_category,
                 )
                 month = period_start(line.on_date, PeriodType.MONTHLY)
                 forecast_deal_row(forecast, line, month).save(force_insert=True)

@@ -57,6 +57,24 @@ def sees_team_figures(user: User, team_id: UUID) -> bool:
     return user.is_staff or team_figures_team_ids(user).filter(team_id=team_id).exists()
 
 
+def manager_team_ids(user: User) -> QuerySet | list:
+    """The ids of the teams the user manages (active staff: every team)."""
+    if sees_nothing(user):
+        return []
+    if user.is_staff:
+        return Team.objects.values("pk")
+    return team_ids_with_roles(user, [Role.MANAGER])
+
+
+def manages_team(user: User, team_id: UUID) -> bool:
+    """Whether the user is a manager of team `team_id` (active staff: of every team)."""
+    if sees_nothing(user):
+        return False
+    return (
+        user.is_staff or team_ids_with_roles(user, [Role.MANAGER]).filter(team_id=team_id).exists()
+    )
+
+
 def visible_team_q(user: User, team_field: str = "team_id") -> Q:
     """The condition "the record's team (`team_field`) is one whose records the user sees".
     Always a real condition (never an empty `Q`), so it can be OR-ed with others."""

@@ -29,6 +29,7 @@ from crm.models import (
     Organization,
     Pipeline,
     PipelineStage,
+    stage_forecast_category,
 )
 from crm.services import contact_timelines_touch, stage_expected_values_refresh
 
@@ -375,6 +376,7 @@ def _deals(
             ).date()
         else:
             deal.stage = rng.choice(open_stages)
+            deal.forecast_category = stage_forecast_category(deal.stage)
             deal.stage_entered_at = deal.updated_at = created + (now - created) * rng.random()
             deal.expected_close_date = (created + closes_after).date()
             if closed_every is not None:

@@ -14,7 +14,15 @@ from coop.models import Team, User
 from coop.money import minor_unit_exponent, to_major_units, to_minor_units
 from coop.validators import validate_single_line
 from coop.visibility import teams_visible_to
-from crm.models import Contact, Deal, DealStatus, InteractionType, Pipeline, PipelineStage
+from crm.models import (
+    Contact,
+    Deal,
+    DealStatus,
+    ForecastCategory,
+    InteractionType,
+    Pipeline,
+    PipelineStage,
+)
 
 # Types a person logs by hand; platform events are written by the platform itself, and
 # calendar events by scheduling a meeting.
@@ -224,6 +232,10 @@ class DealMoveForm(forms.Form):
         self.fields["stage"].queryset = PipelineStage.objects.filter(
             pipeline_id=deal.pipeline_id, is_won=False, is_lost=False
         )
+
+
+class ForecastCategoryForm(forms.Form):
+    category = forms.ChoiceField(choices=ForecastCategory.choices, label="Forecast category")
 
 
 class DealFilterForm(forms.Form):

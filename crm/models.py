@@ -235,6 +235,29 @@ class DealStatus(models.TextChoices):
     LOST = "lost", "Lost"
 
 
+class ForecastCategory(models.TextChoices):
+    """The owner's call on an open deal (a won deal counts as closed, whatever it was)."""
+
+    PIPELINE = "pipeline", "Pipeline"
+    BEST_CASE = "best_case", "Best case"
+    COMMIT = "commit", "Commit"
+    OMITTED = "omitted", "Omitted"
+
+
+# A stage's default category, from its probability: at least COMMIT_FROM % is commit, at least
+# BEST_CASE_FROM % best case, anything less pipeline.
+COMMIT_FROM, BEST_CASE_FROM = 80, 50
+
+
+def stage_forecast_category(stage: PipelineStage) -> str:
+    """The category a deal in `stage` has until someone chooses one."""
+    if stage.probability >= COMMIT_FROM:
+        return ForecastCategory.COMMIT
+    if stage.probability >= BEST_CASE_FROM:
+        return ForecastCategory.BEST_CASE
+    return ForecastCategory.PIPELINE
+
+
 class DealQuerySet(TeamScopedQuerySet):
     team_field = "pipeline__team_id"
 
@@ -262,6 +285,12 @@ class Deal(models.Model):
     status = models.CharField(max_length=10, choices=DealStatus.choices, default=DealStatus.OPEN)
     closed_at = models.DateTimeField(null=True, blank=True)
     stage_entered_at = models.DateTimeField(default=timezone.now)
+    # Follows the stage (`stage_forecast_category`) until the owner or a manager chooses one;
+    # then `forecast_category_chosen` is set and a move no longer changes it.
+    forecast_category = models.CharField(
+        max_length=20, choices=ForecastCategory.choices, default=ForecastCategory.PIPELINE
+    )
+    forecast_category_chosen = models.BooleanField(default=False)
     # The owner's wellness score when the deal closed; set only with the owner's consent and
     # cleared when they revoke it (the health module decides, through its service API).
     wellness_score_at_deal = models.SmallIntegerField(null=True, blank=True)
@@ -295,6 +324,10 @@ class Deal(models.Model):
             ),
             models.CheckConstraint(condition=Q(value_cents__gte=0), name="crm_deals_value_check"),
             models.CheckConstraint(
+                condition=Q(forecast_category__in=ForecastCategory.values),
+                name="crm_deals_forecast_category_check",
+            ),
+            models.CheckConstraint(
                 condition=Q(wellness_score_at_deal__gte=0, wellness_score_at_deal__lte=100),
                 name="crm_deals_wellness_score_at_deal_check",
             ),
@@ -311,3 +344,66 @@ class Deal(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == DealStatus.OPEN
+
+
+class ForecastCategoryChange(models.Model):
+    """One change of a deal's forecast category by a person, kept for the manager's review;
+    `by_manager` when someone other than the owner made it."""
+
+    id = models.BigAutoField(primary_key=True)
+    deal = models.ForeignKey(
+        Deal, on_delete=models.DB_CASCADE, related_name="forecast_category_changes"
+    )
+    changed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="+"
+    )
+    from_category = models.CharField(max_length=20, choices=ForecastCategory.choices)
+    to_category = models.CharField(max_length=20, choices=ForecastCategory.choices)
+    by_manager = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "crm_deal_forecast_category_changes"
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["deal", "-changed_at"], name="crm_forecast_cat_deal_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.from_category} -> {self.to_category}"
+
+
+class StageVisit(models.Model):
+    """A deal's stay in one open stage, from `entered_at` until `left_at` (empty while it is
+    still there): how long deals stay in each stage and where they went, kept by the deal
+    services (a move or a closing ends the visit) and listed on the deal page."""
+
+    id = models.BigAutoField(primary_key=True)
+    deal = models.ForeignKey(Deal, on_delete=models.DB_CASCADE, related_name="stage_visits")
+    # A snapshot, not a foreign key (as in `forecast_deals`): a stage may be renamed or
+    # deleted later without rewriting or losing the history.
+    stage_id = models.UUIDField()
+    stage_name = models.CharField(max_length=80)
+    entered_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "crm_deal_stage_visits"
+        ordering = ["-entered_at", "-id"]
+        indexes = [
+            models.Index(fields=["deal", "-entered_at"], name="crm_stage_visit_deal_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(left_at__isnull=True) | Q(left_at__gte=models.F("entered_at")),
+                name="crm_stage_visits_order_check",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id} in {self.stage_id} from {self.entered_at}"
+
+    @property
+    def days(self) -> int | None:
+        """Whole days spent in the stage (None while the deal is still there)."""
+        return None if self.left_at is None else (self.left_at - self.entered_at).days

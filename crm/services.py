@@ -28,16 +28,20 @@ from django.utils import timezone
 from coop.dates import validate_supported_date
 from coop.models import Team, User
 from coop.validators import require_single_line
-from coop.visibility import can_see_team, is_member
+from coop.visibility import can_see_team, is_member, manages_team
 from crm.models import (
     Contact,
     Deal,
     DealStatus,
+    ForecastCategory,
+    ForecastCategoryChange,
     Interaction,
     InteractionType,
     Organization,
     Pipeline,
     PipelineStage,
+    StageVisit,
+    stage_forecast_category,
 )
 
 CONTACT_FIELDS = ("name", "email", "phone", "job_title", "notes")
@@ -251,11 +255,24 @@ def deal_create(
         value_cents=value_cents,
         currency=pipeline.currency,
         expected_close_date=expected_close_date,
+        forecast_category=stage_forecast_category(stage),
     )
     deal.full_clean(exclude=["pipeline", "stage", "contact", "owner"])
     deal.save()
+    _stage_visit_start(deal, stage)
     stage_expected_values_refresh(pipeline_id=deal.pipeline_id)
     return deal
+
+
+def _stage_visit_start(deal: Deal, stage: PipelineStage) -> None:
+    StageVisit.objects.create(
+        deal=deal, stage_id=stage.pk, stage_name=stage.name, entered_at=deal.stage_entered_at
+    )
+
+
+def _stage_visit_end(deal: Deal, at: datetime) -> None:
+    """End the deal's current stage visit at `at` (inside the caller's transaction)."""
+    StageVisit.objects.filter(deal=deal, left_at__isnull=True).update(left_at=at)
 
 
 @transaction.atomic
@@ -295,7 +312,9 @@ def deal_update(
 
 @transaction.atomic
 def deal_move(*, actor: User, deal: Deal, stage: PipelineStage) -> Deal:
-    """Move an open deal to another open stage of its pipeline (row-locked)."""
+    """Move an open deal to another open stage of its pipeline (row-locked), ending its stage
+    visit and starting the next. A deal whose forecast category nobody chose takes the new
+    stage's."""
     deal = deal_lock_open(actor=actor, deal=deal)
     if stage.pipeline_id != deal.pipeline_id:
         raise ValidationError("The stage belongs to another pipeline.")
@@ -304,8 +323,43 @@ def deal_move(*, actor: User, deal: Deal, stage: PipelineStage) -> Deal:
     if stage.pk != deal.stage_id:
         deal.stage = stage
         deal.stage_entered_at = timezone.now()
-        deal.save(update_fields=["stage", "stage_entered_at", "updated_at"])
+        if not deal.forecast_category_chosen:
+            deal.forecast_category = stage_forecast_category(stage)
+        deal.save(update_fields=["stage", "stage_entered_at", "forecast_category", "updated_at"])
+        _stage_visit_end(deal, deal.stage_entered_at)
+        _stage_visit_start(deal, stage)
     stage_expected_values_refresh(pipeline_id=deal.pipeline_id)
+    return deal
+
+
+def may_set_forecast_category(actor: User, deal: Deal) -> bool:
+    """The deal's owner sets its forecast category; a manager of its team may change it."""
+    return deal.owner_id == actor.pk or manages_team(actor, deal.pipeline.team_id)
+
+
+@transaction.atomic
+def deal_forecast_category_set(*, actor: User, deal: Deal, category: str) -> Deal:
+    """Set an open deal's forecast category (row-locked): its owner, or a manager of its
+    team. Every change is recorded (`ForecastCategoryChange`, `by_manager` when the actor is
+    not the owner), and from then on moving the deal keeps the chosen category."""
+    if category not in ForecastCategory.values:
+        raise ValidationError("Choose pipeline, best case, commit or omitted.")
+    deal = deal_lock_open(actor=actor, deal=deal)
+    if not may_set_forecast_category(actor, deal):
+        raise ValidationError(
+            "Only the deal's owner or a manager of its team may set its forecast category."
+        )
+    if category != deal.forecast_category:
+        ForecastCategoryChange.objects.create(
+            deal=deal,
+            changed_by=actor,
+            from_category=deal.forecast_category,
+            to_category=category,
+            by_manager=deal.owner_id != actor.pk,
+        )
+    deal.forecast_category = category
+    deal.forecast_category_chosen = True
+    deal.save(update_fields=["forecast_category", "forecast_category_chosen", "updated_at"])
     return deal
 
 
@@ -327,8 +381,8 @@ def deal_mark_closed(
     """The CRM's part of closing a deal, inside the caller's transaction (the deal row locked by
     `deal_lock_open`): status, `closed_at`, the pipeline's won/lost stage when there is one, the
     owner's wellness score when the caller passes one (the caller checks consent; the score is
-    recorded as the owner's, so withdrawing clears it even after a reassignment), and the
-    stages' expected values."""
+    recorded as the owner's, so withdrawing clears it even after a reassignment), the end of
+    its stage visit, and the stages' expected values."""
     deal.status = DealStatus.WON if won else DealStatus.LOST
     deal.closed_at = at
     closing_stage = (
@@ -344,6 +398,7 @@ def deal_mark_closed(
         deal.wellness_score_at_deal = wellness_score
         deal.wellness_score_user_id = deal.owner_id
     deal.save()
+    _stage_visit_end(deal, at)
     stage_expected_values_refresh(pipeline_id=deal.pipeline_id)
     return deal
 

@@ -23,6 +23,11 @@ urlpatterns = [
     path("deals/<uuid:pk>/", deals.deal_detail, name="deal_detail"),
     path("deals/<uuid:pk>/edit/", deals.deal_edit, name="deal_edit"),
     path("deals/<uuid:pk>/move/", deals.deal_move_view, name="deal_move"),
+    path(
+        "deals/<uuid:pk>/forecast-category/",
+        deals.deal_forecast_category_view,
+        name="deal_forecast_category",
+    ),
     path("calendar/", calendar.calendar_page, name="calendar"),
     path("contacts/<uuid:pk>/meetings/new/", meetings.meeting_new, name="meeting_new"),
     path("meetings/<uuid:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),

@@ -104,9 +104,10 @@ class RevenueEntryAdmin(AuditedAdmin):
 
 @admin.register(RevenueTarget)
 class RevenueTargetAdmin(AuditedAdmin):
-    list_display = ["team", "period_type", "period_start", "amount"]
+    list_display = ["team", "user", "period_type", "period_start", "amount"]
     list_filter = ["period_type", "team"]
-    search_fields = ["team__name"]
+    search_fields = ["team__name", "user__username"]
+    raw_id_fields = ["user"]
 
     @admin.display(description="Target", ordering="amount_cents")
     def amount(self, obj: RevenueTarget) -> str:

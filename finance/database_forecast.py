@@ -18,7 +18,11 @@ the same deals and require identical rows, buckets and intervals:
   naming the first such deal's pair and day, in the deals' order;
 - amounts: value x rate in major units, then half-even to minor units of the report
   currency; expected value = value x probability / 100, half-even (`coop.money`);
-- periods: the period start of the deal's day, not before `start` (`finance.periods`).
+- periods: the period start of the deal's day, not before `start` (`finance.periods`);
+- the forecast category: the deal's, "closed" for a won deal;
+- an open deal's probability: the learned one of its stage and time-in-stage band where the
+  pipeline uses learned probabilities (`finance.learned.ForecastProbabilities`), else its
+  stage's.
 """
 
 import dataclasses
@@ -34,8 +38,9 @@ from coop.money import MINOR_UNIT_EXPONENTS
 from crm.models import DealStatus
 from finance.forecasting import Bucket, Outcome
 from finance.intervals import Moments, interval_from_moments, needs_deals
+from finance.learned import DAY_BANDS, ForecastProbabilities
 from finance.lines import day_bounds, deal_lines
-from finance.models import RevenueForecast
+from finance.models import CLOSED_CATEGORY, RevenueForecast
 from finance.periods import PeriodType, periods_between
 
 _DATE_TRUNC_UNIT = {
@@ -84,11 +89,11 @@ WITH inserted AS (
     INSERT INTO forecast_deals (
         forecast_id, deal_id, expected_value_cents, probability, realized, on_date,
         period_start, deal_value_cents, deal_currency, rate, value_cents, stage_id,
-        stage_name, title
+        stage_name, title, forecast_category
     )
     SELECT %(forecast)s, id, {expected_value}, probability, realized, on_date,
            greatest(date_trunc(%(unit)s, on_date)::date, %(start)s), value_cents, currency,
-           rate, value_in, stage_id, stage_name, title
+           rate, value_in, stage_id, stage_name, title, forecast_category
     FROM (
         SELECT converted.*, value_in::numeric * probability AS expected_hundredths
         FROM (
@@ -100,14 +105,24 @@ WITH inserted AS (
                 FROM (
                     SELECT d.id, d.title, d.stage_id, s.name AS stage_name, d.value_cents,
                            d.currency, d.status = %(won)s AS realized,
+                           CASE WHEN d.status = %(won)s THEN %(closed)s
+                                ELSE d.forecast_category END AS forecast_category,
                            CASE WHEN d.status = %(won)s THEN 100
-                                ELSE s.probability END AS probability,
+                                ELSE coalesce(lp.probability, s.probability) END
+                               AS probability,
                            CASE WHEN d.status = %(won)s
                                 THEN (d.closed_at AT TIME ZONE %(zone)s)::date
                                 ELSE d.expected_close_date END AS on_date
                     FROM crm_deals d
                     JOIN crm_pipelines p ON p.id = d.pipeline_id
                     JOIN crm_pipeline_stages s ON s.id = d.stage_id
+                    LEFT JOIN unnest(%(lp_stages)s::uuid[], %(lp_bands)s::int[],
+                                     %(lp_probabilities)s::int[])
+                        AS lp(stage_id, band, probability)
+                        ON lp.stage_id = d.stage_id AND lp.band = (
+                            SELECT max(bound) FROM unnest(%(bands)s::int[]) AS bands(bound)
+                            WHERE bound <= greatest(floor(extract(epoch FROM
+                                %(as_of)s - d.stage_entered_at) / 86400), 0))
                     WHERE p.team_id = %(team)s {owner_filter} AND (
                         (d.status = %(open)s
                          AND d.expected_close_date BETWEEN %(start)s AND %(end)s)
@@ -209,6 +224,7 @@ def _insert_rows(
     team: Team,
     scope_user: User | None,
     zone: zoneinfo.ZoneInfo,
+    probabilities: ForecastProbabilities,
 ) -> dict[datetime.date, _PeriodTotals]:
     begin, finish = day_bounds(forecast.start_date, forecast.end_date, zone)
     parameters = {
@@ -224,6 +240,12 @@ def _insert_rows(
         "unit": _DATE_TRUNC_UNIT[forecast.period_type],
         "open": DealStatus.OPEN,
         "won": DealStatus.WON,
+        "closed": CLOSED_CATEGORY,
+        "lp_stages": [stage for stage, _ in probabilities.learned],
+        "lp_bands": [band for _, band in probabilities.learned],
+        "lp_probabilities": list(probabilities.learned.values()),
+        "bands": list(DAY_BANDS),
+        "as_of": probabilities.as_of,
     }
     statement = _statement(report_currency=forecast.currency, scoped=scope_user is not None)
     with connection.cursor() as cursor:
@@ -265,12 +287,19 @@ def _uncertain_deals(
 
 
 def forecast_deals_insert(
-    forecast: RevenueForecast, *, team: Team, scope_user: User | None, zone: zoneinfo.ZoneInfo
+    forecast: RevenueForecast,
+    *,
+    team: Team,
+    scope_user: User | None,
+    zone: zoneinfo.ZoneInfo,
+    probabilities: ForecastProbabilities,
 ) -> Outcome:
     """Insert the saved `forecast`'s deal rows and return its buckets and intervals (an
     `Outcome` without lines: they are in the table). Two queries, three when an interval
     needs the deals. Raises MissingRateError; the caller's transaction then writes nothing."""
-    totals = _insert_rows(forecast, team=team, scope_user=scope_user, zone=zone)
+    totals = _insert_rows(
+        forecast, team=team, scope_user=scope_user, zone=zone, probabilities=probabilities
+    )
     periods = periods_between(forecast.start_date, forecast.end_date, forecast.period_type)
     by_period = {first: totals.get(first, _PeriodTotals()) for first, _last in periods}
     whole = sum((period.moments for period in by_period.values()), Moments())

@@ -37,6 +37,7 @@ class Line:
     rate: Decimal
     value_cents: int
     probability: int
+    forecast_category: str
 
     @property
     def expected_cents(self) -> int:

@@ -1,12 +1,14 @@
 from decimal import Decimal
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from coop.models import Team, User
 from coop.money import CURRENCY_CHOICES, to_minor_units
 from coop.validators import validate_single_line
 from finance.forecasting import WhatIf
+from finance.models import SubmissionLevel
 from finance.periods import (
     PeriodType,
     period_end,
@@ -153,6 +155,62 @@ class RevenueEntryForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = Team.objects.filter(pk__in=team_ids)
         self.fields["booked_on"].initial = timezone.localdate(timezone=user.zone)
+
+    def amount_cents(self) -> int:
+        return to_minor_units(self.cleaned_data["amount"], self.cleaned_data["currency"])
+
+
+class TargetForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+    person = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="The whole team",
+        help_text="Empty: the team's own target.",
+    )
+    period_type = forms.ChoiceField(
+        label="Period", choices=PeriodType.choices, initial=PeriodType.MONTHLY
+    )
+    period_start = forms.DateField(
+        label="Period starts on", widget=DateInput(), validators=[validate_finance_day]
+    )
+    amount = forms.DecimalField(
+        label="Target", min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+    )
+    currency = forms.ChoiceField(choices=CURRENCY_CHOICES, initial="EUR")
+
+    def __init__(self, *args, managed: QuerySet[Team], user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = managed
+        self.fields["person"].queryset = (
+            User.objects.filter(memberships__team__in=managed, is_active=True)
+            .distinct()
+            .order_by("username")
+        )
+        today = timezone.localdate(timezone=user.zone)
+        self.fields["period_start"].initial = period_start(today, PeriodType.MONTHLY)
+
+    def amount_cents(self) -> int:
+        return to_minor_units(self.cleaned_data["amount"], self.cleaned_data["currency"])
+
+
+class TargetImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Header: team,person,period_type,period_start,amount,currency "
+        "(person: a username, or empty for the team's target).",
+    )
+
+
+class SubmissionForm(forms.Form):
+    level = forms.ChoiceField(choices=SubmissionLevel.choices, widget=forms.HiddenInput())
+    amount = forms.DecimalField(
+        label="Number", min_value=Decimal("0"), max_digits=14, decimal_places=2
+    )
+    currency = forms.ChoiceField(choices=CURRENCY_CHOICES, initial="EUR")
+    comment = forms.CharField(
+        max_length=500, required=False, validators=[validate_single_line], label="Comment"
+    )
 
     def amount_cents(self) -> int:
         return to_minor_units(self.cleaned_data["amount"], self.cleaned_data["currency"])

@@ -16,7 +16,8 @@ from django.db.models import Count, Max, Q, Sum
 from coop.models import Team, User
 from crm.models import DealStatus
 from finance.forecasting import Line
-from finance.models import ForecastDeal, RevenueForecast
+from finance.learned import ForecastProbabilities
+from finance.models import CLOSED_CATEGORY, ForecastDeal, RevenueForecast
 from finance.rates import RateTable, convert_minor
 from finance.scopes import scope_deals
 
@@ -36,10 +37,12 @@ def deal_lines(
     end: datetime.date,
     currency: str,
     zone: zoneinfo.ZoneInfo,
+    probabilities: ForecastProbabilities | None = None,
 ) -> list[Line]:
-    """Open deals expected to close in [start, end] at their stage probability and deals won
-    in it (their closing day in `zone`) as realized, converted into `currency` at the rate in
-    effect on that day. Two queries: the deals, then the rates. Raises MissingRateError."""
+    """Open deals expected to close in [start, end] at their stage probability (the learned
+    one where `probabilities` has it) and deals won in it (their closing day in `zone`) as
+    realized, converted into `currency` at the rate in effect on that day. Two queries: the
+    deals, then the rates. Raises MissingRateError."""
     begin, finish = day_bounds(start, end, zone)
     rows = list(
         scope_deals(team, scope_user)
@@ -59,6 +62,8 @@ def deal_lines(
             "closed_at",
             "value_cents",
             "currency",
+            "forecast_category",
+            "stage_entered_at",
         )
     )
     rates = RateTable.load({row[9] for row in rows}, currency, end)
@@ -74,10 +79,14 @@ def deal_lines(
         closed_at,
         value,
         code,
+        category,
+        entered_at,
     ) in rows:
         realized = status == DealStatus.WON
         on_date = closed_at.astimezone(zone).date() if realized else expected
         rate = rates.rate(code, currency, on_date)
+        if probabilities is not None and not realized:
+            probability = probabilities.probability(stage_id, probability, entered_at)
         lines.append(
             Line(
                 deal_id=deal_id,
@@ -91,6 +100,7 @@ def deal_lines(
                 rate=rate,
                 value_cents=convert_minor(value, code, currency, rate),
                 probability=100 if realized else probability,
+                forecast_category=CLOSED_CATEGORY if realized else category,
             )
         )
     return lines
@@ -111,6 +121,7 @@ def forecast_lines(forecast: RevenueForecast) -> list[Line]:
             rate=row.rate,
             value_cents=row.value_cents,
             probability=row.probability,
+            forecast_category=row.forecast_category,
         )
         for row in ForecastDeal.objects.filter(forecast=forecast).order_by("on_date", "title")
     ]

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from coop.models import Team, User
 from coop.money import CURRENCY_CHOICES
@@ -22,8 +23,11 @@ from coop.visibility import (
     sees_nothing,
     team_figures_team_ids,
 )
-from crm.models import Deal
+from crm.models import Deal, Pipeline
 from finance.periods import PeriodType, period_start
+
+# A won deal's place in the category columns, whatever its category was while open.
+CLOSED_CATEGORY = "closed"
 
 
 class ExchangeRate(models.Model):
@@ -112,6 +116,10 @@ class RevenueForecast(models.Model):
         related_name="scenarios",
     )
     scenario = models.JSONField(null=True, blank=True)
+    # Which stage probabilities the forecast used, per pipeline of the team with open deals
+    # ({"as_of": instant days in stage were counted to, "pipelines": {name: "learned" or
+    # "configured"}}); empty for forecasts made before the choice existed.
+    probability_sources = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -203,6 +211,8 @@ class ForecastDeal(models.Model):
     stage_id = models.UUIDField(null=True)
     stage_name = models.CharField(max_length=80)
     title = models.CharField(max_length=200)
+    # The deal's forecast category when the forecast was made; "closed" for a won deal.
+    forecast_category = models.CharField(max_length=20, default=CLOSED_CATEGORY)
 
     class Meta:
         db_table = "forecast_deals"
@@ -312,22 +322,53 @@ class RevenueEntry(models.Model):
         return f"{self.booked_on} {self.description}"
 
 
+class RevenueTargetQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "RevenueTargetQuerySet":
+        """Staff all; managers and finance staff their teams' targets, a person their own."""
+        if sees_nothing(user):
+            return self.none()
+        if sees_every_team(user):
+            return self.all()
+        return self.filter(
+            Q(team_id__in=team_figures_team_ids(user))
+            | Q(user=user, team_id__in=member_team_ids(user))
+        )
+
+
 class RevenueTarget(models.Model):
-    """A team's revenue target for one period (the period starting on `period_start`)."""
+    """A revenue target (quota) for one period (the period starting on `period_start`): the
+    team's when `user` is empty, else one member's. Set by the team's managers."""
 
     id = models.BigAutoField(primary_key=True)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="revenue_targets")
+    user = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="revenue_targets",
+        help_text="Empty: the whole team's target.",
+    )
     period_type = models.CharField(max_length=20, choices=PeriodType.choices)
     period_start = models.DateField()
     amount_cents = models.BigIntegerField()
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+
+    objects = RevenueTargetQuerySet.as_manager()
 
     class Meta:
         db_table = "finance_revenue_targets"
         ordering = ["team", "period_type", "period_start"]
         constraints = [
             models.UniqueConstraint(
-                fields=["team", "period_type", "period_start"], name="finance_target_period_uniq"
+                fields=["team", "period_type", "period_start"],
+                condition=Q(user__isnull=True),
+                name="finance_target_period_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "user", "period_type", "period_start"],
+                condition=Q(user__isnull=False),
+                name="finance_target_person_period_uniq",
             ),
             models.CheckConstraint(
                 condition=Q(amount_cents__gt=0), name="finance_target_amount_check"
@@ -339,7 +380,8 @@ class RevenueTarget(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.team} {self.get_period_type_display()} from {self.period_start}"
+        whose = self.user or self.team
+        return f"{whose} {self.get_period_type_display()} from {self.period_start}"
 
     def clean(self) -> None:
         if self.period_type in PeriodType.values and self.period_start:
@@ -351,3 +393,86 @@ class RevenueTarget(models.Model):
                         f"on {expected.isoformat()}, not {self.period_start.isoformat()}."
                     }
                 )
+
+
+class SubmissionLevel(models.TextChoices):
+    REP = "rep", "Rep's own number"
+    TEAM = "team", "Team roll-up"
+
+
+class ForecastSubmissionQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> "ForecastSubmissionQuerySet":
+        """Staff all; managers and finance staff their teams' submissions; a rep their own."""
+        if sees_nothing(user):
+            return self.none()
+        if sees_every_team(user):
+            return self.all()
+        return self.filter(
+            Q(team_id__in=team_figures_team_ids(user))
+            | Q(submitted_by=user, team_id__in=member_team_ids(user))
+        )
+
+
+class ForecastSubmission(models.Model):
+    """A person's forecast call for one period, kept forever: each new call is a new row, so
+    the history shows every number submitted and when. A rep submits their own number
+    (`level` rep); a manager submits the team's (`level` team), adjusted from the reps'
+    numbers with a comment. `commit_cents` is the commit the form offered as the default."""
+
+    id = models.BigAutoField(primary_key=True)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="forecast_submissions")
+    submitted_by = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="forecast_submissions"
+    )
+    level = models.CharField(max_length=10, choices=SubmissionLevel.choices)
+    period_type = models.CharField(max_length=20, choices=PeriodType.choices)
+    period_start = models.DateField()
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    commit_cents = models.BigIntegerField(null=True, blank=True)
+    comment = models.CharField(max_length=500, blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    objects = ForecastSubmissionQuerySet.as_manager()
+
+    class Meta:
+        db_table = "finance_forecast_submissions"
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["team", "period_type", "period_start", "level"],
+                name="finance_submission_period_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gte=0), name="finance_submission_amount_check"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=SubmissionLevel.values),
+                name="finance_submission_level_check",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submitted_by} {self.period_type} {self.period_start}"
+
+
+class ProbabilityChoice(models.Model):
+    """A manager's choice of the probabilities a pipeline's forecasts use: the stages'
+    configured ones (no row, or `use_learned` False) or the learned ones (`finance.learned`)."""
+
+    pipeline = models.OneToOneField(
+        Pipeline, on_delete=models.CASCADE, primary_key=True, related_name="probability_choice"
+    )
+    use_learned = models.BooleanField(default=False)
+    chosen_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    chosen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "finance_probability_choices"
+
+    def __str__(self) -> str:
+        return f"{self.pipeline}: {'learned' if self.use_learned else 'configured'}"

@@ -28,11 +28,11 @@ from finance.models import (
     ImportedForecast,
     RevenueEntry,
     RevenueForecast,
-    RevenueTarget,
 )
 from finance.periods import PAST_PERIODS, PeriodType, period_end, period_start
 from finance.rates import RateTable, convert_minor
 from finance.scopes import scope_deals
+from finance.targets import forecast_targets
 
 _TRUNC_KIND = {
     PeriodType.DAILY: "day",
@@ -197,7 +197,8 @@ def financial_kpis(
     open_pipeline_cents: int | None = None,
 ) -> dict:
     """Win rate, average deal size and sales cycle over the past window; pipeline coverage of
-    the forecast's remaining target. Raises MissingRateError. `open_pipeline_cents`: the
+    the forecast's remaining target (and each period's target, `period_targets`). Raises
+    MissingRateError. `open_pipeline_cents`: the
     value of its open deals when the caller has it (`finance.lines.open_deal_groups`)."""
     window = past_window(forecast)
     zone = zoneinfo.ZoneInfo(forecast.time_zone)
@@ -225,7 +226,8 @@ def financial_kpis(
             )["total"]
             or 0
         )
-    target = _target_cents(forecast, rates)
+    period_targets = forecast_targets(forecast, rates)
+    target = sum(period_targets.values()) if period_targets else None
     remaining = None if target is None else target - forecast.realized_cents
     return {
         "window_start": window[0][0],
@@ -236,37 +238,11 @@ def financial_kpis(
         "average_deal_cents": round(fmean(won_values)) if won_values else None,
         "average_cycle_days": fmean(cycle_days) if cycle_days else None,
         "target_cents": target,
+        "period_targets": period_targets,
         "open_pipeline_cents": open_pipeline,
         "remaining_target_cents": remaining,
         "coverage": _ratio(open_pipeline, remaining) if remaining and remaining > 0 else None,
     }
-
-
-def _target_cents(forecast: RevenueForecast, rates: RateTable | None) -> int | None:
-    """The team's targets for the forecast's periods, in its currency (None: none set, or a
-    forecast of one rep, since targets are per team)."""
-    if forecast.scope_user_id is not None:
-        return None
-    targets = list(
-        RevenueTarget.objects.filter(
-            team=forecast.team,
-            period_type=forecast.period_type,
-            period_start__range=(
-                period_start(forecast.start_date, forecast.period_type),
-                forecast.end_date,
-            ),
-        ).values_list("amount_cents", "currency")
-    )
-    if not targets:
-        return None
-    if rates is None:
-        rates = RateTable.load({c for _, c in targets}, forecast.currency, forecast.forecast_date)
-    return sum(
-        convert_minor(
-            a, c, forecast.currency, rates.rate(c, forecast.currency, forecast.forecast_date)
-        )
-        for a, c in targets
-    )
 
 
 def forecast_accuracy(forecast: RevenueForecast, rates: RateTable | None = None) -> dict:

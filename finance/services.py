@@ -23,32 +23,40 @@ from coop.audit import audit_record
 from coop.bulk import copy_insert
 from coop.cache import aggregates_changed
 from coop.models import AuditAction, Team, User
-from coop.money import CURRENCY_CHOICES
+from coop.money import CURRENCY_CHOICES, to_minor_units
 from coop.validators import require_single_line
-from crm.models import Deal, DealStatus
+from coop.visibility import is_member, manager_team_ids, manages_team
+from crm.models import Deal, DealStatus, Pipeline
 from finance.database_forecast import forecast_deals_insert
 from finance.exports import forecast_csv, forecast_xlsx
 from finance.forecasting import Line, Outcome, WhatIf, apply_what_if, evaluate
 from finance.intervals import WorkBudget
+from finance.learned import forecast_probabilities
 from finance.lines import deal_lines, forecast_lines
 from finance.models import (
     ExchangeRate,
     ForecastBucket,
     ForecastDeal,
+    ForecastSubmission,
     ImportedForecast,
+    ProbabilityChoice,
     RevenueEntry,
     RevenueForecast,
     RevenueSource,
+    RevenueTarget,
+    SubmissionLevel,
 )
 from finance.periods import (
     PeriodType,
     period_label,
+    period_start,
     validate_finance_day,
     validate_period_count,
 )
 from finance.rates import RATE_PLACES
 from finance.receivers import FINANCE_AGGREGATES
 from finance.scopes import finance_team_ids, scope_allowed
+from finance.submissions import commit_default, team_rollup
 
 CURRENCIES = {code for code, _ in CURRENCY_CHOICES}
 # The numbers the exact and Monte Carlo interval methods may compute for one what-if (about
@@ -95,6 +103,7 @@ def forecast_deal_row(
         stage_id=line.stage_id,
         stage_name=line.stage_name,
         title=line.title,
+        forecast_category=line.forecast_category,
     )
 
 
@@ -221,7 +230,8 @@ def forecast_record(
     """Forecast the revenue of a team (or of one member's deals) over [start, end], inside the
     caller's transaction (`forecast_generate` gives it one of its own).
 
-    Open deals expected to close in the range count with their stage probability, deals won
+    Open deals expected to close in the range count with their stage probability (the learned
+    one in a pipeline whose managers chose it, recorded in `probability_sources`), deals won
     in it as realized (100 %), lost deals not at all; values are converted into `currency` at
     the rate in effect on each deal's day. Saves the forecast, its buckets, its
     `forecast_deals` and the finance module's imported copy in this one transaction, in a
@@ -236,6 +246,7 @@ def forecast_record(
     zone_name = time_zone or (actor.time_zone if actor is not None else "UTC")
     zone = zoneinfo.ZoneInfo(zone_name)
     scope_name = str(scope_user) if scope_user is not None else str(team)
+    probabilities = forecast_probabilities(team.pk, timezone.now())
     forecast = RevenueForecast(
         name=(name.strip() or _default_name(period_type, start, end, scope_name))[:255],
         user=actor,
@@ -247,14 +258,23 @@ def forecast_record(
         end_date=end,
         currency=currency,
         time_zone=zone_name,
+        probability_sources=probabilities.as_json(),
     )
     if connection.vendor == "postgresql":
         forecast.total_expected_cents, forecast.confidence_interval = 0, {}
         forecast.save(force_insert=True)
-        outcome = forecast_deals_insert(forecast, team=team, scope_user=scope_user, zone=zone)
+        outcome = forecast_deals_insert(
+            forecast, team=team, scope_user=scope_user, zone=zone, probabilities=probabilities
+        )
         return _save_outcome(forecast, outcome, deals_saved=True)
     lines = deal_lines(
-        team=team, scope_user=scope_user, start=start, end=end, currency=currency, zone=zone
+        team=team,
+        scope_user=scope_user,
+        start=start,
+        end=end,
+        currency=currency,
+        zone=zone,
+        probabilities=probabilities,
     )
     outcome = evaluate(lines, period_type=period_type, start=start, end=end)
     return _save_outcome(forecast, outcome)
@@ -408,6 +428,237 @@ def revenue_entry_create(
         description=description[:255],
         created_by=actor,
     )
+
+
+def _target_person(team: Team, person: User | None) -> None:
+    if person is not None and not is_member(person, team.pk):
+        raise ValidationError(f"{person} is not a member of {team}.")
+
+
+def _validated_target(
+    *,
+    team: Team,
+    person: User | None,
+    period_type: str,
+    first_day: datetime.date,
+    amount_cents: int,
+    currency: str,
+) -> RevenueTarget:
+    if period_type not in PeriodType.values:
+        raise ValidationError(f"Unknown period type {period_type!r}.")
+    if currency not in CURRENCIES:
+        raise ValidationError(f"Unknown currency {currency!r}.")
+    if amount_cents <= 0:
+        raise ValidationError("The target must be more than zero.")
+    validate_finance_day(first_day)
+    expected = period_start(first_day, period_type)
+    if expected != first_day:
+        raise ValidationError(
+            f"A {PeriodType(period_type).label.lower()} period starts on "
+            f"{expected.isoformat()}, not {first_day.isoformat()}."
+        )
+    _target_person(team, person)
+    return RevenueTarget(
+        team=team,
+        user=person,
+        period_type=period_type,
+        period_start=first_day,
+        amount_cents=amount_cents,
+        currency=currency,
+    )
+
+
+def _save_targets(targets: list[RevenueTarget]) -> None:
+    """Insert or replace each target (one per team, person or none, period type and start)."""
+    for target in targets:
+        RevenueTarget.objects.update_or_create(
+            team=target.team,
+            user=target.user,
+            period_type=target.period_type,
+            period_start=target.period_start,
+            defaults={"amount_cents": target.amount_cents, "currency": target.currency},
+        )
+
+
+@transaction.atomic
+def revenue_target_set(
+    *,
+    actor: User,
+    team: Team,
+    person: User | None,
+    period_type: str,
+    first_day: datetime.date,
+    amount_cents: int,
+    currency: str,
+) -> RevenueTarget:
+    """A manager of the team sets (or replaces) the team's target for a period, or a
+    member's when `person` is given."""
+    if not manages_team(actor, team.pk):
+        raise ValidationError("Only the team's managers set its targets.")
+    target = _validated_target(
+        team=team,
+        person=person,
+        period_type=period_type,
+        first_day=first_day,
+        amount_cents=amount_cents,
+        currency=currency,
+    )
+    _save_targets([target])
+    return RevenueTarget.objects.get(
+        team=team, user=person, period_type=period_type, period_start=first_day
+    )
+
+
+@transaction.atomic
+def forecast_submit(
+    *,
+    actor: User,
+    team: Team,
+    level: str,
+    period_type: str,
+    first_day: datetime.date,
+    amount_cents: int,
+    currency: str,
+    comment: str = "",
+) -> ForecastSubmission:
+    """Record a forecast call for a period: a member's own number (`level` rep), or a
+    manager's number for the team (`level` team), which needs a comment when it differs from
+    the sum of the reps' latest numbers. Every call is a new row: the history is kept."""
+    if level not in SubmissionLevel.values:
+        raise ValidationError(f"Unknown submission level {level!r}.")
+    if period_type not in PeriodType.values:
+        raise ValidationError(f"Unknown period type {period_type!r}.")
+    if currency not in CURRENCIES:
+        raise ValidationError(f"Unknown currency {currency!r}.")
+    if amount_cents < 0:
+        raise ValidationError("The number cannot be negative.")
+    validate_finance_day(first_day)
+    if period_start(first_day, period_type) != first_day:
+        raise ValidationError("Submit for a period by its first day.")
+    comment = comment.strip()
+    require_single_line(comment=comment)
+    commit = None
+    if level == SubmissionLevel.REP:
+        if not is_member(actor, team.pk):
+            raise ValidationError("You submit your own number in your own team only.")
+        commit = commit_default(
+            team=team, person=actor, period_type=period_type, first=first_day, currency=currency
+        )
+    else:
+        if not manages_team(actor, team.pk):
+            raise ValidationError("Only the team's managers submit its number.")
+        rolled_up = [
+            row.submission
+            for row in team_rollup(team=team, period_type=period_type, first=first_day)
+            if row.submission is not None
+        ]
+        if any(s.currency != currency for s in rolled_up):
+            raise ValidationError("Submit in the currency the reps submitted in.")
+        commit = sum(s.amount_cents for s in rolled_up)
+        if amount_cents != commit and not comment:
+            raise ValidationError("Say why you adjust the reps' total in a comment.")
+    return ForecastSubmission.objects.create(
+        team=team,
+        submitted_by=actor,
+        level=level,
+        period_type=period_type,
+        period_start=first_day,
+        amount_cents=amount_cents,
+        currency=currency,
+        commit_cents=commit,
+        comment=comment[:500],
+    )
+
+
+@transaction.atomic
+def probability_choice_set(*, actor: User, pipeline: Pipeline, use_learned: bool) -> None:
+    """A manager of the pipeline's team chooses which stage probabilities its forecasts use
+    from now on: the learned ones or the configured ones. Forecasts record what they used."""
+    if not manages_team(actor, pipeline.team_id):
+        raise ValidationError("Only the team's managers choose its forecast probabilities.")
+    ProbabilityChoice.objects.update_or_create(
+        pipeline=pipeline,
+        defaults={"use_learned": use_learned, "chosen_by": actor, "chosen_at": timezone.now()},
+    )
+
+
+TARGET_COLUMNS = ("team", "person", "period_type", "period_start", "amount", "currency")
+
+
+def _parse_target_row(row: dict, teams: dict[str, Team], people: dict[str, User]):
+    team = teams.get((row["team"] or "").strip())
+    if team is None:
+        raise ValidationError(f"no team {row['team']!r} that you manage")
+    username = (row["person"] or "").strip()
+    person = None
+    if username:
+        person = people.get(username)
+        if person is None:
+            raise ValidationError(f"no user {username!r}")
+    try:
+        first_day = datetime.date.fromisoformat((row["period_start"] or "").strip())
+    except ValueError:
+        raise ValidationError(
+            f"period_start {row['period_start']!r} is not a YYYY-MM-DD date"
+        ) from None
+    currency = (row["currency"] or "").strip().upper()
+    try:
+        amount = Decimal((row["amount"] or "").strip())
+    except InvalidOperation:
+        raise ValidationError(f"amount {row['amount']!r} is not a number") from None
+    if not amount.is_finite() or not 0 < amount < Decimal("1e13"):
+        raise ValidationError(f"amount {row['amount']!r} must be a positive number")
+    if currency not in CURRENCIES:
+        raise ValidationError(f"unknown currency {currency!r}")
+    return _validated_target(
+        team=team,
+        person=person,
+        period_type=(row["period_type"] or "").strip().lower(),
+        first_day=first_day,
+        amount_cents=to_minor_units(amount, currency),
+        currency=currency,
+    )
+
+
+@transaction.atomic
+def revenue_targets_import(*, actor: User, text: str) -> int:
+    """Import targets from CSV text with the header
+    `team,person,period_type,period_start,amount,currency` (team by name, person by username
+    or empty for the team's own target, amount in major units). The actor must manage every
+    team named. All or nothing: the first bad row is an error naming its line. A target
+    already set for the same team, person and period is replaced. Returns the rows imported."""
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        header = reader.fieldnames
+    except csv.Error:
+        header = None
+    if header is None or [name.strip().lower() for name in header] != list(TARGET_COLUMNS):
+        raise ValidationError(f"Line 1: the header must be exactly: {','.join(TARGET_COLUMNS)}")
+    reader.fieldnames = list(TARGET_COLUMNS)
+    managed = Team.objects.filter(pk__in=manager_team_ids(actor))
+    teams = {team.name: team for team in managed}
+    people = {
+        user.username: user
+        for user in User.objects.filter(memberships__team__in=managed).distinct()
+    }
+    targets, seen = [], {}
+    for row in _csv_rows(reader):
+        line = reader.line_num
+        if None in row or None in row.values():
+            raise ValidationError(f"Line {line}: expected six columns.")
+        try:
+            target = _parse_target_row(row, teams, people)
+        except ValidationError as error:
+            raise ValidationError(f"Line {line}: {error.messages[0]}.") from None
+        key = (target.team_id, target.user_id, target.period_type, target.period_start)
+        if key in seen:
+            raise ValidationError(f"Line {line}: the same target is already on line {seen[key]}.")
+        seen[key] = line
+        targets.append(target)
+    if not targets:
+        raise ValidationError("The file has no targets.")
+    _save_targets(targets)
+    return len(targets)
 
 
 RATE_COLUMNS = ("date", "base", "quote", "rate")

@@ -1,23 +1,47 @@
 """Forecast dashboard pages. Every queryset is filtered by what the user may see (anything
 else is a 404); writes go through `finance.services`."""
 
+import datetime
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from coop.cache import cached_aggregate
 from coop.htmx import varies_on_htmx
+from coop.models import Team
 from coop.money import to_major_units
-from finance import lines, past_periods, scopes, services
-from finance.forms import GenerateForm, RevenueEntryForm, WhatIfForm
-from finance.models import ForecastDeal, RevenueEntry, RevenueForecast
-from finance.periods import period_label
+from coop.visibility import manager_team_ids, manages_team
+from crm.models import Deal, Pipeline
+from finance import categories, learned, lines, past_periods, scopes, services
+from finance import submissions as calls
+from finance import targets as quotas
+from finance.forms import (
+    GenerateForm,
+    RevenueEntryForm,
+    SubmissionForm,
+    TargetForm,
+    TargetImportForm,
+    WhatIfForm,
+)
+from finance.models import (
+    ForecastDeal,
+    ForecastSubmission,
+    RevenueEntry,
+    RevenueForecast,
+    RevenueTarget,
+    SubmissionLevel,
+)
+from finance.periods import PeriodType, period_label, period_start, validate_finance_day
 from finance.rates import MissingRateError
 from finance.receivers import FINANCE_AGGREGATES
 
@@ -109,15 +133,22 @@ def _past_and_kpis(forecast: RevenueForecast, open_deals: lines.OpenDeals) -> di
     )
 
 
-def _period_rows(forecast: RevenueForecast, actual: dict) -> list[dict]:
-    return [
-        {
-            "bucket": bucket,
-            "label": period_label(bucket.period_start, forecast.period_type),
-            "actual_cents": actual.get(bucket.period_start),
-        }
-        for bucket in forecast.buckets.all()
-    ]
+def _period_rows(forecast: RevenueForecast, actual: dict, period_targets: dict) -> list[dict]:
+    totals = categories.category_totals(forecast)
+    rows = []
+    for bucket in forecast.buckets.all():
+        target = period_targets.get(bucket.period_start)
+        rows.append(
+            {
+                "bucket": bucket,
+                "label": period_label(bucket.period_start, forecast.period_type),
+                "actual_cents": actual.get(bucket.period_start),
+                "categories": totals.get(bucket.period_start, categories.CategoryTotals()),
+                "target_cents": target,
+                "attainment": quotas.attainment(bucket.realized_cents, target),
+            }
+        )
+    return rows
 
 
 def _bucketed_deals_page(request: HttpRequest, forecast: RevenueForecast, rows: list[dict]):
@@ -161,10 +192,11 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
         return render(request, "finance/forecast_detail.html#deals", context)
     open_deals = lines.open_deal_groups(forecast)
     extra = _past_and_kpis(forecast, open_deals)
-    rows = _period_rows(forecast, extra["actual"])
+    rows = _period_rows(forecast, extra["actual"], extra.get("kpis", {}).get("period_targets", {}))
     context = {
         "forecast": forecast,
         "rows": rows,
+        "category_total": sum((row["categories"] for row in rows), categories.CategoryTotals()),
         "interval": forecast.confidence_interval,
         "chart": _chart_data(forecast, rows, extra.get("past")),
         "deals": _bucketed_deals_page(request, forecast, rows),
@@ -281,3 +313,265 @@ def revenue(request: HttpRequest) -> HttpResponse:
     page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     status = 422 if request.method == "POST" else 200
     return render(request, "finance/revenue.html", {"form": form, "page": page}, status=status)
+
+
+def _targets_page(request: HttpRequest, form, import_form, status: int = 200) -> HttpResponse:
+    visible = RevenueTarget.objects.visible_to(request.user).select_related("team", "user")
+    page = Paginator(visible.order_by("-period_start", "team__name"), ENTRIES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {"form": form, "import_form": import_form, "page": page}
+    return render(request, "finance/targets.html", context, status=status)
+
+
+def _managed_teams(request: HttpRequest):
+    return Team.objects.filter(pk__in=manager_team_ids(request.user)).order_by("name")
+
+
+@require_http_methods(["GET", "POST"])
+def targets(request: HttpRequest) -> HttpResponse:
+    """Revenue targets: those the user sees and, for managers, forms to set one or import
+    many from CSV."""
+    managed = _managed_teams(request)
+    if not managed.exists():
+        if request.method == "POST":
+            raise Http404("Only managers set targets")
+        return _targets_page(request, None, None)
+    data = request.POST if request.method == "POST" else None
+    form = TargetForm(data, managed=managed, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            target = services.revenue_target_set(
+                actor=request.user,
+                team=form.cleaned_data["team"],
+                person=form.cleaned_data["person"],
+                period_type=form.cleaned_data["period_type"],
+                first_day=form.cleaned_data["period_start"],
+                amount_cents=form.amount_cents(),
+                currency=form.cleaned_data["currency"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Target set: {target}.")
+            return redirect("finance:targets")
+    status = 422 if request.method == "POST" else 200
+    return _targets_page(request, form, TargetImportForm(), status=status)
+
+
+MAX_IMPORT_BYTES = 1_000_000
+
+
+@require_POST
+def targets_import(request: HttpRequest) -> HttpResponse:
+    managed = _managed_teams(request)
+    if not managed.exists():
+        raise Http404("Only managers import targets")
+    import_form = TargetImportForm(request.POST, request.FILES)
+    if import_form.is_valid():
+        upload = import_form.cleaned_data["file"]
+        try:
+            if upload.size > MAX_IMPORT_BYTES:
+                raise ValidationError("The file is larger than 1 MB.")
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise ValidationError("The file is not UTF-8 text.") from None
+            count = services.revenue_targets_import(actor=request.user, text=text)
+        except ValidationError as error:
+            import_form.add_error(None, error)
+        else:
+            messages.success(request, f"{count} target{'s' if count != 1 else ''} imported.")
+            return redirect("finance:targets")
+    form = TargetForm(managed=managed, user=request.user)
+    return _targets_page(request, form, import_form, status=422)
+
+
+@require_GET
+def attainment(request: HttpRequest) -> HttpResponse:
+    """The home page's panel: the targets of the periods running today, and how far each is
+    reached (loaded by the dashboard with htmx; a fragment on its own)."""
+    rows = quotas.current_attainment(request.user)
+    return render(request, "finance/targets.html#attainment", {"attainment_rows": rows})
+
+
+def _submission_period(request: HttpRequest) -> datetime.date:
+    """The month asked for (`start`, any day of it), else the current one."""
+    today = timezone.localdate(timezone=request.user.zone)
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("start", ""))
+        validate_finance_day(day)
+    except (ValueError, ValidationError):
+        day = today
+    return period_start(day, PeriodType.MONTHLY)
+
+
+def _submission_team(request: HttpRequest):
+    teams = Team.objects.filter(
+        Q(memberships__user=request.user) | Q(pk__in=manager_team_ids(request.user))
+    ).distinct()
+    wanted = request.GET.get("team", "")
+    try:
+        chosen = teams.filter(pk=uuid.UUID(wanted)).first() if wanted else None
+    except ValueError:
+        chosen = None
+    return chosen or teams.order_by("name").first(), teams.order_by("name")
+
+
+def _history(team, level: str, submitted_by=None) -> list:
+    history = ForecastSubmission.objects.filter(
+        team=team, level=level, period_type=PeriodType.MONTHLY
+    ).select_related("submitted_by", "team")
+    if submitted_by is not None:
+        history = history.filter(submitted_by=submitted_by)
+    return list(history.order_by("-submitted_at", "-id")[:100])
+
+
+@require_http_methods(["GET", "POST"])
+def submissions(request: HttpRequest) -> HttpResponse:
+    """Forecast calls for a month: the user's own number (defaulted from their commit) and,
+    for a manager, the reps' numbers rolled up into the team's, adjusted with a comment."""
+    team, teams = _submission_team(request)
+    first = _submission_period(request)
+    if team is None:
+        if request.method == "POST":
+            raise Http404("No team")
+        return render(request, "finance/submissions.html", {"team": None})
+    here = f"{reverse('finance:submissions')}?team={team.pk}&start={first.isoformat()}"
+    manages = manages_team(request.user, team.pk)
+    if request.method == "POST":
+        form = SubmissionForm(request.POST)
+        if form.is_valid():
+            try:
+                services.forecast_submit(
+                    actor=request.user,
+                    team=team,
+                    level=form.cleaned_data["level"],
+                    period_type=PeriodType.MONTHLY,
+                    first_day=first,
+                    amount_cents=form.amount_cents(),
+                    currency=form.cleaned_data["currency"],
+                    comment=form.cleaned_data["comment"],
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, "Number submitted.")
+        else:
+            messages.error(request, "Enter a number of at least zero and a short comment.")
+        return redirect(here)
+    own = _history(team, SubmissionLevel.REP, request.user)
+    # Numbers are offered in the currency of the team's pipelines (the first by name).
+    currency = team.pipelines.order_by("name").values_list("currency", flat=True).first() or "EUR"
+    commit = calls.commit_default(
+        team=team,
+        person=request.user,
+        period_type=PeriodType.MONTHLY,
+        first=first,
+        currency=currency,
+    )
+    context = {
+        "team": team,
+        "teams": teams,
+        "first": first,
+        "commit": commit,
+        "currency": currency,
+        "own_form": SubmissionForm(
+            initial={
+                "level": SubmissionLevel.REP,
+                "amount": _major(commit, currency),
+                "currency": currency,
+            }
+        ),
+        "own_history": own,
+        "own_accuracy": calls.submission_accuracy(own),
+        "manages": manages,
+    }
+    if manages:
+        rollup = calls.team_rollup(team=team, period_type=PeriodType.MONTHLY, first=first)
+        total = sum(row.submission.amount_cents for row in rollup if row.submission)
+        team_history = _history(team, SubmissionLevel.TEAM)
+        rep_history = _history(team, SubmissionLevel.REP)
+        context |= {
+            "rollup": [
+                {
+                    "row": row,
+                    "accuracy": calls.submission_accuracy(
+                        [s for s in rep_history if s.submitted_by_id == row.member.pk]
+                    ),
+                }
+                for row in rollup
+            ],
+            "rollup_total": total,
+            "team_form": SubmissionForm(
+                auto_id="team_%s",
+                initial={
+                    "level": SubmissionLevel.TEAM,
+                    "amount": _major(total, currency),
+                    "currency": currency,
+                },
+            ),
+            "team_history": team_history,
+            "team_accuracy": calls.submission_accuracy(team_history),
+        }
+    return render(request, "finance/submissions.html", context)
+
+
+def _major(cents: int | None, currency: str):
+    return None if cents is None else to_major_units(cents, currency)
+
+
+@require_GET
+def deal_probability(request: HttpRequest, pk) -> HttpResponse:
+    """The deal page's row (loaded with htmx): an open deal's learned win probability and
+    the record it comes from. Any deal the user may see; others are a 404."""
+    deals = Deal.objects.visible_to(request.user).select_related("stage")
+    deal = get_object_or_404(deals, pk=pk)
+    explanation = learned.deal_explanation(deal) if deal.is_open else None
+    context = {"deal": deal, "explanation": explanation}
+    return render(request, "finance/deal_probability.html", context)
+
+
+# How far back the held-out period of the calibration starts, unless `cutoff` says.
+HELD_OUT_DAYS = 90
+
+
+@require_http_methods(["GET", "POST"])
+def probabilities(request: HttpRequest) -> HttpResponse:
+    """Configured against learned stage probabilities, per pipeline of the teams whose
+    figures the user sees: Brier scores and reliability tables on the deals closed from
+    `cutoff` (default: 90 days ago), learned from those closed before. Managers choose here
+    which a pipeline's forecasts use (POST `pipeline`, `source`)."""
+    pipelines = Pipeline.objects.filter(team_id__in=scopes.full_access_team_ids(request.user))
+    if request.method == "POST":
+        try:
+            pipeline = pipelines.get(pk=uuid.UUID(request.POST.get("pipeline", "")))
+        except (ValueError, Pipeline.DoesNotExist):
+            raise Http404("No such pipeline") from None
+        source = request.POST.get("source")
+        try:
+            if source not in {"learned", "configured"}:
+                raise ValidationError("Choose learned or configured probabilities.")
+            services.probability_choice_set(
+                actor=request.user, pipeline=pipeline, use_learned=source == "learned"
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{pipeline.name}: forecasts now use {source} probabilities.")
+        return redirect("finance:probabilities")
+    today = timezone.localdate(timezone=request.user.zone)
+    try:
+        cutoff = datetime.date.fromisoformat(request.GET.get("cutoff", ""))
+        validate_finance_day(cutoff)
+    except (ValueError, ValidationError):
+        cutoff = today - datetime.timedelta(days=HELD_OUT_DAYS)
+    shown = list(pipelines.select_related("probability_choice").order_by("name")[:20])
+    context = {
+        "cutoff": cutoff,
+        "calibrations": [
+            (pipeline, learned.pipeline_calibration(pipeline, cutoff)) for pipeline in shown
+        ],
+        "prior_weight": learned.PRIOR_WEIGHT,
+    }
+    return render(request, "finance/probabilities.html", context)

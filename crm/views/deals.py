@@ -16,12 +16,19 @@ from crm.forms import (
     DealFilterForm,
     DealForm,
     DealMoveForm,
+    ForecastCategoryForm,
     contact_label,
     submit_to_service,
 )
-from crm.models import Contact, Deal, DealStatus
+from crm.models import Contact, Deal, DealStatus, ForecastCategory
 from crm.selectors import contacts_matching, deals_matching
-from crm.services import deal_create, deal_move, deal_update
+from crm.services import (
+    deal_create,
+    deal_forecast_category_set,
+    deal_move,
+    deal_update,
+    may_set_forecast_category,
+)
 from crm.views.pipelines import render_board
 
 
@@ -130,7 +137,37 @@ def deal_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 def deal_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     deal = visible_deal(request, pk)
     move_form = DealMoveForm(deal=deal, initial={"stage": deal.stage_id}) if deal.is_open else None
-    return render(request, "crm/deal_detail.html", {"deal": deal, "move_form": move_form})
+    category_form = None
+    if deal.is_open and may_set_forecast_category(request.user, deal):
+        category_form = ForecastCategoryForm(initial={"category": deal.forecast_category})
+    context = {
+        "deal": deal,
+        "move_form": move_form,
+        "category_form": category_form,
+        "category_changes": deal.forecast_category_changes.select_related("changed_by")[:10],
+        "stage_visits": deal.stage_visits.all()[:20],
+    }
+    return render(request, "crm/deal_detail.html", context)
+
+
+@require_POST
+def deal_forecast_category_view(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """The owner's (or a manager's) forecast category for an open deal."""
+    deal = visible_deal(request, pk)
+    form = ForecastCategoryForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose pipeline, best case, commit or omitted.")
+        return redirect("crm:deal_detail", pk=deal.pk)
+    try:
+        deal = deal_forecast_category_set(
+            actor=request.user, deal=deal, category=form.cleaned_data["category"]
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        label = ForecastCategory(deal.forecast_category).label
+        messages.success(request, f"Forecast category: {label}.")
+    return redirect("crm:deal_detail", pk=deal.pk)
 
 
 @require_POST

@@ -14,6 +14,7 @@ from crm.models import (
     Organization,
     Pipeline,
     PipelineStage,
+    stage_forecast_category,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("debug_on")]
@@ -100,6 +101,8 @@ def test_demo_deals_are_consistent():
     assert deals.filter(status=DealStatus.LOST).exists()
     assert not deals.filter(created_at__gt=F("updated_at")).exists()
     assert not deals.exclude(contact__team=F("pipeline__team")).exists()
+    for deal in deals.filter(status=DealStatus.OPEN).select_related("stage"):
+        assert deal.forecast_category == stage_forecast_category(deal.stage)
 
 
 def test_negative_sizes_are_refused():

@@ -10,12 +10,14 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 
-from crm.models import Deal, DealStatus
+from crm.models import Deal, DealStatus, ForecastCategory, PipelineStage, StageVisit
 from finance import intervals
 from finance.forecasting import evaluate
+from finance.learned import forecast_probabilities
 from finance.lines import deal_lines
-from finance.models import ForecastBucket, ForecastDeal, RevenueForecast
+from finance.models import ForecastBucket, ForecastDeal, ProbabilityChoice, RevenueForecast
 from finance.periods import PeriodType
 from finance.services import forecast_deal_row, forecast_generate
 from tests.crm.factories import PipelineFactory
@@ -51,6 +53,7 @@ ROW_FIELDS = [
     "stage_id",
     "stage_name",
     "title",
+    "forecast_category",
 ]
 
 
@@ -97,6 +100,7 @@ def _deals(team, owners, count, seed):
                 value_cents=rng.choice([0, 1, 5, 50, 12_345, 2_500_050, rng.randrange(10**9)]),
                 currency=pipeline.currency,
                 expected_close_date=close,
+                forecast_category=rng.choice(ForecastCategory.values),
                 status=status,
                 closed_at=closed_at,
             )
@@ -104,7 +108,7 @@ def _deals(team, owners, count, seed):
     Deal.objects.bulk_create(deals)
 
 
-def _python_path(team, scope_user, period_type, zone_name, currency="EUR"):
+def _python_path(team, scope_user, period_type, zone_name, currency="EUR", probabilities=None):
     lines = deal_lines(
         team=team,
         scope_user=scope_user,
@@ -112,6 +116,7 @@ def _python_path(team, scope_user, period_type, zone_name, currency="EUR"):
         end=END,
         currency=currency,
         zone=zoneinfo.ZoneInfo(zone_name),
+        probabilities=probabilities,
     )
     return evaluate(lines, period_type=period_type, start=START, end=END)
 
@@ -266,4 +271,63 @@ def test_deal_values_past_bigint_when_weighted_agree(team, rep, finance_user):
     forecast = _database_path(finance_user, team, None, PeriodType.MONTHLY)
     # (10**18 + 50) x 55 / 100 = 550,000,000,000,000,027.5: half-even gives ...028.
     assert forecast.deals.get().expected_value_cents == 550_000_000_000_000_028
+    _assert_same(forecast, outcome)
+
+
+def _learned_history(team, seed):
+    """Two of the team's pipelines use learned probabilities; the closed deals get stage
+    visits of 0 to 40 days with outcomes unlike the configured probabilities, and the open
+    deals entered their stage 0 to 60 days ago, so every band is met."""
+    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
+    pipelines = list(team.pipelines.order_by("name"))
+    for pipeline in pipelines[:2]:
+        ProbabilityChoice.objects.create(pipeline=pipeline, use_learned=True)
+    now = timezone.now()
+    visits = []
+    for deal in Deal.objects.filter(pipeline__team=team).exclude(status=DealStatus.OPEN):
+        stage = rng.choice(list(deal.pipeline.stages.filter(is_won=False, is_lost=False)))
+        days = rng.randrange(0, 41)
+        entered = deal.closed_at - datetime.timedelta(days=days, hours=rng.randrange(24))
+        visits.append(
+            StageVisit(
+                deal=deal,
+                stage_id=stage.pk,
+                stage_name=stage.name,
+                entered_at=entered,
+                left_at=deal.closed_at,
+            )
+        )
+    StageVisit.objects.bulk_create(visits)
+    for deal in Deal.objects.filter(pipeline__team=team, status=DealStatus.OPEN):
+        deal.stage_entered_at = now - datetime.timedelta(seconds=rng.randrange(60 * 86400))
+        deal.save(update_fields=["stage_entered_at"])
+
+
+def test_learned_probabilities_give_the_same_forecast_on_both_paths(
+    team, rep, manager, finance_user
+):
+    _rates()
+    _deals(team, [rep, manager], 400, 8)
+    _learned_history(team, 8)
+    forecast = _database_path(finance_user, team, None, PeriodType.MONTHLY, "Europe/Berlin")
+    sources = forecast.probability_sources
+    assert sorted(sources["pipelines"].values()) == [
+        "configured",
+        "configured",
+        "learned",
+        "learned",
+    ]
+    probabilities = forecast_probabilities(
+        team.pk, datetime.datetime.fromisoformat(sources["as_of"])
+    )
+    configured = dict(PipelineStage.objects.values_list("pk", "probability"))
+    learned_rows = [
+        row
+        for row in forecast.deals.filter(realized=False)
+        if row.probability != configured[row.stage_id]
+    ]
+    assert len(learned_rows) > 20  # the learned probabilities were used
+    outcome = _python_path(
+        team, None, PeriodType.MONTHLY, "Europe/Berlin", probabilities=probabilities
+    )
     _assert_same(forecast, outcome)

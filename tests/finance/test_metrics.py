@@ -65,11 +65,13 @@ def test_financial_kpis_by_hand(manager, team, make_deal):
     assert kpis["coverage"] == pytest.approx(2.0)
 
 
-def test_a_reps_forecast_has_no_team_target(rep, team, make_deal):
+def test_a_reps_forecast_counts_the_reps_own_target_not_the_teams(rep, team, make_deal):
     RevenueTargetFactory(team=team, period_start=D(2026, 1, 1))
     forecast = _forecast(rep, team, D(2026, 1, 1), D(2026, 1, 31), scope_user=rep)
     assert financial_kpis(forecast)["target_cents"] is None
     assert financial_kpis(forecast)["coverage"] is None
+    RevenueTargetFactory(team=team, user=rep, period_start=D(2026, 1, 1), amount_cents=40_000)
+    assert financial_kpis(forecast)["target_cents"] == 40_000
 
 
 def test_pipeline_vs_actual_per_past_period(manager, team, make_deal):

@@ -33,6 +33,7 @@ def _line(
         rate=rate,
         value_cents=converted,
         probability=100 if realized else probability,
+        forecast_category="closed" if realized else "pipeline",
     )
 
 

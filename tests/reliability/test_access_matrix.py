@@ -81,6 +81,7 @@ REGISTRY: dict[str, Route] = {
     "crm:deal_detail": Route(_deal),
     "crm:deal_edit": Route(_deal, post=400),
     "crm:deal_move": Route(_deal, get=405, post=302),
+    "crm:deal_forecast_category": Route(_deal, get=405, post=302),
     "integrations:deal_close": Route(_deal, get=405, post=302),
     # Only the organiser (and staff) may change a meeting: others get the refusal dialog.
     "crm:meeting_edit": Route(_meeting, post=400, get_by_role=REFUSED),
@@ -99,6 +100,7 @@ REGISTRY: dict[str, Route] = {
     "finance:whatif": Route(_forecast, get=405, post=200),
     "finance:scenario_save": Route(_forecast, get=405, post=302),
     "finance:export": Route(lambda world: {"pk": world.forecast.pk, "file_format": "csv"}),
+    "finance:deal_probability": Route(_deal),
 }
 
 
@@ -232,6 +234,7 @@ PAGE_GET = {
     "calendar_app:notifications_read": 405,
     "calendar_app:feed_regenerate": 405,
     "finance:generate": 405,
+    "finance:targets_import": 405,
     "health:metrics": 404,  # only staff given the permission explicitly
     "login": 302,  # a signed-in user is sent on to the dashboard
     "favicon": 301,  # to the static icon

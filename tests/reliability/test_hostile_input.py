@@ -115,6 +115,7 @@ ENDPOINTS = [
     Endpoint("crm:deal_new", "get", ("contact", "stage")),
     Endpoint("crm:deal_edit", "post", DEAL, _pk("deal")),
     Endpoint("crm:deal_move", "post", ("stage",), _pk("deal")),
+    Endpoint("crm:deal_forecast_category", "post", ("category",), _pk("deal")),
     Endpoint("integrations:deal_close", "post", ("outcome",), _pk("deal")),
     Endpoint("crm:meeting_new", "post", (*MEETING, "invite", "schedule_anyway"), _pk("contact")),
     Endpoint("crm:meeting_new", "get", ("date", "time", "deal"), _pk("contact")),
@@ -146,6 +147,18 @@ ENDPOINTS = [
         ("team", "booked_on", "amount", "currency", "description"),
         role="finance",
     ),
+    Endpoint("finance:targets", "get", ("page",)),
+    Endpoint(
+        "finance:targets",
+        "post",
+        ("team", "person", "period_type", "period_start", "amount", "currency"),
+        role="manager",
+    ),
+    Endpoint("finance:targets_import", "post", ("file",), role="manager"),
+    Endpoint("finance:submissions", "get", ("team", "start")),
+    Endpoint("finance:probabilities", "get", ("cutoff",)),
+    Endpoint("finance:probabilities", "post", ("pipeline", "source"), role="manager"),
+    Endpoint("finance:submissions", "post", ("level", "amount", "currency", "comment")),
     Endpoint("health:index", "post", ("stress", "sleep_hours", "energy")),
     Endpoint("health:consent", "post", ("scope", "action")),
     Endpoint("health:insights", "get", ("page",)),
@@ -254,6 +267,7 @@ QUERY_PARAMETERS = (
     "username",
     "start",
     "end",
+    "cutoff",
 )
 # Who opens a GET view in these tests, when not a rep: the audience that gets past its
 # permission check to the code that reads the query string.
