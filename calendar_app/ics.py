@@ -90,6 +90,21 @@ def invitation(event: Event, attendees: Iterable[Attendee], *, method: str) -> b
     return calendar.to_ical()
 
 
+def calendar_object(event: Event, attendees: Iterable[Attendee]) -> bytes:
+    """The event as stored on a person's CalDAV calendar: no METHOD (RFC 4791 §4.1), the same
+    UID and SEQUENCE as the invitations. SCHEDULE-AGENT=CLIENT on the organizer and attendees
+    (RFC 6638 §7.1) tells a server that schedules by itself (Nextcloud, say) not to email
+    invitations: the CRM sends its own."""
+    calendar = _calendar(None)
+    component = event_component(event, attendees)
+    for name in ("organizer", "attendee"):
+        values = component.get(name, [])
+        for address in values if isinstance(values, list) else [values]:
+            address.params["SCHEDULE-AGENT"] = "CLIENT"
+    calendar.add_component(component)
+    return calendar.to_ical()
+
+
 def feed(name: str, events: Iterable[Event]) -> bytes:
     """A subscribable calendar of events (attendees must be prefetched)."""
     calendar = _calendar("PUBLISH", name)

@@ -93,6 +93,14 @@ def _enqueue_invitations(event: Event, *, update: bool = False) -> None:
     transaction.on_commit(partial(send_invitations.enqueue, str(event.pk), update=update))
 
 
+def _enqueue_push(event: Event) -> None:
+    """After the commit, bring the copies on the connected calendars of the people at the
+    meeting up to date (`calendar_app.caldav_sync`)."""
+    from calendar_app.tasks import push_event
+
+    transaction.on_commit(partial(push_event.enqueue, str(event.pk)))
+
+
 def _schedule_reminders(event: Event) -> None:
     """(Re)set the organizer's two reminders: before the start and a follow-up at the end.
     A reminder whose time changes is due again, even if its earlier time was already sent."""
@@ -197,6 +205,7 @@ def event_create(
     )
     _schedule_reminders(event)
     _enqueue_reminders()
+    _enqueue_push(event)
     if invite:
         _enqueue_invitations(event)
     return event
@@ -230,6 +239,7 @@ def _reschedule(
     if moved:
         _schedule_reminders(event)
         _enqueue_reminders()
+    _enqueue_push(event)
     if event.attendees.filter(invited_at__isnull=False).exists():
         _enqueue_invitations(event, update=True)
     return event
@@ -290,9 +300,24 @@ def event_cancel(*, actor: User, event: Event) -> Event:
     event.sequence += 1
     event.save(update_fields=["status", "sequence", "updated_at"])
     event.reminders.filter(sent_at__isnull=True).delete()
+    _enqueue_push(event)
     if event.attendees.filter(invited_at__isnull=False).exists():
         _enqueue_invitations(event)
     return event
+
+
+@transaction.atomic
+def attendee_rsvp_set(*, attendee: Attendee, rsvp: str) -> Attendee:
+    """Record an attendee's reply (from their calendar, or one their server took from the
+    emailed invitation); a declined user's calendar copy is then removed at the next push."""
+    if rsvp not in Rsvp.values:
+        raise ValidationError("Unknown reply.", code="rsvp")
+    attendee = Attendee.objects.select_for_update(no_key=True).get(pk=attendee.pk)
+    if attendee.rsvp != rsvp:
+        attendee.rsvp = rsvp
+        attendee.save(update_fields=["rsvp"])
+        _enqueue_push(attendee.event)
+    return attendee
 
 
 @transaction.atomic
