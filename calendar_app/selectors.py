@@ -20,6 +20,7 @@ from django.db.models.functions import RowNumber, TruncDate
 from calendar_app.models import (
     DEFAULT_REMINDER_MINUTES,
     Attendee,
+    BusyTime,
     CalendarPreference,
     Event,
     EventStatus,
@@ -83,8 +84,9 @@ def first_per_day(queryset: QuerySet, *, field: str, zone: ZoneInfo, limit: int)
 
 def conflicts(
     *, user: User, start: datetime, end: datetime, exclude: Event | None = None
-) -> list[Event]:
-    """The user's confirmed events overlapping [start, end), other than `exclude`."""
+) -> list[Event | BusyTime]:
+    """The user's confirmed events overlapping [start, end), other than `exclude`, and the
+    busy times pulled from their own calendars (`BusyTime.title`: its summary, for them)."""
     queryset = Event.objects.filter(
         organizer=user,
         status=EventStatus.CONFIRMED,
@@ -93,7 +95,21 @@ def conflicts(
     )
     if exclude is not None:
         queryset = queryset.exclude(pk=exclude.pk)
-    return list(queryset.order_by("start_time"))
+    found: list[Event | BusyTime] = [
+        *queryset,
+        *busy_times_between(users=[user], start=start, end=end),
+    ]
+    return sorted(found, key=lambda item: item.start_time)
+
+
+def busy_times_between(
+    *, users: QuerySet[User] | list[User], start: datetime, end: datetime
+) -> QuerySet[BusyTime]:
+    """Busy times pulled from the users' own calendars overlapping [start, end). Their
+    summaries are private: a page shows them to their owner only."""
+    return BusyTime.objects.filter(user__in=users, start_time__lt=end, end_time__gt=start).order_by(
+        "start_time", "id"
+    )
 
 
 def events_visible_to(viewer: User) -> QuerySet[Event]:
