@@ -7,8 +7,11 @@ Every request has a timeout (`CALDAV_TIMEOUT_SECONDS`). Network failures raise
 the sync task; a refused login raises `CalDavRefused`. Messages never contain the password.
 """
 
+import ipaddress
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import caldav
 from caldav.lib import error as caldav_error
@@ -51,6 +54,23 @@ class Changes:
     etags: dict[str, str]
     deleted: set[str] = field(default_factory=set)
     full_listing: bool = False
+
+
+def public_address_refusal(url: str) -> str | None:
+    """Why the app will not call that server, or None. Its host must resolve to public
+    addresses only, so a person cannot make the server probe the private network (unless
+    `CALDAV_ALLOW_PRIVATE_ADDRESSES`, for a calendar server inside it)."""
+    if settings.CALDAV_ALLOW_PRIVATE_ADDRESSES:
+        return None
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return "That server name does not resolve."
+    for info in infos:
+        if not ipaddress.ip_address(info[4][0]).is_global:
+            return "That server is on a private network; ask your administrator."
+    return None
 
 
 def _client(server_url: str, username: str, password: str) -> caldav.DAVClient:

@@ -141,7 +141,7 @@ def account_test(*, user: User) -> CalDavAccount:
         found = _connection(account).calendars()
     except (CalDavError, *RETRIED_ERRORS) as error:
         account_failure_record(account_id=account.pk, error=error)
-        raise CalDavError(_reason(error)) from error
+        raise CalDavError(failure_reason(error)) from error
     with transaction.atomic(durable=True):
         account = CalDavAccount.objects.select_for_update(no_key=True).get(pk=account.pk)
         account.status, account.failure_count, account.last_error = CalDavStatus.ACTIVE, 0, ""
@@ -189,7 +189,7 @@ def _enqueue_sync(account: CalDavAccount) -> None:
     transaction.on_commit(lambda: sync_caldav_account.enqueue(str(account.pk)))
 
 
-def _reason(error: BaseException) -> str:
+def failure_reason(error: BaseException) -> str:
     """A failure as the settings page shows it: never the password (it is in no message)."""
     if isinstance(error, CalDavError):
         return str(error)
@@ -210,7 +210,7 @@ def account_failure_record(*, account_id: UUID, error: BaseException) -> CalDavA
             if account.failure_count >= settings.CALDAV_MAX_FAILURES
             else CalDavStatus.FAILING
         )
-        account.last_error = _reason(error)[:500]
+        account.last_error = failure_reason(error)[:500]
         account.next_sync_at = timezone.now() + timedelta(
             minutes=settings.CALDAV_SYNC_INTERVAL_MINUTES
         )

@@ -246,6 +246,9 @@ CALDAV_SYNC_INTERVAL_MINUTES = env.int("CALDAV_SYNC_INTERVAL_MINUTES", default=1
 CALDAV_MAX_FAILURES = env.int("CALDAV_MAX_FAILURES", default=5)
 # Seconds a CalDAV request may take before it counts as a network error (and is retried).
 CALDAV_TIMEOUT_SECONDS = env.int("CALDAV_TIMEOUT_SECONDS", default=20)
+# Whether people may connect a server on a private or loopback address (an intranet
+# Nextcloud). Off in production so the form cannot be used to probe the internal network.
+CALDAV_ALLOW_PRIVATE_ADDRESSES = env.bool("CALDAV_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
 
 # Cache: Redis when REDIS_URL is set (shared by every process; sessions are cached there in
 # front of the database), otherwise a per-process memory cache. The app works with either.

@@ -130,6 +130,8 @@ ENDPOINTS = [
     Endpoint("calendar_app:notifications", "get", ("page",)),
     Endpoint("calendar_app:notifications_read", "post", ("id",)),
     Endpoint("calendar_app:preferences", "post", ("reminder_minutes",)),
+    Endpoint("calendar_app:caldav", "post", ("server_url", "username", "password")),
+    Endpoint("calendar_app:caldav_calendars", "post", ("receiving", "busy")),
     Endpoint(
         "finance:generate",
         "post",
