@@ -2,8 +2,10 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from calendar_app.models import CalDavAccount, CalDavStatus
+from tests.calendar_app.factories import BusyTimeFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,3 +77,18 @@ def test_an_account_in_error_shows_why(rep_client, rep, caldav_user):
     )
     page = rep_client.get(URL).content.decode()
     assert "Stopped after repeated failures" in page and "The server refused" in page
+
+
+def test_the_week_view_shows_busy_times_titled_for_their_owner_only(
+    rep_client, rep, manager, client
+):
+    busy = BusyTimeFactory(calendar__account__user=rep, summary="Dentist")
+    day = timezone.localtime(busy.start_time, rep.zone).date()
+    url = f"{reverse('crm:calendar')}?view=week&date={day:%Y-%m-%d}"
+
+    own = rep_client.get(url).content.decode()
+    assert "cal-external" in own and "Dentist" in own
+
+    client.force_login(manager)
+    theirs = client.get(f"{url}&who={rep.pk}").content.decode()
+    assert "cal-external" in theirs and "Dentist" not in theirs
