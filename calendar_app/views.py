@@ -28,7 +28,7 @@ from calendar_app.grid import (
 from calendar_app.models import CalDavAccount, CalendarPreference, Event, feed_token_digest
 from calendar_app.responses import attempt, cancelled, changed, dialog
 from calendar_app.selectors import (
-    events_between,
+    events_of,
     events_visible_to,
     notifications_for,
 )
@@ -203,7 +203,7 @@ def feed_regenerate(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_GET
 def feed(request: HttpRequest, token: str) -> HttpResponse:
-    """A user's events as an iCalendar feed, for calendar programs to subscribe to. Public:
+    """A user's events (organised or attended) as an iCalendar feed, for calendar programs to subscribe to. Public:
     the unguessable token is the credential, looked up by its hash; regenerating it makes this
     URL a 404."""
     preference = get_object_or_404(
@@ -212,9 +212,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         user__is_active=True,
     )
     now = timezone.now()
-    events = events_between(
-        users=[preference.user], start=now - FEED_PAST, end=now + FEED_FUTURE, with_attendees=True
-    )
+    events = events_of(user=preference.user, start=now - FEED_PAST, end=now + FEED_FUTURE)
     body = ics.feed(f"Co-op CRM: {preference.user}", events)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="coop-crm.ics"'
