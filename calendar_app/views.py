@@ -203,9 +203,9 @@ def feed_regenerate(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_GET
 def feed(request: HttpRequest, token: str) -> HttpResponse:
-    """A user's events (organised or attended) as an iCalendar feed, for calendar programs to subscribe to. Public:
-    the unguessable token is the credential, looked up by its hash; regenerating it makes this
-    URL a 404."""
+    """A user's events, organised or attended, as an iCalendar feed for calendar programs to
+    subscribe to. Public: the unguessable token is the credential, looked up by its hash;
+    regenerating it makes this URL a 404."""
     preference = get_object_or_404(
         CalendarPreference.objects.select_related("user"),
         feed_token_hash=feed_token_digest(token),
