@@ -545,12 +545,19 @@ def account_sync(*, account_id: str) -> int:
     return total
 
 
-def accounts_due(*, now: datetime | None = None) -> list[str]:
-    """Ids of the accounts whose periodic sync is due (stopped ones wait to be fixed)."""
+@transaction.atomic(durable=True)
+def accounts_claim_due(*, now: datetime | None = None) -> list[str]:
+    """Ids of the accounts whose periodic sync is due, each claimed (its next sync moved one
+    interval on, rows locked with SKIP LOCKED) so two cron hosts never queue it twice.
+    Stopped accounts wait to be fixed."""
     now = now or timezone.now()
-    return [
-        str(pk)
-        for pk in CalDavAccount.objects.filter(Q(next_sync_at__lte=now) | Q(next_sync_at=None))
+    due = list(
+        CalDavAccount.objects.select_for_update(skip_locked=True, no_key=True)
+        .filter(Q(next_sync_at__lte=now) | Q(next_sync_at=None))
         .exclude(status=CalDavStatus.STOPPED)
         .values_list("pk", flat=True)
-    ]
+    )
+    CalDavAccount.objects.filter(pk__in=due).update(
+        next_sync_at=now + timedelta(minutes=settings.CALDAV_SYNC_INTERVAL_MINUTES)
+    )
+    return [str(pk) for pk in due]
