@@ -72,6 +72,7 @@ BUSY_PAST, BUSY_FUTURE = timedelta(days=30), timedelta(days=400)
 PUSH_PAST = timedelta(days=30)
 RSVP_OF_PARTSTAT = {partstat: rsvp for rsvp, partstat in ics.PARTSTAT.items()}
 UID_SUFFIX = "@coop-crm"
+REENCRYPT_BATCH = 500
 
 
 def url_key(url: str) -> str:
@@ -181,6 +182,31 @@ def account_disconnect(*, user: User) -> None:
     """Forget the account: its encrypted credentials, calendars, busy times and the record of
     pushed copies (the copies stay in the person's calendar, theirs to keep or delete)."""
     CalDavAccount.objects.filter(user=user).delete()
+
+
+def passwords_reencrypt() -> int:
+    """Re-encrypt every stored app password with the newest key (`crypto.rotate`), in
+    batches, each its own transaction; returns how many. Idempotent, so safe to re-run after
+    an interruption. A password no configured key opens is left alone (its account fails
+    with "reconnect")."""
+    done = 0
+    last = None
+    while True:
+        with transaction.atomic(durable=True):
+            batch = CalDavAccount.objects.select_for_update(no_key=True).order_by("pk")
+            if last is not None:
+                batch = batch.filter(pk__gt=last)
+            batch = list(batch[:REENCRYPT_BATCH])
+            if not batch:
+                return done
+            for account in batch:
+                try:
+                    account.password_encrypted = crypto.rotate(account.password_encrypted)
+                except crypto.InvalidToken:
+                    continue
+                account.save(update_fields=["password_encrypted"])
+                done += 1
+            last = batch[-1].pk
 
 
 def _enqueue_sync(account: CalDavAccount) -> None:
