@@ -43,6 +43,7 @@ from django.utils import timezone
 
 from calendar_app import crypto, ics
 from calendar_app.caldav_client import (
+    MULTIGET_BATCH,
     CalDavError,
     CalDavRefused,
     CalDavUnavailable,
@@ -486,6 +487,14 @@ def _busy_rows(calendar: RemoteCalendar, href: str, text: str, zone: ZoneInfo, w
     return rows
 
 
+def _busy_replace(calendar: RemoteCalendar, hrefs: list[str], rows: list[BusyTime]) -> None:
+    """The busy times of these remote objects become `rows`, in one transaction."""
+    if hrefs:
+        with transaction.atomic(durable=True):
+            calendar.busy_times.filter(href__in=hrefs).delete()
+            BusyTime.objects.bulk_create(rows)
+
+
 def _pull(conn: Connection, account: CalDavAccount, calendar: RemoteCalendar) -> int:
     """Apply one calendar's changes since its sync token; returns how many objects changed.
     Memory stays bounded by the batch of objects fetched at once (`MULTIGET_BATCH`)."""
@@ -510,6 +519,8 @@ def _pull(conn: Connection, account: CalDavAccount, calendar: RemoteCalendar) ->
         calendar.busy_times.filter(href__in=deleted).delete()
     ours = [href for href, etag in changed.items() if href in copies and copies[href].etag == etag]
     fetch = [href for href in changed if href not in ours]
+    busy_hrefs: list[str] = []
+    busy_rows: list[BusyTime] = []
     for href, text in conn.objects(calendar.url, fetch):
         key = url_key(href)
         if key in copies:
@@ -517,10 +528,12 @@ def _pull(conn: Connection, account: CalDavAccount, calendar: RemoteCalendar) ->
                 _apply_remote(account, copies[key], changed.get(key, ""), text)
             continue
         if calendar.counts_as_busy:
-            rows = _busy_rows(calendar, key, text, zone, window)
-            with transaction.atomic(durable=True):
-                calendar.busy_times.filter(href=key).delete()
-                BusyTime.objects.bulk_create(rows)
+            busy_hrefs.append(key)
+            busy_rows += _busy_rows(calendar, key, text, zone, window)
+            if len(busy_hrefs) >= MULTIGET_BATCH:
+                _busy_replace(calendar, busy_hrefs, busy_rows)
+                busy_hrefs, busy_rows = [], []
+    _busy_replace(calendar, busy_hrefs, busy_rows)
     RemoteCalendar.objects.filter(pk=calendar.pk).update(sync_token=changes.sync_token)
     return len(changed) + len(deleted)
 
