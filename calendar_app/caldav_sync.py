@@ -74,6 +74,8 @@ PUSH_PAST = timedelta(days=30)
 RSVP_OF_PARTSTAT = {partstat: rsvp for rsvp, partstat in ics.PARTSTAT.items()}
 UID_SUFFIX = "@coop-crm"
 REENCRYPT_BATCH = 500
+# What a pull learns of a copy (its sequence is only ever set by our own push).
+AGREED_FIELDS = ["etag", "start_time", "end_time", "partstat"]
 
 
 def url_key(url: str) -> str:
@@ -100,6 +102,7 @@ def account_connect(*, user: User, server_url: str, username: str, password: str
     if not found:
         raise CalDavError("That account has no calendar yet: make one on the server first.")
     with transaction.atomic(durable=True):
+        previous = CalDavAccount.objects.filter(user=user).values("server_url", "username").first()
         account, _ = CalDavAccount.objects.select_for_update(no_key=True).update_or_create(
             user=user,
             defaults={
@@ -112,6 +115,8 @@ def account_connect(*, user: User, server_url: str, username: str, password: str
                 "next_sync_at": timezone.now(),
             },
         )
+        if previous and previous != {"server_url": server_url, "username": username}:
+            account.copies.all().delete()  # another account: its calendars start afresh
         _calendars_refresh(account, found, default_receiver=found[0].url)
         _enqueue_sync(account)
     return account
@@ -434,7 +439,7 @@ def _apply_remote(account: CalDavAccount, copy: PushedEvent, etag: str, text: st
                 partstat = partstats.get(email.lower())
                 if partstat and RSVP_OF_PARTSTAT.get(partstat, attendee.rsvp) != attendee.rsvp:
                     attendee_rsvp_set(attendee=attendee, rsvp=RSVP_OF_PARTSTAT[partstat])
-            copy.save()
+            copy.save(update_fields=AGREED_FIELDS)
             if moved and not event.is_cancelled:
                 try:
                     event_move(
@@ -451,7 +456,7 @@ def _apply_remote(account: CalDavAccount, copy: PushedEvent, etag: str, text: st
         if own and own != copy.partstat:
             copy.partstat = own
             _rsvp(event, user, own)
-        copy.save()
+        copy.save(update_fields=AGREED_FIELDS)
 
 
 def _rsvp(event: Event, user: User, partstat: str) -> None:
@@ -514,7 +519,9 @@ def _pull(conn: Connection, account: CalDavAccount, calendar: RemoteCalendar) ->
             deleted |= copies.keys() - changed.keys()
     for href in deleted:
         if href in copies and calendar.receives_meetings:
-            _apply_remote(account, copies[href], "", None)
+            # Cancelling a meeting is not undone by the next sync: make sure it is gone.
+            remote = conn.get(href)
+            _apply_remote(account, copies[href], *(remote or ("", None)))
     with transaction.atomic(durable=True):
         calendar.busy_times.filter(href__in=deleted).delete()
     ours = [href for href, etag in changed.items() if href in copies and copies[href].etag == etag]

@@ -47,12 +47,10 @@ def events_between(
     start: datetime,
     end: datetime,
     viewer: User | None = None,
-    with_attendees: bool = False,
 ) -> QuerySet[Event]:
     """Events organized by any of `users` overlapping [start, end), cancelled ones included,
     with their organizer (one query whatever the count); with a `viewer`, each is annotated
-    with `details_visible` (`event_details_visible_q`); `with_attendees` prefetches the
-    attendees (one more query)."""
+    with `details_visible` (`event_details_visible_q`)."""
     events = (
         Event.objects.filter(organizer__in=users, start_time__lt=end, end_time__gt=start)
         .select_related("organizer")
@@ -63,10 +61,6 @@ def events_between(
             details_visible=ExpressionWrapper(
                 event_details_visible_q(viewer), output_field=BooleanField()
             )
-        )
-    if with_attendees:
-        events = events.prefetch_related(
-            Prefetch("attendees", queryset=Attendee.objects.select_related("user").order_by("id"))
         )
     return events
 

@@ -313,3 +313,44 @@ def test_what_we_push_is_valid_rfc_5545_for_another_parser(rep, contact, caldav_
     assert vevent.dtstart.value == _soon()
     assert not hasattr(parsed, "method")  # a stored object, not an iTIP message (RFC 4791)
     assert {a.params["SCHEDULE-AGENT"][0] for a in vevent.attendee_list} == {"CLIENT"}
+
+
+def test_a_crm_cancellation_wins_over_an_external_move(rep, caldav_user):
+    _connect(rep, caldav_user)
+    event = event_create(organizer=rep, title="Lunch", start_time=_soon(), end_time=_soon() + HOUR)
+    uid = f"{event.pk}@coop-crm"
+    moved = _soon(hour=13)
+    _edit_remote(caldav_user, uid, dtstart=moved, dtend=moved + HOUR)
+
+    event_cancel(actor=rep, event=event)
+
+    assert uid not in _remote_events(caldav_user)
+    event.refresh_from_db()
+    assert event.status == EventStatus.CANCELLED
+
+
+def test_an_external_title_edit_gives_way_to_the_next_crm_change(rep, caldav_user):
+    account = _connect(rep, caldav_user)
+    event = event_create(organizer=rep, title="Audit", start_time=_soon(), end_time=_soon() + HOUR)
+    uid = f"{event.pk}@coop-crm"
+    _edit_remote(caldav_user, uid, summary="My own note")
+
+    account_sync(account_id=str(account.pk))
+    event.refresh_from_db()
+    assert (event.title, event.sequence) == ("Audit", 0)  # the title belongs to the CRM
+
+    event_update(
+        actor=rep, event=event, title="Audit", start_time=_soon(hour=11), end_time=_soon(hour=12)
+    )
+    remote = _remote_events(caldav_user)[uid]
+    assert str(remote["summary"]) == "Audit" and remote.decoded("dtstart") == _soon(hour=11)
+
+
+def test_a_sync_of_an_unchanged_account_changes_nothing(rep, caldav_user):
+    account = _connect(rep, caldav_user)
+    event_create(organizer=rep, title="Stable", start_time=_soon(), end_time=_soon() + HOUR)
+    account_sync(account_id=str(account.pk))
+    etags = list(PushedEvent.objects.values_list("etag", flat=True))
+
+    assert account_sync(account_id=str(account.pk)) == 0
+    assert list(PushedEvent.objects.values_list("etag", flat=True)) == etags

@@ -384,6 +384,10 @@ def _commands(world: World, tmp_path: Path) -> dict[str, st.SearchStrategy[list[
 
     return {
         "send_reminders": st.lists(st.sampled_from(["--quiet", "--verbosity", "x", "-1"])),
+        "sync_calendars": st.lists(
+            st.sampled_from(["--quiet", "--enqueue", "--verbosity", "x", "-1"])
+        ),
+        "caldav_rotate_key": st.lists(st.sampled_from(["--verbosity", "x", "-1"])),
         "add_member": st.tuples(
             values, options("--team", "--role", "--email", "--display-name")
         ).map(lambda parts: [parts[0], *parts[1]]),
@@ -415,6 +419,8 @@ def _commands(world: World, tmp_path: Path) -> dict[str, st.SearchStrategy[list[
 
 COMMANDS = [
     "send_reminders",
+    "sync_calendars",
+    "caldav_rotate_key",
     "add_member",
     "seed_demo",
     "export_forecast",
