@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calendar_app import caldav_sync, ics
@@ -239,6 +240,7 @@ def _caldav_page(request: HttpRequest, *, connect_form=None, calendars_form=None
     return render(request, "calendar_app/caldav.html", context, status=status)
 
 
+@sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def caldav_settings(request: HttpRequest) -> HttpResponse:
     """Connect (or reconnect) a CalDAV account; its status, calendars and actions."""

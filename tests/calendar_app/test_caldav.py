@@ -1,7 +1,9 @@
 """CalDAV sync against a real server (Radicale, started by `tests/radicale_server.py`), driven
 on the other side by the `caldav` client library as a person's own calendar program would."""
 
+import base64
 import datetime
+import logging
 
 import icalendar
 import pytest
@@ -354,3 +356,17 @@ def test_a_sync_of_an_unchanged_account_changes_nothing(rep, caldav_user):
 
     assert account_sync(account_id=str(account.pk)) == 0
     assert list(PushedEvent.objects.values_list("etag", flat=True)) == etags
+
+
+def test_the_password_is_in_no_log_line_even_at_debug_level(rep, caldav_user, caplog):
+    caplog.set_level(logging.DEBUG)
+    password = "Unmistakable-App-Password-42"
+    account = account_connect(
+        user=rep, server_url=caldav_user.url, username=caldav_user.username, password=password
+    )
+    event_create(organizer=rep, title="Quiet", start_time=_soon(), end_time=_soon() + HOUR)
+    account_sync(account_id=str(account.pk))
+
+    assert caplog.records, "the debug logs were captured"
+    basic = base64.b64encode(f"{caldav_user.username}:{password}".encode()).decode()
+    assert not [r for r in caplog.records if password in r.getMessage() or basic in r.getMessage()]
