@@ -91,10 +91,17 @@ def first_per_day(queryset: QuerySet, *, field: str, zone: ZoneInfo, limit: int)
 
 
 def conflicts(
-    *, user: User, start: datetime, end: datetime, exclude: Event | None = None
+    *,
+    user: User,
+    start: datetime,
+    end: datetime,
+    exclude: Event | None = None,
+    viewer: User | None = None,
 ) -> list[Event | BusyTime]:
     """The user's confirmed events overlapping [start, end), other than `exclude`, and the
-    busy times pulled from their own calendars (`BusyTime.title`: its summary, for them)."""
+    busy times pulled from their own calendars; those keep their titles only when the
+    `viewer` (default: the user) is the user: another person, staff moving the meeting say,
+    sees "Busy"."""
     queryset = Event.objects.filter(
         organizer=user,
         status=EventStatus.CONFIRMED,
@@ -103,11 +110,11 @@ def conflicts(
     )
     if exclude is not None:
         queryset = queryset.exclude(pk=exclude.pk)
-    found: list[Event | BusyTime] = [
-        *queryset,
-        *busy_times_between(users=[user], start=start, end=end),
-    ]
-    return sorted(found, key=lambda item: item.start_time)
+    busy = list(busy_times_between(users=[user], start=start, end=end))
+    if viewer is not None and viewer.pk != user.pk:
+        for item in busy:
+            item.summary = ""
+    return sorted([*queryset, *busy], key=lambda item: item.start_time)
 
 
 def busy_times_between(

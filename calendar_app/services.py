@@ -71,9 +71,16 @@ def _validate(*, title: str, start_time: datetime, end_time: datetime) -> None:
 
 
 def _check_conflicts(
-    *, organizer: User, start_time: datetime, end_time: datetime, exclude: Event | None = None
+    *,
+    organizer: User,
+    start_time: datetime,
+    end_time: datetime,
+    exclude: Event | None = None,
+    viewer: User | None = None,
 ) -> None:
-    found = conflicts(user=organizer, start=start_time, end=end_time, exclude=exclude)
+    found = conflicts(
+        user=organizer, start=start_time, end=end_time, exclude=exclude, viewer=viewer
+    )
     if found:
         raise ConflictError(found)
 
@@ -214,6 +221,7 @@ def event_create(
 def _reschedule(
     event: Event,
     *,
+    actor: User,
     start_time: datetime,
     end_time: datetime,
     allow_conflicts: bool,
@@ -223,7 +231,11 @@ def _reschedule(
     require_single_line(**{name: fields[name] for name in ("title", "location") if name in fields})
     if not allow_conflicts:
         _check_conflicts(
-            organizer=event.organizer, start_time=start_time, end_time=end_time, exclude=event
+            organizer=event.organizer,
+            start_time=start_time,
+            end_time=end_time,
+            exclude=event,
+            viewer=actor,
         )
     moved = (start_time, end_time) != (event.start_time, event.end_time)
     fields = {name: value.strip() for name, value in fields.items()}
@@ -262,6 +274,7 @@ def event_update(
     event = _locked_open_event(actor, event)
     return _reschedule(
         event,
+        actor=actor,
         start_time=start_time,
         end_time=end_time,
         allow_conflicts=allow_conflicts,
@@ -287,7 +300,11 @@ def event_move(
     if end_time is None:
         end_time = start_time + (event.end_time - event.start_time)
     return _reschedule(
-        event, start_time=start_time, end_time=end_time, allow_conflicts=allow_conflicts
+        event,
+        actor=actor,
+        start_time=start_time,
+        end_time=end_time,
+        allow_conflicts=allow_conflicts,
     )
 
 

@@ -1,11 +1,14 @@
 """The Calendar sync page: connect, choose calendars, test, disconnect (against Radicale)."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from calendar_app.models import CalDavAccount, CalDavStatus
-from tests.calendar_app.factories import BusyTimeFactory
+from calendar_app.services import ConflictError, event_move
+from tests.calendar_app.factories import BusyTimeFactory, EventFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,3 +95,16 @@ def test_the_week_view_shows_busy_times_titled_for_their_owner_only(
     client.force_login(manager)
     theirs = client.get(f"{url}&who={rep.pk}").content.decode()
     assert "cal-external" in theirs and "Dentist" not in theirs
+
+
+def test_staff_moving_a_meeting_over_a_busy_time_see_busy_not_its_title(rep, staff_user):
+    busy = BusyTimeFactory(calendar__account__user=rep, summary="Dentist")
+    meeting = EventFactory(organizer=rep, start_time=busy.start_time - datetime.timedelta(days=1))
+
+    with pytest.raises(ConflictError) as raised:
+        event_move(actor=staff_user, event=meeting, start_time=busy.start_time)
+    assert [item.title for item in raised.value.conflicts] == ["Busy"]
+
+    with pytest.raises(ConflictError) as raised:
+        event_move(actor=rep, event=meeting, start_time=busy.start_time)
+    assert [item.title for item in raised.value.conflicts] == ["Dentist"]
