@@ -71,8 +71,6 @@ RETRIED_ERRORS = (niquests.RequestException, OSError, CalDavUnavailable)
 # Busy times are kept for this window around today; meetings are pushed from PUSH_PAST on.
 BUSY_PAST, BUSY_FUTURE = timedelta(days=30), timedelta(days=400)
 PUSH_PAST = timedelta(days=30)
-RSVP_OF_PARTSTAT = {partstat: rsvp for rsvp, partstat in ics.PARTSTAT.items()}
-UID_SUFFIX = "@coop-crm"
 REENCRYPT_BATCH = 500
 # What a pull learns of a copy (its sequence is only ever set by our own push).
 AGREED_FIELDS = ["etag", "start_time", "end_time", "partstat"]
@@ -359,15 +357,6 @@ def _delete_copy(conn: Connection, copy: PushedEvent) -> None:
 # --- Pulling -----------------------------------------------------------------------------
 
 
-def _crm_event_id(uid: str) -> str | None:
-    if not uid.endswith(UID_SUFFIX):
-        return None
-    try:
-        return str(UUID(uid.removesuffix(UID_SUFFIX)))
-    except ValueError:
-        return None
-
-
 def _aware(value, zone: ZoneInfo) -> datetime:
     """A DTSTART/DTEND value as aware UTC: a date is midnight in the owner's zone, a floating
     time is the owner's wall clock."""
@@ -396,16 +385,6 @@ def _times(component: icalendar.Event, zone: ZoneInfo) -> tuple[datetime, dateti
     return _aware(start, zone), _aware(end, zone)
 
 
-def _partstats(component: icalendar.Event) -> dict[str, str]:
-    """Each attendee's email (lower case) → PARTSTAT."""
-    values = component.get("attendee", [])
-    result = {}
-    for address in values if isinstance(values, list) else [values]:
-        email = str(address).removeprefix("mailto:").removeprefix("MAILTO:").lower()
-        result[email] = str(address.params.get("PARTSTAT", "NEEDS-ACTION")).upper()
-    return result
-
-
 def _apply_remote(account: CalDavAccount, copy: PushedEvent, etag: str, text: str | None):
     """Apply what the person's calendar says of a copy we pushed (`text` None: deleted),
     following the rules of this module's docstring."""
@@ -426,7 +405,7 @@ def _apply_remote(account: CalDavAccount, copy: PushedEvent, etag: str, text: st
                 _rsvp(event, user, "DECLINED")
             return
         start, end = _times(component, zone)
-        partstats = _partstats(component)
+        partstats = ics.attendee_partstats(component)
         copy.etag = etag
         moved = (start, end) != (copy.start_time, copy.end_time) and (start, end) != (
             event.start_time,
@@ -437,8 +416,8 @@ def _apply_remote(account: CalDavAccount, copy: PushedEvent, etag: str, text: st
             for attendee in event.attendees.select_related("user").exclude(user=user):
                 email = attendee.guest_email or (attendee.user and attendee.user.email) or ""
                 partstat = partstats.get(email.lower())
-                if partstat and RSVP_OF_PARTSTAT.get(partstat, attendee.rsvp) != attendee.rsvp:
-                    attendee_rsvp_set(attendee=attendee, rsvp=RSVP_OF_PARTSTAT[partstat])
+                if partstat and ics.RSVP_OF_PARTSTAT.get(partstat, attendee.rsvp) != attendee.rsvp:
+                    attendee_rsvp_set(attendee=attendee, rsvp=ics.RSVP_OF_PARTSTAT[partstat])
             copy.save(update_fields=AGREED_FIELDS)
             if moved and not event.is_cancelled:
                 try:
@@ -460,7 +439,7 @@ def _apply_remote(account: CalDavAccount, copy: PushedEvent, etag: str, text: st
 
 
 def _rsvp(event: Event, user: User, partstat: str) -> None:
-    rsvp = RSVP_OF_PARTSTAT.get(partstat)
+    rsvp = ics.RSVP_OF_PARTSTAT.get(partstat)
     attendee = event.attendees.filter(user=user).first()
     if rsvp and attendee is not None:
         attendee_rsvp_set(attendee=attendee, rsvp=rsvp)
@@ -469,7 +448,7 @@ def _rsvp(event: Event, user: User, partstat: str) -> None:
 def _busy_rows(calendar: RemoteCalendar, href: str, text: str, zone: ZoneInfo, window):
     parsed = icalendar.Calendar.from_ical(text)
     master = _master(parsed)
-    if master is None or _crm_event_id(str(master.get("uid", ""))):
+    if master is None or ics.event_id_from_uid(str(master.get("uid", ""))):
         return []
     rows = []
     for occurrence in recurring_ical_events.of(parsed).between(*window):

@@ -1,6 +1,7 @@
 """iCalendar (RFC 5545 / iTIP RFC 5546) documents built with the `icalendar` library: the
 invitation attached to emails (METHOD:REQUEST / METHOD:CANCEL) and each user's feed."""
 
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -17,8 +18,32 @@ PARTSTAT = {
 }
 
 
+UID_SUFFIX = "@coop-crm"
+RSVP_OF_PARTSTAT = {partstat: rsvp for rsvp, partstat in PARTSTAT.items()}
+
+
 def event_uid(event: Event) -> str:
-    return f"{event.pk}@coop-crm"
+    return f"{event.pk}{UID_SUFFIX}"
+
+
+def event_id_from_uid(uid: str) -> str | None:
+    """The id of our event with that UID, or None for anyone else's."""
+    if not uid.endswith(UID_SUFFIX):
+        return None
+    try:
+        return str(uuid.UUID(uid.removesuffix(UID_SUFFIX)))
+    except ValueError:
+        return None
+
+
+def attendee_partstats(component: icalendar.Event) -> dict[str, str]:
+    """Each attendee's email address (lower case) → their PARTSTAT."""
+    values = component.get("attendee", [])
+    result = {}
+    for address in values if isinstance(values, list) else [values]:
+        email = str(address).split(":", 1)[-1].strip().lower()
+        result[email] = str(address.params.get("PARTSTAT", "NEEDS-ACTION")).upper()
+    return result
 
 
 def _address(name: str, email: str, **params: str) -> icalendar.vCalAddress:

@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+import icalendar
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from calendar_app import ics
 from calendar_app.models import (
     Attendee,
     CalendarPreference,
@@ -335,6 +338,43 @@ def attendee_rsvp_set(*, attendee: Attendee, rsvp: str) -> Attendee:
         attendee.save(update_fields=["rsvp"])
         _enqueue_push(attendee.event)
     return attendee
+
+
+def _sequence(component: icalendar.Event) -> int:
+    try:
+        return int(component.get("sequence", 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+@transaction.atomic(durable=True)
+def invitation_reply_apply(*, ical: bytes) -> int:
+    """Record the replies in an iTIP METHOD:REPLY (RFC 5546 §3.2.3), the .ics a guest's
+    calendar program sends back to an invitation: each ATTENDEE of one of our events, found
+    by email address, gets its PARTSTAT as RSVP. A reply to an older SEQUENCE than the
+    event's is ignored (the guest answered a time that has since changed). Returns how many
+    attendees changed; raises `ValidationError` on a document that is not a reply."""
+    try:
+        calendar = icalendar.Calendar.from_ical(ical)
+    except ValueError as error:
+        raise ValidationError("This is not an iCalendar document.", code="ical") from error
+    if str(calendar.get("method", "")).upper() != "REPLY":
+        raise ValidationError("This is not a reply to an invitation.", code="method")
+    changed = 0
+    for component in calendar.walk("VEVENT"):
+        event_id = ics.event_id_from_uid(str(component.get("uid", "")))
+        event = Event.objects.filter(pk=event_id).first() if event_id else None
+        if event is None or _sequence(component) < event.sequence:
+            continue
+        for email, partstat in ics.attendee_partstats(component).items():
+            rsvp = ics.RSVP_OF_PARTSTAT.get(partstat)
+            attendee = event.attendees.filter(
+                Q(guest_email__iexact=email) | Q(user__email__iexact=email)
+            ).first()
+            if rsvp and attendee is not None and attendee.rsvp != rsvp:
+                attendee_rsvp_set(attendee=attendee, rsvp=rsvp)
+                changed += 1
+    return changed
 
 
 @transaction.atomic

@@ -388,6 +388,17 @@ def _commands(world: World, tmp_path: Path) -> dict[str, st.SearchStrategy[list[
             st.sampled_from(["--quiet", "--enqueue", "--verbosity", "x", "-1"])
         ),
         "caldav_rotate_key": st.lists(st.sampled_from(["--verbosity", "x", "-1"])),
+        "import_invitation_reply": st.tuples(
+            safe_name,
+            st.binary(max_size=2000)
+            | values.map(
+                lambda text: (
+                    "BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\n"
+                    f"UID:{text}@coop-crm\r\nSEQUENCE:{text}\r\nATTENDEE;PARTSTAT={text}:"
+                    f"mailto:{text}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+                ).encode("utf-8", "surrogatepass")
+            ),
+        ).map(lambda parts: ["__file__", parts[0], parts[1]]),
         "add_member": st.tuples(
             values, options("--team", "--role", "--email", "--display-name")
         ).map(lambda parts: [parts[0], *parts[1]]),
@@ -421,6 +432,7 @@ COMMANDS = [
     "send_reminders",
     "sync_calendars",
     "caldav_rotate_key",
+    "import_invitation_reply",
     "add_member",
     "seed_demo",
     "export_forecast",
