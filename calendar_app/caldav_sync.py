@@ -314,14 +314,13 @@ def _push_one(conn: Connection, account: CalDavAccount, event: Event, *, again: 
         if not again:
             raise
         remote = conn.get(href)
-        if copy is None or remote is None:
-            # A copy we had no record of (an earlier connection), or one deleted meanwhile:
-            # adopt it, or recreate it.
-            PushedEvent.objects.filter(account=account, event=event).delete()
+        if copy is None:
+            # A copy we had no record of (from an earlier connection): adopt it.
             if remote is not None:
                 _copy_save(account, event, href, remote[0], "?")
         else:
-            _apply_remote(account, copy, remote[0], remote[1])
+            # Changed or deleted over there since our last write: apply that first.
+            _apply_remote(account, copy, *(remote or ("", None)))
         event.refresh_from_db()
         return _push_one(conn, account, event, again=False)
     _copy_save(account, event, href, etag, partstat)
@@ -367,6 +366,16 @@ def _aware(value, zone: ZoneInfo) -> datetime:
     return value.astimezone(UTC)
 
 
+def _parse(text: str) -> icalendar.Calendar | None:
+    """The calendar object, or None (logged, skipped) when it is not valid iCalendar: one
+    broken object must not stop the sync of the others."""
+    try:
+        return icalendar.Calendar.from_ical(text)
+    except ValueError:
+        logger.warning("skipped a calendar object that is not valid iCalendar")
+        return None
+
+
 def _master(calendar: icalendar.Calendar) -> icalendar.Event | None:
     for component in calendar.walk("VEVENT"):
         if "RECURRENCE-ID" not in component:
@@ -392,7 +401,10 @@ def _apply_remote(account: CalDavAccount, copy: PushedEvent, etag: str, text: st
     zone = user.zone
     component = None
     if text is not None:
-        component = _master(icalendar.Calendar.from_ical(text))
+        parsed = _parse(text)
+        if parsed is None:
+            return
+        component = _master(parsed)
     with transaction.atomic(durable=True):
         event = Event.objects.select_related("organizer").get(pk=copy.event_id)
         organizer = event.organizer_id == user.pk
@@ -446,12 +458,17 @@ def _rsvp(event: Event, user: User, partstat: str) -> None:
 
 
 def _busy_rows(calendar: RemoteCalendar, href: str, text: str, zone: ZoneInfo, window):
-    parsed = icalendar.Calendar.from_ical(text)
-    master = _master(parsed)
+    parsed = _parse(text)
+    master = _master(parsed) if parsed is not None else None
     if master is None or ics.event_id_from_uid(str(master.get("uid", ""))):
         return []
+    try:
+        occurrences = recurring_ical_events.of(parsed).between(*window)
+    except (recurring_ical_events.InvalidCalendar, ValueError, KeyError, TypeError):
+        logger.warning("skipped a calendar object whose times cannot be read")
+        return []
     rows = []
-    for occurrence in recurring_ical_events.of(parsed).between(*window):
+    for occurrence in occurrences:
         if str(occurrence.get("transp", "OPAQUE")).upper() == "TRANSPARENT":
             continue
         if str(occurrence.get("status", "")).upper() == "CANCELLED":

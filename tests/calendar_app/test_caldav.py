@@ -370,3 +370,23 @@ def test_the_password_is_in_no_log_line_even_at_debug_level(rep, caldav_user, ca
     assert caplog.records, "the debug logs were captured"
     basic = base64.b64encode(f"{caldav_user.username}:{password}".encode()).decode()
     assert not [r for r in caplog.records if password in r.getMessage() or basic in r.getMessage()]
+
+
+def test_all_day_events_are_busy_all_day_and_free_time_is_not(rep, caldav_user):
+    account = _connect(rep, caldav_user)
+    calendar = _remote_calendar(caldav_user)
+    day = _soon().date()
+    calendar.add_event(dtstart=day, dtend=day + datetime.timedelta(days=1), summary="Holiday")
+    calendar.add_event(
+        dtstart=_soon(hour=15), dtend=_soon(hour=16), summary="Maybe", transp="TRANSPARENT"
+    )
+    calendar.add_event(
+        dtstart=_soon(hour=17), dtend=_soon(hour=18), summary="Off", status="CANCELLED"
+    )
+
+    account_sync(account_id=str(account.pk))
+
+    (busy,) = BusyTime.objects.filter(user=rep)
+    assert busy.summary == "Holiday"
+    midnight = datetime.datetime.combine(day, datetime.time(), tzinfo=rep.zone)
+    assert (busy.start_time, busy.end_time) == (midnight, midnight + datetime.timedelta(days=1))
