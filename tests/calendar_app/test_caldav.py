@@ -390,3 +390,18 @@ def test_all_day_events_are_busy_all_day_and_free_time_is_not(rep, caldav_user):
     assert busy.summary == "Holiday"
     midnight = datetime.datetime.combine(day, datetime.time(), tzinfo=rep.zone)
     assert (busy.start_time, busy.end_time) == (midnight, midnight + datetime.timedelta(days=1))
+
+
+def test_a_copy_deleted_over_there_before_a_crm_edit_cancels_the_meeting(rep, caldav_user):
+    _connect(rep, caldav_user)
+    event = event_create(organizer=rep, title="Visit", start_time=_soon(), end_time=_soon() + HOUR)
+    uid = f"{event.pk}@coop-crm"
+    _remote_calendar(caldav_user).event_by_uid(uid).delete()
+
+    event_update(
+        actor=rep, event=event, title="Visit (2)", start_time=_soon(), end_time=_soon() + HOUR
+    )
+
+    event.refresh_from_db()
+    assert event.status == EventStatus.CANCELLED  # a cancellation wins over any change
+    assert uid not in _remote_events(caldav_user)
