@@ -1,6 +1,6 @@
 # The two commands of the README: `make run` and `make test`. Both create .venv when missing.
 # `make bench` / `make loadtest`: the benchmarks of the README's "Performance" section.
-.PHONY: run test lint format bench-data bench loadtest scale-out
+.PHONY: run test lint format bench-data bench bench-caldav loadtest scale-out
 
 PY := .venv/bin/python
 
@@ -36,6 +36,11 @@ bench-data:
 bench:
 	scripts/bootstrap requirements.txt
 	$(PY) -m benchmarks $(BENCH_ARGS)
+
+# One CalDAV account's sync of 1,000 and 4,000 events against a local Radicale (PostgreSQL).
+bench-caldav:
+	scripts/bootstrap requirements-dev.txt
+	$(PY) -m benchmarks.caldav_sync $(BENCH_ARGS)
 
 loadtest:
 	scripts/bootstrap requirements.txt

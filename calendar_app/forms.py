@@ -2,10 +2,12 @@
 activates it), parsed to aware datetimes; the services validate and write."""
 
 import datetime
+import uuid
 
 from django import forms
 from django.utils import timezone
 
+from calendar_app.caldav_client import public_address_refusal
 from calendar_app.grid import local_datetime
 from calendar_app.models import MAX_REMINDER_MINUTES
 from coop.dates import validate_supported_date
@@ -62,7 +64,7 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["start_time"].required = "date" not in self.data
+        self.fields["start_time"].required = not self.data.get("date")
 
     def clean(self) -> dict:
         data = super().clean()
@@ -90,3 +92,51 @@ def default_start(
     if day is not None and (at is not None or day != local_now.date()):
         return local_datetime(day, at or datetime.time(10), timezone.get_current_timezone())
     return local_now.replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)
+
+
+class CalDavConnectForm(forms.Form):
+    server_url = forms.URLField(
+        label="Server address",
+        max_length=500,
+        assume_scheme="https",
+        help_text="Your calendar server, e.g. https://cloud.example.coop/remote.php/dav/ "
+        "(Nextcloud) or https://caldav.fastmail.com/ (Fastmail).",
+    )
+    username = forms.CharField(label="User name", max_length=200, validators=[validate_single_line])
+    password = forms.CharField(
+        label="App password",
+        max_length=500,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Make an app password for Co-op CRM in your calendar's settings. It is stored "
+        "encrypted and never shown again.",
+    )
+
+    def clean_server_url(self) -> str:
+        url = self.cleaned_data["server_url"]
+        refusal = public_address_refusal(url)
+        if refusal:
+            raise forms.ValidationError(refusal)
+        return url
+
+
+class CalDavCalendarsForm(forms.Form):
+    receiving = forms.TypedChoiceField(
+        label="Put my CRM meetings in",
+        coerce=uuid.UUID,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    busy = forms.TypedMultipleChoiceField(
+        label="Count as busy",
+        coerce=uuid.UUID,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, calendars, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(str(calendar.pk), str(calendar)) for calendar in calendars]
+        self.fields["receiving"].choices = [("", "None: do not copy my meetings"), *choices]
+        self.fields["busy"].choices = choices

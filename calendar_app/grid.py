@@ -84,8 +84,10 @@ def build_days(
     viewer,
     month: int | None = None,
     per_day: int | None = None,
+    busy_times=(),
 ) -> list[Day]:
-    """Days from `first` to `last` with their entries in start order, in `zone`. With
+    """Days from `first` to `last` with their entries in start order, in `zone`; busy times
+    pulled from people's own calendars are grey blocks, titled for their owner only. With
     `per_day`, a day keeps its first `per_day` entries and counts the others in `more`; the
     rows then come from `selectors.first_per_day`, which gives each its `day_total`."""
     days: dict[datetime.date, Day] = {}
@@ -112,6 +114,13 @@ def build_days(
                     movable and not busy_only,
                     busy_only,
                 )
+            )
+    for busy in busy_times:
+        start = busy.start_time.astimezone(zone)
+        if start.date() in days:
+            title = busy.title if busy.user_id == viewer.pk else "Busy"
+            days[start.date()].entries.append(
+                Entry("busy", start, busy.end_time.astimezone(zone), title, busy, busy_only=True)
             )
     for interaction in interactions:
         start = interaction.timestamp.astimezone(zone)

@@ -1,6 +1,7 @@
 """iCalendar (RFC 5545 / iTIP RFC 5546) documents built with the `icalendar` library: the
 invitation attached to emails (METHOD:REQUEST / METHOD:CANCEL) and each user's feed."""
 
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -17,8 +18,32 @@ PARTSTAT = {
 }
 
 
+UID_SUFFIX = "@coop-crm"
+RSVP_OF_PARTSTAT = {partstat: rsvp for rsvp, partstat in PARTSTAT.items()}
+
+
 def event_uid(event: Event) -> str:
-    return f"{event.pk}@coop-crm"
+    return f"{event.pk}{UID_SUFFIX}"
+
+
+def event_id_from_uid(uid: str) -> str | None:
+    """The id of our event with that UID, or None for anyone else's."""
+    if not uid.endswith(UID_SUFFIX):
+        return None
+    try:
+        return str(uuid.UUID(uid.removesuffix(UID_SUFFIX)))
+    except ValueError:
+        return None
+
+
+def attendee_partstats(component: icalendar.Event) -> dict[str, str]:
+    """Each attendee's email address (lower case) → their PARTSTAT."""
+    values = component.get("attendee", [])
+    result = {}
+    for address in values if isinstance(values, list) else [values]:
+        email = str(address).split(":", 1)[-1].strip().lower()
+        result[email] = str(address.params.get("PARTSTAT", "NEEDS-ACTION")).upper()
+    return result
 
 
 def _address(name: str, email: str, **params: str) -> icalendar.vCalAddress:
@@ -87,6 +112,21 @@ def invitation(event: Event, attendees: Iterable[Attendee], *, method: str) -> b
     """An iTIP message for one event: METHOD:REQUEST (new or changed) or METHOD:CANCEL."""
     calendar = _calendar(method)
     calendar.add_component(event_component(event, attendees, cancelled=method == "CANCEL"))
+    return calendar.to_ical()
+
+
+def calendar_object(event: Event, attendees: Iterable[Attendee]) -> bytes:
+    """The event as stored on a person's CalDAV calendar: no METHOD (RFC 4791 §4.1), the same
+    UID and SEQUENCE as the invitations. SCHEDULE-AGENT=CLIENT on the organizer and attendees
+    (RFC 6638 §7.1) tells a server that schedules by itself (Nextcloud, say) not to email
+    invitations: the CRM sends its own."""
+    calendar = _calendar(None)
+    component = event_component(event, attendees)
+    for name in ("organizer", "attendee"):
+        values = component.get(name, [])
+        for address in values if isinstance(values, list) else [values]:
+            address.params["SCHEDULE-AGENT"] = "CLIENT"
+    calendar.add_component(component)
     return calendar.to_ical()
 
 

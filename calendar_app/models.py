@@ -229,3 +229,136 @@ class CalendarPreference(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar preferences of {self.user}"
+
+
+class CalDavStatus(models.TextChoices):
+    ACTIVE = "active", "Connected"
+    FAILING = "failing", "Failing, retrying"
+    STOPPED = "stopped", "Stopped after repeated failures"
+
+
+class CalDavAccount(models.Model):
+    """A person's CalDAV account (Nextcloud, Fastmail, Radicale…). The app password is stored
+    only encrypted (`calendar_app.crypto`); no page shows it again and no log line names it.
+    A sync that fails counts in `failure_count` (the reason in `last_error`); after
+    `settings.CALDAV_MAX_FAILURES` in a row the account is `stopped` until it is fixed (a
+    successful test or new credentials)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(User, on_delete=models.DB_CASCADE, related_name="caldav_account")
+    server_url = models.URLField(max_length=500)
+    username = models.CharField(max_length=200)
+    password_encrypted = models.TextField(editable=False)
+    status = models.CharField(
+        max_length=10, choices=CalDavStatus.choices, default=CalDavStatus.ACTIVE
+    )
+    failure_count = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    next_sync_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "calendar_caldav_accounts"
+        indexes = [models.Index(fields=["next_sync_at"], name="calendar_caldav_next_sync_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=CalDavStatus.values), name="calendar_caldav_status_check"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} on {self.server_url}"
+
+
+class RemoteCalendar(models.Model):
+    """One calendar of a CalDAV account: whether it receives the CRM's meetings (one per
+    account at most) and whether its events count as busy, with the RFC 6578 sync token of
+    the last pull (or the library's emulated one where the server offers none)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(
+        CalDavAccount, on_delete=models.DB_CASCADE, related_name="calendars"
+    )
+    url = models.CharField(max_length=1000)
+    name = models.CharField(max_length=255, blank=True)
+    receives_meetings = models.BooleanField(default=False)
+    counts_as_busy = models.BooleanField(default=False)
+    sync_token = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        db_table = "calendar_remote_calendars"
+        ordering = ["name", "url"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "url"], name="calendar_remote_url_uniq"),
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(receives_meetings=True),
+                name="calendar_remote_one_receiver",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.url
+
+
+class BusyTime(models.Model):
+    """A time pulled from a person's own calendar (one row per occurrence of a remote event).
+    Its summary is private: only its owner sees it; everybody else sees "Busy"."""
+
+    id = models.BigAutoField(primary_key=True)
+    calendar = models.ForeignKey(
+        RemoteCalendar, on_delete=models.DB_CASCADE, related_name="busy_times"
+    )
+    user = models.ForeignKey(User, on_delete=models.DB_CASCADE, related_name="busy_times")
+    href = models.CharField(max_length=1000)
+    start_time = models.DateTimeField()
+    end_time = models.DateTimeField()
+    summary = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        db_table = "calendar_busy_times"
+        ordering = ["start_time", "id"]
+        indexes = [
+            models.Index(fields=["user", "start_time"], name="calendar_busy_user_start_idx"),
+            models.Index(fields=["calendar", "href"], name="calendar_busy_href_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")), name="calendar_busy_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Busy {self.start_time:%Y-%m-%d %H:%M}"
+
+    @property
+    def title(self) -> str:
+        """What the owner sees (in a conflict warning, say): the remote event's summary."""
+        return self.summary or "Busy"
+
+
+class PushedEvent(models.Model):
+    """The copy of a CRM event on a person's receiving calendar: where it is, its ETag (sent
+    back as `If-Match`, so a change made on the other side is detected, never overwritten
+    unknowingly) and the state last agreed by both sides, which tells an external change from
+    our own write (docs: README "Calendar sync")."""
+
+    id = models.BigAutoField(primary_key=True)
+    account = models.ForeignKey(CalDavAccount, on_delete=models.DB_CASCADE, related_name="copies")
+    event = models.ForeignKey(Event, on_delete=models.DB_CASCADE, related_name="copies")
+    href = models.CharField(max_length=1000)
+    etag = models.CharField(max_length=255)
+    sequence = models.PositiveIntegerField()
+    start_time = models.DateTimeField()
+    end_time = models.DateTimeField()
+    partstat = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        db_table = "calendar_pushed_events"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "event"], name="calendar_pushed_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.href

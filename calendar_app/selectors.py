@@ -20,6 +20,7 @@ from django.db.models.functions import RowNumber, TruncDate
 from calendar_app.models import (
     DEFAULT_REMINDER_MINUTES,
     Attendee,
+    BusyTime,
     CalendarPreference,
     Event,
     EventStatus,
@@ -46,12 +47,10 @@ def events_between(
     start: datetime,
     end: datetime,
     viewer: User | None = None,
-    with_attendees: bool = False,
 ) -> QuerySet[Event]:
     """Events organized by any of `users` overlapping [start, end), cancelled ones included,
     with their organizer (one query whatever the count); with a `viewer`, each is annotated
-    with `details_visible` (`event_details_visible_q`); `with_attendees` prefetches the
-    attendees (one more query)."""
+    with `details_visible` (`event_details_visible_q`)."""
     events = (
         Event.objects.filter(organizer__in=users, start_time__lt=end, end_time__gt=start)
         .select_related("organizer")
@@ -63,11 +62,21 @@ def events_between(
                 event_details_visible_q(viewer), output_field=BooleanField()
             )
         )
-    if with_attendees:
-        events = events.prefetch_related(
+    return events
+
+
+def events_of(*, user: User, start: datetime, end: datetime) -> QuerySet[Event]:
+    """Events the user organises or attends overlapping [start, end), cancelled ones
+    included, with their organizer and attendees (three queries whatever the count)."""
+    attends = Exists(Attendee.objects.filter(event=OuterRef("pk"), user=user))
+    return (
+        Event.objects.filter(Q(organizer=user) | Q(attends), start_time__lt=end, end_time__gt=start)
+        .select_related("organizer")
+        .prefetch_related(
             Prefetch("attendees", queryset=Attendee.objects.select_related("user").order_by("id"))
         )
-    return events
+        .order_by("start_time", "id")
+    )
 
 
 def first_per_day(queryset: QuerySet, *, field: str, zone: ZoneInfo, limit: int) -> QuerySet:
@@ -82,9 +91,17 @@ def first_per_day(queryset: QuerySet, *, field: str, zone: ZoneInfo, limit: int)
 
 
 def conflicts(
-    *, user: User, start: datetime, end: datetime, exclude: Event | None = None
-) -> list[Event]:
-    """The user's confirmed events overlapping [start, end), other than `exclude`."""
+    *,
+    user: User,
+    start: datetime,
+    end: datetime,
+    exclude: Event | None = None,
+    viewer: User | None = None,
+) -> list[Event | BusyTime]:
+    """The user's confirmed events overlapping [start, end), other than `exclude`, and the
+    busy times pulled from their own calendars; those keep their titles only when the
+    `viewer` (default: the user) is the user: another person, staff moving the meeting say,
+    sees "Busy"."""
     queryset = Event.objects.filter(
         organizer=user,
         status=EventStatus.CONFIRMED,
@@ -93,7 +110,21 @@ def conflicts(
     )
     if exclude is not None:
         queryset = queryset.exclude(pk=exclude.pk)
-    return list(queryset.order_by("start_time"))
+    busy = list(busy_times_between(users=[user], start=start, end=end))
+    if viewer is not None and viewer.pk != user.pk:
+        for item in busy:
+            item.summary = ""
+    return sorted([*queryset, *busy], key=lambda item: item.start_time)
+
+
+def busy_times_between(
+    *, users: QuerySet[User] | list[User], start: datetime, end: datetime
+) -> QuerySet[BusyTime]:
+    """Busy times pulled from the users' own calendars overlapping [start, end). Their
+    summaries are private: a page shows them to their owner only."""
+    return BusyTime.objects.filter(user__in=users, start_time__lt=end, end_time__gt=start).order_by(
+        "start_time", "id"
+    )
 
 
 def events_visible_to(viewer: User) -> QuerySet[Event]:

@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+import icalendar
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from calendar_app import ics
 from calendar_app.models import (
     Attendee,
     CalendarPreference,
@@ -71,9 +74,16 @@ def _validate(*, title: str, start_time: datetime, end_time: datetime) -> None:
 
 
 def _check_conflicts(
-    *, organizer: User, start_time: datetime, end_time: datetime, exclude: Event | None = None
+    *,
+    organizer: User,
+    start_time: datetime,
+    end_time: datetime,
+    exclude: Event | None = None,
+    viewer: User | None = None,
 ) -> None:
-    found = conflicts(user=organizer, start=start_time, end=end_time, exclude=exclude)
+    found = conflicts(
+        user=organizer, start=start_time, end=end_time, exclude=exclude, viewer=viewer
+    )
     if found:
         raise ConflictError(found)
 
@@ -91,6 +101,14 @@ def _enqueue_invitations(event: Event, *, update: bool = False) -> None:
     from calendar_app.tasks import send_invitations
 
     transaction.on_commit(partial(send_invitations.enqueue, str(event.pk), update=update))
+
+
+def _enqueue_push(event: Event) -> None:
+    """After the commit, bring the copies on the connected calendars of the people at the
+    meeting up to date (`calendar_app.caldav_sync`)."""
+    from calendar_app.tasks import push_event
+
+    transaction.on_commit(partial(push_event.enqueue, str(event.pk)))
 
 
 def _schedule_reminders(event: Event) -> None:
@@ -197,6 +215,7 @@ def event_create(
     )
     _schedule_reminders(event)
     _enqueue_reminders()
+    _enqueue_push(event)
     if invite:
         _enqueue_invitations(event)
     return event
@@ -205,6 +224,7 @@ def event_create(
 def _reschedule(
     event: Event,
     *,
+    actor: User,
     start_time: datetime,
     end_time: datetime,
     allow_conflicts: bool,
@@ -214,7 +234,11 @@ def _reschedule(
     require_single_line(**{name: fields[name] for name in ("title", "location") if name in fields})
     if not allow_conflicts:
         _check_conflicts(
-            organizer=event.organizer, start_time=start_time, end_time=end_time, exclude=event
+            organizer=event.organizer,
+            start_time=start_time,
+            end_time=end_time,
+            exclude=event,
+            viewer=actor,
         )
     moved = (start_time, end_time) != (event.start_time, event.end_time)
     fields = {name: value.strip() for name, value in fields.items()}
@@ -230,6 +254,7 @@ def _reschedule(
     if moved:
         _schedule_reminders(event)
         _enqueue_reminders()
+    _enqueue_push(event)
     if event.attendees.filter(invited_at__isnull=False).exists():
         _enqueue_invitations(event, update=True)
     return event
@@ -252,6 +277,7 @@ def event_update(
     event = _locked_open_event(actor, event)
     return _reschedule(
         event,
+        actor=actor,
         start_time=start_time,
         end_time=end_time,
         allow_conflicts=allow_conflicts,
@@ -277,7 +303,11 @@ def event_move(
     if end_time is None:
         end_time = start_time + (event.end_time - event.start_time)
     return _reschedule(
-        event, start_time=start_time, end_time=end_time, allow_conflicts=allow_conflicts
+        event,
+        actor=actor,
+        start_time=start_time,
+        end_time=end_time,
+        allow_conflicts=allow_conflicts,
     )
 
 
@@ -290,9 +320,61 @@ def event_cancel(*, actor: User, event: Event) -> Event:
     event.sequence += 1
     event.save(update_fields=["status", "sequence", "updated_at"])
     event.reminders.filter(sent_at__isnull=True).delete()
+    _enqueue_push(event)
     if event.attendees.filter(invited_at__isnull=False).exists():
         _enqueue_invitations(event)
     return event
+
+
+@transaction.atomic
+def attendee_rsvp_set(*, attendee: Attendee, rsvp: str) -> Attendee:
+    """Record an attendee's reply (from their calendar, or one their server took from the
+    emailed invitation); a declined user's calendar copy is then removed at the next push."""
+    if rsvp not in Rsvp.values:
+        raise ValidationError("Unknown reply.", code="rsvp")
+    attendee = Attendee.objects.select_for_update(no_key=True).get(pk=attendee.pk)
+    if attendee.rsvp != rsvp:
+        attendee.rsvp = rsvp
+        attendee.save(update_fields=["rsvp"])
+        _enqueue_push(attendee.event)
+    return attendee
+
+
+def _sequence(component: icalendar.Event) -> int:
+    try:
+        return int(component.get("sequence", 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+@transaction.atomic(durable=True)
+def invitation_reply_apply(*, ical: bytes) -> int:
+    """Record the replies in an iTIP METHOD:REPLY (RFC 5546 §3.2.3), the .ics a guest's
+    calendar program sends back to an invitation: each ATTENDEE of one of our events, found
+    by email address, gets its PARTSTAT as RSVP. A reply to an older SEQUENCE than the
+    event's is ignored (the guest answered a time that has since changed). Returns how many
+    attendees changed; raises `ValidationError` on a document that is not a reply."""
+    try:
+        calendar = icalendar.Calendar.from_ical(ical)
+    except ValueError as error:
+        raise ValidationError("This is not an iCalendar document.", code="ical") from error
+    if str(calendar.get("method", "")).upper() != "REPLY":
+        raise ValidationError("This is not a reply to an invitation.", code="method")
+    changed = 0
+    for component in calendar.walk("VEVENT"):
+        event_id = ics.event_id_from_uid(str(component.get("uid", "")))
+        event = Event.objects.filter(pk=event_id).first() if event_id else None
+        if event is None or _sequence(component) < event.sequence:
+            continue
+        for email, partstat in ics.attendee_partstats(component).items():
+            rsvp = ics.RSVP_OF_PARTSTAT.get(partstat)
+            attendee = event.attendees.filter(
+                Q(guest_email__iexact=email) | Q(user__email__iexact=email)
+            ).first()
+            if rsvp and attendee is not None and attendee.rsvp != rsvp:
+                attendee_rsvp_set(attendee=attendee, rsvp=rsvp)
+                changed += 1
+    return changed
 
 
 @transaction.atomic

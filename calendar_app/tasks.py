@@ -9,7 +9,7 @@ which calendar programs treat as the same event (same UID and SEQUENCE), not a n
 
 from django.tasks import task
 
-from calendar_app import emails
+from calendar_app import caldav_sync, emails
 from calendar_app.services import reminders_send_due
 from coop.tasks import with_retries
 
@@ -33,3 +33,18 @@ def send_invitations(event_id: str, update: bool = False) -> int:
 def send_notification_email(notification_id: str) -> int:
     """Email one in-app notification to its user (when they have an address)."""
     return emails.send_notification_emails(notification_ids=[notification_id])
+
+
+@task()
+def push_event(event_id: str) -> int:
+    """Bring the event's copies on connected calendars up to date. Not retried by itself: a
+    failed push marks its account failing, and the account's next sync pushes it again."""
+    return caldav_sync.event_push(event_id=event_id)
+
+
+@task()
+@with_retries(retry_on=caldav_sync.RETRIED_ERRORS)
+def sync_caldav_account(account_id: str) -> int:
+    """Push what is pending and pull what changed for one CalDAV account; network errors
+    are retried with back-off, and each failure counts towards the account's stop."""
+    return caldav_sync.account_sync(account_id=account_id)

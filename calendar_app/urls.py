@@ -12,5 +12,9 @@ urlpatterns = [
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("settings/", views.preferences, name="preferences"),
     path("settings/feed-token/", views.feed_regenerate, name="feed_regenerate"),
+    path("settings/calendar-sync/", views.caldav_settings, name="caldav"),
+    path("settings/calendar-sync/calendars/", views.caldav_calendars, name="caldav_calendars"),
+    path("settings/calendar-sync/test/", views.caldav_test, name="caldav_test"),
+    path("settings/calendar-sync/disconnect/", views.caldav_disconnect, name="caldav_disconnect"),
     path("feed/<str:token>.ics", views.feed, name="feed"),
 ]

@@ -17,17 +17,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from calendar_app import ics
-from calendar_app.forms import MoveForm, PreferenceForm
+from calendar_app import caldav_sync, ics
+from calendar_app.caldav_client import CalDavError
+from calendar_app.forms import CalDavCalendarsForm, CalDavConnectForm, MoveForm, PreferenceForm
 from calendar_app.grid import (
     local_datetime,
 )
-from calendar_app.models import CalendarPreference, Event, feed_token_digest
+from calendar_app.models import CalDavAccount, CalendarPreference, Event, feed_token_digest
 from calendar_app.responses import attempt, cancelled, changed, dialog
 from calendar_app.selectors import (
-    events_between,
+    events_of,
     events_visible_to,
     notifications_for,
 )
@@ -202,20 +204,89 @@ def feed_regenerate(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_GET
 def feed(request: HttpRequest, token: str) -> HttpResponse:
-    """A user's events as an iCalendar feed, for calendar programs to subscribe to. Public:
-    the unguessable token is the credential, looked up by its hash; regenerating it makes this
-    URL a 404."""
+    """A user's events, organised or attended, as an iCalendar feed for calendar programs to
+    subscribe to. Public: the unguessable token is the credential, looked up by its hash;
+    regenerating it makes this URL a 404."""
     preference = get_object_or_404(
         CalendarPreference.objects.select_related("user"),
         feed_token_hash=feed_token_digest(token),
         user__is_active=True,
     )
     now = timezone.now()
-    events = events_between(
-        users=[preference.user], start=now - FEED_PAST, end=now + FEED_FUTURE, with_attendees=True
-    )
+    events = events_of(user=preference.user, start=now - FEED_PAST, end=now + FEED_FUTURE)
     body = ics.feed(f"Co-op CRM: {preference.user}", events)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="coop-crm.ics"'
     response["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _caldav_page(request: HttpRequest, *, connect_form=None, calendars_form=None, status=200):
+    account = CalDavAccount.objects.filter(user=request.user).first()
+    if account is not None and calendars_form is None:
+        calendars = account.calendars.all()
+        calendars_form = CalDavCalendarsForm(
+            calendars=calendars,
+            initial={
+                "receiving": next((c.pk for c in calendars if c.receives_meetings), None),
+                "busy": [c.pk for c in calendars if c.counts_as_busy],
+            },
+        )
+    context = {
+        "account": account,
+        "connect_form": connect_form or CalDavConnectForm(),
+        "calendars_form": calendars_form,
+    }
+    return render(request, "calendar_app/caldav.html", context, status=status)
+
+
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def caldav_settings(request: HttpRequest) -> HttpResponse:
+    """Connect (or reconnect) a CalDAV account; its status, calendars and actions."""
+    if request.method == "GET":
+        return _caldav_page(request)
+    form = CalDavConnectForm(request.POST)
+    if form.is_valid():
+        try:
+            caldav_sync.account_connect(user=request.user, **form.cleaned_data)
+        except (CalDavError, *caldav_sync.RETRIED_ERRORS) as error:
+            form.add_error(None, caldav_sync.failure_reason(error))
+        else:
+            messages.success(request, "Calendar connected. Your meetings are on their way.")
+            return redirect("calendar_app:caldav")
+    return _caldav_page(request, connect_form=form, status=400)
+
+
+@require_POST
+def caldav_calendars(request: HttpRequest) -> HttpResponse:
+    account = get_object_or_404(CalDavAccount, user=request.user)
+    form = CalDavCalendarsForm(request.POST, calendars=account.calendars.all())
+    if form.is_valid():
+        try:
+            caldav_sync.account_calendars_choose(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Calendar choices saved.")
+            return redirect("calendar_app:caldav")
+    return _caldav_page(request, calendars_form=form, status=400)
+
+
+@require_POST
+def caldav_test(request: HttpRequest) -> HttpResponse:
+    get_object_or_404(CalDavAccount, user=request.user)
+    try:
+        caldav_sync.account_test(user=request.user)
+    except CalDavError as error:
+        messages.error(request, f"The connection failed: {error}")
+    else:
+        messages.success(request, "The connection works.")
+    return redirect("calendar_app:caldav")
+
+
+@require_POST
+def caldav_disconnect(request: HttpRequest) -> HttpResponse:
+    caldav_sync.account_disconnect(user=request.user)
+    messages.success(request, "Calendar disconnected; its password is deleted.")
+    return redirect("calendar_app:caldav")

@@ -236,6 +236,20 @@ if TASKS_BACKEND not in _TASK_BACKENDS:
     )
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
 
+# CalDAV sync (calendar_app/caldav_sync.py). Fernet keys that encrypt the stored app
+# passwords, comma separated, newest first: the first encrypts, all decrypt, so a rotation
+# lists the new key before the old one (docs/operations.md "Rotate secrets"). Empty with
+# DEBUG on: a development key derived from SECRET_KEY (calendar_app/crypto.py).
+CALDAV_ENCRYPTION_KEYS = env.list("CALDAV_ENCRYPTION_KEY", default=[])
+# Minutes between two periodic syncs of an account, and failures in a row before it stops.
+CALDAV_SYNC_INTERVAL_MINUTES = env.int("CALDAV_SYNC_INTERVAL_MINUTES", default=10)
+CALDAV_MAX_FAILURES = env.int("CALDAV_MAX_FAILURES", default=5)
+# Seconds a CalDAV request may take before it counts as a network error (and is retried).
+CALDAV_TIMEOUT_SECONDS = env.int("CALDAV_TIMEOUT_SECONDS", default=20)
+# Whether people may connect a server on a private or loopback address (an intranet
+# Nextcloud). Off in production so the form cannot be used to probe the internal network.
+CALDAV_ALLOW_PRIVATE_ADDRESSES = env.bool("CALDAV_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
+
 # Cache: Redis when REDIS_URL is set (shared by every process; sessions are cached there in
 # front of the database), otherwise a per-process memory cache. The app works with either.
 REDIS_URL = env.str("REDIS_URL", default="")

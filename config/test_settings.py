@@ -7,6 +7,10 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use
 os.environ.setdefault("DATABASE_POOL", "false")
 # Tasks run in the test that enqueues them; tests of the queue itself set the backend.
 os.environ.setdefault("TASKS_BACKEND", "immediate")
+# The test CalDAV server (Radicale) listens on a loopback address.
+os.environ.setdefault("CALDAV_ALLOW_PRIVATE_ADDRESSES", "true")
+# A fixed Fernet key for the CalDAV credentials (a real one comes from the environment).
+os.environ.setdefault("CALDAV_ENCRYPTION_KEY", "dGVzdC1vbmx5LWNhbGRhdi1rZXktMDEyMzQ1Njc4OWE=")
 
 from config.settings import *  # noqa: F403
 

@@ -22,7 +22,7 @@ from calendar_app.grid import (
     week_range,
     week_rows,
 )
-from calendar_app.selectors import events_between, first_per_day
+from calendar_app.selectors import busy_times_between, events_between, first_per_day
 from coop.dates import clamp_day
 from coop.htmx import varies_on_htmx
 from coop.visibility import visible_users
@@ -84,6 +84,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
         viewer=request.user,
         month=anchor.month if view == "month" else None,
         per_day=per_day,
+        busy_times=busy_times_between(users=users, start=start, end=end) if view == "week" else (),
     )
     context = {
         "view": view,

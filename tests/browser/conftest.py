@@ -14,6 +14,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from tests.radicale_server import caldav_user, radicale_url  # noqa: F401
+
 # The sync Playwright API runs an event loop in the test thread; Django's ORM calls made by
 # the test itself are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

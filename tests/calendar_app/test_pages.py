@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calendar_app.grid import MONTH_DAY_ENTRIES
-from calendar_app.models import Event, EventStatus, Notification
+from calendar_app.models import Event, EventStatus, Notification, Rsvp
 from calendar_app.services import event_cancel, event_create, feed_token_regenerate
-from tests.calendar_app.factories import EventFactory
+from tests.calendar_app.factories import AttendeeFactory, EventFactory
 from tests.crm.factories import InteractionFactory
 
 pytestmark = pytest.mark.django_db
@@ -370,6 +370,18 @@ def test_the_feed_is_public_parsable_and_marks_cancelled_events(client, rep):
     assert str(by_title["Kept"]["STATUS"]) == "CONFIRMED"
     assert str(by_title["Dropped"]["STATUS"]) == "CANCELLED"
     assert int(by_title["Dropped"]["SEQUENCE"]) == 1
+
+
+def test_the_feed_includes_meetings_the_person_attends(client, rep):
+    EventFactory(organizer=rep, title="Mine")
+    theirs = EventFactory(title="Theirs")
+    AttendeeFactory(event=theirs, user=rep, rsvp=Rsvp.ACCEPTED)
+    EventFactory(title="Not mine")
+    token = feed_token_regenerate(user=rep)
+    calendar = icalendar.Calendar.from_ical(
+        client.get(reverse("calendar_app:feed", args=[token])).content
+    )
+    assert {str(e["SUMMARY"]) for e in calendar.walk("VEVENT")} == {"Mine", "Theirs"}
 
 
 def _feed_url(page: str) -> str:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from calendar_app.models import Event, EventStatus
 from crm.meeting_scheduling import meeting_schedule
 from crm.models import Interaction
+from tests.calendar_app.factories import BusyTimeFactory
 from tests.crm.factories import DealFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,6 +100,22 @@ def test_a_conflict_needs_an_explicit_schedule_anyway(rep_client, rep, contact):
     )
     assert "meetingScheduled" in response["HX-Trigger"]
     assert Event.objects.count() == 2
+
+
+def test_a_busy_time_from_the_persons_own_calendar_is_in_the_conflict_warning(
+    rep_client, rep, contact
+):
+    start = datetime.datetime.combine(_day(), datetime.time(10), rep.zone)
+    BusyTimeFactory(
+        calendar__account__user=rep,
+        start_time=start,
+        end_time=start + datetime.timedelta(hours=1),
+        summary="Dentist",
+    )
+    response = _post(rep_client, contact, title="Roof survey", start="10:30", end="11:30")
+    assert "You already have 1 event at that time" in response.text
+    assert "Dentist" in response.text
+    assert not Event.objects.exists()
 
 
 def test_the_invitation_checkbox_emails_the_contact(

@@ -233,6 +233,9 @@ PAGE_GET = {
     "crm:deal_contact_options": 200,
     "calendar_app:notifications_read": 405,
     "calendar_app:feed_regenerate": 405,
+    "calendar_app:caldav_calendars": 405,
+    "calendar_app:caldav_test": 405,
+    "calendar_app:caldav_disconnect": 405,
     "finance:generate": 405,
     "finance:targets_import": 405,
     "health:metrics": 404,  # only staff given the permission explicitly

@@ -131,6 +131,8 @@ ENDPOINTS = [
     Endpoint("calendar_app:notifications", "get", ("page",)),
     Endpoint("calendar_app:notifications_read", "post", ("id",)),
     Endpoint("calendar_app:preferences", "post", ("reminder_minutes",)),
+    Endpoint("calendar_app:caldav", "post", ("server_url", "username", "password")),
+    Endpoint("calendar_app:caldav_calendars", "post", ("receiving", "busy")),
     Endpoint(
         "finance:generate",
         "post",
@@ -396,6 +398,21 @@ def _commands(world: World, tmp_path: Path) -> dict[str, st.SearchStrategy[list[
 
     return {
         "send_reminders": st.lists(st.sampled_from(["--quiet", "--verbosity", "x", "-1"])),
+        "sync_calendars": st.lists(
+            st.sampled_from(["--quiet", "--enqueue", "--verbosity", "x", "-1"])
+        ),
+        "caldav_rotate_key": st.lists(st.sampled_from(["--verbosity", "x", "-1"])),
+        "import_invitation_reply": st.tuples(
+            safe_name,
+            st.binary(max_size=2000)
+            | values.map(
+                lambda text: (
+                    "BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\n"
+                    f"UID:{text}@coop-crm\r\nSEQUENCE:{text}\r\nATTENDEE;PARTSTAT={text}:"
+                    f"mailto:{text}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+                ).encode("utf-8", "surrogatepass")
+            ),
+        ).map(lambda parts: ["__file__", parts[0], parts[1]]),
         "add_member": st.tuples(
             values, options("--team", "--role", "--email", "--display-name")
         ).map(lambda parts: [parts[0], *parts[1]]),
@@ -427,6 +444,9 @@ def _commands(world: World, tmp_path: Path) -> dict[str, st.SearchStrategy[list[
 
 COMMANDS = [
     "send_reminders",
+    "sync_calendars",
+    "caldav_rotate_key",
+    "import_invitation_reply",
     "add_member",
     "seed_demo",
     "export_forecast",
