@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from coop.dates import validate_supported_date
@@ -14,7 +15,16 @@ from coop.models import Team, User
 from coop.money import minor_unit_exponent, to_major_units, to_minor_units
 from coop.validators import validate_single_line
 from coop.visibility import teams_visible_to
-from crm.models import Contact, Deal, DealStatus, InteractionType, Pipeline, PipelineStage
+from crm.models import (
+    Contact,
+    Deal,
+    DealStatus,
+    InteractionType,
+    Organization,
+    OrganizationSize,
+    Pipeline,
+    PipelineStage,
+)
 
 # Types a person logs by hand; platform events are written by the platform itself, and
 # calendar events by scheduling a meeting.
@@ -48,7 +58,7 @@ class ContactForm(forms.Form):
     organization = forms.CharField(
         max_length=200,
         required=False,
-        help_text="Typed names are matched within the team.",
+        help_text="Pick one of the suggestions, or type a new name to create the organization.",
         validators=[validate_single_line],
     )
     job_title = forms.CharField(max_length=150, required=False, validators=[validate_single_line])
@@ -71,7 +81,56 @@ class ContactForm(forms.Form):
         self.fields["name"].widget.attrs["autocomplete"] = "off"
         self.fields["email"].widget.attrs["autocomplete"] = "off"
         self.fields["phone"].widget.input_type = "tel"
+        self.fields["organization"].widget.attrs.update(
+            {
+                "list": "organization-options",
+                "autocomplete": "off",
+                "hx-get": reverse("crm:organization_options"),
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#organization-options",
+                "hx-swap": "innerHTML",
+            }
+        )
         if contact is not None:
+            del self.fields["team"]
+        else:
+            self.fields["team"].queryset = teams_for(user)
+
+
+class OrganizationForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+    name = forms.CharField(max_length=200, validators=[validate_single_line])
+    website = forms.URLField(required=False, assume_scheme="https")
+    domain = forms.CharField(
+        max_length=253,
+        required=False,
+        validators=[validate_single_line],
+        help_text="Leave empty to take it from the website.",
+    )
+    phone = forms.CharField(max_length=40, required=False, validators=[validate_single_line])
+    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    industry = forms.CharField(
+        label="Industry or sector",
+        max_length=120,
+        required=False,
+        validators=[validate_single_line],
+    )
+    size = forms.ChoiceField(
+        choices=[("", "—"), *OrganizationSize.choices], required=False, label="Size"
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+    def __init__(
+        self, *args, user: User, organization: Organization | None = None, **kwargs
+    ) -> None:
+        if organization is not None:
+            kwargs.setdefault(
+                "initial",
+                {name: getattr(organization, name) for name in self.base_fields if name != "team"},
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].widget.input_type = "tel"
+        if organization is not None:
             del self.fields["team"]
         else:
             self.fields["team"].queryset = teams_for(user)

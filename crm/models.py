@@ -17,18 +17,43 @@ from coop.money import CURRENCY_CHOICES
 from coop.visibility import TeamScopedQuerySet
 
 
+class OrganizationSize(models.TextChoices):
+    MICRO = "1-9", "1-9 people"
+    SMALL = "10-49", "10-49 people"
+    MEDIUM = "50-249", "50-249 people"
+    LARGE = "250+", "250 people or more"
+
+
 class Organization(models.Model):
+    """A company, cooperative or public body the team's contacts work for."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey(Team, on_delete=models.DB_CASCADE, related_name="organizations")
     name = models.CharField(max_length=200)
     website = models.URLField(blank=True)
+    # Lower case, without "www.": what import and dedupe match organizations on. Taken from
+    # the website when left empty (crm.services.organization_domain).
+    domain = models.CharField(max_length=253, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
+    industry = models.CharField(max_length=120, blank=True)
+    size = models.CharField(max_length=10, choices=OrganizationSize.choices, blank=True)
+    notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = TeamScopedQuerySet.as_manager()
 
     class Meta:
         db_table = "crm_organizations"
         ordering = ["name"]
+        indexes = [
+            models.Index(
+                fields=["team", "domain"],
+                condition=~Q(domain=""),
+                name="crm_organization_domain_idx",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["team", "name"], name="crm_organization_team_name_uniq")
         ]

@@ -7,6 +7,7 @@ Other modules extend the deal flows by calling these services, never by writing 
 
 import uuid
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -41,6 +42,18 @@ from crm.models import (
 )
 
 CONTACT_FIELDS = ("name", "email", "phone", "job_title", "notes")
+ORGANIZATION_FIELDS = (
+    "name",
+    "website",
+    "domain",
+    "phone",
+    "address",
+    "industry",
+    "size",
+    "notes",
+)
+# Fields that may span lines; every other organization field is a single line.
+_MULTILINE = {"address", "notes"}
 
 
 def _require_team_member(actor: User, team: Team) -> None:
@@ -62,7 +75,63 @@ def _organization_for(team: Team, organization_name: str) -> Organization | None
     organization_name = organization_name.strip()
     if not organization_name:
         return None
-    organization, _ = Organization.objects.get_or_create(team=team, name=organization_name)
+    existing = Organization.objects.filter(team=team, name__iexact=organization_name).first()
+    return existing or Organization.objects.get_or_create(team=team, name=organization_name)[0]
+
+
+def organization_domain(text: str) -> str:
+    """The host of a website or an email domain, lower case and without "www."
+    ("https://WWW.Example.coop/about" -> "example.coop"): how organizations are matched."""
+    text = text.strip().lower()
+    if "@" in text and "/" not in text:
+        text = text.rsplit("@", 1)[1]
+    host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    return host.removeprefix("www.").rstrip(".")
+
+
+def _clean_organization(organization: Organization) -> None:
+    """Field validation (the domain taken from the website when empty), plus one organization
+    per name within a team."""
+    organization.domain = organization_domain(organization.domain or organization.website)
+    organization.full_clean(exclude=["team"], validate_constraints=False)
+    twin = (
+        Organization.objects.filter(team_id=organization.team_id, name__iexact=organization.name)
+        .exclude(pk=organization.pk)
+        .exists()
+    )
+    if twin:
+        raise ValidationError({"name": "This team already has an organization of this name."})
+
+
+def _organization_values(fields: dict[str, str]) -> dict[str, str]:
+    unknown = set(fields) - set(ORGANIZATION_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown organization fields: {sorted(unknown)}")
+    require_single_line(**{name: value for name, value in fields.items() if name not in _MULTILINE})
+    return {name: value if name in _MULTILINE else value.strip() for name, value in fields.items()}
+
+
+@transaction.atomic
+def organization_create(*, actor: User, team: Team, name: str, **fields: str) -> Organization:
+    """Create an organization in one of the actor's teams; its name is unique in the team
+    (whatever the case)."""
+    _require_team_member(actor, team)
+    organization = Organization(team=team, **_organization_values({"name": name, **fields}))
+    _clean_organization(organization)
+    organization.save()
+    return organization
+
+
+@transaction.atomic
+def organization_update(*, actor: User, organization: Organization, **fields: str) -> Organization:
+    """Change a visible organization's fields (see ORGANIZATION_FIELDS), row-locked."""
+    values = _organization_values(fields)
+    organization = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
+    require_visible(Organization.objects, actor, organization, "organization")
+    for field, value in values.items():
+        setattr(organization, field, value)
+    _clean_organization(organization)
+    organization.save()
     return organization
 
 

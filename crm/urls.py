@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm.views import calendar, contacts, deals, meetings, pipelines
+from crm.views import calendar, contacts, deals, meetings, organizations, pipelines
 
 app_name = "crm"
 
@@ -14,6 +14,21 @@ urlpatterns = [
         "contacts/<uuid:pk>/interactions/",
         contacts.contact_log_interaction,
         name="contact_log_interaction",
+    ),
+    path("organizations/", organizations.organization_list, name="organization_list"),
+    path("organizations/new/", organizations.organization_new, name="organization_new"),
+    path(
+        "organizations/options/",
+        organizations.organization_options,
+        name="organization_options",
+    ),
+    path(
+        "organizations/<uuid:pk>/",
+        organizations.organization_detail,
+        name="organization_detail",
+    ),
+    path(
+        "organizations/<uuid:pk>/edit/", organizations.organization_edit, name="organization_edit"
     ),
     path("pipelines/", pipelines.pipeline_list, name="pipeline_list"),
     path("pipelines/<uuid:pk>/", pipelines.pipeline_board_view, name="pipeline_board"),

@@ -54,7 +54,9 @@ def _contact_fields(data: dict) -> dict[str, str]:
 
 @require_http_methods(["GET", "POST"])
 def contact_new(request: HttpRequest) -> HttpResponse:
-    form = ContactForm(request.POST or None, user=request.user)
+    # `?organization=` comes from the organization page's "New contact".
+    initial = {"organization": request.GET.get("organization", "")}
+    form = ContactForm(request.POST or None, user=request.user, initial=initial)
     if form.is_valid():
         data = form.cleaned_data
         contact = submit_to_service(

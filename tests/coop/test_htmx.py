@@ -37,6 +37,7 @@ VARYING = {
     "crm:meeting_edit": Call("get", "meeting"),
     "crm:meeting_cancel": Call("post", "meeting"),
     "crm:contact_list": Call("get"),
+    "crm:organization_list": Call("get"),
     "crm:contact_log_interaction": Call("post", "contact"),
     "crm:deal_list": Call("get"),
     "crm:deal_move": Call("post", "deal"),

@@ -53,6 +53,10 @@ def _contact(world):
     return {"pk": world.contact.pk}
 
 
+def _organization(world):
+    return {"pk": world.contact.organization_id}
+
+
 def _deal(world):
     return {"pk": world.deal.pk}
 
@@ -77,6 +81,8 @@ REGISTRY: dict[str, Route] = {
     "crm:contact_timeline": Route(_contact),
     "crm:contact_log_interaction": Route(_contact, get=405, post=400),
     "crm:meeting_new": Route(_contact, post=400),
+    "crm:organization_detail": Route(_organization),
+    "crm:organization_edit": Route(_organization, post=400),
     "crm:pipeline_board": Route(lambda world: {"pk": world.pipeline.pk}),
     "crm:deal_detail": Route(_deal),
     "crm:deal_edit": Route(_deal, post=400),
@@ -250,7 +256,11 @@ def test_pages_without_parameters_answer_each_role_and_hide_other_teams(role, no
         _no_foreign_health_data(response, user)
         if role in OTHER_ROLES:
             assert MARK not in response.content.decode(errors="replace"), (role, name)
-        elif response.status_code == 200 and name in {"crm:contact_list", "crm:deal_list"}:
+        elif response.status_code == 200 and name in {
+            "crm:contact_list",
+            "crm:deal_list",
+            "crm:organization_list",
+        }:
             assert MARK in response.text, (role, name)
 
 

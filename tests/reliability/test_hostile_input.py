@@ -93,6 +93,7 @@ def _pk(attribute):
 
 
 CONTACT = ("team", "name", "email", "phone", "organization", "job_title", "notes")
+ORGANIZATION = ("name", "website", "domain", "phone", "address", "industry", "size", "notes")
 DEAL = ("title", "value", "contact", "expected_close_date")
 MEETING = ("title", "start_time", "end_time", "location", "description")
 WHATIF = ("value_change_percent", "slip_percent", "shock_currency", "shock_percent", "name")
@@ -108,6 +109,16 @@ ENDPOINTS = [
         _pk("contact"),
     ),
     Endpoint("crm:contact_list", "get", ("q", "page")),
+    Endpoint("crm:contact_new", "get", ("organization",)),
+    Endpoint("crm:organization_new", "post", ("team", *ORGANIZATION)),
+    Endpoint(
+        "crm:organization_edit",
+        "post",
+        ORGANIZATION,
+        lambda world: {"pk": world.contact.organization_id},
+    ),
+    Endpoint("crm:organization_list", "get", ("q", "page")),
+    Endpoint("crm:organization_options", "get", ("organization",)),
     Endpoint("crm:contact_timeline", "get", ("after",), _pk("contact")),
     Endpoint("crm:deal_list", "get", ("q", "status", "pipeline", "stage", "page")),
     Endpoint("crm:deal_contact_options", "get", ("contact_search", "team")),
@@ -164,6 +175,7 @@ def _ids(world: World) -> list[str]:
         for value in [
             world.team.pk,
             world.contact.pk,
+            world.contact.organization_id,
             world.deal.pk,
             world.meeting.pk,
             world.event.pk,
@@ -249,6 +261,7 @@ QUERY_PARAMETERS = (
     "team",
     "contact",
     "contact_search",
+    "organization",
     "deal",
     "after",
     "username",
