@@ -211,6 +211,8 @@ class AuditAction(models.TextChoices):
     ADMIN_ADDED = "admin_added", "Added in the admin"
     ADMIN_CHANGED = "admin_changed", "Changed in the admin"
     ADMIN_DELETED = "admin_deleted", "Deleted in the admin"
+    IMPORTED = "imported", "Data imported"
+    IMPORT_UNDONE = "import_undone", "Import undone"
 
 
 class AuditEvent(models.Model):

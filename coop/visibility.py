@@ -72,6 +72,16 @@ def teams_visible_to(user: User) -> QuerySet[Team]:
     return Team.objects.filter(visible_team_q(user, "pk"))
 
 
+def teams_managed_by(user: User) -> QuerySet[Team]:
+    """Teams whose data the user may load in bulk (imports): the teams they manage; staff
+    every team."""
+    if sees_nothing(user):
+        return Team.objects.none()
+    if user.is_staff:
+        return Team.objects.all()
+    return Team.objects.filter(pk__in=team_ids_with_roles(user, [Role.MANAGER]))
+
+
 def can_see_team(user: User, team_id: UUID | None) -> bool:
     """Whether the user sees the records of team `team_id`."""
     if team_id is None or sees_nothing(user):

@@ -336,3 +336,82 @@ class Deal(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == DealStatus.OPEN
+
+
+class ImportKind(models.TextChoices):
+    CONTACTS = "contacts", "Contacts"
+    ORGANIZATIONS = "organizations", "Organizations"
+    DEALS = "deals", "Deals"
+
+
+class ImportStatus(models.TextChoices):
+    IMPORTED = "imported", "Imported"
+    REFUSED = "refused", "Refused (nothing written)"
+    UNDONE = "undone", "Undone"
+
+
+class ImportRun(models.Model):
+    """One import of a file: who, when, which file, what it did. Its records
+    (`ImportedRecord`) let it be undone while they are unchanged."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="import_runs")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_runs"
+    )
+    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    file_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=ImportStatus.choices)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    # The refused rows: [{"row": n, "cells": [...], "reason": "..."}], for the error file.
+    errors = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "crm_import_runs"
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.file_name}"
+
+
+class ImportedRecord(models.Model):
+    """A record an import created or changed; `before` holds the changed fields' old values."""
+
+    id = models.BigAutoField(primary_key=True)
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="records")
+    model = models.CharField(max_length=20)  # "organization", "contact" or "deal"
+    object_id = models.UUIDField()
+    before = models.JSONField(null=True, blank=True)  # None: the import created it
+
+    class Meta:
+        db_table = "crm_imported_records"
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.object_id}"
+
+
+class ImportMapping(models.Model):
+    """The column mapping a team chose for files with these headers, offered again."""
+
+    id = models.BigAutoField(primary_key=True)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="import_mappings")
+    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    headers_key = models.CharField(max_length=64)  # sha256 of the header row
+    mapping = models.JSONField(default=list)
+
+    class Meta:
+        db_table = "crm_import_mappings"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "kind", "headers_key"], name="crm_import_mapping_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} mapping"

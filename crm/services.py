@@ -6,6 +6,7 @@ Other modules extend the deal flows by calling these services, never by writing 
 """
 
 import uuid
+from collections.abc import Iterator
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
@@ -26,10 +27,13 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
+from coop.audit import audit_record
 from coop.dates import validate_supported_date
-from coop.models import Team, User
+from coop.models import AuditAction, Team, User
+from coop.spreadsheets import csv_stream, xlsx_stream
 from coop.validators import require_single_line
 from coop.visibility import can_see_team, is_member
+from crm.exchange import export_header, export_rows
 from crm.models import (
     Contact,
     Deal,
@@ -431,3 +435,36 @@ def contact_timelines_touch(*, contacts: QuerySet[Contact]) -> int:
     (crm/timeline.py). Call it after writing, never before: a page read in between must not be
     cached under the new version."""
     return contacts.update(timeline_version=uuid.uuid4())
+
+
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+def records_export(
+    *, actor: User | None, kind: str, records: QuerySet, file_format: str, filters: dict
+) -> Iterator[bytes]:
+    """The records (contacts, organizations or deals, already filtered and checked with
+    `visible_to`) as a CSV or XLSX file in the columns an import reads, formula cells
+    neutralised, with the export recorded in the audit log now (its filters and row count).
+    The file comes in pieces, made while they are read: stream them."""
+    if file_format not in EXPORT_FORMATS:
+        raise ValidationError(f"Unknown export format {file_format!r}: use csv or xlsx.")
+    audit_record(
+        actor=actor,
+        action=AuditAction.EXPORTED,
+        detail={
+            "records": kind,
+            "format": file_format,
+            "filters": filters,
+            "rows": records.count(),
+        },
+    )
+    header, rows = export_header(kind), export_rows(kind, records)
+    if file_format == "csv":
+        return csv_stream(_with_header(header, rows))
+    return xlsx_stream([(kind.capitalize(), header, rows)])
+
+
+def _with_header(header: list[str], rows: Iterator[list]) -> Iterator[list]:
+    yield header
+    yield from rows

@@ -1,12 +1,30 @@
 from django.urls import path
 
-from crm.views import calendar, contacts, deals, meetings, organizations, pipelines
+from crm.views import calendar, contacts, deals, exchange, meetings, organizations, pipelines
 
 app_name = "crm"
 
 urlpatterns = [
     path("contacts/", contacts.contact_list, name="contact_list"),
     path("contacts/new/", contacts.contact_new, name="contact_new"),
+    path(
+        "contacts/export/",
+        exchange.records_export_view,
+        {"kind": "contacts"},
+        name="contact_export",
+    ),
+    path(
+        "organizations/export/",
+        exchange.records_export_view,
+        {"kind": "organizations"},
+        name="organization_export",
+    ),
+    path(
+        "deals/export/",
+        exchange.records_export_view,
+        {"kind": "deals"},
+        name="deal_export",
+    ),
     path("contacts/<uuid:pk>/", contacts.contact_detail, name="contact_detail"),
     path("contacts/<uuid:pk>/edit/", contacts.contact_edit, name="contact_edit"),
     path("contacts/<uuid:pk>/timeline/", contacts.contact_timeline_page, name="contact_timeline"),

@@ -262,6 +262,7 @@ QUERY_PARAMETERS = (
     "contact",
     "contact_search",
     "organization",
+    "format",
     "deal",
     "after",
     "username",
