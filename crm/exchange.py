@@ -7,6 +7,7 @@ languages a cooperative's spreadsheets come in (French, German, Spanish), ignori
 accents, spaces and punctuation.
 """
 
+import hashlib
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -72,6 +73,11 @@ def header_key(text: str) -> str:
     """A header as compared: lower case, no accents, only letters and digits."""
     text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
     return "".join(char for char in text.lower() if char.isalnum())
+
+
+def headers_key(headers: list[str]) -> str:
+    """What identifies a file's header row when a mapping is remembered for it."""
+    return hashlib.sha256("\x1f".join(headers).encode()).hexdigest()
 
 
 def guess_mapping(kind: str, headers: list[str]) -> list[str]:

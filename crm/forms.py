@@ -14,11 +14,14 @@ from coop.dates import validate_supported_date
 from coop.models import Team, User
 from coop.money import minor_unit_exponent, to_major_units, to_minor_units
 from coop.validators import validate_single_line
-from coop.visibility import teams_visible_to
+from coop.visibility import teams_managed_by, teams_visible_to
+from crm.exchange import COLUMNS
+from crm.imports import DATE_FORMATS, POLICIES
 from crm.models import (
     Contact,
     Deal,
     DealStatus,
+    ImportKind,
     InteractionType,
     Organization,
     OrganizationSize,
@@ -302,3 +305,55 @@ class DealFilterForm(forms.Form):
         self.fields["pipeline"].queryset = pipelines.order_by("name")
         self.fields["stage"].queryset = PipelineStage.objects.filter(pipeline__in=pipelines)
         self.fields["stage"].widget = forms.HiddenInput()
+
+
+IMPORT_MAX_BYTES = 100 * 1024 * 1024
+
+
+class ImportOptionsForm(forms.Form):
+    """What to import and how; the column mapping comes as `map_<column index>` fields."""
+
+    kind = forms.ChoiceField(label="Records", choices=ImportKind.choices)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+    date_format = forms.ChoiceField(
+        label="Dates in the file look like",
+        choices=[(value, example) for value, example in DATE_FORMATS.items()],
+    )
+    policy = forms.ChoiceField(
+        label="When a row matches an existing record",
+        choices=POLICIES.items(),
+        widget=forms.RadioSelect,
+        initial="skip",
+    )
+    keep_valid = forms.BooleanField(
+        label="Import the valid rows and give me a file of the others",
+        required=False,
+        help_text="Otherwise nothing is imported while one row is refused.",
+    )
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams_managed_by(user).order_by("name")
+
+
+class ImportUploadForm(ImportOptionsForm):
+    file = forms.FileField(
+        label="CSV or XLSX file",
+        help_text="UTF-8 CSV (commas or semicolons) or an Excel workbook's first sheet; "
+        "the first row names the columns.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.txt"}),
+    )
+    field_order = ["file", "kind", "team", "date_format", "policy", "keep_valid"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise ValidationError("A file of at most 100 MB, please: split larger ones.")
+        return upload
+
+
+def mapping_from(data, headers: list[str], kind: str) -> list[str]:
+    """The field chosen for each column (`map_<index>`), those unknown to `kind` ignored."""
+    fields = {column.field for column in COLUMNS[kind]}
+    chosen = [data.get(f"map_{index}", "") for index in range(len(headers))]
+    return [value if value in fields else "" for value in chosen]

@@ -15,7 +15,6 @@ record of the team), whatever the file's length.
 """
 
 import csv
-import hashlib
 import io
 import uuid
 import zipfile
@@ -82,6 +81,11 @@ MAX_LENGTHS = {
 }
 MULTILINE = {"notes", "address"}
 
+NOT_UTF8 = (
+    "This file is not UTF-8 text. Save it as “CSV UTF-8” in your spreadsheet program and "
+    "upload it again."
+)
+
 csv.field_size_limit(MAX_CELL)
 
 
@@ -117,12 +121,9 @@ def _csv_table(file: BinaryIO) -> Table:
     try:
         sample = start.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        # The sample may end inside a character; only an error before its last 3 bytes counts.
-        if error.start < len(start) - 3:
-            raise _refuse(
-                "This file is not UTF-8 text. Save it as “CSV UTF-8” in your spreadsheet "
-                "program and upload it again."
-            ) from error
+        # A long file's sample may end inside a character: only that is not an error.
+        if error.start < len(start) - 3 or len(start) < 64 * 1024:
+            raise _refuse(NOT_UTF8) from error
         sample = start[: error.start].decode("utf-8-sig")
     first_line = sample.splitlines()[0] if sample else ""
     delimiter = max([",", ";", "\t"], key=first_line.count)
@@ -130,7 +131,9 @@ def _csv_table(file: BinaryIO) -> Table:
     reader = csv.reader(text, delimiter=delimiter)
     try:
         headers = _check_headers(next(reader, []))
-    except (csv.Error, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
+        raise _refuse(NOT_UTF8) from error
+    except csv.Error as error:
         raise _refuse(f"The header row cannot be read: {error}.") from error
 
     def rows() -> Iterator[list[str]]:
@@ -209,10 +212,6 @@ def read_table(file: BinaryIO, file_name: str) -> Table:
     if file_name.lower().endswith((".csv", ".txt", ".tsv")):
         return _csv_table(file)
     raise _refuse("Upload a .csv or an .xlsx file.")
-
-
-def headers_key(headers: list[str]) -> str:
-    return hashlib.sha256("\x1f".join(headers).encode()).hexdigest()
 
 
 def normalise_email(email: str) -> str:

@@ -33,11 +33,12 @@ from coop.models import AuditAction, Team, User
 from coop.spreadsheets import csv_stream, xlsx_stream
 from coop.validators import require_single_line
 from coop.visibility import can_see_team, is_member
-from crm.exchange import export_header, export_rows
+from crm.exchange import export_header, export_rows, headers_key
 from crm.models import (
     Contact,
     Deal,
     DealStatus,
+    ImportMapping,
     Interaction,
     InteractionType,
     Organization,
@@ -468,3 +469,10 @@ def records_export(
 def _with_header(header: list[str], rows: Iterator[list]) -> Iterator[list]:
     yield header
     yield from rows
+
+
+def import_mapping_remember(*, team: Team, kind: str, headers: list[str], mapping: list[str]):
+    """Keep the mapping a team chose for files with these headers, to offer it next time."""
+    return ImportMapping.objects.update_or_create(
+        team=team, kind=kind, headers_key=headers_key(headers), defaults={"mapping": mapping}
+    )[0]

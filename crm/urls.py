@@ -1,6 +1,15 @@
 from django.urls import path
 
-from crm.views import calendar, contacts, deals, exchange, meetings, organizations, pipelines
+from crm.views import (
+    calendar,
+    contacts,
+    deals,
+    exchange,
+    imports,
+    meetings,
+    organizations,
+    pipelines,
+)
 
 app_name = "crm"
 
@@ -48,6 +57,13 @@ urlpatterns = [
     path(
         "organizations/<uuid:pk>/edit/", organizations.organization_edit, name="organization_edit"
     ),
+    path("imports/", imports.import_list, name="import_list"),
+    path("imports/new/", imports.import_new, name="import_new"),
+    path("imports/preview/", imports.import_preview, name="import_preview"),
+    path("imports/start/", imports.import_start, name="import_start"),
+    path("imports/<uuid:pk>/", imports.import_detail, name="import_detail"),
+    path("imports/<uuid:pk>/errors.csv", imports.import_errors, name="import_errors"),
+    path("imports/<uuid:pk>/undo/", imports.import_undo_view, name="import_undo"),
     path("pipelines/", pipelines.pipeline_list, name="pipeline_list"),
     path("pipelines/<uuid:pk>/", pipelines.pipeline_board_view, name="pipeline_board"),
     path("deals/", deals.deal_list, name="deal_list"),

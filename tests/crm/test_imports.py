@@ -9,7 +9,7 @@ from django.urls import reverse
 from coop.models import AuditAction, AuditEvent
 from crm.exchange import guess_mapping
 from crm.imports import import_undo, read_table, records_import
-from crm.models import Contact, Deal, DealStatus, ImportStatus, Organization
+from crm.models import Contact, Deal, DealStatus, ImportRun, ImportStatus, Organization
 from crm.services import contact_update
 from tests.crm.factories import ContactFactory, OrganizationFactory
 
@@ -222,3 +222,63 @@ def test_an_import_whose_records_changed_since_cannot_be_undone(manager, team):
     with pytest.raises(ValidationError, match="Bob was changed"):
         import_undo(actor=manager, run=run)
     assert Contact.objects.filter(pk=bob.pk).exists()
+
+
+def _upload(client, team, content: bytes, name="contacts.csv", **options):
+    upload = io.BytesIO(content)
+    upload.name = name
+    data = {"kind": "contacts", "team": team.pk, "date_format": "%Y-%m-%d", "policy": "skip"}
+    return client.post(reverse("crm:import_new"), {**data, **options, "file": upload})
+
+
+def test_the_pages_map_preview_and_import_a_file(client, manager, team):
+    ContactFactory(team=team, email="ann@x.example")
+    client.force_login(manager)
+    page = _upload(
+        client, team, (HEADER + "Ann,ann@x.example,,,,\nBob,bad,,,,\nCy,,,,,\n").encode()
+    )
+    assert page.status_code == 200
+    assert '<option value="email" selected>' in page.text
+    assert "Matches a record" in page.text and "not an email address" in page.text
+    options = {
+        "kind": "contacts",
+        "team": team.pk,
+        "date_format": "%Y-%m-%d",
+        "policy": "skip",
+        "keep_valid": "on",
+    }
+    mapping = {f"map_{i}": field for i, field in enumerate(["name", "email", "", "", "", ""])}
+    preview = client.post(reverse("crm:import_preview"), {**options, **mapping})
+    assert '<option value="phone" selected>' not in preview.text
+    response = client.post(reverse("crm:import_start"), {**options, **mapping}, follow=True)
+    run = ImportRun.objects.get()
+    assert response.redirect_chain[-1][0] == reverse("crm:import_detail", args=[run.pk])
+    assert (run.created, run.skipped, run.failed) == (1, 1, 1)
+    assert "Row 3: email: not an email address" in response.text
+    again = _upload(client, team, (HEADER + "Dee,,,,,\n").encode())
+    assert '<option value="phone" selected>' not in again.text, "the mapping is remembered"
+
+
+def test_a_hostile_upload_is_refused_on_the_form(client, manager, team):
+    client.force_login(manager)
+    response = _upload(client, team, "Name\nAnné\n".encode("latin-1"))
+    assert response.status_code == 400
+    assert "not UTF-8" in response.text
+    response = _upload(client, team, b"x", name="contacts.exe")
+    assert "Upload a .csv or an .xlsx file" in response.text
+
+
+def test_reps_cannot_import(client, rep, team):
+    client.force_login(rep)
+    assert "Only a team's managers" in client.get(reverse("crm:import_new")).text
+    response = _upload(client, team, (HEADER + "Ann,,,,,\n").encode())
+    assert response.status_code == 400
+    assert not Contact.objects.exists()
+
+
+def test_the_undo_button_undoes_the_import(client, manager, team):
+    run = _import(manager, team, HEADER + "Bob,,,,,\n")
+    client.force_login(manager)
+    response = client.post(reverse("crm:import_undo", args=[run.pk]), follow=True)
+    assert "The import was undone." in response.text
+    assert not Contact.objects.exists()
