@@ -140,7 +140,9 @@ RELATED = {
 def export_rows(kind: str, records: QuerySet) -> Iterator[list]:
     """The rows of the records, read in chunks (`.iterator()`) as they are written."""
     row_of = ROW_OF[kind]
-    for record in records.select_related(*RELATED[kind]).iterator(chunk_size=2_000):
+    if RELATED[kind]:
+        records = records.select_related(*RELATED[kind])
+    for record in records.iterator(chunk_size=2_000):
         yield row_of(record)
 
 

@@ -725,7 +725,7 @@ def import_undo(*, actor: User | None, run: ImportRun) -> ImportRun:
     run = ImportRun.objects.select_for_update().get(pk=run.pk)
     if actor is not None and not teams_managed_by(actor).filter(pk=run.team_id).exists():
         raise ValidationError("Only the team's managers can undo its imports.")
-    if run.status != ImportStatus.IMPORTED:
+    if run.status != ImportStatus.IMPORTED or run.finished_at is None:
         raise ValidationError("Only a completed import can be undone.")
     entries = list(run.records.all())
     ids = {name: [e.object_id for e in entries if e.model == name] for name in MODELS}

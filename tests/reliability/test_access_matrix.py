@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from calendar_app.services import feed_token_regenerate
 from coop.models import Role
+from crm.models import ImportRun
 from health.models import CheckIn, SalesHealthMetric
 from tests.coop.factories import TeamFactory, UserFactory
 from tests.coop.test_pages import PUBLIC_URL_NAMES
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.django_db
 TEAM = frozenset({"rep", "manager", "finance", "staff"})
 # Personal records (calendar events): their organiser, the organiser's manager, staff.
 PEOPLE = frozenset({"rep", "manager", "staff"})
+MANAGERS = frozenset({"manager", "staff"})
 OWN_ROLES = ("rep", "manager", "finance", "staff")
 OTHER_ROLES = ("other_rep", "other_manager", "other_finance")
 
@@ -55,6 +57,13 @@ def _contact(world):
 
 def _organization(world):
     return {"pk": world.contact.organization_id}
+
+
+def _import_run(world):
+    run, _ = ImportRun.objects.get_or_create(
+        team=world.team, kind="contacts", file_name="world.csv", defaults={"status": "imported"}
+    )
+    return {"pk": run.pk}
 
 
 def _deal(world):
@@ -83,6 +92,10 @@ REGISTRY: dict[str, Route] = {
     "crm:meeting_new": Route(_contact, post=400),
     "crm:organization_detail": Route(_organization),
     "crm:organization_edit": Route(_organization, post=400),
+    # A team's imports are its managers' (and staff's).
+    "crm:import_detail": Route(_import_run, audience=MANAGERS),
+    "crm:import_errors": Route(_import_run, audience=MANAGERS),
+    "crm:import_undo": Route(_import_run, audience=MANAGERS, get=405, post=302),
     "crm:pipeline_board": Route(lambda world: {"pk": world.pipeline.pk}),
     "crm:deal_detail": Route(_deal),
     "crm:deal_edit": Route(_deal, post=400),
@@ -235,6 +248,8 @@ def test_parametrised_urls_answer_each_role_rightly(role, north, people):
 PAGE_GET = {
     "logout": 405,
     "crm:deal_contact_options": 200,
+    "crm:import_preview": 405,
+    "crm:import_start": 405,
     "calendar_app:notifications_read": 405,
     "calendar_app:feed_regenerate": 405,
     "finance:generate": 405,

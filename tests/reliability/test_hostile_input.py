@@ -93,6 +93,7 @@ def _pk(attribute):
 
 
 CONTACT = ("team", "name", "email", "phone", "organization", "job_title", "notes")
+IMPORT = ("kind", "team", "date_format", "policy", "keep_valid")
 ORGANIZATION = ("name", "website", "domain", "phone", "address", "industry", "size", "notes")
 DEAL = ("title", "value", "contact", "expected_close_date")
 MEETING = ("title", "start_time", "end_time", "location", "description")
@@ -119,6 +120,9 @@ ENDPOINTS = [
     ),
     Endpoint("crm:organization_list", "get", ("q", "page")),
     Endpoint("crm:organization_options", "get", ("organization",)),
+    Endpoint("crm:import_new", "post", IMPORT, role="manager"),
+    Endpoint("crm:import_preview", "post", (*IMPORT, "map_0", "map_1"), role="manager"),
+    Endpoint("crm:import_start", "post", (*IMPORT, "map_0", "map_1"), role="manager"),
     Endpoint("crm:contact_timeline", "get", ("after",), _pk("contact")),
     Endpoint("crm:deal_list", "get", ("q", "status", "pipeline", "stage", "page")),
     Endpoint("crm:deal_contact_options", "get", ("contact_search", "team")),
