@@ -116,7 +116,10 @@ def import_new(request: HttpRequest) -> HttpResponse:
         team=team, kind=kind, headers_key=headers_key(headers)
     ).first()
     mapping = remembered.mapping if remembered else guess_mapping(kind, headers)
-    return _mapping_page(request, form, path, file_name, mapping)
+    # The next steps take the options again, without the file.
+    options = ImportOptionsForm(request.POST, user=request.user)
+    options.is_valid()
+    return _mapping_page(request, options, path, file_name, mapping)
 
 
 @require_POST
