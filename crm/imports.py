@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
@@ -141,6 +142,8 @@ def _csv_table(file: BinaryIO) -> Table:
             for cells in reader:
                 if any(cell.strip() for cell in cells):
                     yield _fit(cells, len(headers))
+            # The caller's file stays open (a dropped wrapper would close it).
+            text.detach()
         except csv.Error as error:
             raise _refuse(
                 f"Row {reader.line_num} cannot be read ({error}); no cell may be longer "
@@ -625,6 +628,7 @@ def records_import(
     all_or_nothing: bool = True,
     date_format: str = "%Y-%m-%d",
     on_progress: ProgressCallback | None = None,
+    run: ImportRun | None = None,
 ) -> ImportRun:
     """Import the file's rows into the team, in one outermost transaction, and record the
     import (`ImportRun`) and its audit entry.
@@ -632,7 +636,8 @@ def records_import(
     All or nothing (the default): one refused row and nothing is written but the import's
     record, status "refused", with every refused row and its reason. Otherwise the valid rows
     are written and the refused ones kept for the error file. `actor` None is an operator's
-    `manage.py import_records`; a person must manage the team."""
+    `manage.py import_records`; a person must manage the team. `run`: the record
+    `import_queue` made for a background import, completed here."""
     if actor is not None and not teams_managed_by(actor).filter(pk=team.pk).exists():
         raise ValidationError("Only the team's managers can import into it.")
     if policy not in POLICIES:
@@ -641,9 +646,9 @@ def records_import(
     if len(mapping) != len(table.headers):
         raise _refuse("The mapping does not fit the file's columns; start the import again.")
     checker = RowChecker(kind=kind, team=team, mapping=mapping, date_format=date_format)
-    run = ImportRun(
-        team=team, actor=actor, kind=kind, file_name=file_name[:255], status=ImportStatus.IMPORTED
-    )
+    if run is None:
+        run = ImportRun(team=team, actor=actor, kind=kind, file_name=file_name[:255])
+    run.status = ImportStatus.IMPORTED
     try:
         with transaction.atomic(durable=True):
             run.save()
@@ -651,8 +656,9 @@ def records_import(
     except _Refused:
         run.status = ImportStatus.REFUSED
         run.created = run.updated = run.skipped = 0
-        run.pk = uuid.uuid4()
-        run._state.adding = True
+        if not ImportRun.objects.filter(pk=run.pk).exists():
+            run.pk = uuid.uuid4()
+            run._state.adding = True
     with transaction.atomic():
         run.finished_at = timezone.now()
         run.save()
@@ -769,4 +775,27 @@ def import_undo(*, actor: User | None, run: ImportRun) -> ImportRun:
     run.status = ImportStatus.UNDONE
     run.save(update_fields=["status"])
     audit_record(actor=actor, action=AuditAction.IMPORT_UNDONE, obj=run)
+    return run
+
+
+def progress_key(run: ImportRun) -> str:
+    return f"crm:import-progress:{run.pk}"
+
+
+def import_queue(
+    *, actor: User, team: Team, kind: str, path: Path, file_name: str, options: dict
+) -> ImportRun:
+    """Record an import to run in the background (`crm.tasks.import_file`), enqueued once this
+    record commits; the task reads the file at `path` and removes it. `options`: the
+    arguments `records_import` takes after the file (mapping, policy, ...)."""
+    if not teams_managed_by(actor).filter(pk=team.pk).exists():
+        raise ValidationError("Only the team's managers can import into it.")
+    from crm.tasks import import_file
+
+    run = ImportRun.objects.create(
+        team=team, actor=actor, kind=kind, file_name=file_name[:255], status=ImportStatus.RUNNING
+    )
+    transaction.on_commit(
+        lambda: import_file.enqueue(run_id=str(run.pk), path=str(path), options=options)
+    )
     return run

@@ -345,6 +345,7 @@ class ImportKind(models.TextChoices):
 
 
 class ImportStatus(models.TextChoices):
+    RUNNING = "running", "Running in the background"
     IMPORTED = "imported", "Imported"
     REFUSED = "refused", "Refused (nothing written)"
     UNDONE = "undone", "Undone"

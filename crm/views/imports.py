@@ -7,15 +7,18 @@ uploader's session knows (`_stash`)."""
 import secrets
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from uuid import UUID
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coop.htmx import varies_on_htmx
 from coop.visibility import teams_managed_by
 from crm.exchange import COLUMNS, guess_mapping, headers_key
 from crm.forms import ImportOptionsForm, ImportUploadForm, mapping_from
@@ -24,20 +27,34 @@ from crm.imports import (
     RowChecker,
     check_rows,
     error_file,
+    import_queue,
     import_undo,
+    progress_key,
     read_table,
     records_import,
 )
-from crm.models import ImportMapping, ImportRun
+from crm.models import ImportMapping, ImportRun, ImportStatus
 from crm.services import import_mapping_remember
 
 IMPORT_DIR = Path(tempfile.gettempdir()) / "coop-imports"
+ABANDONED_AFTER = 24 * 3600  # seconds
 PREVIEW_ROWS = 10
+# Larger files are imported by a background task, with a progress bar (about 20,000 rows).
+BACKGROUND_BYTES = 2 * 1024 * 1024
 SESSION_KEY = "crm_import"
 
 
 def _stash(request: HttpRequest, upload) -> dict:
+    """Keep the upload for the next steps, in place of the session's previous one; uploads
+    left over a day (imports never finished) go too."""
     IMPORT_DIR.mkdir(mode=0o700, exist_ok=True)
+    previous = (request.session.get(SESSION_KEY) or {}).get("token")
+    if previous:
+        (IMPORT_DIR / previous).unlink(missing_ok=True)
+    stale = time.time() - ABANDONED_AFTER
+    for left in IMPORT_DIR.iterdir():
+        if left.stat().st_mtime < stale:
+            left.unlink(missing_ok=True)
     token = secrets.token_urlsafe(24)
     with (IMPORT_DIR / token).open("wb") as file:
         shutil.copyfileobj(upload, file)
@@ -147,23 +164,23 @@ def import_start(request: HttpRequest) -> HttpResponse:
     try:
         headers = _headers(path, file_name)
         mapping = mapping_from(request.POST, headers, data["kind"])
-        with path.open("rb") as file:
-            run = records_import(
-                actor=request.user,
-                team=data["team"],
-                kind=data["kind"],
-                file=file,
-                file_name=file_name,
-                mapping=mapping,
-                policy=data["policy"],
-                all_or_nothing=not data["keep_valid"],
-                date_format=data["date_format"],
-            )
+        options = {
+            "mapping": mapping,
+            "policy": data["policy"],
+            "all_or_nothing": not data["keep_valid"],
+            "date_format": data["date_format"],
+        }
+        common = {"actor": request.user, "team": data["team"], "kind": data["kind"]}
+        if path.stat().st_size > BACKGROUND_BYTES:
+            run = import_queue(**common, path=path, file_name=file_name, options=options)
+        else:
+            with path.open("rb") as file:
+                run = records_import(**common, file=file, file_name=file_name, **options)
+            path.unlink(missing_ok=True)
     except ValidationError as error:
         form.add_error(None, error)
         return _mapping_page(request, form, path, file_name, [], status=400)
     import_mapping_remember(team=data["team"], kind=data["kind"], headers=headers, mapping=mapping)
-    path.unlink(missing_ok=True)
     request.session.pop(SESSION_KEY, None)
     return redirect("crm:import_detail", pk=run.pk)
 
@@ -181,8 +198,19 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@varies_on_htmx
 def import_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
-    return render(request, "crm/import_detail.html", {"run": visible_run(request, pk)})
+    """The import's record; while it runs, `#progress` polls itself, and swaps in the whole
+    page once the import is over."""
+    run = visible_run(request, pk)
+    progress = cache.get(progress_key(run)) or {"rows": 0, "percent": 0}
+    context = {"run": run, "progress": progress}
+    if request.htmx and run.status == ImportStatus.RUNNING:
+        return render(request, "crm/import_detail.html#progress", context)
+    response = render(request, "crm/import_detail.html", context)
+    if request.htmx:
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @require_GET

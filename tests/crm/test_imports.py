@@ -11,6 +11,7 @@ from crm.exchange import guess_mapping
 from crm.imports import import_undo, read_table, records_import
 from crm.models import Contact, Deal, DealStatus, ImportRun, ImportStatus, Organization
 from crm.services import contact_update
+from crm.views.imports import IMPORT_DIR
 from tests.crm.factories import ContactFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -282,3 +283,29 @@ def test_the_undo_button_undoes_the_import(client, manager, team):
     response = client.post(reverse("crm:import_undo", args=[run.pk]), follow=True)
     assert "The import was undone." in response.text
     assert not Contact.objects.exists()
+
+
+def test_a_large_file_is_imported_in_the_background_with_progress(
+    client, manager, team, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr("crm.views.imports.BACKGROUND_BYTES", 10)
+    client.force_login(manager)
+    _upload(client, team, (HEADER + "Ann,,,,,\nBob,,,,,\n").encode())
+    options = {"kind": "contacts", "team": team.pk, "date_format": "%Y-%m-%d", "policy": "skip"}
+    mapping = {"map_0": "name"}
+    stashed = IMPORT_DIR / client.session["crm_import"]["token"]
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(reverse("crm:import_start"), {**options, **mapping})
+    run = ImportRun.objects.get()
+    assert response["Location"] == reverse("crm:import_detail", args=[run.pk])
+    assert run.status == ImportStatus.RUNNING and not Contact.objects.exists()
+    page = client.get(response["Location"], headers={"HX-Request": "true"})
+    assert '<progress id="import-progress" max="100" value="0">' in page.text
+    assert "<html" not in page.text
+    for callback in queued:
+        callback()
+    run.refresh_from_db()
+    assert (run.status, run.created) == (ImportStatus.IMPORTED, 2)
+    done = client.get(response["Location"], headers={"HX-Request": "true"})
+    assert done["HX-Refresh"] == "true"
+    assert not stashed.exists(), "the uploaded file is removed"
