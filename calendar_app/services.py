@@ -402,3 +402,12 @@ def notifications_mark_read(*, user: User, notification_ids: Sequence | None = N
     if notification_ids is not None:
         queryset = queryset.filter(pk__in=notification_ids)
     return queryset.update(read_at=timezone.now())
+
+
+def guests_relink(*, old_url: str, guest: Guest) -> int:
+    """Make every attendance of the guest whose page was `old_url` one of `guest` (name,
+    email address, page), e.g. when two CRM contacts are merged into one. Runs inside the
+    caller's transaction; returns how many attendances changed."""
+    return Attendee.objects.filter(user__isnull=True, guest_url=old_url).update(
+        guest_name=guest.name, guest_email=guest.email, guest_url=guest.url
+    )

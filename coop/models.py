@@ -213,6 +213,7 @@ class AuditAction(models.TextChoices):
     ADMIN_DELETED = "admin_deleted", "Deleted in the admin"
     IMPORTED = "imported", "Data imported"
     IMPORT_UNDONE = "import_undone", "Import undone"
+    MERGED = "merged", "Records merged"
 
 
 class AuditEvent(models.Model):

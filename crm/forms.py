@@ -357,3 +357,24 @@ def mapping_from(data, headers: list[str], kind: str) -> list[str]:
     fields = {column.field for column in COLUMNS[kind]}
     chosen = [data.get(f"map_{index}", "") for index in range(len(headers))]
     return [value if value in fields else "" for value in chosen]
+
+
+def _shown(value) -> str:
+    return str(value) if value not in (None, "") else "(empty)"
+
+
+class MergeForm(forms.Form):
+    """For each field whose values differ, which record's value the merged one keeps."""
+
+    def __init__(self, *args, keep, remove, fields: tuple[str, ...], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in fields:
+            mine, theirs = getattr(keep, name), getattr(remove, name)
+            if mine == theirs:
+                continue
+            self.fields[name] = forms.ChoiceField(
+                label=keep._meta.get_field(name).verbose_name.capitalize(),
+                choices=[("keep", _shown(mine)), ("remove", _shown(theirs))],
+                widget=forms.RadioSelect,
+                initial="remove" if mine in (None, "") else "keep",
+            )

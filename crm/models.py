@@ -10,6 +10,7 @@ import uuid
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from coop.models import Team, User
@@ -96,6 +97,16 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["team", "name"], name="crm_contact_team_name_idx"),
             models.Index(fields=["email"], name="crm_contact_email_idx"),
+        ]
+        constraints = [
+            # One contact per email address within a team, whatever the case: what import
+            # and merge rely on, and what the service checks first to say it kindly.
+            models.UniqueConstraint(
+                "team",
+                Lower("email"),
+                condition=~Q(email=""),
+                name="crm_contact_team_email_uniq",
+            )
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from crm.views import (
     exchange,
     imports,
     meetings,
+    merging,
     organizations,
     pipelines,
 )
@@ -56,6 +57,13 @@ urlpatterns = [
     ),
     path(
         "organizations/<uuid:pk>/edit/", organizations.organization_edit, name="organization_edit"
+    ),
+    path("duplicates/", merging.duplicates, name="duplicates"),
+    path("contacts/<uuid:pk>/merge/<uuid:other>/", merging.contact_merge, name="contact_merge"),
+    path(
+        "organizations/<uuid:pk>/merge/<uuid:other>/",
+        merging.organization_merge,
+        name="organization_merge",
     ),
     path("imports/", imports.import_list, name="import_list"),
     path("imports/new/", imports.import_new, name="import_new"),

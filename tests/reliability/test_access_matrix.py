@@ -66,6 +66,17 @@ def _import_run(world):
     return {"pk": run.pk}
 
 
+def _twins(model):
+    """The world's contact or organization and a look-alike of the same team to merge."""
+
+    def kwargs(world):
+        first = world.contact if model == "contact" else world.contact.organization
+        other, _ = type(first).objects.get_or_create(team=world.team, name=f"{first.name} twin")
+        return {"pk": first.pk, "other": other.pk}
+
+    return kwargs
+
+
 def _deal(world):
     return {"pk": world.deal.pk}
 
@@ -92,6 +103,9 @@ REGISTRY: dict[str, Route] = {
     "crm:meeting_new": Route(_contact, post=400),
     "crm:organization_detail": Route(_organization),
     "crm:organization_edit": Route(_organization, post=400),
+    # An empty POST leaves the differing names unpicked.
+    "crm:contact_merge": Route(_twins("contact"), post=400),
+    "crm:organization_merge": Route(_twins("organization"), post=400),
     # A team's imports are its managers' (and staff's).
     "crm:import_detail": Route(_import_run, audience=MANAGERS),
     "crm:import_errors": Route(_import_run, audience=MANAGERS),

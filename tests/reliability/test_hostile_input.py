@@ -22,7 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from finance.models import RevenueForecast
-from tests.reliability.test_access_matrix import PAGE_GET, REGISTRY, _app_routes, _routes
+from tests.reliability.test_access_matrix import (
+    PAGE_GET,
+    REGISTRY,
+    _app_routes,
+    _routes,
+    _twins,
+)
 from tests.reliability.world import World, build_world, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +127,12 @@ ENDPOINTS = [
     Endpoint("crm:organization_list", "get", ("q", "page")),
     Endpoint("crm:organization_options", "get", ("organization",)),
     Endpoint("crm:import_new", "post", IMPORT, role="manager"),
+    Endpoint(
+        "crm:contact_merge",
+        "post",
+        ("name", "email", "phone", "job_title", "notes", "organization"),
+        _twins("contact"),
+    ),
     Endpoint("crm:import_preview", "post", (*IMPORT, "map_0", "map_1"), role="manager"),
     Endpoint("crm:import_start", "post", (*IMPORT, "map_0", "map_1"), role="manager"),
     Endpoint("crm:contact_timeline", "get", ("after",), _pk("contact")),
