@@ -411,3 +411,20 @@ def guests_relink(*, old_url: str, guest: Guest) -> int:
     return Attendee.objects.filter(user__isnull=True, guest_url=old_url).update(
         guest_name=guest.name, guest_email=guest.email, guest_url=guest.url
     )
+
+
+ERASED = "(erased)"
+
+
+def guest_erase(*, url: str) -> list:
+    """Remove a guest's identity from the calendar (their right to erasure): their
+    attendances, found by their page's link, are deleted, and the events they attended keep
+    their times but lose title, description and location, which may name them. Runs inside the
+    caller's transaction; returns the ids of those events."""
+    attendances = Attendee.objects.filter(user__isnull=True, guest_url=url)
+    event_ids = list(attendances.values_list("event_id", flat=True))
+    attendances.delete()
+    Event.objects.filter(pk__in=event_ids).update(
+        title=f"Meeting {ERASED}", description="", location=""
+    )
+    return event_ids

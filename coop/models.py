@@ -214,6 +214,8 @@ class AuditAction(models.TextChoices):
     IMPORTED = "imported", "Data imported"
     IMPORT_UNDONE = "import_undone", "Import undone"
     MERGED = "merged", "Records merged"
+    PERSONAL_DATA_EXPORTED = "personal_data_exported", "A person's data exported"
+    PERSONAL_DATA_ERASED = "personal_data_erased", "A person's data erased"
 
 
 class AuditEvent(models.Model):

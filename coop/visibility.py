@@ -82,6 +82,24 @@ def teams_managed_by(user: User) -> QuerySet[Team]:
     return Team.objects.filter(pk__in=team_ids_with_roles(user, [Role.MANAGER]))
 
 
+def manages_team(user: User, team_id: UUID) -> bool:
+    """Whether the user manages the team (staff: every team): who imports into it and
+    handles its contacts' personal data requests."""
+    return teams_managed_by(user).filter(pk=team_id).exists()
+
+
+def manages_team_expression(user: User, team_field: str = "team_id"):
+    """`manages_team` as an expression on a team-owned queryset (`team_field` names the
+    record's team), for a page that says it without another query."""
+    if sees_nothing(user):
+        return models.Value(False)
+    if user.is_staff:
+        return models.Value(True)
+    return models.Exists(
+        Membership.objects.filter(user=user, role=Role.MANAGER, team_id=models.OuterRef(team_field))
+    )
+
+
 def can_see_team(user: User, team_id: UUID | None) -> bool:
     """Whether the user sees the records of team `team_id`."""
     if team_id is None or sees_nothing(user):

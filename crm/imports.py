@@ -36,7 +36,7 @@ from coop.models import AuditAction, Team, User
 from coop.money import CURRENCY_CHOICES, minor_unit_exponent, to_minor_units
 from coop.spreadsheets import csv_stream, unneutralise
 from coop.validators import is_single_line
-from coop.visibility import is_member, teams_managed_by
+from coop.visibility import is_member, manages_team
 from crm.exchange import COLUMNS
 from crm.models import (
     Contact,
@@ -638,7 +638,7 @@ def records_import(
     are written and the refused ones kept for the error file. `actor` None is an operator's
     `manage.py import_records`; a person must manage the team. `run`: the record
     `import_queue` made for a background import, completed here."""
-    if actor is not None and not teams_managed_by(actor).filter(pk=team.pk).exists():
+    if actor is not None and not manages_team(actor, team.pk):
         raise ValidationError("Only the team's managers can import into it.")
     if policy not in POLICIES:
         raise _refuse(f"Choose what to do with matches: {', '.join(POLICIES)}.")
@@ -729,7 +729,7 @@ def import_undo(*, actor: User | None, run: ImportRun) -> ImportRun:
     transaction, if none of its records changed since (and no record of another origin
     points at one it created); `ValidationError` naming one that did otherwise."""
     run = ImportRun.objects.select_for_update().get(pk=run.pk)
-    if actor is not None and not teams_managed_by(actor).filter(pk=run.team_id).exists():
+    if actor is not None and not manages_team(actor, run.team_id):
         raise ValidationError("Only the team's managers can undo its imports.")
     if run.status != ImportStatus.IMPORTED or run.finished_at is None:
         raise ValidationError("Only a completed import can be undone.")
@@ -788,7 +788,7 @@ def import_queue(
     """Record an import to run in the background (`crm.tasks.import_file`), enqueued once this
     record commits; the task reads the file at `path` and removes it. `options`: the
     arguments `records_import` takes after the file (mapping, policy, ...)."""
-    if not teams_managed_by(actor).filter(pk=team.pk).exists():
+    if not manages_team(actor, team.pk):
         raise ValidationError("Only the team's managers can import into it.")
     from crm.tasks import import_file
 

@@ -212,3 +212,49 @@ def interactions_between(*, viewer: User, authors: list[User], start, end) -> Qu
         .select_related("contact")
         .order_by("timestamp", "id")
     )
+
+
+def contact_personal_data(*, contact: Contact) -> dict:
+    """Everything the CRM stores about a contact (GDPR Art. 15): their fields, timeline and
+    the deals linked to them, as JSON-ready values."""
+    return {
+        "contact": {
+            "id": str(contact.pk),
+            "team": str(contact.team),
+            "name": contact.name,
+            "email": contact.email,
+            "phone": contact.phone,
+            "organization": contact.organization.name if contact.organization else "",
+            "job_title": contact.job_title,
+            "notes": contact.notes,
+            "owner": str(contact.owner or ""),
+            "created_at": contact.created_at.isoformat(),
+            "updated_at": contact.updated_at.isoformat(),
+        },
+        "interactions": [
+            {
+                "type": entry.get_interaction_type_display(),
+                "summary": entry.summary,
+                "details": entry.details,
+                "at": entry.timestamp.isoformat(),
+                "by": str(entry.author or ""),
+            }
+            for entry in contact.interactions.select_related("author").order_by("timestamp")
+        ],
+        "deals": [
+            {
+                "id": str(deal.pk),
+                "title": deal.title,
+                "pipeline": deal.pipeline.name,
+                "stage": deal.stage.name,
+                "status": deal.status,
+                "value_cents": deal.value_cents,
+                "currency": deal.currency,
+                "expected_close_date": (
+                    deal.expected_close_date.isoformat() if deal.expected_close_date else None
+                ),
+                "closed_at": deal.closed_at.isoformat() if deal.closed_at else None,
+            }
+            for deal in contact.deals.select_related("pipeline", "stage").order_by("created_at")
+        ],
+    }

@@ -476,3 +476,15 @@ def import_mapping_remember(*, team: Team, kind: str, headers: list[str], mappin
     return ImportMapping.objects.update_or_create(
         team=team, kind=kind, headers_key=headers_key(headers), defaults={"mapping": mapping}
     )[0]
+
+
+def contact_erase_records(*, contact: Contact) -> list:
+    """The CRM's part of erasing a person (GDPR Art. 17), inside the caller's transaction: the
+    deals linked to the contact keep their amounts, stages and dates (booked revenue and
+    forecasts need them) but lose their title and the link to the person; the contact and
+    its timeline are deleted. Returns the ids of those deals."""
+    deals = Deal.objects.filter(contact=contact)
+    deal_ids = list(deals.values_list("pk", flat=True))
+    deals.update(title="Deal (erased contact)", contact=None)
+    contact.delete()
+    return deal_ids

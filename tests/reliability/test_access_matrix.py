@@ -106,6 +106,10 @@ REGISTRY: dict[str, Route] = {
     # An empty POST leaves the differing names unpicked.
     "crm:contact_merge": Route(_twins("contact"), post=400),
     "crm:organization_merge": Route(_twins("organization"), post=400),
+    # A contact's personal data requests are its team managers' (and staff's); an empty
+    # POST lacks the confirmation and is sent back with a message.
+    "integrations:contact_personal_data": Route(_contact, audience=MANAGERS),
+    "integrations:contact_erase": Route(_contact, audience=MANAGERS, get=405, post=302),
     # A team's imports are its managers' (and staff's).
     "crm:import_detail": Route(_import_run, audience=MANAGERS),
     "crm:import_errors": Route(_import_run, audience=MANAGERS),

@@ -127,6 +127,7 @@ ENDPOINTS = [
     Endpoint("crm:organization_list", "get", ("q", "page")),
     Endpoint("crm:organization_options", "get", ("organization",)),
     Endpoint("crm:import_new", "post", IMPORT, role="manager"),
+    Endpoint("integrations:contact_erase", "post", ("confirm",), _pk("contact"), role="manager"),
     Endpoint(
         "crm:contact_merge",
         "post",
