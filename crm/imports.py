@@ -450,6 +450,7 @@ class _Run:
     organizations: dict[str, object]  # normalised name -> id (contacts only)
     created_ids: set = field(default_factory=set)
     records: list[ImportedRecord] = field(default_factory=list)
+    deal_contacts: dict | None = None  # deals only (`_deal_contacts`)
 
 
 def _owner_for(actor: User | None, team: Team) -> User | None:
@@ -501,7 +502,7 @@ def _write_batch(state: _Run, team: Team, actor: User | None, rows: list[Checked
         pk = state.matcher.find(values)
         if pk is None:
             if kind == "deals":
-                record = _new_deal(team, owner, values)
+                record = _new_deal(state, team, owner, values)
             elif kind == "contacts":
                 record = Contact(
                     team=team,
@@ -584,17 +585,29 @@ def _json(value):
     return str(value) if value is not None and not isinstance(value, str) else value
 
 
-def _new_deal(team: Team, owner: User | None, values: dict) -> Deal:
-    contact = None
+def _deal_contacts(state: _Run, team: Team) -> dict[str, object]:
+    """The team's contact ids by lower-case email and by name, read once per import."""
+    if state.deal_contacts is None:
+        state.deal_contacts = {}
+        rows = Contact.objects.filter(team=team).values_list("pk", "email", "name")
+        for pk, email, name in rows.order_by("-created_at").iterator(chunk_size=5_000):
+            state.deal_contacts[f"name:{name}"] = pk
+            if email:
+                state.deal_contacts[f"email:{normalise_email(email)}"] = pk
+    return state.deal_contacts
+
+
+def _new_deal(state: _Run, team: Team, owner: User | None, values: dict) -> Deal:
+    contacts = _deal_contacts(state, team)
     if email := normalise_email(values.get("contact_email", "")):
-        contact = Contact.objects.filter(team=team, email__iexact=email).only("pk").first()
-    elif name := values.get("contact_name"):
-        contact = Contact.objects.filter(team=team, name=name).only("pk").first()
+        contact_id = contacts.get(f"email:{email}")
+    else:
+        contact_id = contacts.get(f"name:{values.get('contact_name', '')}")
     status = values["status"]
     return Deal(
         pipeline=values["pipeline"],
         stage=values["stage"],
-        contact=contact,
+        contact_id=contact_id,
         owner=owner,
         title=values["title"],
         value_cents=values.get("value_cents", 0),
