@@ -419,12 +419,14 @@ ERASED = "(erased)"
 def guest_erase(*, url: str) -> list:
     """Remove a guest's identity from the calendar (their right to erasure): their
     attendances, found by their page's link, are deleted, and the events they attended keep
-    their times but lose title, description and location, which may name them. Runs inside the
-    caller's transaction; returns the ids of those events."""
+    their times but lose title, description and location, which may name them, as do the
+    notifications about those events. Runs inside the caller's transaction; returns the ids
+    of those events."""
     attendances = Attendee.objects.filter(user__isnull=True, guest_url=url)
     event_ids = list(attendances.values_list("event_id", flat=True))
     attendances.delete()
     Event.objects.filter(pk__in=event_ids).update(
         title=f"Meeting {ERASED}", description="", location=""
     )
+    Notification.objects.filter(event_id__in=event_ids).update(title=f"Meeting {ERASED}", body="")
     return event_ids

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from calendar_app.models import Attendee, Event
+from calendar_app.models import Attendee, Event, Notification
 from coop.models import AuditAction, AuditEvent
 from crm.meeting_scheduling import meeting_schedule
 from crm.models import Contact, Deal, Interaction
@@ -71,8 +71,10 @@ def test_reps_cannot_export_or_erase(client, rep, person):
     assert Contact.objects.filter(pk=person.pk).exists()
 
 
-def test_erasure_removes_the_person_and_keeps_booked_revenue(client, manager, person):
+def test_erasure_removes_the_person_and_keeps_booked_revenue(client, manager, rep, person):
     url = reverse("crm:contact_detail", args=[person.pk])
+    event = Attendee.objects.get(guest_url=url).event
+    Notification.objects.create(user=rep, event=event, title="Reminder: Visit Ann Archer")
     client.force_login(manager)
     response = client.post(
         reverse("integrations:contact_erase", args=[person.pk]), {"confirm": "yes"}
@@ -82,6 +84,7 @@ def test_erasure_removes_the_person_and_keeps_booked_revenue(client, manager, pe
     assert not Interaction.objects.filter(summary__contains="Ann").exists()
     assert not Attendee.objects.filter(guest_url=url).exists()
     assert not Event.objects.filter(title__contains="Ann").exists()
+    assert not Notification.objects.filter(title__contains="Ann").exists()
     deals = Deal.objects.filter(title="Deal (erased contact)")
     assert deals.count() == 2 and not deals.filter(contact__isnull=False).exists()
     revenue = RevenueEntry.objects.get()
