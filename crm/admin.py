@@ -111,6 +111,10 @@ class ContactAdminForm(OwnerRequiredForm):
         model = Contact
         fields = ["team", "owner", "name", "email", "phone", "organization", "job_title", "notes"]
 
+    def validate_constraints(self) -> None:
+        """The services check a contact's email first and name the contact that has it; the
+        database constraint backs them."""
+
     def clean(self) -> dict:
         data = super().clean()
         team = data.get("team") or (self.instance.team if self.instance.team_id else None)
