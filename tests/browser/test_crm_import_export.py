@@ -51,6 +51,7 @@ def test_import_a_csv_with_mapping_preview_a_duplicate_and_an_error_row(
     assert Contact.objects.get(name="Cy Cole").notes == ""
     screenshot("import-done")
 
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Undo this import").click()
     expect(page.get_by_text("The import was undone.")).to_be_visible()
     assert Contact.objects.get(name="Ann Archer").phone == ""

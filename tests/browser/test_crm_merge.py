@@ -27,6 +27,7 @@ def test_merge_two_contacts_from_the_duplicates_page(
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot("merge-form-phone")
     page.set_viewport_size({"width": 1280, "height": 900})
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Merge", exact=True).click()
 
     expect(page.get_by_text("was merged into")).to_be_visible()
