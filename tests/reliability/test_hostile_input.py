@@ -439,6 +439,24 @@ def _commands(world: World, tmp_path: Path) -> dict[str, st.SearchStrategy[list[
                 lambda text: f"date,base,quote,rate\n{text}".encode("utf-8", "surrogatepass")
             ),
         ).map(lambda parts: ["__file__", parts[0], parts[1]]),
+        # The file first, then the kind and options around it (see the test below).
+        "import_records": st.tuples(
+            safe_name.map(lambda name: f"{name}.csv"),
+            st.binary(max_size=2000)
+            | values.map(lambda text: f"Name,Email\n{text}".encode("utf-8", "surrogatepass")),
+            st.sampled_from(["contacts", "organizations", "deals", "x"]),
+            options("--team", "--on-match", "--date-format", "--map", "--errors"),
+            st.booleans(),
+        ).map(
+            lambda parts: [
+                "__file__",
+                parts[0],
+                parts[1],
+                parts[2],
+                *(["--team", world.team.name] if parts[4] else []),
+                *parts[3],
+            ]
+        ),
     }
 
 
@@ -450,6 +468,7 @@ COMMANDS = [
     "generate_forecasts",
     "rollup_sales_health",
     "import_exchange_rates",
+    "import_records",
 ]
 
 
@@ -473,7 +492,8 @@ def test_hostile_arguments_never_break_a_command(command, data, world, tmp_path)
         target = tmp_path / "in" / argv[1]
         target.parent.mkdir(exist_ok=True)
         target.write_bytes(argv[2])
-        argv = [str(target)]
+        # A kind (import_records) goes before the file, its options after it.
+        argv = [*argv[3:4], str(target), *argv[4:]]
     before = snapshot()
     forecasts = RevenueForecast.objects.count()
     try:
