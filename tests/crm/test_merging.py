@@ -38,13 +38,12 @@ def test_duplicates_are_same_phone_or_similar_names_in_one_organization(team):
     c = ContactFactory(team=team, name="Ann", phone="+33 6 12 34 56 78")
     d = ContactFactory(team=team, name="Anne B", phone="06 12 34 56 78")
     ContactFactory(team=team, name="Jean Dupont", phone="")  # no organization: not compared
-    pairs = {(p.first.pk, p.second.pk, p.reason) for p in contact_duplicates(team=team)}
+    pairs = {
+        (frozenset({p.first.pk, p.second.pk}), p.reason) for p in contact_duplicates(team=team)
+    }
     assert pairs == {
-        (c.pk, d.pk, "same phone number"),
-        (a.pk, b.pk, "similar names in the same organization"),
-    } or pairs == {
-        (c.pk, d.pk, "same phone number"),
-        (b.pk, a.pk, "similar names in the same organization"),
+        (frozenset({c.pk, d.pk}), "same phone number"),
+        (frozenset({a.pk, b.pk}), "similar names in the same organization"),
     }
     assert [p.reason for p in organization_duplicates(team=team)] == ["same domain"]
 
