@@ -54,6 +54,7 @@ def main() -> None:
     from django.utils import timezone
 
     from benchmarks.forecast import ForecastWork, rolled_back, vacuum_forecast_rows
+    from benchmarks.imports import import_rows
     from benchmarks.loadtest import format_load, load_test
     from benchmarks.measure import measure, measure_once
     from benchmarks.pages import page_work
@@ -107,7 +108,10 @@ def main() -> None:
         f"{baseline.median_ms / ours.median_ms:.0f}x as long in one transaction, "
         f"{autocommit.median_ms / ours.median_ms:.0f}x with a commit per insert"
     )
-    rows = [ours, floor, baseline, autocommit, *pages, rollup]
+    imports = import_rows()
+    for row in imports:
+        progress(row)
+    rows = [ours, floor, baseline, autocommit, *pages, rollup, *imports]
     table = [
         "| benchmark | runs | median ms | p95 ms | queries | peak MiB | note |",
         "|---|---:|---:|---:|---:|---:|---|",

@@ -150,3 +150,25 @@ def unread_notification_count(user: User) -> int:
 
 def notifications_for(user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user).select_related("event")
+
+
+def guest_meetings(*, url: str) -> list[dict]:
+    """The meetings a guest (known by their page's link) was invited to, as JSON-ready
+    values, for their data on request (GDPR Art. 15)."""
+    attendances = (
+        Attendee.objects.filter(user__isnull=True, guest_url=url)
+        .select_related("event", "event__organizer")
+        .order_by("event__start_time")
+    )
+    return [
+        {
+            "title": attendance.event.title,
+            "start": attendance.event.start_time.isoformat(),
+            "end": attendance.event.end_time.isoformat(),
+            "location": attendance.event.location,
+            "status": attendance.event.status,
+            "organizer": str(attendance.event.organizer),
+            "invited_as": {"name": attendance.guest_name, "email": attendance.guest_email},
+        }
+        for attendance in attendances
+    ]

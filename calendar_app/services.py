@@ -484,3 +484,31 @@ def notifications_mark_read(*, user: User, notification_ids: Sequence | None = N
     if notification_ids is not None:
         queryset = queryset.filter(pk__in=notification_ids)
     return queryset.update(read_at=timezone.now())
+
+
+def guests_relink(*, old_url: str, guest: Guest) -> int:
+    """Make every attendance of the guest whose page was `old_url` one of `guest` (name,
+    email address, page), e.g. when two CRM contacts are merged into one. Runs inside the
+    caller's transaction; returns how many attendances changed."""
+    return Attendee.objects.filter(user__isnull=True, guest_url=old_url).update(
+        guest_name=guest.name, guest_email=guest.email, guest_url=guest.url
+    )
+
+
+ERASED = "(erased)"
+
+
+def guest_erase(*, url: str) -> list:
+    """Remove a guest's identity from the calendar (their right to erasure): their
+    attendances, found by their page's link, are deleted, and the events they attended keep
+    their times but lose title, description and location, which may name them, as do the
+    notifications about those events. Runs inside the caller's transaction; returns the ids
+    of those events."""
+    attendances = Attendee.objects.filter(user__isnull=True, guest_url=url)
+    event_ids = list(attendances.values_list("event_id", flat=True))
+    attendances.delete()
+    Event.objects.filter(pk__in=event_ids).update(
+        title=f"Meeting {ERASED}", description="", location=""
+    )
+    Notification.objects.filter(event_id__in=event_ids).update(title=f"Meeting {ERASED}", body="")
+    return event_ids

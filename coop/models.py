@@ -211,6 +211,11 @@ class AuditAction(models.TextChoices):
     ADMIN_ADDED = "admin_added", "Added in the admin"
     ADMIN_CHANGED = "admin_changed", "Changed in the admin"
     ADMIN_DELETED = "admin_deleted", "Deleted in the admin"
+    IMPORTED = "imported", "Data imported"
+    IMPORT_UNDONE = "import_undone", "Import undone"
+    MERGED = "merged", "Records merged"
+    PERSONAL_DATA_EXPORTED = "personal_data_exported", "A person's data exported"
+    PERSONAL_DATA_ERASED = "personal_data_erased", "A person's data erased"
 
 
 class AuditEvent(models.Model):

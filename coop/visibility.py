@@ -67,7 +67,9 @@ def manager_team_ids(user: User) -> QuerySet | list:
 
 
 def manages_team(user: User, team_id: UUID) -> bool:
-    """Whether the user is a manager of team `team_id` (active staff: of every team)."""
+    """Whether the user is a manager of team `team_id` (active staff: of every team): who
+    changes its deals' forecast categories, imports into it and handles its contacts'
+    personal data requests."""
     if sees_nothing(user):
         return False
     return (
@@ -88,6 +90,28 @@ def visible_team_q(user: User, team_field: str = "team_id") -> Q:
 def teams_visible_to(user: User) -> QuerySet[Team]:
     """Teams whose records the user sees (and may add records to)."""
     return Team.objects.filter(visible_team_q(user, "pk"))
+
+
+def teams_managed_by(user: User) -> QuerySet[Team]:
+    """Teams whose data the user may load in bulk (imports): the teams they manage; staff
+    every team."""
+    if sees_nothing(user):
+        return Team.objects.none()
+    if user.is_staff:
+        return Team.objects.all()
+    return Team.objects.filter(pk__in=team_ids_with_roles(user, [Role.MANAGER]))
+
+
+def manages_team_expression(user: User, team_field: str = "team_id"):
+    """`manages_team` as an expression on a team-owned queryset (`team_field` names the
+    record's team), for a page that says it without another query."""
+    if sees_nothing(user):
+        return models.Value(False)
+    if user.is_staff:
+        return models.Value(True)
+    return models.Exists(
+        Membership.objects.filter(user=user, role=Role.MANAGER, team_id=models.OuterRef(team_field))
+    )
 
 
 def can_see_team(user: User, team_id: UUID | None) -> bool:

@@ -25,11 +25,14 @@ from crm.models import (
 from crm.selectors import TIMELINE_ORDER
 from crm.services import (
     CONTACT_FIELDS,
+    ORGANIZATION_FIELDS,
     contact_create,
     contact_update,
     deal_create,
     deal_update,
     interaction_log,
+    organization_create,
+    organization_update,
     stage_expected_values_refresh,
 )
 
@@ -59,16 +62,26 @@ class OwnerRequiredForm(forms.ModelForm):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(AuditedAdmin):
-    list_display = ["name", "team", "website", "created_at"]
-    list_filter = ["team"]
-    search_fields = ["name", "website"]
+class OrganizationAdmin(ServiceAdmin):
+    list_display = ["name", "team", "domain", "industry", "size", "created_at"]
+    list_filter = ["team", "size"]
+    search_fields = ["name", "website", "domain", "industry"]
     list_select_related = ["team"]
     autocomplete_fields = ["team"]
+    fields = ["team", *ORGANIZATION_FIELDS]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         """An organization's contacts are of its team: it never moves to another."""
         return read_only_once_saved(self, obj, "team")
+
+    def save_model(self, request: HttpRequest, obj: Organization, form, change: bool) -> None:
+        fields = {field: form.cleaned_data[field] for field in ORGANIZATION_FIELDS}
+        if change:
+            saved = organization_update(actor=request.user, organization=obj, **fields)
+        else:
+            team = form.cleaned_data["team"]
+            saved = organization_create(actor=request.user, team=team, **fields)
+        adopt(obj, saved)
 
 
 class RecentInteractionsFormSet(BaseInlineFormSet):
@@ -97,6 +110,10 @@ class ContactAdminForm(OwnerRequiredForm):
     class Meta:
         model = Contact
         fields = ["team", "owner", "name", "email", "phone", "organization", "job_title", "notes"]
+
+    def validate_constraints(self) -> None:
+        """The services check a contact's email first and name the contact that has it; the
+        database constraint backs them."""
 
     def clean(self) -> dict:
         data = super().clean()

@@ -7,19 +7,25 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from coop.dates import validate_supported_date
 from coop.models import Team, User
 from coop.money import minor_unit_exponent, to_major_units, to_minor_units
 from coop.validators import validate_single_line
-from coop.visibility import teams_visible_to
+from coop.visibility import teams_managed_by, teams_visible_to
+from crm.exchange import COLUMNS
+from crm.imports import DATE_FORMATS, POLICIES
 from crm.models import (
     Contact,
     Deal,
     DealStatus,
     ForecastCategory,
+    ImportKind,
     InteractionType,
+    Organization,
+    OrganizationSize,
     Pipeline,
     PipelineStage,
 )
@@ -56,7 +62,7 @@ class ContactForm(forms.Form):
     organization = forms.CharField(
         max_length=200,
         required=False,
-        help_text="Typed names are matched within the team.",
+        help_text="Pick one of the suggestions, or type a new name to create the organization.",
         validators=[validate_single_line],
     )
     job_title = forms.CharField(max_length=150, required=False, validators=[validate_single_line])
@@ -79,7 +85,56 @@ class ContactForm(forms.Form):
         self.fields["name"].widget.attrs["autocomplete"] = "off"
         self.fields["email"].widget.attrs["autocomplete"] = "off"
         self.fields["phone"].widget.input_type = "tel"
+        self.fields["organization"].widget.attrs.update(
+            {
+                "list": "organization-options",
+                "autocomplete": "off",
+                "hx-get": reverse("crm:organization_options"),
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#organization-options",
+                "hx-swap": "innerHTML",
+            }
+        )
         if contact is not None:
+            del self.fields["team"]
+        else:
+            self.fields["team"].queryset = teams_for(user)
+
+
+class OrganizationForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+    name = forms.CharField(max_length=200, validators=[validate_single_line])
+    website = forms.URLField(required=False, assume_scheme="https")
+    domain = forms.CharField(
+        max_length=253,
+        required=False,
+        validators=[validate_single_line],
+        help_text="Leave empty to take it from the website.",
+    )
+    phone = forms.CharField(max_length=40, required=False, validators=[validate_single_line])
+    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    industry = forms.CharField(
+        label="Industry or sector",
+        max_length=120,
+        required=False,
+        validators=[validate_single_line],
+    )
+    size = forms.ChoiceField(
+        choices=[("", "—"), *OrganizationSize.choices], required=False, label="Size"
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+    def __init__(
+        self, *args, user: User, organization: Organization | None = None, **kwargs
+    ) -> None:
+        if organization is not None:
+            kwargs.setdefault(
+                "initial",
+                {name: getattr(organization, name) for name in self.base_fields if name != "team"},
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].widget.input_type = "tel"
+        if organization is not None:
             del self.fields["team"]
         else:
             self.fields["team"].queryset = teams_for(user)
@@ -255,3 +310,76 @@ class DealFilterForm(forms.Form):
         self.fields["pipeline"].queryset = pipelines.order_by("name")
         self.fields["stage"].queryset = PipelineStage.objects.filter(pipeline__in=pipelines)
         self.fields["stage"].widget = forms.HiddenInput()
+
+
+IMPORT_MAX_BYTES = 100 * 1024 * 1024
+
+
+class ImportOptionsForm(forms.Form):
+    """What to import and how; the column mapping comes as `map_<column index>` fields."""
+
+    kind = forms.ChoiceField(label="Records", choices=ImportKind.choices)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+    date_format = forms.ChoiceField(
+        label="Dates in the file look like",
+        choices=[(value, example) for value, example in DATE_FORMATS.items()],
+    )
+    policy = forms.ChoiceField(
+        label="When a row matches an existing record",
+        choices=POLICIES.items(),
+        widget=forms.RadioSelect,
+        initial="skip",
+    )
+    keep_valid = forms.BooleanField(
+        label="Import the valid rows and give me a file of the others",
+        required=False,
+        help_text="Otherwise nothing is imported while one row is refused.",
+    )
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams_managed_by(user).order_by("name")
+
+
+class ImportUploadForm(ImportOptionsForm):
+    file = forms.FileField(
+        label="CSV or XLSX file",
+        help_text="UTF-8 CSV (commas or semicolons) or an Excel workbook's first sheet; "
+        "the first row names the columns.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.txt"}),
+    )
+    field_order = ["file", "kind", "team", "date_format", "policy", "keep_valid"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise ValidationError("A file of at most 100 MB, please: split larger ones.")
+        return upload
+
+
+def mapping_from(data, headers: list[str], kind: str) -> list[str]:
+    """The field chosen for each column (`map_<index>`), those unknown to `kind` ignored."""
+    fields = {column.field for column in COLUMNS[kind]}
+    chosen = [data.get(f"map_{index}", "") for index in range(len(headers))]
+    return [value if value in fields else "" for value in chosen]
+
+
+def _shown(value) -> str:
+    return str(value) if value not in (None, "") else "(empty)"
+
+
+class MergeForm(forms.Form):
+    """For each field whose values differ, which record's value the merged one keeps."""
+
+    def __init__(self, *args, keep, remove, fields: tuple[str, ...], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in fields:
+            mine, theirs = getattr(keep, name), getattr(remove, name)
+            if mine == theirs:
+                continue
+            self.fields[name] = forms.ChoiceField(
+                label=keep._meta.get_field(name).verbose_name.capitalize(),
+                choices=[("keep", _shown(mine)), ("remove", _shown(theirs))],
+                widget=forms.RadioSelect,
+                initial="remove" if mine in (None, "") else "keep",
+            )

@@ -10,6 +10,7 @@ import uuid
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from coop.models import Team, User
@@ -17,18 +18,43 @@ from coop.money import CURRENCY_CHOICES
 from coop.visibility import TeamScopedQuerySet
 
 
+class OrganizationSize(models.TextChoices):
+    MICRO = "1-9", "1-9 people"
+    SMALL = "10-49", "10-49 people"
+    MEDIUM = "50-249", "50-249 people"
+    LARGE = "250+", "250 people or more"
+
+
 class Organization(models.Model):
+    """A company, cooperative or public body the team's contacts work for."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey(Team, on_delete=models.DB_CASCADE, related_name="organizations")
     name = models.CharField(max_length=200)
     website = models.URLField(blank=True)
+    # Lower case, without "www.": what import and dedupe match organizations on. Taken from
+    # the website when left empty (crm.services.organization_domain).
+    domain = models.CharField(max_length=253, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
+    industry = models.CharField(max_length=120, blank=True)
+    size = models.CharField(max_length=10, choices=OrganizationSize.choices, blank=True)
+    notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = TeamScopedQuerySet.as_manager()
 
     class Meta:
         db_table = "crm_organizations"
         ordering = ["name"]
+        indexes = [
+            models.Index(
+                fields=["team", "domain"],
+                condition=~Q(domain=""),
+                name="crm_organization_domain_idx",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["team", "name"], name="crm_organization_team_name_uniq")
         ]
@@ -71,6 +97,16 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["team", "name"], name="crm_contact_team_name_idx"),
             models.Index(fields=["email"], name="crm_contact_email_idx"),
+        ]
+        constraints = [
+            # One contact per email address within a team, whatever the case: what import
+            # and merge rely on, and what the service checks first to say it kindly.
+            models.UniqueConstraint(
+                "team",
+                Lower("email"),
+                condition=~Q(email=""),
+                name="crm_contact_team_email_uniq",
+            )
         ]
 
     def __str__(self) -> str:
@@ -407,3 +443,83 @@ class StageVisit(models.Model):
     def days(self) -> int | None:
         """Whole days spent in the stage (None while the deal is still there)."""
         return None if self.left_at is None else (self.left_at - self.entered_at).days
+
+
+class ImportKind(models.TextChoices):
+    CONTACTS = "contacts", "Contacts"
+    ORGANIZATIONS = "organizations", "Organizations"
+    DEALS = "deals", "Deals"
+
+
+class ImportStatus(models.TextChoices):
+    RUNNING = "running", "Running in the background"
+    IMPORTED = "imported", "Imported"
+    REFUSED = "refused", "Refused (nothing written)"
+    UNDONE = "undone", "Undone"
+
+
+class ImportRun(models.Model):
+    """One import of a file: who, when, which file, what it did. Its records
+    (`ImportedRecord`) let it be undone while they are unchanged."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="import_runs")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_runs"
+    )
+    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    file_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=ImportStatus.choices)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    # The refused rows: [{"row": n, "cells": [...], "reason": "..."}], for the error file.
+    errors = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "crm_import_runs"
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.file_name}"
+
+
+class ImportedRecord(models.Model):
+    """A record an import created or changed; `before` holds the changed fields' old values."""
+
+    id = models.BigAutoField(primary_key=True)
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="records")
+    model = models.CharField(max_length=20)  # "organization", "contact" or "deal"
+    object_id = models.UUIDField()
+    before = models.JSONField(null=True, blank=True)  # None: the import created it
+
+    class Meta:
+        db_table = "crm_imported_records"
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.object_id}"
+
+
+class ImportMapping(models.Model):
+    """The column mapping a team chose for files with these headers, offered again."""
+
+    id = models.BigAutoField(primary_key=True)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="import_mappings")
+    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    headers_key = models.CharField(max_length=64)  # sha256 of the header row
+    mapping = models.JSONField(default=list)
+
+    class Meta:
+        db_table = "crm_import_mappings"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "kind", "headers_key"], name="crm_import_mapping_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} mapping"

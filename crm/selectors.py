@@ -9,7 +9,15 @@ from django.utils import timezone
 
 from calendar_app.models import EventStatus
 from coop.models import User
-from crm.models import Contact, Deal, DealStatus, Interaction, Pipeline, PipelineStage
+from crm.models import (
+    Contact,
+    Deal,
+    DealStatus,
+    Interaction,
+    Organization,
+    Pipeline,
+    PipelineStage,
+)
 
 TIMELINE_PAGE_SIZE = 20
 TIMELINE_ORDER = ("-timestamp", "-created_at", "-id")
@@ -74,6 +82,51 @@ def contacts_matching(*, user: User, query: str = "") -> QuerySet[Contact]:
             | Q(organization__name__icontains=query)
         )
     return contacts.order_by("name", "id")
+
+
+def organizations_matching(*, user: User, query: str = "") -> QuerySet[Organization]:
+    """The user's visible organizations whose name, domain or industry contains `query`,
+    each with `contact_count`."""
+    organizations = Organization.objects.visible_to(user).annotate(contact_count=Count("contacts"))
+    query = query.strip()
+    if query:
+        organizations = organizations.filter(
+            Q(name__icontains=query) | Q(domain__icontains=query) | Q(industry__icontains=query)
+        )
+    return organizations.order_by("name", "id")
+
+
+@dataclass
+class DealTotal:
+    currency: str
+    count: int
+    total_cents: int
+
+
+def organization_deal_totals(*, deals: QuerySet[Deal]) -> dict[str, list[DealTotal]]:
+    """Count and total value of `deals` per status ("open", "won", "lost") and currency, in
+    one query; every status is a key, an empty list when it has no deal."""
+    totals: dict[str, list[DealTotal]] = {status: [] for status in DealStatus.values}
+    rows = (
+        deals.order_by()
+        .values("status", "currency")
+        .annotate(n=Count("id"), total=Sum("value_cents"))
+        .order_by("status", "currency")
+    )
+    for row in rows:
+        totals[row["status"]].append(DealTotal(row["currency"], row["n"], row["total"] or 0))
+    return totals
+
+
+def organization_timeline(
+    *, organization: Organization, limit: int = TIMELINE_PAGE_SIZE
+) -> list[Interaction]:
+    """The `limit` newest entries of the timelines of the organization's contacts, merged."""
+    return list(
+        Interaction.objects.filter(contact__organization=organization)
+        .select_related("contact", "author", "calendar_event")
+        .order_by(*TIMELINE_ORDER)[:limit]
+    )
 
 
 BOARD_CARDS_PER_STAGE = 50
@@ -159,3 +212,49 @@ def interactions_between(*, viewer: User, authors: list[User], start, end) -> Qu
         .select_related("contact")
         .order_by("timestamp", "id")
     )
+
+
+def contact_personal_data(*, contact: Contact) -> dict:
+    """Everything the CRM stores about a contact (GDPR Art. 15): their fields, timeline and
+    the deals linked to them, as JSON-ready values."""
+    return {
+        "contact": {
+            "id": str(contact.pk),
+            "team": str(contact.team),
+            "name": contact.name,
+            "email": contact.email,
+            "phone": contact.phone,
+            "organization": contact.organization.name if contact.organization else "",
+            "job_title": contact.job_title,
+            "notes": contact.notes,
+            "owner": str(contact.owner or ""),
+            "created_at": contact.created_at.isoformat(),
+            "updated_at": contact.updated_at.isoformat(),
+        },
+        "interactions": [
+            {
+                "type": entry.get_interaction_type_display(),
+                "summary": entry.summary,
+                "details": entry.details,
+                "at": entry.timestamp.isoformat(),
+                "by": str(entry.author or ""),
+            }
+            for entry in contact.interactions.select_related("author").order_by("timestamp")
+        ],
+        "deals": [
+            {
+                "id": str(deal.pk),
+                "title": deal.title,
+                "pipeline": deal.pipeline.name,
+                "stage": deal.stage.name,
+                "status": deal.status,
+                "value_cents": deal.value_cents,
+                "currency": deal.currency,
+                "expected_close_date": (
+                    deal.expected_close_date.isoformat() if deal.expected_close_date else None
+                ),
+                "closed_at": deal.closed_at.isoformat() if deal.closed_at else None,
+            }
+            for deal in contact.deals.select_related("pipeline", "stage").order_by("created_at")
+        ],
+    }

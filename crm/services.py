@@ -6,7 +6,9 @@ Other modules extend the deal flows by calling these services, never by writing 
 """
 
 import uuid
+from collections.abc import Iterator
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,16 +27,20 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
+from coop.audit import audit_record
 from coop.dates import validate_supported_date
-from coop.models import Team, User
+from coop.models import AuditAction, Team, User
+from coop.spreadsheets import csv_stream, xlsx_stream
 from coop.validators import require_single_line
 from coop.visibility import can_see_team, is_member, manages_team
+from crm.exchange import export_header, export_rows, headers_key
 from crm.models import (
     Contact,
     Deal,
     DealStatus,
     ForecastCategory,
     ForecastCategoryChange,
+    ImportMapping,
     Interaction,
     InteractionType,
     Organization,
@@ -45,6 +51,18 @@ from crm.models import (
 )
 
 CONTACT_FIELDS = ("name", "email", "phone", "job_title", "notes")
+ORGANIZATION_FIELDS = (
+    "name",
+    "website",
+    "domain",
+    "phone",
+    "address",
+    "industry",
+    "size",
+    "notes",
+)
+# Fields that may span lines; every other organization field is a single line.
+_MULTILINE = {"address", "notes"}
 
 
 def _require_team_member(actor: User, team: Team) -> None:
@@ -66,7 +84,63 @@ def _organization_for(team: Team, organization_name: str) -> Organization | None
     organization_name = organization_name.strip()
     if not organization_name:
         return None
-    organization, _ = Organization.objects.get_or_create(team=team, name=organization_name)
+    existing = Organization.objects.filter(team=team, name__iexact=organization_name).first()
+    return existing or Organization.objects.get_or_create(team=team, name=organization_name)[0]
+
+
+def organization_domain(text: str) -> str:
+    """The host of a website or an email domain, lower case and without "www."
+    ("https://WWW.Example.coop/about" -> "example.coop"): how organizations are matched."""
+    text = text.strip().lower()
+    if "@" in text and "/" not in text:
+        text = text.rsplit("@", 1)[1]
+    host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    return host.removeprefix("www.").rstrip(".")
+
+
+def _clean_organization(organization: Organization) -> None:
+    """Field validation (the domain taken from the website when empty), plus one organization
+    per name within a team."""
+    organization.domain = organization_domain(organization.domain or organization.website)
+    organization.full_clean(exclude=["team"], validate_constraints=False)
+    twin = (
+        Organization.objects.filter(team_id=organization.team_id, name__iexact=organization.name)
+        .exclude(pk=organization.pk)
+        .exists()
+    )
+    if twin:
+        raise ValidationError({"name": "This team already has an organization of this name."})
+
+
+def _organization_values(fields: dict[str, str]) -> dict[str, str]:
+    unknown = set(fields) - set(ORGANIZATION_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown organization fields: {sorted(unknown)}")
+    require_single_line(**{name: value for name, value in fields.items() if name not in _MULTILINE})
+    return {name: value if name in _MULTILINE else value.strip() for name, value in fields.items()}
+
+
+@transaction.atomic
+def organization_create(*, actor: User, team: Team, name: str, **fields: str) -> Organization:
+    """Create an organization in one of the actor's teams; its name is unique in the team
+    (whatever the case)."""
+    _require_team_member(actor, team)
+    organization = Organization(team=team, **_organization_values({"name": name, **fields}))
+    _clean_organization(organization)
+    organization.save()
+    return organization
+
+
+@transaction.atomic
+def organization_update(*, actor: User, organization: Organization, **fields: str) -> Organization:
+    """Change a visible organization's fields (see ORGANIZATION_FIELDS), row-locked."""
+    values = _organization_values(fields)
+    organization = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
+    require_visible(Organization.objects, actor, organization, "organization")
+    for field, value in values.items():
+        setattr(organization, field, value)
+    _clean_organization(organization)
+    organization.save()
     return organization
 
 
@@ -417,3 +491,55 @@ def contact_timelines_touch(*, contacts: QuerySet[Contact]) -> int:
     (crm/timeline.py). Call it after writing, never before: a page read in between must not be
     cached under the new version."""
     return contacts.update(timeline_version=uuid.uuid4())
+
+
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+def records_export(
+    *, actor: User | None, kind: str, records: QuerySet, file_format: str, filters: dict
+) -> Iterator[bytes]:
+    """The records (contacts, organizations or deals, already filtered and checked with
+    `visible_to`) as a CSV or XLSX file in the columns an import reads, formula cells
+    neutralised, with the export recorded in the audit log now (its filters and row count).
+    The file comes in pieces, made while they are read: stream them."""
+    if file_format not in EXPORT_FORMATS:
+        raise ValidationError(f"Unknown export format {file_format!r}: use csv or xlsx.")
+    audit_record(
+        actor=actor,
+        action=AuditAction.EXPORTED,
+        detail={
+            "records": kind,
+            "format": file_format,
+            "filters": filters,
+            "rows": records.count(),
+        },
+    )
+    header, rows = export_header(kind), export_rows(kind, records)
+    if file_format == "csv":
+        return csv_stream(_with_header(header, rows))
+    return xlsx_stream([(kind.capitalize(), header, rows)])
+
+
+def _with_header(header: list[str], rows: Iterator[list]) -> Iterator[list]:
+    yield header
+    yield from rows
+
+
+def import_mapping_remember(*, team: Team, kind: str, headers: list[str], mapping: list[str]):
+    """Keep the mapping a team chose for files with these headers, to offer it next time."""
+    return ImportMapping.objects.update_or_create(
+        team=team, kind=kind, headers_key=headers_key(headers), defaults={"mapping": mapping}
+    )[0]
+
+
+def contact_erase_records(*, contact: Contact) -> list:
+    """The CRM's part of erasing a person (GDPR Art. 17), inside the caller's transaction: the
+    deals linked to the contact keep their amounts, stages and dates (booked revenue and
+    forecasts need them) but lose their title and the link to the person; the contact and
+    its timeline are deleted. Returns the ids of those deals."""
+    deals = Deal.objects.filter(contact=contact)
+    deal_ids = list(deals.values_list("pk", flat=True))
+    deals.update(title="Deal (erased contact)", contact=None)
+    contact.delete()
+    return deal_ids

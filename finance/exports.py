@@ -1,35 +1,16 @@
 """A forecast as CSV or XLSX for planning tools: summary, periods with intervals, deals.
 
-Text that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage
-return) is prefixed with an apostrophe; amounts are written as numbers in major units.
-
-Both are produced piece by piece while the deals are read (`.iterator()`), for the page to
-stream: whatever the forecast's size, a CSV export holds one piece of about CHUNK_SIZE in
-memory, an XLSX export its write-only sheets in temporary files and the zipped workbook in
-memory only up to XLSX_IN_MEMORY (then on disk).
+Amounts are written as numbers in major units; formulas are neutralised and both files are
+streamed while the deals are read (`.iterator()`) by `coop.spreadsheets`.
 """
 
-import csv
-import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 
-from openpyxl import Workbook
-
 from coop.money import to_major_units
+from coop.spreadsheets import csv_stream, xlsx_stream
 from finance.models import ForecastBucket, ForecastDeal, RevenueForecast
 from finance.periods import period_label
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CHUNK_SIZE = 64 * 1024
-XLSX_IN_MEMORY = 8 * 1024 * 1024
-
-
-def neutralise(value):
-    """Text cells that would start a formula get a leading apostrophe; others pass."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _money(forecast: RevenueForecast, cents: int) -> Decimal:
@@ -136,13 +117,6 @@ def deal_rows(forecast: RevenueForecast) -> Iterator[list]:
         ]
 
 
-class _Echo:
-    """A file whose `write` returns its text, so `csv.writer(...).writerow` returns a row."""
-
-    def write(self, text: str) -> str:
-        return text
-
-
 def _csv_rows(forecast: RevenueForecast) -> Iterator[list]:
     yield from summary_rows(forecast)
     yield []
@@ -154,37 +128,16 @@ def _csv_rows(forecast: RevenueForecast) -> Iterator[list]:
 
 
 def forecast_csv(forecast: RevenueForecast) -> Iterator[bytes]:
-    """Three blocks separated by a blank line: summary, periods, deals. UTF-8 with a byte
-    order mark, so spreadsheet programs read accented names and currency signs right. Yields
-    pieces of about CHUNK_SIZE characters."""
-    writer = csv.writer(_Echo())
-    pieces, size = ["\ufeff"], 0
-    for row in _csv_rows(forecast):
-        line = writer.writerow([neutralise(cell) for cell in row])
-        pieces.append(line)
-        size += len(line)
-        if size >= CHUNK_SIZE:
-            yield "".join(pieces).encode()
-            pieces, size = [], 0
-    yield "".join(pieces).encode()
+    """Three blocks separated by a blank line: summary, periods, deals (`coop.spreadsheets`)."""
+    return csv_stream(_csv_rows(forecast))
 
 
 def forecast_xlsx(forecast: RevenueForecast) -> Iterator[bytes]:
-    """A workbook with the sheets Summary, Periods and Deals, in pieces of CHUNK_SIZE bytes."""
-    workbook = Workbook(write_only=True)
-    sheets = [
-        ("Summary", None, summary_rows(forecast)),
-        ("Periods", PERIOD_HEADER, period_rows(forecast)),
-        ("Deals", DEAL_HEADER, deal_rows(forecast)),
-    ]
-    for title, header, rows in sheets:
-        sheet = workbook.create_sheet(title)
-        if header:
-            sheet.append(header)
-        for row in rows:
-            sheet.append([neutralise(cell) for cell in row])
-    with tempfile.SpooledTemporaryFile(max_size=XLSX_IN_MEMORY) as file:
-        workbook.save(file)
-        file.seek(0)
-        while chunk := file.read(CHUNK_SIZE):
-            yield chunk
+    """A workbook with the sheets Summary, Periods and Deals (`coop.spreadsheets`)."""
+    return xlsx_stream(
+        [
+            ("Summary", None, summary_rows(forecast)),
+            ("Periods", PERIOD_HEADER, period_rows(forecast)),
+            ("Deals", DEAL_HEADER, deal_rows(forecast)),
+        ]
+    )

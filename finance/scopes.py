@@ -18,7 +18,7 @@ from coop.visibility import (
     team_ids_with_roles,
 )
 from crm.models import Deal
-from finance.models import RevenueForecast
+from finance.models import RevenueEntry, RevenueForecast
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,3 +89,18 @@ def scope_deals(team: Team, scope_user: User | None) -> QuerySet[Deal]:
     """The deals of the team's pipelines, only those `scope_user` owns when given."""
     deals = Deal.objects.filter(pipeline__team=team)
     return deals.filter(owner=scope_user) if scope_user is not None else deals
+
+
+def revenue_of_deals(*, deal_ids: list) -> list[dict]:
+    """The revenue booked for these deals, as JSON-ready values (a person's data on request,
+    GDPR Art. 15)."""
+    return [
+        {
+            "deal_id": str(entry.deal_id),
+            "booked_on": entry.booked_on.isoformat(),
+            "amount_cents": entry.amount_cents,
+            "currency": entry.currency,
+            "description": entry.description,
+        }
+        for entry in RevenueEntry.objects.filter(deal_id__in=deal_ids).order_by("booked_on")
+    ]

@@ -764,3 +764,13 @@ def forecast_export(
         detail={"format": file_format, "via": "web" if actor is not None else "command"},
     )
     return body
+
+
+def revenue_deals_anonymise(*, deal_ids: list) -> int:
+    """Take a person's identity off the revenue booked for these deals and off the forecasts'
+    copies of them (their right to erasure), keeping every amount the books need. Runs inside
+    the caller's transaction; returns the number of revenue entries changed."""
+    ForecastDeal.objects.filter(deal_id__in=deal_ids).update(title="Deal (erased contact)")
+    return RevenueEntry.objects.filter(deal_id__in=deal_ids).update(
+        description="Won deal (erased contact)"
+    )

@@ -6,4 +6,10 @@ app_name = "integrations"
 
 urlpatterns = [
     path("deals/<uuid:pk>/close/", views.deal_close_view, name="deal_close"),
+    path(
+        "contacts/<uuid:pk>/personal-data/",
+        views.contact_personal_data,
+        name="contact_personal_data",
+    ),
+    path("contacts/<uuid:pk>/erase/", views.contact_erase, name="contact_erase"),
 ]

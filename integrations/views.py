@@ -1,15 +1,24 @@
-"""Pages that drive the flows of this layer: closing a deal from its page."""
+"""Pages that drive the flows of this layer: closing a deal from its page; a contact's
+personal data on request (access and erasure)."""
 
 from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
+from coop.visibility import manages_team
+from crm.models import Contact
+from crm.views.contacts import visible_contact
 from crm.views.deals import visible_deal
 from integrations.deal_closing import deal_close
+from integrations.personal_data import (
+    personal_data_erase,
+    personal_data_export,
+    personal_data_text,
+)
 
 
 @require_POST
@@ -27,3 +36,46 @@ def deal_close_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     else:
         messages.success(request, f"{deal.title} closed as {deal.status}.")
     return redirect("crm:deal_detail", pk=deal.pk)
+
+
+def _handled_contact(request: HttpRequest, pk: UUID) -> Contact:
+    """The contact, if the user handles its team's personal data requests; a 404 otherwise."""
+    contact = visible_contact(request, pk)
+    if not manages_team(request.user, contact.team_id):
+        raise Http404("No such contact.")
+    return contact
+
+
+@require_GET
+def contact_personal_data(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """The personal data page, or with `?format=json|txt` the person's data as a file."""
+    contact = _handled_contact(request, pk)
+    file_format = request.GET.get("format")
+    if file_format is None:
+        return render(request, "integrations/personal_data.html", {"contact": contact})
+    if file_format not in ("json", "txt"):
+        raise Http404("Unknown format.")
+    data = personal_data_export(actor=request.user, contact=contact, file_format=file_format)
+    if file_format == "json":
+        response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    else:
+        response = HttpResponse(personal_data_text(data), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="personal-data-{contact.pk}.{file_format}"'
+    )
+    return response
+
+
+@require_POST
+def contact_erase(request: HttpRequest, pk: UUID) -> HttpResponse:
+    contact = _handled_contact(request, pk)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, "Tick the confirmation to erase this person's data.")
+        return redirect("integrations:contact_personal_data", pk=contact.pk)
+    try:
+        personal_data_erase(actor=request.user, contact=contact)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("integrations:contact_personal_data", pk=contact.pk)
+    messages.success(request, "The person's data was erased.")
+    return redirect("crm:contact_list")

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from coop.htmx import varies_on_htmx
+from coop.visibility import manages_team_expression
 from crm.forms import ContactForm, InteractionForm, submit_to_service
 from crm.models import Contact
 from crm.selectors import contact_timeline, contacts_matching
@@ -21,8 +22,10 @@ CONTACTS_PER_PAGE = 25
 
 def visible_contact(request: HttpRequest, pk: UUID) -> Contact:
     """The contact if the user may see it; a 404 otherwise (never a hint that it exists)."""
-    contacts = Contact.objects.visible_to(request.user).select_related(
-        "organization", "owner", "team"
+    contacts = (
+        Contact.objects.visible_to(request.user)
+        .select_related("organization", "owner", "team")
+        .annotate(handled_by_viewer=manages_team_expression(request.user))
     )
     return get_object_or_404(contacts, pk=pk)
 
@@ -54,7 +57,9 @@ def _contact_fields(data: dict) -> dict[str, str]:
 
 @require_http_methods(["GET", "POST"])
 def contact_new(request: HttpRequest) -> HttpResponse:
-    form = ContactForm(request.POST or None, user=request.user)
+    # `?organization=` comes from the organization page's "New contact".
+    initial = {"organization": request.GET.get("organization", "")}
+    form = ContactForm(request.POST or None, user=request.user, initial=initial)
     if form.is_valid():
         data = form.cleaned_data
         contact = submit_to_service(
@@ -98,6 +103,8 @@ def _contact_page(
         "contact": contact,
         "timeline": timeline_first_page(request, contact),
         "log_form": log_form,
+        # Staff and the team's managers handle its contacts' personal data requests.
+        "handles_personal_data": contact.handled_by_viewer,
         "deals": contact.deals.visible_to(request.user)
         .select_related("stage")
         .only("title", "value_cents", "currency", "status", "stage__name")

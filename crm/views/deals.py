@@ -63,7 +63,10 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     template = "crm/deal_list.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#results"
-    return render(request, template, {"form": form, "page_obj": page})
+    export_query = params.copy()
+    export_query.pop("page", None)
+    context = {"form": form, "page_obj": page, "export_query": export_query.urlencode()}
+    return render(request, template, context)
 
 
 CONTACT_OPTIONS_LIMIT = 20

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.cache import has_vary_header
 
 from crm.meeting_scheduling import meeting_schedule
+from crm.models import ImportRun, ImportStatus
 from tests.crm.factories import ContactFactory, DealFactory, PipelineFactory
 from tests.finance.factories import generate_forecast
 
@@ -27,6 +28,7 @@ class Call:
     method: str  # "get", or "post" (sent empty) for a view that only takes POST
     arg: str | None = None  # the `world` object whose pk the URL takes
     headers: dict = dataclasses.field(default_factory=dict)  # sent with HX-Request
+    manager: bool = False  # a manager's page (a rep's otherwise)
 
 
 VARYING = {
@@ -37,6 +39,8 @@ VARYING = {
     "crm:meeting_edit": Call("get", "meeting"),
     "crm:meeting_cancel": Call("post", "meeting"),
     "crm:contact_list": Call("get"),
+    "crm:organization_list": Call("get"),
+    "crm:import_detail": Call("get", "import_run", manager=True),
     "crm:contact_log_interaction": Call("post", "contact"),
     "crm:deal_list": Call("get"),
     "crm:deal_move": Call("post", "deal"),
@@ -66,13 +70,20 @@ def world(rep, team):
         "pipeline": pipeline,
         "deal": DealFactory(pipeline=pipeline, owner=rep, contact=contact),
         "forecast": generate_forecast(rep, team, scope_user=rep),
+        "import_run": ImportRun.objects.create(
+            team=team, kind="contacts", file_name="a.csv", status=ImportStatus.RUNNING
+        ),
     }
 
 
 @pytest.mark.parametrize(("name", "call"), VARYING.items(), ids=list(VARYING))
-def test_the_page_and_the_fragment_both_vary_on_hx_request(rep_client, world, name, call):
+def test_the_page_and_the_fragment_both_vary_on_hx_request(
+    rep_client, client, manager, world, name, call
+):
     url = reverse(name, args=[world[call.arg].pk] if call.arg else [])
-    send = getattr(rep_client, call.method)
+    if call.manager:
+        client.force_login(manager)
+    send = getattr(client if call.manager else rep_client, call.method)
     page = send(url)
     fragment = send(url, headers={"HX-Request": "true", **call.headers})
     assert (page.status_code, page.content) != (fragment.status_code, fragment.content)

@@ -43,7 +43,7 @@ def crm_rows(team, other_team, rep, outsider):
     and in the South team, matching none (South's also older, in USD, closed)."""
     now = timezone.now()
     old = now - datetime.timedelta(days=400)
-    solar_org = OrganizationFactory(team=team, name="Solar Org")
+    solar_org = OrganizationFactory(team=team, name="Solar Org", size="10-49")
     wind_org = OrganizationFactory(team=other_team, name="Wind Org")
     sam = ContactFactory(team=team, owner=rep, name="Sam Solar", organization=solar_org)
     will = ContactFactory(team=other_team, owner=outsider, name="Will Wind")
@@ -116,6 +116,7 @@ def _cases(rows) -> dict:
         Organization: [
             ({"q": "solar"}, [org]),
             ({"team__id__exact": rows.team.pk}, [org]),
+            ({"size__exact": "10-49"}, [org]),
         ],
         Contact: [
             ({"q": "solar"}, [sam]),

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from coop.models import AuditAction, AuditEvent
-from finance.exports import forecast_csv, forecast_xlsx, neutralise
+from coop.spreadsheets import neutralise
+from finance.exports import forecast_csv, forecast_xlsx
 from finance.models import ExchangeRate, RevenueForecast
 from tests.finance.factories import generate_forecast
 
@@ -109,7 +110,7 @@ def test_a_large_export_is_streamed_in_pieces_as_the_deals_are_read(
     for index in range(300):
         make_deal(value_cents=10_000 + index, title=f"Roof {index:03}")
     large = generate_forecast(manager, team, name="Large")
-    monkeypatch.setattr("finance.exports.CHUNK_SIZE", 1_024)
+    monkeypatch.setattr("coop.spreadsheets.CHUNK_SIZE", 1_024)
     client.force_login(manager)
     response = client.get(f"/forecasts/{large.pk}/export.csv")
     assert response.streaming

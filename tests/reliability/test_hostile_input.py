@@ -22,7 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from finance.models import RevenueForecast
-from tests.reliability.test_access_matrix import PAGE_GET, REGISTRY, _app_routes, _routes
+from tests.reliability.test_access_matrix import (
+    PAGE_GET,
+    REGISTRY,
+    _app_routes,
+    _routes,
+    _twins,
+)
 from tests.reliability.world import World, build_world, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +99,8 @@ def _pk(attribute):
 
 
 CONTACT = ("team", "name", "email", "phone", "organization", "job_title", "notes")
+IMPORT = ("kind", "team", "date_format", "policy", "keep_valid")
+ORGANIZATION = ("name", "website", "domain", "phone", "address", "industry", "size", "notes")
 DEAL = ("title", "value", "contact", "expected_close_date")
 MEETING = ("title", "start_time", "end_time", "location", "description")
 WHATIF = ("value_change_percent", "slip_percent", "shock_currency", "shock_percent", "name")
@@ -108,6 +116,26 @@ ENDPOINTS = [
         _pk("contact"),
     ),
     Endpoint("crm:contact_list", "get", ("q", "page")),
+    Endpoint("crm:contact_new", "get", ("organization",)),
+    Endpoint("crm:organization_new", "post", ("team", *ORGANIZATION)),
+    Endpoint(
+        "crm:organization_edit",
+        "post",
+        ORGANIZATION,
+        lambda world: {"pk": world.contact.organization_id},
+    ),
+    Endpoint("crm:organization_list", "get", ("q", "page")),
+    Endpoint("crm:organization_options", "get", ("organization",)),
+    Endpoint("crm:import_new", "post", IMPORT, role="manager"),
+    Endpoint("integrations:contact_erase", "post", ("confirm",), _pk("contact"), role="manager"),
+    Endpoint(
+        "crm:contact_merge",
+        "post",
+        ("name", "email", "phone", "job_title", "notes", "organization"),
+        _twins("contact"),
+    ),
+    Endpoint("crm:import_preview", "post", (*IMPORT, "map_0", "map_1"), role="manager"),
+    Endpoint("crm:import_start", "post", (*IMPORT, "map_0", "map_1"), role="manager"),
     Endpoint("crm:contact_timeline", "get", ("after",), _pk("contact")),
     Endpoint("crm:deal_list", "get", ("q", "status", "pipeline", "stage", "page")),
     Endpoint("crm:deal_contact_options", "get", ("contact_search", "team")),
@@ -179,6 +207,7 @@ def _ids(world: World) -> list[str]:
         for value in [
             world.team.pk,
             world.contact.pk,
+            world.contact.organization_id,
             world.deal.pk,
             world.meeting.pk,
             world.event.pk,
@@ -264,6 +293,8 @@ QUERY_PARAMETERS = (
     "team",
     "contact",
     "contact_search",
+    "organization",
+    "format",
     "deal",
     "after",
     "username",
@@ -439,6 +470,24 @@ def _commands(world: World, tmp_path: Path) -> dict[str, st.SearchStrategy[list[
                 lambda text: f"date,base,quote,rate\n{text}".encode("utf-8", "surrogatepass")
             ),
         ).map(lambda parts: ["__file__", parts[0], parts[1]]),
+        # The file first, then the kind and options around it (see the test below).
+        "import_records": st.tuples(
+            safe_name.map(lambda name: f"{name}.csv"),
+            st.binary(max_size=2000)
+            | values.map(lambda text: f"Name,Email\n{text}".encode("utf-8", "surrogatepass")),
+            st.sampled_from(["contacts", "organizations", "deals", "x"]),
+            options("--team", "--on-match", "--date-format", "--map", "--errors"),
+            st.booleans(),
+        ).map(
+            lambda parts: [
+                "__file__",
+                parts[0],
+                parts[1],
+                parts[2],
+                *(["--team", world.team.name] if parts[4] else []),
+                *parts[3],
+            ]
+        ),
     }
 
 
@@ -453,6 +502,7 @@ COMMANDS = [
     "generate_forecasts",
     "rollup_sales_health",
     "import_exchange_rates",
+    "import_records",
 ]
 
 
@@ -476,7 +526,8 @@ def test_hostile_arguments_never_break_a_command(command, data, world, tmp_path)
         target = tmp_path / "in" / argv[1]
         target.parent.mkdir(exist_ok=True)
         target.write_bytes(argv[2])
-        argv = [str(target)]
+        # A kind (import_records) goes before the file, its options after it.
+        argv = [*argv[3:4], str(target), *argv[4:]]
     before = snapshot()
     forecasts = RevenueForecast.objects.count()
     try:

@@ -110,7 +110,9 @@ def build_world(team: Team, rep: User) -> World:
 
 PROJECT_APPS = ("coop", "crm", "calendar_app", "finance", "health")
 # Rows every request may add by design: the audit trail, sessions, axes' access log.
-BOOKKEEPING = {"coop.auditevent"}
+# The audit trail, and the record of each import tried (kept when it is refused, to say who
+# tried which file and why nothing was written).
+BOOKKEEPING = {"coop.auditevent", "crm.importrun"}
 
 
 def snapshot(*, bookkeeping: bool = False) -> dict[str, list[str]]:

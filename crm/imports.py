@@ -1,0 +1,814 @@
+"""Import of contacts, organizations and deals from CSV and XLSX files.
+
+A file is read as a stream of rows (`read_table`): CSV in UTF-8 (a byte order mark is fine),
+separated by commas, semicolons or tabs; XLSX through openpyxl's read-only mode, after the zip
+is checked for a bomb. Hostile files are refused with a message that says what to fix: another
+encoding, a cell over MAX_CELL characters, a header twice, a zip that would inflate beyond
+XLSX_MAX_UNZIPPED, more than MAX_ROWS rows.
+
+Each row is checked (`RowChecker`) and matched against the team's records and the file's
+earlier rows: contacts by normalised email, then by a similar name (rapidfuzz) in the same
+organization; organizations by domain, then by name; deals are always new. A match is skipped,
+has its empty fields filled, or is overwritten, as the person chose for the file. Writes go in
+batches of BATCH_SIZE rows, so memory holds one batch and the match indexes (a few strings per
+record of the team), whatever the file's length.
+"""
+
+import csv
+import io
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import BinaryIO
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, URLValidator
+from django.db import transaction
+from django.utils import timezone
+from rapidfuzz import fuzz
+
+from coop.audit import audit_record
+from coop.models import AuditAction, Team, User
+from coop.money import CURRENCY_CHOICES, minor_unit_exponent, to_minor_units
+from coop.spreadsheets import csv_stream, unneutralise
+from coop.validators import is_single_line
+from coop.visibility import is_member, manages_team
+from crm.exchange import COLUMNS
+from crm.models import (
+    Contact,
+    Deal,
+    DealStatus,
+    ImportedRecord,
+    ImportRun,
+    ImportStatus,
+    Interaction,
+    Organization,
+    OrganizationSize,
+    Pipeline,
+)
+from crm.services import organization_domain, stage_expected_values_refresh
+
+MAX_CELL = 100_000
+MAX_ROWS = 200_000
+XLSX_MAX_UNZIPPED = 200 * 1024 * 1024
+XLSX_MAX_RATIO = 200
+BATCH_SIZE = 1_000
+NAME_SIMILARITY = 90  # rapidfuzz token_sort_ratio from which two names are one person
+POLICIES = {
+    "skip": "Skip the row, keep the record as it is",
+    "fill": "Fill the record's empty fields",
+    "overwrite": "Overwrite the record's fields",
+}
+DATE_FORMATS = {
+    "%Y-%m-%d": "2026-12-31",
+    "%d/%m/%Y": "31/12/2026",
+    "%m/%d/%Y": "12/31/2026",
+    "%d.%m.%Y": "31.12.2026",
+}
+MAX_LENGTHS = {
+    "name": 200,
+    "email": 254,
+    "phone": 40,
+    "organization": 200,
+    "job_title": 150,
+    "website": 200,
+    "domain": 253,
+    "industry": 120,
+    "title": 200,
+}
+MULTILINE = {"notes", "address"}
+
+NOT_UTF8 = (
+    "This file is not UTF-8 text. Save it as “CSV UTF-8” in your spreadsheet program and "
+    "upload it again."
+)
+
+csv.field_size_limit(MAX_CELL)
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: Iterator[list[str]]  # each padded or cut to the headers' length
+
+
+def _refuse(message: str) -> ValidationError:
+    return ValidationError(message, code="file")
+
+
+def _check_headers(headers: list[str]) -> list[str]:
+    headers = [unneutralise(str(header or "").strip()) for header in headers]
+    if not any(headers):
+        raise _refuse("The first row must name the columns; this file's first row is empty.")
+    seen: set[str] = set()
+    for header in filter(None, headers):
+        if header.casefold() in seen:
+            raise _refuse(f"The column “{header}” appears twice: rename or delete one.")
+        seen.add(header.casefold())
+    return headers
+
+
+def _fit(cells: list[str], width: int) -> list[str]:
+    return (cells + [""] * width)[:width]
+
+
+def _csv_table(file: BinaryIO) -> Table:
+    start = file.read(64 * 1024)
+    file.seek(0)
+    try:
+        sample = start.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        # A long file's sample may end inside a character: only that is not an error.
+        if error.start < len(start) - 3 or len(start) < 64 * 1024:
+            raise _refuse(NOT_UTF8) from error
+        sample = start[: error.start].decode("utf-8-sig")
+    first_line = sample.splitlines()[0] if sample else ""
+    delimiter = max([",", ";", "\t"], key=first_line.count)
+    text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text, delimiter=delimiter)
+    try:
+        headers = _check_headers(next(reader, []))
+    except UnicodeDecodeError as error:
+        raise _refuse(NOT_UTF8) from error
+    except csv.Error as error:
+        raise _refuse(f"The header row cannot be read: {error}.") from error
+
+    def rows() -> Iterator[list[str]]:
+        try:
+            for cells in reader:
+                if any(cell.strip() for cell in cells):
+                    yield _fit(cells, len(headers))
+            # The caller's file stays open (a dropped wrapper would close it).
+            text.detach()
+        except csv.Error as error:
+            raise _refuse(
+                f"Row {reader.line_num} cannot be read ({error}); no cell may be longer "
+                f"than {MAX_CELL:,} characters."
+            ) from error
+        except UnicodeDecodeError as error:
+            raise _refuse(
+                f"Row {reader.line_num} is not UTF-8 text: save the file as “CSV UTF-8”."
+            ) from error
+
+    return Table(headers, rows())
+
+
+def _xlsx_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_table(file: BinaryIO) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(file) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile as error:
+        raise _refuse("This file is not an XLSX workbook (or it is damaged).") from error
+    unzipped = sum(member.file_size for member in members)
+    packed = max(sum(member.compress_size for member in members), 1)
+    if unzipped > XLSX_MAX_UNZIPPED or unzipped / packed > XLSX_MAX_RATIO:
+        raise _refuse(
+            "This workbook unpacks to far more data than it holds (a “zip bomb”); "
+            "save its sheet as CSV and upload that instead."
+        )
+    file.seek(0)
+    try:
+        workbook = load_workbook(file, read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        values = sheet.iter_rows(values_only=True)
+        headers = _check_headers([_xlsx_cell(value) for value in next(values, ())])
+    except ValidationError:
+        raise
+    except Exception as error:  # openpyxl raises many kinds on a damaged workbook
+        raise _refuse(f"This workbook cannot be read ({type(error).__name__}).") from error
+
+    def rows() -> Iterator[list[str]]:
+        for number, row in enumerate(values, start=2):
+            cells = [_xlsx_cell(value) for value in row]
+            if any(len(cell) > MAX_CELL for cell in cells):
+                raise _refuse(f"Row {number} has a cell longer than {MAX_CELL:,} characters.")
+            if any(cell.strip() for cell in cells):
+                yield _fit(cells, len(headers))
+        workbook.close()
+
+    return Table(headers, rows())
+
+
+def read_table(file: BinaryIO, file_name: str) -> Table:
+    """The file's header row and a stream of its non-empty rows; `ValidationError` with a
+    message for the person when the file cannot be imported."""
+    if file_name.lower().endswith(".xlsx"):
+        return _xlsx_table(file)
+    if file_name.lower().endswith((".csv", ".txt", ".tsv")):
+        return _csv_table(file)
+    raise _refuse("Upload a .csv or an .xlsx file.")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def normalise_name(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+# --- checking a row ------------------------------------------------------------------------
+
+
+@dataclass
+class CheckedRow:
+    number: int  # in the file, the header being row 1
+    cells: list[str]
+    values: dict = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # field -> message
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(f"{name}: {message}" for name, message in self.errors.items())
+
+
+_email_validator = EmailValidator()
+_url_validator = URLValidator()
+
+
+class RowChecker:
+    """Turns a row's cells into field values, or per-field errors, for one kind of record."""
+
+    def __init__(self, *, kind: str, team, mapping: list[str], date_format: str) -> None:
+        known = {column.field for column in COLUMNS[kind]}
+        if unknown := set(filter(None, mapping)) - known:
+            raise _refuse(f"Unknown fields in the mapping: {', '.join(sorted(unknown))}.")
+        if date_format not in DATE_FORMATS:
+            raise _refuse("Choose one of the date formats offered.")
+        self.kind, self.team, self.mapping, self.date_format = kind, team, mapping, date_format
+        if kind == "deals":
+            self.pipelines = {
+                pipeline.name.casefold(): pipeline
+                for pipeline in Pipeline.objects.filter(team=team).prefetch_related("stages")
+            }
+
+    def check(self, number: int, cells: list[str]) -> CheckedRow:
+        row = CheckedRow(number, cells)
+        raw = {
+            name: unneutralise(cell.strip() if name not in MULTILINE else cell)
+            for name, cell in zip(self.mapping, cells, strict=True)
+            if name
+        }
+        for name, value in raw.items():
+            if name not in MULTILINE and not is_single_line(value):
+                row.errors[name] = "must be one line without control characters"
+            elif len(value) > MAX_LENGTHS.get(name, MAX_CELL):
+                row.errors[name] = f"at most {MAX_LENGTHS[name]} characters"
+            else:
+                row.values[name] = value
+        getattr(self, f"_check_{self.kind}")(row)
+        return row
+
+    def _require(self, row: CheckedRow, name: str) -> None:
+        if not row.values.get(name) and name not in row.errors:
+            row.errors[name] = "required"
+
+    def _check_contacts(self, row: CheckedRow) -> None:
+        self._require(row, "name")
+        if email := row.values.get("email"):
+            try:
+                _email_validator(email)
+                row.values["email"] = normalise_email(email)
+            except ValidationError:
+                row.errors["email"] = "not an email address"
+
+    def _check_organizations(self, row: CheckedRow) -> None:
+        self._require(row, "name")
+        if website := row.values.get("website"):
+            if "//" not in website:
+                website = row.values["website"] = f"https://{website}"
+            try:
+                _url_validator(website)
+            except ValidationError:
+                row.errors["website"] = "not a web address"
+        row.values["domain"] = organization_domain(
+            row.values.get("domain") or row.values.get("website", "")
+        )
+        size = row.values.get("size", "")
+        if size and size not in OrganizationSize.values:
+            labels = {label.casefold(): value for value, label in OrganizationSize.choices}
+            if size.casefold() in labels:
+                row.values["size"] = labels[size.casefold()]
+            else:
+                row.errors["size"] = f"one of {', '.join(OrganizationSize.values)}"
+
+    def _check_deals(self, row: CheckedRow) -> None:
+        values, errors = row.values, row.errors
+        self._require(row, "title")
+        pipeline = self.pipelines.get(values.get("pipeline", "").casefold())
+        if pipeline is None:
+            errors["pipeline"] = "no pipeline of this name in the team"
+        status = (values.get("status") or DealStatus.OPEN).casefold()
+        if status not in DealStatus.values:
+            errors["status"] = "open, won or lost"
+        values["status"] = status
+        currency = (values.get("currency") or (pipeline.currency if pipeline else "")).upper()
+        if currency not in dict(CURRENCY_CHOICES):
+            errors["currency"] = "not an ISO 4217 code this CRM keeps"
+        elif pipeline is not None and currency != pipeline.currency:
+            errors["currency"] = f"the pipeline counts in {pipeline.currency}"
+        values["currency"] = currency
+        if pipeline is not None:
+            stages = {stage.name.casefold(): stage for stage in pipeline.stages.all()}
+            stage = stages.get(values.get("stage", "").casefold())
+            if stage is None:
+                errors["stage"] = f"no stage of this name in {pipeline.name}"
+            elif (status == DealStatus.OPEN and stage.is_closing) or (
+                (stage.is_won and status == DealStatus.LOST)
+                or (stage.is_lost and status == DealStatus.WON)
+            ):
+                errors["stage"] = f"a {status} deal cannot be in this stage"
+            values["pipeline"], values["stage"] = pipeline, stage
+        self._check_amount(row, currency)
+        if text := values.get("expected_close_date"):
+            try:
+                values["expected_close_date"] = datetime.strptime(text, self.date_format).date()
+            except ValueError:
+                errors["expected_close_date"] = f"not a date like {DATE_FORMATS[self.date_format]}"
+        else:
+            values["expected_close_date"] = None
+
+    def _check_amount(self, row: CheckedRow, currency: str) -> None:
+        text = row.values.get("value", "").replace(" ", "").replace("\u00a0", "")
+        if "," in text and "." not in text:
+            text = text.replace(",", ".")
+        try:
+            amount = Decimal(text or "0")
+        except InvalidOperation:
+            row.errors["value"] = "not an amount"
+            return
+        if not amount.is_finite() or amount < 0 or amount >= Decimal(10) ** 15:
+            row.errors["value"] = "an amount from 0 to 999,999,999,999,999"
+        elif currency in dict(CURRENCY_CHOICES):
+            if amount.as_tuple().exponent < -minor_unit_exponent(currency):
+                row.errors["value"] = f"at most {minor_unit_exponent(currency)} decimals"
+            else:
+                row.values["value_cents"] = to_minor_units(amount, currency)
+
+
+# --- matching ------------------------------------------------------------------------------
+
+
+class Matcher:
+    """Finds the record a checked row stands for: among the team's records, or those the
+    file's earlier rows created. Holds a few strings per record of the team."""
+
+    def __init__(self, kind: str, team) -> None:
+        self.kind = kind
+        self.by_key: dict[str, object] = {}  # email or domain -> id
+        self.by_name: dict[str, object] = {}  # organization name -> id
+        self.names: dict[str, list[tuple[str, object]]] = {}  # organization -> [(name, id)]
+        if kind == "contacts":
+            rows = Contact.objects.filter(team=team).values_list(
+                "pk", "email", "name", "organization__name"
+            )
+            for pk, email, name, organization in rows.iterator(chunk_size=5_000):
+                self.add(pk, email, name, organization or "")
+        elif kind == "organizations":
+            rows = Organization.objects.filter(team=team).values_list("pk", "domain", "name")
+            for pk, domain, name in rows.iterator(chunk_size=5_000):
+                self.add(pk, domain, name, "")
+
+    def add(self, pk, key: str, name: str, organization: str) -> None:
+        if key:
+            self.by_key.setdefault(normalise_email(key), pk)
+        if self.kind == "organizations":
+            self.by_name.setdefault(normalise_name(name), pk)
+        else:
+            self.names.setdefault(normalise_name(organization), []).append(
+                (normalise_name(name), pk)
+            )
+
+    def find(self, values: dict):
+        if self.kind == "deals":
+            return None
+        key = values.get("email" if self.kind == "contacts" else "domain", "")
+        if key and (pk := self.by_key.get(normalise_email(key))):
+            return pk
+        name = normalise_name(values.get("name", ""))
+        if self.kind == "organizations":
+            return self.by_name.get(name)
+        if key:
+            # A different email address is a different person, however alike the names.
+            return None
+        for other, pk in self.names.get(normalise_name(values.get("organization", "")), []):
+            if fuzz.token_sort_ratio(name, other) >= NAME_SIMILARITY:
+                return pk
+        return None
+
+
+def check_rows(
+    *, table: Table, checker: RowChecker, limit: int | None = None
+) -> Iterator[CheckedRow]:
+    for number, cells in enumerate(table.rows, start=2):
+        if number - 1 > MAX_ROWS:
+            raise _refuse(f"A file holds at most {MAX_ROWS:,} rows; split this one.")
+        if limit is not None and number - 1 > limit:
+            return
+        yield checker.check(number, cells)
+
+
+ProgressCallback = Callable[[int], None]
+
+
+# --- writing -------------------------------------------------------------------------------
+
+CONTACT_WRITE_FIELDS = ("name", "email", "phone", "job_title", "notes")
+ORGANIZATION_WRITE_FIELDS = tuple(column.field for column in COLUMNS["organizations"])
+MODELS = {"contact": Contact, "organization": Organization, "deal": Deal}
+
+
+class _Refused(Exception):
+    """Rolls an all-or-nothing import back when a row was refused."""
+
+
+@dataclass
+class _Run:
+    """What an import did so far."""
+
+    run: ImportRun
+    policy: str
+    matcher: Matcher
+    organizations: dict[str, object]  # normalised name -> id (contacts only)
+    created_ids: set = field(default_factory=set)
+    records: list[ImportedRecord] = field(default_factory=list)
+    deal_contacts: dict | None = None  # deals only (`_deal_contacts`)
+
+
+def _owner_for(actor: User | None, team: Team) -> User | None:
+    return actor if actor is not None and is_member(actor, team.pk) else None
+
+
+def _apply_policy(record, values: dict, fields: tuple[str, ...], policy: str) -> dict:
+    """Set the row's non-empty values on the record as the policy says; the old values of the
+    fields it changed."""
+    before = {}
+    for name in fields:
+        new = values.get(name)
+        if new in (None, "") or getattr(record, name) == new:
+            continue
+        if policy == "fill" and getattr(record, name) not in ("", None):
+            continue
+        before[name] = getattr(record, name)
+        setattr(record, name, new)
+    return before
+
+
+def _organization_id(state: _Run, team: Team, name: str, pending: list) -> object | None:
+    if not name:
+        return None
+    key = normalise_name(name)
+    if key not in state.organizations:
+        organization = Organization(team=team, name=name)
+        pending.append(organization)
+        state.organizations[key] = organization.pk
+    return state.organizations[key]
+
+
+def _write_batch(state: _Run, team: Team, actor: User | None, rows: list[CheckedRow]) -> None:
+    kind, run = state.run.kind, state.run
+    model_name = {"contacts": "contact", "organizations": "organization", "deals": "deal"}[kind]
+    model = MODELS[model_name]
+    fields = CONTACT_WRITE_FIELDS if kind == "contacts" else ORGANIZATION_WRITE_FIELDS
+    new_organizations: list[Organization] = []
+    creating: dict = {}
+    changes: dict = {}  # pk -> (values, organization id)
+    owner = _owner_for(actor, team)
+    for row in rows:
+        values = row.values
+        organization_id = None
+        if kind == "contacts":
+            organization_id = _organization_id(
+                state, team, values.get("organization", ""), new_organizations
+            )
+        pk = state.matcher.find(values)
+        if pk is None:
+            if kind == "deals":
+                record = _new_deal(state, team, owner, values)
+            elif kind == "contacts":
+                record = Contact(
+                    team=team,
+                    owner=owner,
+                    organization_id=organization_id,
+                    **{name: values.get(name, "") for name in fields},
+                )
+            else:
+                record = Organization(team=team, **{name: values.get(name, "") for name in fields})
+            creating[record.pk] = record
+            state.created_ids.add(record.pk)
+            state.matcher.add(
+                record.pk,
+                values.get("email" if kind == "contacts" else "domain", ""),
+                values.get("name", ""),
+                values.get("organization", ""),
+            )
+            run.created += 1
+        elif state.policy == "skip":
+            run.skipped += 1
+        elif pk in creating:
+            _apply_policy(creating[pk], values, fields, state.policy)
+            run.skipped += 1
+        else:
+            changes.setdefault(pk, []).append((values, organization_id))
+    Organization.objects.bulk_create(new_organizations, batch_size=BATCH_SIZE)
+    state.records += [
+        ImportedRecord(run=run, model="organization", object_id=organization.pk)
+        for organization in new_organizations
+    ]
+    model.objects.bulk_create(creating.values(), batch_size=BATCH_SIZE)
+    state.records += [ImportedRecord(run=run, model=model_name, object_id=pk) for pk in creating]
+    _update_matches(state, model, model_name, fields, changes)
+    ImportedRecord.objects.bulk_create(state.records, batch_size=BATCH_SIZE)
+    state.records = []
+
+
+def _update_matches(state: _Run, model, model_name: str, fields, changes: dict) -> None:
+    changed = []
+    for record in model.objects.select_for_update(no_key=True).filter(pk__in=list(changes)):
+        before = {}
+        for values, organization_id in changes[record.pk]:
+            before |= {
+                name: value
+                for name, value in _apply_policy(record, values, fields, state.policy).items()
+                if name not in before
+            }
+            if (
+                organization_id
+                and model is Contact
+                and (state.policy == "overwrite" or record.organization_id is None)
+                and record.organization_id != organization_id
+            ):
+                before.setdefault("organization_id", record.organization_id)
+                record.organization_id = organization_id
+        if not before:
+            state.run.skipped += 1
+            continue
+        changed.append(record)
+        state.run.updated += 1
+        if record.pk not in state.created_ids:
+            state.records.append(
+                ImportedRecord(
+                    run=state.run,
+                    model=model_name,
+                    object_id=record.pk,
+                    before={name: _json(value) for name, value in before.items()},
+                )
+            )
+    if changed:
+        names = sorted({name for record in changed for name in (*fields, "updated_at")})
+        if model is Contact:
+            names.append("organization_id")
+        for record in changed:
+            record.updated_at = timezone.now()
+        model.objects.bulk_update(changed, names, batch_size=BATCH_SIZE)
+
+
+def _json(value):
+    return str(value) if value is not None and not isinstance(value, str) else value
+
+
+def _deal_contacts(state: _Run, team: Team) -> dict[str, object]:
+    """The team's contact ids by lower-case email and by name, read once per import."""
+    if state.deal_contacts is None:
+        state.deal_contacts = {}
+        rows = Contact.objects.filter(team=team).values_list("pk", "email", "name")
+        for pk, email, name in rows.order_by("-created_at").iterator(chunk_size=5_000):
+            state.deal_contacts[f"name:{name}"] = pk
+            if email:
+                state.deal_contacts[f"email:{normalise_email(email)}"] = pk
+    return state.deal_contacts
+
+
+def _new_deal(state: _Run, team: Team, owner: User | None, values: dict) -> Deal:
+    contacts = _deal_contacts(state, team)
+    if email := normalise_email(values.get("contact_email", "")):
+        contact_id = contacts.get(f"email:{email}")
+    else:
+        contact_id = contacts.get(f"name:{values.get('contact_name', '')}")
+    status = values["status"]
+    return Deal(
+        pipeline=values["pipeline"],
+        stage=values["stage"],
+        contact_id=contact_id,
+        owner=owner,
+        title=values["title"],
+        value_cents=values.get("value_cents", 0),
+        currency=values["currency"],
+        expected_close_date=values["expected_close_date"],
+        status=status,
+        closed_at=None if status == DealStatus.OPEN else timezone.now(),
+    )
+
+
+def _batches(rows: Iterator[CheckedRow]) -> Iterator[list[CheckedRow]]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def records_import(
+    *,
+    actor: User | None,
+    team: Team,
+    kind: str,
+    file: BinaryIO,
+    file_name: str,
+    mapping: list[str],
+    policy: str = "skip",
+    all_or_nothing: bool = True,
+    date_format: str = "%Y-%m-%d",
+    on_progress: ProgressCallback | None = None,
+    run: ImportRun | None = None,
+) -> ImportRun:
+    """Import the file's rows into the team, in one outermost transaction, and record the
+    import (`ImportRun`) and its audit entry.
+
+    All or nothing (the default): one refused row and nothing is written but the import's
+    record, status "refused", with every refused row and its reason. Otherwise the valid rows
+    are written and the refused ones kept for the error file. `actor` None is an operator's
+    `manage.py import_records`; a person must manage the team. `run`: the record
+    `import_queue` made for a background import, completed here."""
+    if actor is not None and not manages_team(actor, team.pk):
+        raise ValidationError("Only the team's managers can import into it.")
+    if policy not in POLICIES:
+        raise _refuse(f"Choose what to do with matches: {', '.join(POLICIES)}.")
+    table = read_table(file, file_name)
+    if len(mapping) != len(table.headers):
+        raise _refuse("The mapping does not fit the file's columns; start the import again.")
+    checker = RowChecker(kind=kind, team=team, mapping=mapping, date_format=date_format)
+    if run is None:
+        run = ImportRun(team=team, actor=actor, kind=kind, file_name=file_name[:255])
+    run.status = ImportStatus.IMPORTED
+    try:
+        with transaction.atomic(durable=True):
+            run.save()
+            _import_rows(run, team, actor, table, checker, policy, all_or_nothing, on_progress)
+    except _Refused:
+        run.status = ImportStatus.REFUSED
+        run.created = run.updated = run.skipped = 0
+        if not ImportRun.objects.filter(pk=run.pk).exists():
+            run.pk = uuid.uuid4()
+            run._state.adding = True
+    with transaction.atomic():
+        run.finished_at = timezone.now()
+        run.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.IMPORTED,
+            obj=run,
+            detail={
+                "file": run.file_name,
+                "status": run.status,
+                **{name: getattr(run, name) for name in COUNTS},
+            },
+        )
+    return run
+
+
+COUNTS = ("rows", "created", "updated", "skipped", "failed")
+
+
+def _import_rows(run, team, actor, table, checker, policy, all_or_nothing, on_progress) -> None:
+    if run.kind == "organizations":
+        organizations = {}
+    else:
+        organizations = {
+            normalise_name(name): pk
+            for pk, name in Organization.objects.filter(team=team).values_list("pk", "name")
+        }
+    state = _Run(
+        run=run, policy=policy, matcher=Matcher(run.kind, team), organizations=organizations
+    )
+    pipelines = set()
+    for batch in _batches(check_rows(table=table, checker=checker)):
+        valid = []
+        for row in batch:
+            run.rows += 1
+            if row.errors:
+                run.failed += 1
+                run.errors.append({"row": row.number, "cells": row.cells, "reason": row.reason})
+            else:
+                valid.append(row)
+                if run.kind == "deals":
+                    pipelines.add(row.values["pipeline"].pk)
+        if not (all_or_nothing and run.failed):
+            _write_batch(state, team, actor, valid)
+        if on_progress is not None:
+            on_progress(run.rows)
+    if all_or_nothing and run.failed:
+        raise _Refused
+    for pipeline_id in pipelines:
+        stage_expected_values_refresh(pipeline_id=pipeline_id)
+    run.finished_at = timezone.now()
+    run.save()
+
+
+def error_file(run: ImportRun) -> Iterator[bytes]:
+    """The refused rows as CSV: the row number, the reason, then the row as it was."""
+    return csv_stream(
+        [
+            ["Row", "Reason"],
+            *([error["row"], error["reason"], *error["cells"]] for error in run.errors),
+        ]
+    )
+
+
+@transaction.atomic(durable=True)
+def import_undo(*, actor: User | None, run: ImportRun) -> ImportRun:
+    """Remove what the import created and put back what it changed, in one outermost
+    transaction, if none of its records changed since (and no record of another origin
+    points at one it created); `ValidationError` naming one that did otherwise."""
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    if actor is not None and not manages_team(actor, run.team_id):
+        raise ValidationError("Only the team's managers can undo its imports.")
+    if run.status != ImportStatus.IMPORTED or run.finished_at is None:
+        raise ValidationError("Only a completed import can be undone.")
+    entries = list(run.records.all())
+    ids = {name: [e.object_id for e in entries if e.model == name] for name in MODELS}
+    for name, model in MODELS.items():
+        changed = (
+            model.objects.filter(pk__in=ids[name], updated_at__gt=run.finished_at)
+            .values_list(*("title" if model is Deal else "name",))
+            .first()
+        )
+        if changed:
+            raise ValidationError(
+                f"{changed[0]} was changed after the import, which can no longer be undone."
+            )
+    created = {
+        name: [e.object_id for e in entries if e.model == name and e.before is None]
+        for name in MODELS
+    }
+    blockers = (
+        Deal.objects.filter(contact_id__in=created["contact"]).exclude(pk__in=created["deal"]),
+        Contact.objects.filter(organization_id__in=created["organization"]).exclude(
+            pk__in=created["contact"]
+        ),
+    )
+    if Interaction.objects.filter(contact_id__in=created["contact"]).exists() or any(
+        blocker.exists() for blocker in blockers
+    ):
+        raise ValidationError(
+            "Records added since point at what this import created: it can no longer be undone."
+        )
+    for entry in entries:
+        if entry.before is not None:
+            MODELS[entry.model].objects.filter(pk=entry.object_id).update(**entry.before)
+    pipelines = set(
+        Deal.objects.filter(pk__in=created["deal"]).values_list("pipeline_id", flat=True)
+    )
+    Deal.objects.filter(pk__in=created["deal"]).delete()
+    Contact.objects.filter(pk__in=created["contact"]).delete()
+    Organization.objects.filter(pk__in=created["organization"]).delete()
+    for pipeline_id in pipelines:
+        stage_expected_values_refresh(pipeline_id=pipeline_id)
+    run.status = ImportStatus.UNDONE
+    run.save(update_fields=["status"])
+    audit_record(actor=actor, action=AuditAction.IMPORT_UNDONE, obj=run)
+    return run
+
+
+def progress_key(run: ImportRun) -> str:
+    return f"crm:import-progress:{run.pk}"
+
+
+def import_queue(
+    *, actor: User, team: Team, kind: str, path: Path, file_name: str, options: dict
+) -> ImportRun:
+    """Record an import to run in the background (`crm.tasks.import_file`), enqueued once this
+    record commits; the task reads the file at `path` and removes it. `options`: the
+    arguments `records_import` takes after the file (mapping, policy, ...)."""
+    if not manages_team(actor, team.pk):
+        raise ValidationError("Only the team's managers can import into it.")
+    from crm.tasks import import_file
+
+    run = ImportRun.objects.create(
+        team=team, actor=actor, kind=kind, file_name=file_name[:255], status=ImportStatus.RUNNING
+    )
+    transaction.on_commit(
+        lambda: import_file.enqueue(run_id=str(run.pk), path=str(path), options=options)
+    )
+    return run

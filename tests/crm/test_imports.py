@@ -1,0 +1,311 @@
+import io
+import zipfile
+
+import openpyxl
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from coop.models import AuditAction, AuditEvent
+from crm.exchange import guess_mapping
+from crm.imports import import_undo, read_table, records_import
+from crm.models import Contact, Deal, DealStatus, ImportRun, ImportStatus, Organization
+from crm.services import contact_update
+from crm.views.imports import IMPORT_DIR
+from tests.crm.factories import ContactFactory, OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "Name,Email,Phone,Organization,Job title,Notes\n"
+
+
+def _csv(text: str, encoding="utf-8") -> io.BytesIO:
+    return io.BytesIO(text.encode(encoding))
+
+
+def _import(manager, team, text, kind="contacts", **options):
+    table = read_table(_csv(text), "file.csv")
+    mapping = guess_mapping(kind, table.headers)
+    return records_import(
+        actor=manager,
+        team=team,
+        kind=kind,
+        file=_csv(text),
+        file_name="file.csv",
+        mapping=mapping,
+        **options,
+    )
+
+
+def test_headers_are_guessed_in_english_and_other_languages():
+    assert guess_mapping("contacts", ["Nom", "Courriel", "Société", "Téléphone", "?"]) == [
+        "name",
+        "email",
+        "organization",
+        "phone",
+        "",
+    ]
+    assert guess_mapping("deals", ["Title", "Amount", "Währung", "Close date"]) == [
+        "title",
+        "value",
+        "currency",
+        "expected_close_date",
+    ]
+
+
+def test_a_csv_of_contacts_is_imported_with_organizations_and_recorded(manager, team):
+    run = _import(
+        manager,
+        team,
+        HEADER + "Ann Archer,ANN@acme.example,+33 1,Acme,Buyer,\nBob Baker,,,Acme,,\n",
+    )
+    assert (run.status, run.rows, run.created, run.failed) == ("imported", 2, 2, 0)
+    ann = Contact.objects.get(name="Ann Archer")
+    assert (ann.email, ann.phone, ann.organization.name) == ("ann@acme.example", "+33 1", "Acme")
+    assert Organization.objects.filter(team=team).count() == 1
+    event = AuditEvent.objects.get(action=AuditAction.IMPORTED)
+    assert event.detail["created"] == 2 and event.actor_name == "manager"
+
+
+def test_a_rep_cannot_import(rep, team):
+    with pytest.raises(ValidationError, match="managers"):
+        _import(rep, team, HEADER + "Ann,,,,,\n")
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("policy", "phone", "job_title"),
+    [("skip", "", "Owner"), ("fill", "+44 2", "Owner"), ("overwrite", "+44 2", "Buyer")],
+)
+def test_a_contact_matched_by_email_is_skipped_filled_or_overwritten(
+    manager, team, policy, phone, job_title
+):
+    existing = ContactFactory(team=team, email="ann@acme.example", phone="", job_title="Owner")
+    run = _import(manager, team, HEADER + "Ann,Ann@Acme.example,+44 2,,Buyer,\n", policy=policy)
+    existing.refresh_from_db()
+    assert (existing.phone, existing.job_title) == (phone, job_title)
+    assert Contact.objects.count() == 1
+    assert run.created == 0
+
+
+def test_a_similar_name_in_the_same_organization_is_the_same_contact(manager, team):
+    acme = OrganizationFactory(team=team, name="Acme")
+    existing = ContactFactory(team=team, name="Jean-Pierre Dupont", email="", organization=acme)
+    run = _import(manager, team, HEADER + "Jean Pierre Dupont,,+33 6,Acme,,\n", policy="fill")
+    existing.refresh_from_db()
+    assert existing.phone == "+33 6"
+    assert (run.created, run.updated) == (0, 1)
+
+
+def test_duplicates_within_the_file_make_one_contact(manager, team):
+    run = _import(
+        manager, team, HEADER + "Ann,ann@x.example,,,,\nAnn A.,ANN@x.example,+1,,,\n", policy="fill"
+    )
+    assert Contact.objects.get().phone == "+1"
+    assert (run.created, run.skipped) == (1, 1)
+
+
+def test_all_or_nothing_writes_nothing_when_a_row_is_refused(manager, team):
+    run = _import(manager, team, HEADER + "Ann,ann@x.example,,,,\n,not-an-email,,,,\n")
+    assert run.status == ImportStatus.REFUSED
+    assert not Contact.objects.exists()
+    assert run.errors == [
+        {
+            "row": 3,
+            "cells": ["", "not-an-email", "", "", "", ""],
+            "reason": "name: required; email: not an email address",
+        }
+    ]
+
+
+def test_valid_rows_mode_imports_them_and_gives_an_error_file(client, manager, team):
+    run = _import(manager, team, HEADER + "Ann,,,,,\nBob,bad,,,,\n", all_or_nothing=False)
+    assert (run.status, run.created, run.failed) == ("imported", 1, 1)
+    client.force_login(manager)
+    response = client.get(reverse("crm:import_errors", args=[run.pk]))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert text.splitlines() == ["Row,Reason", "3,email: not an email address,Bob,bad,,,,"]
+
+
+def test_semicolons_a_byte_order_mark_and_neutralised_formulas_are_read(manager, team):
+    text = "\ufeffName;Email;Phone\nAnn;ann@x.example;'+33 1\n=HYPERLINK(1);;\n"
+    run = _import(manager, team, text)
+    assert run.created == 2
+    assert Contact.objects.get(name="Ann").phone == "+33 1"
+    assert Contact.objects.filter(name="=HYPERLINK(1)").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("Name,Email\nAnné,x\n".encode("latin-1"), "not UTF-8"),
+        (b"Name,name\nAnn,Ann\n", "appears twice"),
+        (b"Name\n" + b"x" * 200_000 + b"\n", "longer than"),
+        (b"\n\n", "first row"),
+    ],
+    ids=["latin-1", "duplicate headers", "huge cell", "no header"],
+)
+def test_hostile_csv_files_are_refused_with_a_clear_message(manager, team, content, message):
+    with pytest.raises(ValidationError, match=message):
+        table = read_table(io.BytesIO(content), "hostile.csv")
+        list(table.rows)
+
+
+def test_an_xlsx_workbook_is_imported(manager, team):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Name", "Email", "Organization"])
+    sheet.append(["Ann", "ann@x.example", "Acme"])
+    sheet.append([42, None, None])
+    file = io.BytesIO()
+    workbook.save(file)
+    table = read_table(io.BytesIO(file.getvalue()), "book.xlsx")
+    run = records_import(
+        actor=manager,
+        team=team,
+        kind="contacts",
+        file=io.BytesIO(file.getvalue()),
+        file_name="book.xlsx",
+        mapping=guess_mapping("contacts", table.headers),
+    )
+    assert run.created == 2
+    assert Contact.objects.filter(name="42").exists()
+
+
+def test_a_zip_bomb_is_refused():
+    file = io.BytesIO()
+    with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * 50_000_000)
+    with pytest.raises(ValidationError, match="zip bomb"):
+        read_table(io.BytesIO(file.getvalue()), "bomb.xlsx")
+
+
+def test_deals_map_to_pipeline_and_stage_with_validated_amounts_and_dates(
+    manager, team, pipeline, contact
+):
+    text = (
+        "Title,Pipeline,Stage,Status,Value,Currency,Expected close date,Contact email\n"
+        f'Roof,Sales,Proposal,open,"1250,50",EUR,31/12/2026,{contact.email}\n'
+        "Won roof,sales,Won,won,10,EUR,01/01/2026,\n"
+        "Bad,Sales,Nope,open,1.001,USD,2026-12-31,\n"
+    )
+    run = _import(manager, team, text, kind="deals", date_format="%d/%m/%Y", all_or_nothing=False)
+    assert (run.created, run.failed) == (2, 1)
+    roof = Deal.objects.get(title="Roof")
+    assert (roof.value_cents, roof.stage.name, roof.contact, str(roof.expected_close_date)) == (
+        125_050,
+        "Proposal",
+        contact,
+        "2026-12-31",
+    )
+    assert Deal.objects.get(title="Won roof").status == DealStatus.WON
+    reason = run.errors[0]["reason"]
+    assert "stage: no stage" in reason and "currency: the pipeline counts in EUR" in reason
+    assert "expected_close_date" in reason
+
+
+def test_an_import_is_undone_while_its_records_are_unchanged(manager, team):
+    existing = ContactFactory(team=team, email="ann@x.example", phone="")
+    run = _import(manager, team, HEADER + "Ann,ann@x.example,+1,,,\nBob,,,Acme,,\n", policy="fill")
+    import_undo(actor=manager, run=run)
+    existing.refresh_from_db()
+    assert existing.phone == ""
+    assert list(Contact.objects.all()) == [existing]
+    assert not Organization.objects.exists()
+    run.refresh_from_db()
+    assert run.status == ImportStatus.UNDONE
+
+
+def test_an_import_whose_records_changed_since_cannot_be_undone(manager, team):
+    run = _import(manager, team, HEADER + "Bob,,,,,\n")
+    bob = Contact.objects.get()
+    contact_update(actor=manager, contact=bob, phone="+9")
+    with pytest.raises(ValidationError, match="Bob was changed"):
+        import_undo(actor=manager, run=run)
+    assert Contact.objects.filter(pk=bob.pk).exists()
+
+
+def _upload(client, team, content: bytes, name="contacts.csv", **options):
+    upload = io.BytesIO(content)
+    upload.name = name
+    data = {"kind": "contacts", "team": team.pk, "date_format": "%Y-%m-%d", "policy": "skip"}
+    return client.post(reverse("crm:import_new"), {**data, **options, "file": upload})
+
+
+def test_the_pages_map_preview_and_import_a_file(client, manager, team):
+    ContactFactory(team=team, email="ann@x.example")
+    client.force_login(manager)
+    page = _upload(
+        client, team, (HEADER + "Ann,ann@x.example,,,,\nBob,bad,,,,\nCy,,,,,\n").encode()
+    )
+    assert page.status_code == 200
+    assert '<option value="email" selected>' in page.text
+    assert "Matches a record" in page.text and "not an email address" in page.text
+    options = {
+        "kind": "contacts",
+        "team": team.pk,
+        "date_format": "%Y-%m-%d",
+        "policy": "skip",
+        "keep_valid": "on",
+    }
+    mapping = {f"map_{i}": field for i, field in enumerate(["name", "email", "", "", "", ""])}
+    preview = client.post(reverse("crm:import_preview"), {**options, **mapping})
+    assert '<option value="phone" selected>' not in preview.text
+    response = client.post(reverse("crm:import_start"), {**options, **mapping}, follow=True)
+    run = ImportRun.objects.get()
+    assert response.redirect_chain[-1][0] == reverse("crm:import_detail", args=[run.pk])
+    assert (run.created, run.skipped, run.failed) == (1, 1, 1)
+    assert "Row 3: email: not an email address" in response.text
+    again = _upload(client, team, (HEADER + "Dee,,,,,\n").encode())
+    assert '<option value="phone" selected>' not in again.text, "the mapping is remembered"
+
+
+def test_a_hostile_upload_is_refused_on_the_form(client, manager, team):
+    client.force_login(manager)
+    response = _upload(client, team, "Name\nAnné\n".encode("latin-1"))
+    assert response.status_code == 400
+    assert "not UTF-8" in response.text
+    response = _upload(client, team, b"x", name="contacts.exe")
+    assert "Upload a .csv or an .xlsx file" in response.text
+
+
+def test_reps_cannot_import(client, rep, team):
+    client.force_login(rep)
+    assert "Only a team's managers" in client.get(reverse("crm:import_new")).text
+    response = _upload(client, team, (HEADER + "Ann,,,,,\n").encode())
+    assert response.status_code == 400
+    assert not Contact.objects.exists()
+
+
+def test_the_undo_button_undoes_the_import(client, manager, team):
+    run = _import(manager, team, HEADER + "Bob,,,,,\n")
+    client.force_login(manager)
+    response = client.post(reverse("crm:import_undo", args=[run.pk]), follow=True)
+    assert "The import was undone." in response.text
+    assert not Contact.objects.exists()
+
+
+def test_a_large_file_is_imported_in_the_background_with_progress(
+    client, manager, team, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr("crm.views.imports.BACKGROUND_BYTES", 10)
+    client.force_login(manager)
+    _upload(client, team, (HEADER + "Ann,,,,,\nBob,,,,,\n").encode())
+    options = {"kind": "contacts", "team": team.pk, "date_format": "%Y-%m-%d", "policy": "skip"}
+    mapping = {"map_0": "name"}
+    stashed = IMPORT_DIR / client.session["crm_import"]["token"]
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(reverse("crm:import_start"), {**options, **mapping})
+    run = ImportRun.objects.get()
+    assert response["Location"] == reverse("crm:import_detail", args=[run.pk])
+    assert run.status == ImportStatus.RUNNING and not Contact.objects.exists()
+    page = client.get(response["Location"], headers={"HX-Request": "true"})
+    assert '<progress id="import-progress" max="100" value="0">' in page.text
+    assert "<html" not in page.text
+    for callback in queued:
+        callback()
+    run.refresh_from_db()
+    assert (run.status, run.created) == (ImportStatus.IMPORTED, 2)
+    done = client.get(response["Location"], headers={"HX-Request": "true"})
+    assert done["HX-Refresh"] == "true"
+    assert not stashed.exists(), "the uploaded file is removed"
