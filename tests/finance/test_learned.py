@@ -205,3 +205,9 @@ def test_a_rep_may_not_choose(client, rep, pipeline):
     client.force_login(rep)
     data = {"pipeline": pipeline.pk, "source": "learned"}
     assert client.post(reverse("finance:probabilities"), data).status_code == 404
+
+
+def test_without_a_record_the_row_says_it_is_the_configured_probability(rep_client, pipeline):
+    deal = DealFactory(pipeline=pipeline, stage=pipeline.stages.get(name="Proposal"))
+    row = rep_client.get(reverse("finance:deal_probability", args=[deal.pk])).text
+    assert "<strong>50 %</strong> — no deal that was in Proposal for 0+ days" in row
