@@ -62,7 +62,8 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["start_time"].required = "date" not in self.data
+        # An empty `date` is no drop: then the start is needed.
+        self.fields["start_time"].required = not self.data.get("date")
 
     def clean(self) -> dict:
         data = super().clean()
