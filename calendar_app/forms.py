@@ -64,6 +64,7 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # An empty `date` is no drop: then the start is needed.
         self.fields["start_time"].required = not self.data.get("date")
 
     def clean(self) -> dict:

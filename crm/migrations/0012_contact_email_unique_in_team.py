@@ -5,6 +5,27 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def refuse_duplicate_emails(apps, schema_editor):
+    """Say which contacts share an email address in a team, rather than the database's bare
+    error, when some do (the services refused them, but the admin's old forms or a bulk load
+    may not have): change or merge them, then migrate again."""
+    Contact = apps.get_model("crm", "Contact")
+    twins = (
+        Contact.objects.exclude(email="")
+        .annotate(address=django.db.models.functions.text.Lower("email"))
+        .values("team_id", "address")
+        .annotate(n=models.Count("id"))
+        .filter(n__gt=1)
+        .order_by("team_id", "address")
+    )
+    found = [f"team {row['team_id']}: {row['address']} ({row['n']} contacts)" for row in twins[:20]]
+    if found:
+        raise RuntimeError(
+            "Contacts share an email address within a team; give each its own (or merge them "
+            "on /duplicates/ after changing one) and migrate again:\n" + "\n".join(found)
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -14,6 +35,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(refuse_duplicate_emails, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='contact',
             constraint=models.UniqueConstraint(models.F('team'), django.db.models.functions.text.Lower('email'), condition=models.Q(('email', ''), _negated=True), name='crm_contact_team_email_uniq'),
