@@ -78,6 +78,7 @@ def test_tasks_enqueued_by_a_request_run_exactly_once_on_real_workers(client, te
     assert response.status_code == 200, response.content
     queued = sorted(DBTaskResult.objects.values_list("task_path", flat=True))
     assert queued == [
+        "calendar_app.tasks.push_event",  # to the people's connected calendars: none here
         "calendar_app.tasks.send_due_reminders",
         "calendar_app.tasks.send_invitations",
     ]
@@ -88,6 +89,7 @@ def test_tasks_enqueued_by_a_request_run_exactly_once_on_real_workers(client, te
 
     results = list(DBTaskResult.objects.order_by("task_path"))
     assert [result.task_path for result in results] == [
+        "calendar_app.tasks.push_event",
         "calendar_app.tasks.send_due_reminders",
         "calendar_app.tasks.send_invitations",
         "calendar_app.tasks.send_notification_email",
@@ -95,11 +97,11 @@ def test_tasks_enqueued_by_a_request_run_exactly_once_on_real_workers(client, te
     for result in results:
         assert result.status == TaskResultStatus.SUCCESSFUL, result.traceback
         assert len(result.worker_ids) == 1, "claimed by exactly one worker"
-    assert [result.return_value for result in results] == [1, 1, 1]
+    assert [result.return_value for result in results] == [0, 1, 1, 1]
     assert Notification.objects.filter(user=rep).count() == 1
     assert Reminder.objects.filter(sent_at__isnull=False).count() == 1
 
     for exit_code, output in _run_workers(1):
         assert exit_code == 0, output
-    assert DBTaskResult.objects.count() == 3, "nothing new to run, nothing run twice"
+    assert DBTaskResult.objects.count() == 4, "nothing new to run, nothing run twice"
     assert Notification.objects.filter(user=rep).count() == 1
