@@ -77,6 +77,26 @@ def manages_team(user: User, team_id: UUID) -> bool:
     )
 
 
+class TeamFiguresQuerySet(models.QuerySet):
+    """A queryset of team-wide figures (forecasts, revenue, targets, submissions): the user
+    sees every row of the teams whose figures they see (`team_figures_team_ids`) and the rows
+    that are their own (`own_field`), the latter only in a team they belong to when
+    `own_within_member_teams`; staff see everything."""
+
+    own_field = "owner"
+    own_within_member_teams = True
+
+    def visible_to(self, user: User) -> "TeamFiguresQuerySet":
+        if sees_nothing(user):
+            return self.none()
+        if sees_every_team(user):
+            return self.all()
+        own = Q(**{self.own_field: user})
+        if self.own_within_member_teams:
+            own &= Q(team_id__in=member_team_ids(user))
+        return self.filter(Q(team_id__in=team_figures_team_ids(user)) | own)
+
+
 def visible_team_q(user: User, team_field: str = "team_id") -> Q:
     """The condition "the record's team (`team_field`) is one whose records the user sees".
     Always a real condition (never an empty `Q`), so it can be OR-ed with others."""

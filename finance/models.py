@@ -17,12 +17,7 @@ from django.utils import timezone
 
 from coop.models import Team, User
 from coop.money import CURRENCY_CHOICES
-from coop.visibility import (
-    member_team_ids,
-    sees_every_team,
-    sees_nothing,
-    team_figures_team_ids,
-)
+from coop.visibility import TeamFiguresQuerySet
 from crm.models import Deal, Pipeline
 from finance.periods import PeriodType, period_start
 
@@ -60,18 +55,11 @@ class ExchangeRate(models.Model):
         return f"{self.date}: 1 {self.base} = {self.rate} {self.quote}"
 
 
-class ForecastQuerySet(models.QuerySet):
-    def visible_to(self, user: User) -> "ForecastQuerySet":
-        """Who sees a forecast: staff everything; finance staff and managers every forecast of
-        their teams; anyone else (reps) only the forecasts of their own deals."""
-        if sees_nothing(user):
-            return self.none()
-        if sees_every_team(user):
-            return self.all()
-        return self.filter(
-            Q(team_id__in=team_figures_team_ids(user))
-            | Q(scope_user=user, team_id__in=member_team_ids(user))
-        )
+class ForecastQuerySet(TeamFiguresQuerySet):
+    """Staff everything; finance staff and managers every forecast of their teams; anyone
+    else (reps) only the forecasts of their own deals."""
+
+    own_field = "scope_user"
 
 
 class RevenueForecast(models.Model):
@@ -262,14 +250,11 @@ class RevenueSource(models.TextChoices):
     MANUAL = "manual", "Entered by finance"
 
 
-class RevenueEntryQuerySet(models.QuerySet):
-    def visible_to(self, user: User) -> "RevenueEntryQuerySet":
-        """Staff all; finance staff and managers their teams' entries; reps their own deals'."""
-        if sees_nothing(user):
-            return self.none()
-        if sees_every_team(user):
-            return self.all()
-        return self.filter(Q(team_id__in=team_figures_team_ids(user)) | Q(owner=user))
+class RevenueEntryQuerySet(TeamFiguresQuerySet):
+    """Staff all; finance staff and managers their teams' entries; reps their own deals'."""
+
+    own_field = "owner"
+    own_within_member_teams = False
 
 
 class RevenueEntry(models.Model):
@@ -322,17 +307,10 @@ class RevenueEntry(models.Model):
         return f"{self.booked_on} {self.description}"
 
 
-class RevenueTargetQuerySet(models.QuerySet):
-    def visible_to(self, user: User) -> "RevenueTargetQuerySet":
-        """Staff all; managers and finance staff their teams' targets, a person their own."""
-        if sees_nothing(user):
-            return self.none()
-        if sees_every_team(user):
-            return self.all()
-        return self.filter(
-            Q(team_id__in=team_figures_team_ids(user))
-            | Q(user=user, team_id__in=member_team_ids(user))
-        )
+class RevenueTargetQuerySet(TeamFiguresQuerySet):
+    """Staff all; managers and finance staff their teams' targets, a person their own."""
+
+    own_field = "user"
 
 
 class RevenueTarget(models.Model):
@@ -400,17 +378,10 @@ class SubmissionLevel(models.TextChoices):
     TEAM = "team", "Team roll-up"
 
 
-class ForecastSubmissionQuerySet(models.QuerySet):
-    def visible_to(self, user: User) -> "ForecastSubmissionQuerySet":
-        """Staff all; managers and finance staff their teams' submissions; a rep their own."""
-        if sees_nothing(user):
-            return self.none()
-        if sees_every_team(user):
-            return self.all()
-        return self.filter(
-            Q(team_id__in=team_figures_team_ids(user))
-            | Q(submitted_by=user, team_id__in=member_team_ids(user))
-        )
+class ForecastSubmissionQuerySet(TeamFiguresQuerySet):
+    """Staff all; managers and finance staff their teams' submissions; a rep their own."""
+
+    own_field = "submitted_by"
 
 
 class ForecastSubmission(models.Model):
