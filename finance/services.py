@@ -23,7 +23,7 @@ from coop.audit import audit_record
 from coop.bulk import copy_insert
 from coop.cache import aggregates_changed
 from coop.models import AuditAction, Team, User
-from coop.money import CURRENCY_CHOICES, to_minor_units
+from coop.money import CURRENCY_CHOICES, to_major_units, to_minor_units
 from coop.validators import require_single_line
 from coop.visibility import is_member, manager_team_ids, manages_team
 from crm.models import Deal, DealStatus, Pipeline
@@ -610,12 +610,17 @@ def _parse_target_row(row: dict, teams: dict[str, Team], people: dict[str, User]
         raise ValidationError(f"amount {row['amount']!r} must be a positive number")
     if currency not in CURRENCIES:
         raise ValidationError(f"unknown currency {currency!r}")
+    amount_cents = to_minor_units(amount, currency)
+    if to_major_units(amount_cents, currency) != amount:
+        raise ValidationError(
+            f"amount {row['amount']!r} is not a whole number of {currency}'s smallest unit"
+        )
     return _validated_target(
         team=team,
         person=person,
         period_type=(row["period_type"] or "").strip().lower(),
         first_day=first_day,
-        amount_cents=to_minor_units(amount, currency),
+        amount_cents=amount_cents,
         currency=currency,
     )
 

@@ -470,6 +470,19 @@ def _commands(world: World, tmp_path: Path) -> dict[str, st.SearchStrategy[list[
                 lambda text: f"date,base,quote,rate\n{text}".encode("utf-8", "surrogatepass")
             ),
         ).map(lambda parts: ["__file__", parts[0], parts[1]]),
+        "import_targets": st.tuples(
+            safe_name,
+            st.binary(max_size=2000)
+            | values.map(
+                lambda text: (
+                    f"team,person,period_type,period_start,amount,currency\n{world.team.name},"
+                    f"{text},monthly,{text},{text},EUR\n"
+                ).encode("utf-8", "surrogatepass")
+            ),
+            st.sampled_from(["--as"]).flatmap(
+                lambda flag: (st.just(world.rep.username) | values).map(lambda who: [flag, who])
+            ),
+        ).map(lambda parts: ["__file__", parts[0], parts[1], *parts[2]]),
         # The file first, then the kind and options around it (see the test below).
         "import_records": st.tuples(
             safe_name.map(lambda name: f"{name}.csv"),
@@ -503,6 +516,7 @@ COMMANDS = [
     "rollup_sales_health",
     "import_exchange_rates",
     "import_records",
+    "import_targets",
 ]
 
 
