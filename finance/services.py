@@ -26,12 +26,12 @@ from coop.models import AuditAction, Team, User
 from coop.money import CURRENCY_CHOICES, to_major_units, to_minor_units
 from coop.validators import require_single_line
 from coop.visibility import is_member, manager_team_ids, manages_team
-from crm.models import Deal, DealStatus, Pipeline
+from crm.models import Deal, DealStatus, Pipeline, PipelineStage
 from finance.database_forecast import forecast_deals_insert
 from finance.exports import forecast_csv, forecast_xlsx
 from finance.forecasting import Line, Outcome, WhatIf, apply_what_if, evaluate
 from finance.intervals import WorkBudget
-from finance.learned import forecast_probabilities
+from finance.learned import forecast_probabilities, stage_band_records
 from finance.lines import deal_lines, forecast_lines
 from finance.models import (
     ExchangeRate,
@@ -39,6 +39,7 @@ from finance.models import (
     ForecastDeal,
     ForecastSubmission,
     ImportedForecast,
+    LearnedRecord,
     ProbabilityChoice,
     RevenueEntry,
     RevenueForecast,
@@ -580,6 +581,44 @@ def probability_choice_set(*, actor: User, pipeline: Pipeline, use_learned: bool
         pipeline=pipeline,
         defaults={"use_learned": use_learned, "chosen_by": actor, "chosen_at": timezone.now()},
     )
+
+
+@transaction.atomic(durable=True)
+def learned_probabilities_refit(*, team: Team) -> int:
+    """Recount the record behind the learned probabilities of every pipeline of the team
+    from its closed deals' stage visits (`finance.learned`) and replace the stored one, in
+    one transaction: forecasts and deal pages read either the old record or the new one,
+    never a mix. Returns the records stored.
+
+    Locks the team's pipeline rows (`FOR NO KEY UPDATE`, by id) first, so two refits of a
+    team (the nightly task, a manager's button, a retried task) never run at once: the
+    second waits and recounts. Deal writes are not blocked (they only reference the rows)."""
+    pipeline_ids = list(
+        Pipeline.objects.select_for_update(no_key=True)
+        .filter(team=team)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    fitted_at = timezone.now()
+    owner = dict(
+        PipelineStage.objects.filter(pipeline_id__in=pipeline_ids).values_list("pk", "pipeline_id")
+    )
+    records = [
+        LearnedRecord(
+            pipeline_id=owner[stage_id],
+            stage_id=stage_id,
+            band_days=band,
+            wins=wins,
+            closed=closed,
+            fitted_at=fitted_at,
+        )
+        for (stage_id, band), (wins, closed) in stage_band_records(pipeline_ids).items()
+        # A deleted stage's history counts for nothing: no open deal can be in it.
+        if stage_id in owner
+    ]
+    LearnedRecord.objects.filter(pipeline_id__in=pipeline_ids).delete()
+    LearnedRecord.objects.bulk_create(records, batch_size=1000)
+    return len(records)
 
 
 TARGET_COLUMNS = ("team", "person", "period_type", "period_start", "amount", "currency")

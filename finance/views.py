@@ -7,7 +7,7 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -566,8 +566,13 @@ def probabilities(request: HttpRequest) -> HttpResponse:
         validate_finance_day(cutoff)
     except (ValueError, ValidationError):
         cutoff = today - datetime.timedelta(days=HELD_OUT_DAYS)
-    shown = list(pipelines.select_related("probability_choice").order_by("name")[:20])
+    shown = list(
+        pipelines.select_related("probability_choice")
+        .annotate(fitted_at=Max("learned_records__fitted_at"))
+        .order_by("name")[:20]
+    )
     context = {
+        "can_refit": _managed_teams(request).exists(),
         "cutoff": cutoff,
         "calibrations": [
             (pipeline, learned.pipeline_calibration(pipeline, cutoff)) for pipeline in shown
@@ -575,3 +580,19 @@ def probabilities(request: HttpRequest) -> HttpResponse:
         "prior_weight": learned.PRIOR_WEIGHT,
     }
     return render(request, "finance/probabilities.html", context)
+
+
+@require_POST
+def probabilities_refit(request: HttpRequest) -> HttpResponse:
+    """Refit now the learned probabilities of the teams the user manages (the nightly
+    task's work, on demand)."""
+    managed = list(_managed_teams(request).filter(pipelines__isnull=False).distinct())
+    if not managed:
+        raise Http404("Only managers refit learned probabilities")
+    records = sum(services.learned_probabilities_refit(team=team) for team in managed)
+    messages.success(
+        request,
+        f"Learned probabilities refit: {records} record{'s' if records != 1 else ''} "
+        f"for {', '.join(team.name for team in managed)}.",
+    )
+    return redirect("finance:probabilities")

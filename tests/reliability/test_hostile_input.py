@@ -188,6 +188,7 @@ ENDPOINTS = [
     Endpoint("finance:submissions", "get", ("team", "start")),
     Endpoint("finance:probabilities", "get", ("cutoff",)),
     Endpoint("finance:probabilities", "post", ("pipeline", "source"), role="manager"),
+    Endpoint("finance:probabilities_refit", "post", ("team",), role="manager"),
     Endpoint("finance:submissions", "post", ("level", "amount", "currency", "comment")),
     Endpoint("health:index", "post", ("stress", "sleep_hours", "energy")),
     Endpoint("health:consent", "post", ("scope", "action")),
@@ -463,6 +464,7 @@ def _commands(world: World, tmp_path: Path) -> dict[str, st.SearchStrategy[list[
         ).map(lambda parts: [parts[0], "--format", parts[1], "--output", parts[2]]),
         "generate_forecasts": options("--period", "--start", "--end", "--team", "--currency"),
         "rollup_sales_health": options("--date", "--since"),
+        "refit_probabilities": options("--team"),
         "import_exchange_rates": st.tuples(
             safe_name,
             st.binary(max_size=2000)
@@ -517,6 +519,7 @@ COMMANDS = [
     "import_exchange_rates",
     "import_records",
     "import_targets",
+    "refit_probabilities",
 ]
 
 
