@@ -25,6 +25,7 @@ from crm.models import Deal, Pipeline
 from finance import categories, learned, lines, past_periods, scopes, services
 from finance import submissions as calls
 from finance import targets as quotas
+from finance.charts import bar_pairs
 from finance.forms import (
     GenerateForm,
     RevenueEntryForm,
@@ -484,7 +485,7 @@ def submissions(request: HttpRequest) -> HttpResponse:
             }
         ),
         "own_history": own,
-        "own_accuracy": calls.submission_accuracy(own),
+        "own_accuracy": _charted(calls.submission_accuracy(own)),
         "manages": manages,
     }
     if manages:
@@ -512,9 +513,23 @@ def submissions(request: HttpRequest) -> HttpResponse:
                 },
             ),
             "team_history": team_history,
-            "team_accuracy": calls.submission_accuracy(team_history),
+            "team_accuracy": _charted(calls.submission_accuracy(team_history)),
         }
     return render(request, "finance/submissions.html", context)
+
+
+# The chart of numbers against what was won shows at most this many months (the table all).
+CHART_MONTHS = 12
+
+
+def _charted(accuracy: dict) -> dict:
+    """`accuracy` with the SVG chart of its last CHART_MONTHS rows (none when they mix
+    currencies: one axis needs one)."""
+    rows = accuracy["rows"][-CHART_MONTHS:]
+    if not rows or len({row["currency"] for row in rows}) != 1:
+        return accuracy
+    chart = bar_pairs(rows, "submitted_cents", "won_cents", "start", rows[0]["currency"])
+    return accuracy | {"chart": chart}
 
 
 def _major(cents: int | None, currency: str):
