@@ -481,10 +481,11 @@ def _commands(world: World, tmp_path: Path) -> dict[str, st.SearchStrategy[list[
                     f"{text},monthly,{text},{text},EUR\n"
                 ).encode("utf-8", "surrogatepass")
             ),
-            st.sampled_from(["--as"]).flatmap(
-                lambda flag: (st.just(world.rep.username) | values).map(lambda who: [flag, who])
+            # One token, so the test puts it before the file: the manager, the rep or anything.
+            (st.sampled_from(["manager", world.rep.username]) | values).map(
+                lambda who: f"--as={who}"
             ),
-        ).map(lambda parts: ["__file__", parts[0], parts[1], *parts[2]]),
+        ).map(lambda parts: ["__file__", parts[0], parts[1], parts[2]]),
         # The file first, then the kind and options around it (see the test below).
         "import_records": st.tuples(
             safe_name.map(lambda name: f"{name}.csv"),
