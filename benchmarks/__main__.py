@@ -55,6 +55,7 @@ def main() -> None:
 
     from benchmarks.forecast import ForecastWork, rolled_back, vacuum_forecast_rows
     from benchmarks.imports import import_rows
+    from benchmarks.learned import learned_accuracy
     from benchmarks.loadtest import format_load, load_test
     from benchmarks.measure import measure, measure_once
     from benchmarks.pages import page_work
@@ -121,6 +122,9 @@ def main() -> None:
             for r in rows
         ),
     ]
+    learned = learned_accuracy(team)
+    print("\n".join(learned), flush=True)
+    table += ["", *learned]
     if not args.no_load_test:
         connection.close()
         loads = load_test(targets=None, duration=args.duration, connections=4)

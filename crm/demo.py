@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from itertools import islice
 
-from django.db import models, transaction
+from django.core.management.color import no_style
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from coop.bulk import copy_insert
@@ -29,6 +30,7 @@ from crm.models import (
     Organization,
     Pipeline,
     PipelineStage,
+    StageVisit,
     stage_forecast_category,
 )
 from crm.services import contact_timelines_touch, stage_expected_values_refresh
@@ -102,6 +104,50 @@ SCALE_PIPELINES = [
         ],
     ),
 ]
+# The known truth behind the demo's outcomes, so learned probabilities can be checked
+# against it (tests/finance/test_known_truth.py, `make bench`). Each closed demo deal has one
+# stage visit: the open stage it closed from, entered 0 to 59 days (uniformly) before it closed.
+# It was won with the true probability, in percent, of that pipeline, stage and time spent in
+# the stage: the band of 0-6, 7-13, 14-29 or 30+ days (TRUTH_DAY_BANDS, the bands of
+# `finance.learned`). The truth is deliberately not the configured probability: it falls the
+# longer a deal sits in a stage and, over all the days, lies mostly below the configured one.
+TRUTH_DAY_BANDS = (0, 7, 14, 30)
+TRUTH_VISIT_DAYS = 60
+TRUE_WIN_PERCENT = {
+    "Sales": {  # configured 10, 25, 50, 80
+        "Lead": (16, 13, 9, 4),
+        "Qualified": (36, 31, 23, 12),
+        "Proposal": (46, 40, 30, 18),
+        "Negotiation": (72, 66, 56, 40),
+    },
+    "Partnerships": {  # configured 15, 45, 75
+        "Intro": (10, 8, 6, 3),
+        "Pilot": (56, 50, 40, 26),
+        "Contract": (86, 80, 70, 56),
+    },
+    "Services": {  # configured 20, 60
+        "Enquiry": (30, 26, 18, 10),
+        "Quote": (50, 46, 36, 20),
+    },
+    "Wholesale": {  # configured 15, 55, 85
+        "Sample": (20, 18, 12, 6),
+        "Trial order": (46, 40, 30, 20),
+        "Framework": (90, 86, 76, 60),
+    },
+    "Grants": {  # configured 10, 40
+        "Draft": (6, 5, 3, 2),
+        "Submitted": (36, 30, 24, 16),
+    },
+}
+
+
+def true_win_percent(pipeline: str, stage: str, days: int) -> int:
+    """The stated true probability of winning, in percent, of a demo deal that closed from
+    `stage` of `pipeline` after `days` in it."""
+    band = sum(1 for bound in TRUTH_DAY_BANDS[1:] if days >= bound)
+    return TRUE_WIN_PERCENT[pipeline][stage][band]
+
+
 FIRST_NAMES = [
     "Ana",
     "Ben",
@@ -249,7 +295,16 @@ class _Loader:
     def __init__(self, log: Callable[[str], None]) -> None:
         self.log = log
 
-    def load(self, model: type[models.Model], kind: str, rows: Iterator, total: int) -> int:
+    def load(
+        self,
+        model: type[models.Model],
+        kind: str,
+        rows: Iterator,
+        total: int,
+        companion: type[models.Model] | None = None,
+    ) -> int:
+        """Insert `rows`; with a `companion` model, `rows` yields (row, companion row) pairs
+        and each batch of companions goes in with its rows, in the same transaction."""
         if total == 0 or model.objects.filter(pk=demo_id(kind, total - 1)).exists():
             self.log(f"  {kind}s: {total:,} already there.")
             return 0
@@ -258,7 +313,11 @@ class _Loader:
         with _historical_timestamps(model):
             while batch := list(islice(rows, BATCH_SIZE)):
                 with transaction.atomic():
-                    copy_insert(model, batch, skip_existing=True)
+                    if companion is None:
+                        copy_insert(model, batch, skip_existing=True)
+                    else:
+                        copy_insert(model, [row for row, _ in batch], skip_existing=True)
+                        copy_insert(companion, [extra for _, extra in batch], skip_existing=True)
                 done += len(batch)
                 if done % step < BATCH_SIZE or done == total:
                     self.log(f"  {kind}s: {done:,} / {total:,} ({100 * done // total} %)")
@@ -339,7 +398,8 @@ def _deals(
     total: int,
     now: datetime.datetime,
     closed_every: int | None = None,
-) -> Iterator[Deal]:
+) -> Iterator[tuple[Deal, StageVisit]]:
+    """Deals and the stage visit of each (its current stage, or the one it closed from)."""
     for i in range(total):
         if closed_every is None:
             pipeline, stages = pipelines[0] if rng.random() < 0.8 else pipelines[1]
@@ -367,13 +427,18 @@ def _deals(
         )
         if closed:
             closed_at = min(created + closes_after, now)
-            won = rng.random() < 0.4
+            last_stage = rng.choice(open_stages)
+            stayed = datetime.timedelta(seconds=rng.uniform(0, TRUTH_VISIT_DAYS * 86_400))
+            deal.created_at = created = min(created, closed_at - stayed)
+            truth = true_win_percent(pipeline.name, last_stage.name, stayed.days)
+            won = rng.random() < truth / 100
             deal.status = DealStatus.WON if won else DealStatus.LOST
             deal.stage = won_stage if won else lost_stage
             deal.closed_at = deal.stage_entered_at = deal.updated_at = closed_at
             deal.expected_close_date = (
                 closed_at + datetime.timedelta(days=rng.randint(-20, 20))
             ).date()
+            visit = (last_stage, closed_at - stayed, closed_at)
         else:
             deal.stage = rng.choice(open_stages)
             deal.forecast_category = stage_forecast_category(deal.stage)
@@ -383,7 +448,20 @@ def _deals(
                 deal.expected_close_date = now.date() + datetime.timedelta(days=rng.randint(0, 330))
             elif deal.expected_close_date < now.date() and rng.random() < 0.7:
                 deal.expected_close_date = now.date() + datetime.timedelta(days=rng.randint(7, 120))
-        yield deal
+            visit = (deal.stage, deal.stage_entered_at, None)
+        stage, entered_at, left_at = visit
+        # Ids follow the deals' indexes (a re-run skips them); the sequence is moved past them.
+        yield (
+            deal,
+            StageVisit(
+                id=i + 1,
+                deal_id=deal.id,
+                stage_id=stage.pk,
+                stage_name=stage.name,
+                entered_at=entered_at,
+                left_at=left_at,
+            ),
+        )
 
 
 def _interactions(
@@ -410,6 +488,15 @@ def _interactions(
             created_at=timestamp,
             updated_at=timestamp,
         )
+
+
+def _stage_visit_ids_reset() -> None:
+    """Move the stage visits' id sequence past the ids the demo gave (PostgreSQL; SQLite
+    takes the largest id + 1 by itself)."""
+    statements = connection.ops.sequence_reset_sql(no_style(), [StageVisit])
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
 
 
 def seed(*, options: dict, log: Callable[[str], None]) -> None:
@@ -464,6 +551,7 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
                 closed_every=SCALE_CLOSED_EVERY if large else None,
             ),
             sizes["deals"],
+            companion=StageVisit,
         ),
         "interactions": loader.load(
             Interaction,
@@ -480,6 +568,7 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
         ),
     }
     if added["deals"]:
+        _stage_visit_ids_reset()
         # Bulk rows bypass the deal services, which keep each stage's expected value.
         for pipeline, _ in pipelines:
             stage_expected_values_refresh(pipeline_id=pipeline.pk)

@@ -7,6 +7,11 @@ The learned probability is the mean of the Beta posterior whose prior is the sta
 configured probability p₀ worth PRIOR_WEIGHT deals: Beta(PRIOR_WEIGHT·p₀, PRIOR_WEIGHT·(1 - p₀))
 updated with w wins in n, so (w + PRIOR_WEIGHT·p₀) / (n + PRIOR_WEIGHT). With few closed deals
 it stays near p₀; with many, it follows the record (at n = PRIOR_WEIGHT, halfway).
+
+The record (w and n per stage and band) is counted by a refit, nightly and on demand
+(`finance.services.learned_probabilities_refit`), and stored (`finance.models.LearnedRecord`);
+forecasts and the deal page read the stored record, so they cost one small query whatever the
+history's size, and a forecast's probabilities do not move under it while it is made.
 """
 
 import dataclasses
@@ -19,6 +24,7 @@ from django.utils import timezone
 
 from coop.money import round_half_even
 from crm.models import Deal, DealStatus, Pipeline, PipelineStage, StageVisit
+from finance.models import LearnedRecord
 
 # The prior's weight, in deals: the configured probability counts as this many past deals.
 PRIOR_WEIGHT = 20
@@ -33,6 +39,7 @@ class Explanation:
     band_days: int  # the band's lower bound: deals in the stage for band_days+ days
     wins: int
     closed: int
+    fitted_at: datetime.datetime | None  # the refit that counted the record (None: never)
     prior_weight: int = PRIOR_WEIGHT
 
 
@@ -47,16 +54,43 @@ def shrunk_percent(wins: int, closed: int, configured: int) -> int:
     return round_half_even(posterior * 100)
 
 
+def stage_band_records(
+    pipeline_ids, closed_before: datetime.datetime | None = None
+) -> dict[tuple, tuple[int, int]]:
+    """(stage id, band) -> (wins, closed) of the closed deals of the pipelines (those closed
+    before `closed_before` when given), from their stage visits: one aggregate query."""
+    closed = Q(deal__status__in=[DealStatus.WON, DealStatus.LOST], left_at__isnull=False)
+    if closed_before is not None:
+        closed &= Q(deal__closed_at__lt=closed_before)
+    won = Q(deal__status=DealStatus.WON)
+    counts = {}
+    for bound in DAY_BANDS:
+        stayed = Q(left_at__gte=F("entered_at") + datetime.timedelta(days=bound))
+        counts[f"closed_{bound}"] = Count("id", filter=closed & stayed)
+        counts[f"wins_{bound}"] = Count("id", filter=closed & stayed & won)
+    rows = (
+        StageVisit.objects.filter(deal__pipeline_id__in=pipeline_ids)
+        .values("stage_id")
+        .annotate(**counts)
+        .order_by()
+    )
+    return {
+        (row["stage_id"], bound): (row[f"wins_{bound}"], row[f"closed_{bound}"])
+        for row in rows
+        for bound in DAY_BANDS
+        if row[f"closed_{bound}"]
+    }
+
+
 def deal_explanation(deal: Deal, now: datetime.datetime | None = None) -> Explanation:
-    """The learned probability of an open deal and the record behind it (one query)."""
+    """The learned probability of an open deal and the stored record behind it (one query)."""
     days = ((now or timezone.now()) - deal.stage_entered_at).days
     bound = band_start(days)
-    record = StageVisit.objects.filter(
-        deal__pipeline_id=deal.pipeline_id,
-        deal__status__in=[DealStatus.WON, DealStatus.LOST],
-        stage_id=deal.stage_id,
-        left_at__gte=F("entered_at") + datetime.timedelta(days=bound),
-    ).aggregate(closed=Count("id"), wins=Count("id", filter=Q(deal__status=DealStatus.WON)))
+    record = (
+        LearnedRecord.objects.filter(stage_id=deal.stage_id, band_days=bound)
+        .values("wins", "closed", "fitted_at")
+        .first()
+    ) or {"wins": 0, "closed": 0, "fitted_at": None}
     configured = deal.stage.probability
     return Explanation(
         probability=shrunk_percent(record["wins"], record["closed"], configured),
@@ -64,6 +98,7 @@ def deal_explanation(deal: Deal, now: datetime.datetime | None = None) -> Explan
         band_days=bound,
         wins=record["wins"],
         closed=record["closed"],
+        fitted_at=record["fitted_at"],
     )
 
 
@@ -71,7 +106,12 @@ def deal_explanation(deal: Deal, now: datetime.datetime | None = None) -> Explan
 class Calibration:
     """Configured against learned probabilities on the deals closed from `cutoff` on,
     learned from those closed before it. Each held-out stage visit is one prediction, made
-    when the deal entered the stage (band 0+), against whether the deal was won."""
+    when the deal entered the stage (band 0+), against whether the deal was won.
+
+    The forecast's error on the same held-out deals: for each calendar month (UTC) from the
+    cutoff, the forecast is the sum of value x probability of the deals that closed in it,
+    each at the probability of the last stage it was in, and the truth is the value won in
+    it; MAPE is the mean of |forecast - won| / won over the months with something won."""
 
     pipeline_name: str
     cutoff: datetime.date
@@ -82,6 +122,9 @@ class Calibration:
     # Per tenth of the scale: its bounds in percent and, for each method, (predictions, their
     # mean, the observed win rate) - the reliability diagram as a table.
     reliability: list[dict]
+    months: int = 0  # held-out months with revenue won
+    mape_configured: float | None = None
+    mape_learned: float | None = None
 
 
 RELIABILITY_BINS = 10
@@ -102,33 +145,66 @@ def _reliability(predicted: np.ndarray, outcomes: np.ndarray) -> list[tuple[int,
     return rows
 
 
+def _monthly_mape(
+    months: np.ndarray, values: np.ndarray, outcomes: np.ndarray, *predictions: np.ndarray
+) -> tuple[int, list[float | None]]:
+    """(months with revenue won, MAPE of each prediction) of monthly value forecasts."""
+    keys, index = np.unique(months, return_inverse=True)
+    won = np.bincount(index, weights=values * outcomes, minlength=len(keys))
+    counted = won > 0
+    if not counted.any():
+        return 0, [None for _ in predictions]
+    errors = []
+    for predicted in predictions:
+        forecast = np.bincount(index, weights=values * predicted, minlength=len(keys))
+        errors.append(float(np.mean(np.abs(forecast[counted] - won[counted]) / won[counted])))
+    return int(counted.sum()), errors
+
+
 def pipeline_calibration(pipeline: Pipeline, cutoff: datetime.date) -> Calibration:
-    """Brier scores and reliability tables of the configured and the learned probabilities
-    of `pipeline`, held out from `cutoff` (one query)."""
+    """Brier scores, reliability tables and monthly forecast MAPE of the configured and the
+    learned probabilities of `pipeline`, held out from `cutoff` (two queries)."""
     visits = list(
         StageVisit.objects.filter(
             deal__pipeline=pipeline,
             deal__status__in=[DealStatus.WON, DealStatus.LOST],
             left_at__isnull=False,
-        ).values_list("stage_id", "deal__closed_at", "deal__status")
+        )
+        .order_by("deal_id", "entered_at", "id")
+        .values_list("stage_id", "deal__closed_at", "deal__status", "deal_id", "deal__value_cents")
     )
     configured = dict(pipeline.stages.values_list("pk", "probability"))
     begin = datetime.datetime.combine(cutoff, datetime.time.min, datetime.UTC)
-    training = [(stage, status) for stage, closed, status in visits if closed < begin]
-    held = [(stage, status) for stage, closed, status in visits if closed >= begin]
+    training = [(stage, status) for stage, closed, status, *_ in visits if closed < begin]
+    held = [visit for visit in visits if visit[1] >= begin]
     record: dict = {}
     for stage, status in training:
         wins, closed = record.get(stage, (0, 0))
         record[stage] = (wins + (status == DealStatus.WON), closed + 1)
     if not held:
         return Calibration(pipeline.name, cutoff, len(training), 0, None, None, [])
-    outcomes = np.array([status == DealStatus.WON for _, status in held], dtype=float)
-    prior = np.array([configured.get(stage, 0) / 100 for stage, _ in held], dtype=float)
+    outcomes = np.array([status == DealStatus.WON for _, _, status, *_ in held], dtype=float)
+    prior = np.array([configured.get(stage, 0) / 100 for stage, *_ in held], dtype=float)
     learned = np.array(
-        [shrunk_percent(*record.get(stage, (0, 0)), configured.get(stage, 0)) for stage, _ in held],
+        [
+            shrunk_percent(*record.get(stage, (0, 0)), configured.get(stage, 0))
+            for stage, *_ in held
+        ],
         dtype=float,
     )
     learned /= 100
+    # Each deal's last visit (ordered by deal, then entry) carries its forecast.
+    last = np.array(
+        [
+            index == len(held) - 1 or held[index + 1][3] != held[index][3]
+            for index in range(len(held))
+        ]
+    )
+    months = np.array([12 * closed.year + closed.month for _, closed, *_ in held])[last]
+    values = np.array([value for *_, value in held], dtype=float)[last]
+    months_counted, (mape_configured, mape_learned) = _monthly_mape(
+        months, values, outcomes[last], prior[last], learned[last]
+    )
     by_configured = _reliability(prior, outcomes)
     by_learned = _reliability(learned, outcomes)
     return Calibration(
@@ -147,6 +223,9 @@ def pipeline_calibration(pipeline: Pipeline, cutoff: datetime.date) -> Calibrati
             }
             for index in range(RELIABILITY_BINS)
         ],
+        months=months_counted,
+        mape_configured=mape_configured,
+        mape_learned=mape_learned,
     )
 
 
@@ -170,7 +249,7 @@ class ForecastProbabilities:
 
 def forecast_probabilities(team_id, as_of: datetime.datetime) -> ForecastProbabilities:
     """The team's pipelines' probability sources and the learned table (at most three
-    queries: pipelines, the stage visits' record per band, the stages)."""
+    queries: pipelines, their stored records, the stages)."""
     pipelines = list(
         Pipeline.objects.filter(team_id=team_id)
         .order_by("name")
@@ -180,26 +259,16 @@ def forecast_probabilities(team_id, as_of: datetime.datetime) -> ForecastProbabi
     sources = {name: "learned" if use else "configured" for _, name, use in pipelines}
     learned: dict[tuple, int] = {}
     if chosen:
-        closed = Q(deal__status__in=[DealStatus.WON, DealStatus.LOST])
-        won = Q(deal__status=DealStatus.WON)
-        counts = {}
-        for bound in DAY_BANDS:
-            stayed = Q(left_at__gte=F("entered_at") + datetime.timedelta(days=bound))
-            counts[f"closed_{bound}"] = Count("id", filter=closed & stayed)
-            counts[f"wins_{bound}"] = Count("id", filter=closed & stayed & won)
         records = {
-            row["stage_id"]: row
-            for row in StageVisit.objects.filter(deal__pipeline_id__in=chosen)
-            .values("stage_id")
-            .annotate(**counts)
-            .order_by()
+            (stage_id, band): (wins, closed)
+            for stage_id, band, wins, closed in LearnedRecord.objects.filter(
+                pipeline_id__in=chosen
+            ).values_list("stage_id", "band_days", "wins", "closed")
         }
         for stage_id, configured in PipelineStage.objects.filter(
             pipeline_id__in=chosen, is_won=False, is_lost=False
         ).values_list("pk", "probability"):
-            record = records.get(stage_id, {})
             for bound in DAY_BANDS:
-                learned[(stage_id, bound)] = shrunk_percent(
-                    record.get(f"wins_{bound}", 0), record.get(f"closed_{bound}", 0), configured
-                )
+                wins, closed = records.get((stage_id, bound), (0, 0))
+                learned[(stage_id, bound)] = shrunk_percent(wins, closed, configured)
     return ForecastProbabilities(as_of=as_of, learned=learned, sources=sources)

@@ -447,3 +447,34 @@ class ProbabilityChoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pipeline}: {'learned' if self.use_learned else 'configured'}"
+
+
+class LearnedRecord(models.Model):
+    """The record behind a learned probability, as of the last refit
+    (`finance.services.learned_probabilities_refit`, nightly and on demand): of the closed deals
+    of the pipeline that spent at least `band_days` days in stage `stage_id`, `closed` closed
+    and `wins` were won. `finance.learned` shrinks it toward the stage's configured probability
+    when it is read, so a changed configured probability counts at once."""
+
+    id = models.BigAutoField(primary_key=True)
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="learned_records")
+    # A snapshot of the stage visits' stage id (`crm_deal_stage_visits.stage_id`).
+    stage_id = models.UUIDField()
+    band_days = models.PositiveSmallIntegerField()
+    wins = models.PositiveIntegerField()
+    closed = models.PositiveIntegerField()
+    fitted_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "finance_learned_records"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stage_id", "band_days"], name="finance_learned_record_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(wins__lte=models.F("closed")), name="finance_learned_wins_check"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage_id} {self.band_days}+ days: {self.wins} of {self.closed}"

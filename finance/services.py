@@ -23,15 +23,15 @@ from coop.audit import audit_record
 from coop.bulk import copy_insert
 from coop.cache import aggregates_changed
 from coop.models import AuditAction, Team, User
-from coop.money import CURRENCY_CHOICES, to_minor_units
+from coop.money import CURRENCY_CHOICES, to_major_units, to_minor_units
 from coop.validators import require_single_line
 from coop.visibility import is_member, manager_team_ids, manages_team
-from crm.models import Deal, DealStatus, Pipeline
+from crm.models import Deal, DealStatus, Pipeline, PipelineStage
 from finance.database_forecast import forecast_deals_insert
 from finance.exports import forecast_csv, forecast_xlsx
 from finance.forecasting import Line, Outcome, WhatIf, apply_what_if, evaluate
 from finance.intervals import WorkBudget
-from finance.learned import forecast_probabilities
+from finance.learned import forecast_probabilities, stage_band_records
 from finance.lines import deal_lines, forecast_lines
 from finance.models import (
     ExchangeRate,
@@ -39,6 +39,7 @@ from finance.models import (
     ForecastDeal,
     ForecastSubmission,
     ImportedForecast,
+    LearnedRecord,
     ProbabilityChoice,
     RevenueEntry,
     RevenueForecast,
@@ -582,6 +583,44 @@ def probability_choice_set(*, actor: User, pipeline: Pipeline, use_learned: bool
     )
 
 
+@transaction.atomic(durable=True)
+def learned_probabilities_refit(*, team: Team) -> int:
+    """Recount the record behind the learned probabilities of every pipeline of the team
+    from its closed deals' stage visits (`finance.learned`) and replace the stored one, in
+    one transaction: forecasts and deal pages read either the old record or the new one,
+    never a mix. Returns the records stored.
+
+    Locks the team's pipeline rows (`FOR NO KEY UPDATE`, by id) first, so two refits of a
+    team (the nightly task, a manager's button, a retried task) never run at once: the
+    second waits and recounts. Deal writes are not blocked (they only reference the rows)."""
+    pipeline_ids = list(
+        Pipeline.objects.select_for_update(no_key=True)
+        .filter(team=team)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    fitted_at = timezone.now()
+    owner = dict(
+        PipelineStage.objects.filter(pipeline_id__in=pipeline_ids).values_list("pk", "pipeline_id")
+    )
+    records = [
+        LearnedRecord(
+            pipeline_id=owner[stage_id],
+            stage_id=stage_id,
+            band_days=band,
+            wins=wins,
+            closed=closed,
+            fitted_at=fitted_at,
+        )
+        for (stage_id, band), (wins, closed) in stage_band_records(pipeline_ids).items()
+        # A deleted stage's history counts for nothing: no open deal can be in it.
+        if stage_id in owner
+    ]
+    LearnedRecord.objects.filter(pipeline_id__in=pipeline_ids).delete()
+    LearnedRecord.objects.bulk_create(records, batch_size=1000)
+    return len(records)
+
+
 TARGET_COLUMNS = ("team", "person", "period_type", "period_start", "amount", "currency")
 
 
@@ -610,12 +649,17 @@ def _parse_target_row(row: dict, teams: dict[str, Team], people: dict[str, User]
         raise ValidationError(f"amount {row['amount']!r} must be a positive number")
     if currency not in CURRENCIES:
         raise ValidationError(f"unknown currency {currency!r}")
+    amount_cents = to_minor_units(amount, currency)
+    if to_major_units(amount_cents, currency) != amount:
+        raise ValidationError(
+            f"amount {row['amount']!r} is not a whole number of {currency}'s smallest unit"
+        )
     return _validated_target(
         team=team,
         person=person,
         period_type=(row["period_type"] or "").strip().lower(),
         first_day=first_day,
-        amount_cents=to_minor_units(amount, currency),
+        amount_cents=amount_cents,
         currency=currency,
     )
 

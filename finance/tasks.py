@@ -7,7 +7,7 @@ from django.tasks import task
 
 from coop.models import Team
 from coop.tasks import with_retries
-from finance.services import forecast_generate_scheduled
+from finance.services import forecast_generate_scheduled, learned_probabilities_refit
 
 
 @task()
@@ -25,3 +25,12 @@ def generate_team_forecast(
         currency=currency,
     )
     return str(forecast.pk)
+
+
+@task()
+@with_retries()
+def refit_learned_probabilities(team_id: str) -> int:
+    """Recount the record behind the team's learned stage probabilities (nightly from cron,
+    or on demand); returns the records stored. Two runs for one team never overlap (the
+    service locks the team's pipelines), and a retry simply recounts."""
+    return learned_probabilities_refit(team=Team.objects.get(pk=team_id))

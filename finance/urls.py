@@ -14,6 +14,7 @@ urlpatterns = [
     path("submissions/", views.submissions, name="submissions"),
     path("deals/<uuid:pk>/probability/", views.deal_probability, name="deal_probability"),
     path("probabilities/", views.probabilities, name="probabilities"),
+    path("probabilities/refit/", views.probabilities_refit, name="probabilities_refit"),
     path("<uuid:pk>/", views.detail, name="detail"),
     path("<uuid:pk>/what-if/", views.whatif, name="whatif"),
     path("<uuid:pk>/scenario/", views.scenario_save, name="scenario_save"),

@@ -7,7 +7,7 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,6 +25,7 @@ from crm.models import Deal, Pipeline
 from finance import categories, learned, lines, past_periods, scopes, services
 from finance import submissions as calls
 from finance import targets as quotas
+from finance.charts import bar_pairs
 from finance.forms import (
     GenerateForm,
     RevenueEntryForm,
@@ -484,7 +485,7 @@ def submissions(request: HttpRequest) -> HttpResponse:
             }
         ),
         "own_history": own,
-        "own_accuracy": calls.submission_accuracy(own),
+        "own_accuracy": _charted(calls.submission_accuracy(own)),
         "manages": manages,
     }
     if manages:
@@ -512,9 +513,23 @@ def submissions(request: HttpRequest) -> HttpResponse:
                 },
             ),
             "team_history": team_history,
-            "team_accuracy": calls.submission_accuracy(team_history),
+            "team_accuracy": _charted(calls.submission_accuracy(team_history)),
         }
     return render(request, "finance/submissions.html", context)
+
+
+# The chart of numbers against what was won shows at most this many months (the table all).
+CHART_MONTHS = 12
+
+
+def _charted(accuracy: dict) -> dict:
+    """`accuracy` with the SVG chart of its last CHART_MONTHS rows (none when they mix
+    currencies: one axis needs one)."""
+    rows = accuracy["rows"][-CHART_MONTHS:]
+    if not rows or len({row["currency"] for row in rows}) != 1:
+        return accuracy
+    chart = bar_pairs(rows, "submitted_cents", "won_cents", "start", rows[0]["currency"])
+    return accuracy | {"chart": chart}
 
 
 def _major(cents: int | None, currency: str):
@@ -566,8 +581,13 @@ def probabilities(request: HttpRequest) -> HttpResponse:
         validate_finance_day(cutoff)
     except (ValueError, ValidationError):
         cutoff = today - datetime.timedelta(days=HELD_OUT_DAYS)
-    shown = list(pipelines.select_related("probability_choice").order_by("name")[:20])
+    shown = list(
+        pipelines.select_related("probability_choice")
+        .annotate(fitted_at=Max("learned_records__fitted_at"))
+        .order_by("name")[:20]
+    )
     context = {
+        "can_refit": _managed_teams(request).exists(),
         "cutoff": cutoff,
         "calibrations": [
             (pipeline, learned.pipeline_calibration(pipeline, cutoff)) for pipeline in shown
@@ -575,3 +595,19 @@ def probabilities(request: HttpRequest) -> HttpResponse:
         "prior_weight": learned.PRIOR_WEIGHT,
     }
     return render(request, "finance/probabilities.html", context)
+
+
+@require_POST
+def probabilities_refit(request: HttpRequest) -> HttpResponse:
+    """Refit now the learned probabilities of the teams the user manages (the nightly
+    task's work, on demand)."""
+    managed = list(_managed_teams(request).filter(pipelines__isnull=False).distinct())
+    if not managed:
+        raise Http404("Only managers refit learned probabilities")
+    records = sum(services.learned_probabilities_refit(team=team) for team in managed)
+    messages.success(
+        request,
+        f"Learned probabilities refit: {records} record{'s' if records != 1 else ''} "
+        f"for {', '.join(team.name for team in managed)}.",
+    )
+    return redirect("finance:probabilities")

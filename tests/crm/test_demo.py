@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import F
 
 from coop.demo import DEMO_TEAM
+from crm.demo import TRUTH_VISIT_DAYS
 from crm.models import (
     Contact,
     Deal,
@@ -14,6 +15,7 @@ from crm.models import (
     Organization,
     Pipeline,
     PipelineStage,
+    StageVisit,
     stage_forecast_category,
 )
 
@@ -103,6 +105,27 @@ def test_demo_deals_are_consistent():
     assert not deals.exclude(contact__team=F("pipeline__team")).exists()
     for deal in deals.filter(status=DealStatus.OPEN).select_related("stage"):
         assert deal.forecast_category == stage_forecast_category(deal.stage)
+
+
+def test_each_demo_deal_has_the_stage_visit_its_outcome_was_drawn_for():
+    _seed(deals=300)
+    _seed(deals=300)
+    visits = StageVisit.objects.select_related("deal")
+    assert visits.count() == Deal.objects.count() == 300
+    for visit in visits:
+        if visit.deal.status == DealStatus.OPEN:
+            assert (visit.stage_id, visit.left_at) == (visit.deal.stage_id, None)
+            assert visit.entered_at == visit.deal.stage_entered_at
+        else:
+            assert visit.left_at == visit.deal.closed_at
+            assert 0 <= visit.days < TRUTH_VISIT_DAYS
+            assert visit.entered_at >= visit.deal.created_at
+    # The services' own visits get ids after the demo's.
+    deal = Deal.objects.filter(status=DealStatus.OPEN).first()
+    later = StageVisit.objects.create(
+        deal=deal, stage_id=deal.stage_id, stage_name="x", entered_at=deal.stage_entered_at
+    )
+    assert later.pk > 300
 
 
 def test_negative_sizes_are_refused():

@@ -19,7 +19,7 @@ from finance.learned import forecast_probabilities
 from finance.lines import deal_lines
 from finance.models import ForecastBucket, ForecastDeal, ProbabilityChoice, RevenueForecast
 from finance.periods import PeriodType
-from finance.services import forecast_deal_row, forecast_generate
+from finance.services import forecast_deal_row, forecast_generate, learned_probabilities_refit
 from tests.crm.factories import PipelineFactory
 from tests.finance.factories import ExchangeRateFactory
 
@@ -298,6 +298,7 @@ def _learned_history(team, seed):
             )
         )
     StageVisit.objects.bulk_create(visits)
+    learned_probabilities_refit(team=team)
     for deal in Deal.objects.filter(pipeline__team=team, status=DealStatus.OPEN):
         deal.stage_entered_at = now - datetime.timedelta(seconds=rng.randrange(60 * 86400))
         deal.save(update_fields=["stage_entered_at"])

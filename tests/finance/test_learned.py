@@ -16,6 +16,7 @@ from finance.learned import (
     pipeline_calibration,
     shrunk_percent,
 )
+from finance.services import learned_probabilities_refit
 from tests.crm.factories import DealFactory
 from tests.finance.factories import generate_forecast
 
@@ -71,6 +72,7 @@ def test_an_open_deal_is_measured_against_deals_that_stayed_as_long(pipeline):
         _closed_visit(pipeline, proposal, days=3, won=True)  # left early: not counted
     for index in range(40):
         _closed_visit(pipeline, proposal, days=20, won=index < 10)  # stayed 14+: 10 of 40
+    learned_probabilities_refit(team=pipeline.team)
     deal = DealFactory(pipeline=pipeline, stage=proposal)
     Deal.objects.filter(pk=deal.pk).update(stage_entered_at=NOW - datetime.timedelta(days=15))
     deal.refresh_from_db()
@@ -85,6 +87,7 @@ def test_the_deal_page_loads_the_explanation_by_url(rep_client, pipeline):
     proposal = pipeline.stages.get(name="Proposal")
     for index in range(4):
         _closed_visit(pipeline, proposal, days=1, won=index == 0)
+    learned_probabilities_refit(team=pipeline.team)
     deal = DealFactory(pipeline=pipeline, stage=proposal, stage_entered_at=timezone.now())
     page = rep_client.get(reverse("crm:deal_detail", args=[deal.pk])).text
     url = reverse("finance:deal_probability", args=[deal.pk])
@@ -142,6 +145,7 @@ def _history_with_known_truth(pipeline, per_stage=300, seed=7):
             )
     Deal.objects.bulk_create(deals)
     StageVisit.objects.bulk_create(visits)
+    learned_probabilities_refit(team=pipeline.team)
 
 
 def test_learned_probabilities_recover_the_truth_and_score_better(pipeline):

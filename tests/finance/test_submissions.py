@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from coop.models import Role
 from crm.models import Deal, ForecastCategory
+from finance.charts import bar_pairs, compact
 from finance.models import ForecastSubmission, SubmissionLevel
 from finance.services import forecast_submit
 from finance.submissions import commit_default, submission_accuracy, team_rollup
@@ -18,6 +19,7 @@ from tests.finance.factories import RevenueEntryFactory
 pytestmark = pytest.mark.django_db
 
 JAN = datetime.date(2026, 1, 1)
+FEB = datetime.date(2026, 2, 1)
 
 
 def _submit(actor, team, amount, level=SubmissionLevel.REP, comment="", first=JAN):
@@ -125,3 +127,51 @@ def test_the_page_sets_each_ended_months_last_number_against_what_was_won(client
     assert "Last number of each ended month against what was won" in page
     assert '<td class="num">€800.00</td><td class="num">€1,000.00</td>' in page
     assert "MAPE 20 %, bias -20 %" in page
+
+
+def test_the_chart_draws_each_months_number_and_won_on_one_axis_from_zero():
+    rows = [
+        {"start": JAN, "submitted_cents": 80_000, "won_cents": 100_000, "currency": "EUR"},
+        {"start": FEB, "submitted_cents": 0, "won_cents": 50_000, "currency": "EUR"},
+    ]
+    chart = bar_pairs(rows, "submitted_cents", "won_cents", "start", "EUR")
+    assert [tick["text"] for tick in chart["ticks"]] == ["0", "250", "500", "750", "1k"]
+    (jan_number, jan_won), (feb_number, feb_won) = (g["bars"] for g in chart["groups"])
+    assert jan_won["y"] == chart["ticks"][-1]["y"]  # the largest reaches the top tick
+    assert jan_number["height"] == pytest.approx(0.8 * jan_won["height"], abs=0.2)
+    assert feb_won["height"] == pytest.approx(0.5 * jan_won["height"], abs=0.2)
+    assert feb_number["height"] == 0 and feb_number["y"] == chart["baseline"]
+    assert jan_won["x"] < feb_number["x"]
+
+
+def test_the_page_charts_the_numbers_against_what_was_won_beside_the_table(client, rep, team):
+    RevenueEntryFactory(team=team, owner=rep, booked_on=JAN, amount_cents=100_000)
+    call = _submit(rep, team, 80_000)
+    ForecastSubmission.objects.filter(pk=call.pk).update(
+        submitted_at=datetime.datetime(2026, 1, 5, tzinfo=datetime.UTC)
+    )
+    client.force_login(rep)
+    page = client.get(reverse("finance:submissions") + "?start=2026-01-01").text
+    chart = page[page.index('<figure class="svg-chart">') : page.index("</figure>")]
+    assert 'role="img" aria-labelledby="own-history-chart-title"' in chart
+    assert "<title>Jan 2026: Last number €800.00</title>" in chart
+    assert "<title>Jan 2026: Won €1,000.00</title>" in chart
+    assert "style=" not in chart  # the CSP allows no inline styles
+    assert page.index("</figure>") < page.index('id="own-history-vs-won"')
+
+
+def test_axis_labels_are_compact():
+    assert [compact(cents, "EUR") for cents in (0, 25_050, 250_000_000, 125_000_000_000)] == [
+        "0",
+        "250.5",
+        "2.5M",
+        "1250M",
+    ]
+    assert compact(1_500_000, "JPY") == "1.5M"
+
+
+def test_without_an_ended_month_there_is_no_chart(client, rep, team):
+    _submit(rep, team, 80_000)
+    client.force_login(rep)
+    page = client.get(reverse("finance:submissions")).text
+    assert "svg-chart" not in page

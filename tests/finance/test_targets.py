@@ -2,10 +2,12 @@
 attainment on the forecast page and the home page."""
 
 import datetime
+import io
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -158,3 +160,60 @@ def test_a_target_without_a_rate_is_named_not_a_failure(client, manager, team, m
     assert response.status_code == 200
     assert "need a rate" in response.text
     assert '<td class="num" data-column="target">—</td>' in response.text
+
+
+def _targets_file(tmp_path, body: str):
+    path = tmp_path / "targets.csv"
+    path.write_text(HEADER + body, encoding="utf-8")
+    return path
+
+
+def test_import_targets_command_imports_as_the_manager_and_reruns_idempotently(
+    tmp_path, manager, rep, team
+):
+    path = _targets_file(
+        tmp_path,
+        f"North,,quarterly,2026-01-01,15000,EUR\nNorth,{rep.username},monthly,2026-02-01,2500.25,EUR\n",
+    )
+    out = io.StringIO()
+    call_command("import_targets", path, "--as", manager.username, stdout=out)
+    call_command("import_targets", path, "--as", manager.username, stdout=out)
+    assert out.getvalue().count("Imported 2 target(s)") == 2
+    assert RevenueTarget.objects.count() == 2
+    quota = RevenueTarget.objects.get(user=rep)
+    assert (quota.period_start, quota.amount_cents, quota.currency) == (FEB, 250_025, "EUR")
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("South,,monthly,2026-01-01,10,EUR", "Line 3: no team 'South' that you manage"),
+        ("North,ghost,monthly,2026-01-01,10,EUR", "Line 3: no user 'ghost'"),
+        ("North,,monthly,2026-01-02,10,EUR", "Line 3: A month period starts on 2026-01-01"),
+        ("North,,fortnightly,2026-01-01,10,EUR", "Line 3: Unknown period type"),
+        ("North,,monthly,2026-01-01,10.005,EUR", "Line 3: .* whole number of EUR's smallest"),
+        ("North,,monthly,2026-01-01,10,EURO", "Line 3: unknown currency 'EURO'"),
+        ("North,,monthly,2026-01-01,-5,EUR", "Line 3: .* must be a positive number"),
+        ("North,,monthly,2026-03-01,20,EUR", "Line 3: the same target is already on line 2"),
+    ],
+)
+def test_import_targets_command_names_the_bad_line_and_imports_nothing(
+    tmp_path, manager, team, other_team, bad, message
+):
+    path = _targets_file(tmp_path, f"North,,monthly,2026-03-01,10,EUR\n{bad}\n")
+    with pytest.raises(CommandError, match=message):
+        call_command("import_targets", path, "--as", manager.username)
+    assert not RevenueTarget.objects.exists()
+
+
+def test_import_targets_command_refuses_an_unknown_user_a_rep_and_a_missing_file(
+    tmp_path, rep, team
+):
+    path = _targets_file(tmp_path, "North,,monthly,2026-01-01,10,EUR\n")
+    with pytest.raises(CommandError, match="No active user 'nobody'"):
+        call_command("import_targets", path, "--as", "nobody")
+    with pytest.raises(CommandError, match="no team 'North' that you manage"):
+        call_command("import_targets", path, "--as", rep.username)
+    with pytest.raises(CommandError, match="No file"):
+        call_command("import_targets", tmp_path / "nope.csv", "--as", rep.username)
+    assert not RevenueTarget.objects.exists()

@@ -277,6 +277,7 @@ PAGE_GET = {
     "calendar_app:caldav_disconnect": 405,
     "finance:generate": 405,
     "finance:targets_import": 405,
+    "finance:probabilities_refit": 405,
     "health:metrics": 404,  # only staff given the permission explicitly
     "login": 302,  # a signed-in user is sent on to the dashboard
     "favicon": 301,  # to the static icon

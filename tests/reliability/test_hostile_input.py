@@ -188,6 +188,7 @@ ENDPOINTS = [
     Endpoint("finance:submissions", "get", ("team", "start")),
     Endpoint("finance:probabilities", "get", ("cutoff",)),
     Endpoint("finance:probabilities", "post", ("pipeline", "source"), role="manager"),
+    Endpoint("finance:probabilities_refit", "post", ("team",), role="manager"),
     Endpoint("finance:submissions", "post", ("level", "amount", "currency", "comment")),
     Endpoint("health:index", "post", ("stress", "sleep_hours", "energy")),
     Endpoint("health:consent", "post", ("scope", "action")),
@@ -463,6 +464,7 @@ def _commands(world: World, tmp_path: Path) -> dict[str, st.SearchStrategy[list[
         ).map(lambda parts: [parts[0], "--format", parts[1], "--output", parts[2]]),
         "generate_forecasts": options("--period", "--start", "--end", "--team", "--currency"),
         "rollup_sales_health": options("--date", "--since"),
+        "refit_probabilities": options("--team"),
         "import_exchange_rates": st.tuples(
             safe_name,
             st.binary(max_size=2000)
@@ -470,6 +472,20 @@ def _commands(world: World, tmp_path: Path) -> dict[str, st.SearchStrategy[list[
                 lambda text: f"date,base,quote,rate\n{text}".encode("utf-8", "surrogatepass")
             ),
         ).map(lambda parts: ["__file__", parts[0], parts[1]]),
+        "import_targets": st.tuples(
+            safe_name,
+            st.binary(max_size=2000)
+            | values.map(
+                lambda text: (
+                    f"team,person,period_type,period_start,amount,currency\n{world.team.name},"
+                    f"{text},monthly,{text},{text},EUR\n"
+                ).encode("utf-8", "surrogatepass")
+            ),
+            # One token, so the test puts it before the file: the manager, the rep or anything.
+            (st.sampled_from(["manager", world.rep.username]) | values).map(
+                lambda who: f"--as={who}"
+            ),
+        ).map(lambda parts: ["__file__", parts[0], parts[1], parts[2]]),
         # The file first, then the kind and options around it (see the test below).
         "import_records": st.tuples(
             safe_name.map(lambda name: f"{name}.csv"),
@@ -503,6 +519,8 @@ COMMANDS = [
     "rollup_sales_health",
     "import_exchange_rates",
     "import_records",
+    "import_targets",
+    "refit_probabilities",
 ]
 
 

@@ -1,0 +1,56 @@
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from coop.models import User
+from finance.services import TARGET_COLUMNS, revenue_targets_import
+
+# Thousands of targets are far below this; the targets page takes at most 1 MB.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+class Command(BaseCommand):
+    help = (
+        "Import revenue targets (quotas) from a CSV file with the header "
+        f"{','.join(TARGET_COLUMNS)} (team by name; person by username, or empty for the "
+        "team's own target; period_type monthly or quarterly...; period_start the period's first "
+        "day; amount in major units; an ISO 4217 currency), as the manager --as USERNAME, who "
+        "must manage every team named (a staff user manages all). The same service as the "
+        "targets page: all or nothing, a bad row is an error naming its line and nothing is "
+        "imported; a target already set for the same team, person and period is replaced, so "
+        "re-running the same file changes nothing. At most 5 MB."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path, help="CSV file (UTF-8).")
+        parser.add_argument(
+            "--as",
+            dest="username",
+            required=True,
+            help="The manager the targets are set by (their teams are the ones allowed).",
+        )
+
+    def handle(self, *args, **options) -> None:
+        path: Path = options["file"]
+        actor = User.objects.filter(username=options["username"], is_active=True).first()
+        if actor is None:
+            raise CommandError(f"No active user {options['username']!r}. Nothing imported.")
+        try:
+            if not path.is_file():
+                raise CommandError(f"No file {path}.")
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise CommandError(
+                    f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it. "
+                    "Nothing imported."
+                )
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise CommandError(f"{path} is not UTF-8 text. Nothing imported.") from None
+        except OSError as error:
+            raise CommandError(f"{path} cannot be read: {error.strerror}.") from None
+        try:
+            count = revenue_targets_import(actor=actor, text=text)
+        except ValidationError as error:
+            raise CommandError(f"{path}: {' '.join(error.messages)} Nothing imported.") from None
+        self.stdout.write(self.style.SUCCESS(f"Imported {count} target(s) from {path}."))
