@@ -16,18 +16,20 @@ record of the team), whatever the file's length.
 
 import csv
 import io
+import secrets
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.validators import EmailValidator, URLValidator
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rapidfuzz import fuzz
 
@@ -426,7 +428,7 @@ def check_rows(
         yield checker.check(number, cells)
 
 
-ProgressCallback = Callable[[int], None]
+ProgressCallback = Callable[[int], None]  # called with the rows read so far
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -664,7 +666,10 @@ def records_import(
     run.status = ImportStatus.IMPORTED
     try:
         with transaction.atomic(durable=True):
-            run.save()
+            if run._state.adding:
+                # A queued run's row is left alone until the rows are written: its progress
+                # is being updated from another connection (`ProgressWriter`).
+                run.save()
             _import_rows(run, team, actor, table, checker, policy, all_or_nothing, on_progress)
     except _Refused:
         run.status = ImportStatus.REFUSED
@@ -741,11 +746,13 @@ def import_undo(*, actor: User | None, run: ImportRun) -> ImportRun:
     """Remove what the import created and put back what it changed, in one outermost
     transaction, if none of its records changed since (and no record of another origin
     points at one it created); `ValidationError` naming one that did otherwise."""
+    return _import_undo(actor=actor, run=run)
+
+
+def _import_undo(*, actor: User | None, run: ImportRun) -> ImportRun:
+    """`import_undo`, inside the caller's transaction."""
     run = ImportRun.objects.select_for_update().get(pk=run.pk)
-    if actor is not None and not manages_team(actor, run.team_id):
-        raise ValidationError("Only the team's managers can undo its imports.")
-    if run.status != ImportStatus.IMPORTED or run.finished_at is None:
-        raise ValidationError("Only a completed import can be undone.")
+    _check_undoable(actor, run, (ImportStatus.IMPORTED, ImportStatus.UNDOING))
     entries = list(run.records.all())
     ids = {name: [e.object_id for e in entries if e.model == name] for name in MODELS}
     for name, model in MODELS.items():
@@ -785,30 +792,116 @@ def import_undo(*, actor: User | None, run: ImportRun) -> ImportRun:
     Organization.objects.filter(pk__in=created["organization"]).delete()
     for pipeline_id in pipelines:
         stage_expected_values_refresh(pipeline_id=pipeline_id)
-    run.status = ImportStatus.UNDONE
-    run.save(update_fields=["status"])
+    run.status, run.undo_error = ImportStatus.UNDONE, ""
+    run.save(update_fields=["status", "undo_error"])
     audit_record(actor=actor, action=AuditAction.IMPORT_UNDONE, obj=run)
     return run
 
 
-def progress_key(run: ImportRun) -> str:
-    return f"crm:import-progress:{run.pk}"
+def _check_undoable(actor: User | None, run: ImportRun, statuses: tuple) -> None:
+    if actor is not None and not manages_team(actor, run.team_id):
+        raise ValidationError("Only the team's managers can undo its imports.")
+    if run.status not in statuses or run.finished_at is None:
+        raise ValidationError("Only a completed import can be undone.")
+
+
+# An undo of more records than this runs as a background task (`crm.tasks.import_undo_task`).
+UNDO_INLINE_RECORDS = 5_000
+
+
+@transaction.atomic(durable=True)
+def import_undo_start(*, actor: User | None, run: ImportRun) -> ImportRun:
+    """Undo the import now when it wrote at most UNDO_INLINE_RECORDS records; otherwise mark
+    it "undoing" and queue `crm.tasks.import_undo_task` once that commits (the task runs
+    `import_undo`, or puts the import back to "imported" with the reason it could not).
+    Locks the import's row, so two clicks queue one undo."""
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    _check_undoable(actor, run, (ImportStatus.IMPORTED,))
+    if run.records.count() <= UNDO_INLINE_RECORDS:
+        return _import_undo(actor=actor, run=run)
+    from crm.tasks import import_undo_task
+
+    run.status, run.undo_error = ImportStatus.UNDOING, ""
+    run.save(update_fields=["status", "undo_error"])
+    actor_id = str(actor.pk) if actor is not None else None
+    transaction.on_commit(lambda: import_undo_task.enqueue(run_id=str(run.pk), actor_id=actor_id))
+    return run
+
+
+class ProgressWriter:
+    """Writes a background import's progress on its `ImportRun` row as it goes, for the
+    progress bar of the import page, with no shared cache needed.
+
+    The import is one transaction (all or nothing), so nothing it writes is seen by others
+    before it ends. The progress therefore goes through a database connection of its own, in
+    autocommit: each update is committed at once and any web process reads it from the row.
+    It cannot wait on the import: while the rows are written, the import's transaction does
+    not update its run's row (it only inserts `ImportedRecord`s pointing at it, whose KEY
+    SHARE locks let an UPDATE of other columns through), and it writes its counts there only
+    once the last progress is written. On SQLite (one machine's development database, where a
+    second writer waits for the first one's transaction) nothing is written: the page shows
+    the import running, without figures."""
+
+    def __init__(self, run: ImportRun, size: int) -> None:
+        self.run_id, self.size = run.pk, max(size, 1)
+        self.connection = connection.copy() if connection.vendor == "postgresql" else None
+
+    def __call__(self, rows: int, position: int) -> None:
+        if self.connection is None:
+            return
+        percent = min(position * 100 // self.size, 99)
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {ImportRun._meta.db_table} SET progress_rows = %s, "  # noqa: S608
+                "progress_percent = %s WHERE id = %s",
+                [rows, percent, self.run_id],
+            )
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+
+
+# --- the uploaded file, kept between requests and for the worker ----------------------------
+
+UPLOADS = "imports"
+ABANDONED_AFTER = timedelta(days=1)
+
+
+def upload_store(upload: File) -> str:
+    """Keep an uploaded file in the default storage (MEDIA_ROOT/imports/, the place every web
+    process and worker shares) under a random name, and sweep the uploads left over a day
+    by imports never started; the stored file's name."""
+    stale = timezone.now() - ABANDONED_AFTER
+    queued = set(ImportRun.objects.exclude(file="").values_list("file", flat=True))
+    if default_storage.exists(UPLOADS):
+        for name in default_storage.listdir(UPLOADS)[1]:
+            path = f"{UPLOADS}/{name}"
+            if path not in queued and default_storage.get_modified_time(path) < stale:
+                default_storage.delete(path)
+    return default_storage.save(f"{UPLOADS}/{secrets.token_urlsafe(24)}", upload)
+
+
+def upload_delete(name: str) -> None:
+    if name:
+        default_storage.delete(name)
 
 
 def import_queue(
-    *, actor: User, team: Team, kind: str, path: Path, file_name: str, options: dict
+    *, actor: User, team: Team, kind: str, stored_name: str, file_name: str, options: dict
 ) -> ImportRun:
     """Record an import to run in the background (`crm.tasks.import_file`), enqueued once this
-    record commits; the task reads the file at `path` and removes it. `options`: the
-    arguments `records_import` takes after the file (mapping, policy, ...)."""
+    record commits; the task reads the file stored as `stored_name` (`upload_store`) and
+    deletes it. `options`: the arguments `records_import` takes after the file (mapping,
+    policy, ...)."""
     if not manages_team(actor, team.pk):
         raise ValidationError("Only the team's managers can import into it.")
     from crm.tasks import import_file
 
-    run = ImportRun.objects.create(
+    run = ImportRun(
         team=team, actor=actor, kind=kind, file_name=file_name[:255], status=ImportStatus.RUNNING
     )
-    transaction.on_commit(
-        lambda: import_file.enqueue(run_id=str(run.pk), path=str(path), options=options)
-    )
+    run.file.name = stored_name
+    run.save(force_insert=True)
+    transaction.on_commit(lambda: import_file.enqueue(run_id=str(run.pk), options=options))
     return run

@@ -4,14 +4,21 @@ import zipfile
 import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import connection
 from django.urls import reverse
 
 from coop.models import AuditAction, AuditEvent
 from crm.exchange import guess_mapping
-from crm.imports import import_undo, read_table, records_import
+from crm.imports import (
+    ProgressWriter,
+    import_undo,
+    import_undo_start,
+    read_table,
+    records_import,
+)
 from crm.models import Contact, Deal, DealStatus, ImportRun, ImportStatus, Organization
 from crm.services import contact_update
-from crm.views.imports import IMPORT_DIR
 from tests.crm.factories import ContactFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -293,12 +300,14 @@ def test_a_large_file_is_imported_in_the_background_with_progress(
     _upload(client, team, (HEADER + "Ann,,,,,\nBob,,,,,\n").encode())
     options = {"kind": "contacts", "team": team.pk, "date_format": "%Y-%m-%d", "policy": "skip"}
     mapping = {"map_0": "name"}
-    stashed = IMPORT_DIR / client.session["crm_import"]["token"]
+    stored = client.session["crm_import"]["stored"]
+    assert default_storage.exists(stored), "the upload waits in the shared storage"
     with django_capture_on_commit_callbacks(execute=False) as queued:
         response = client.post(reverse("crm:import_start"), {**options, **mapping})
     run = ImportRun.objects.get()
     assert response["Location"] == reverse("crm:import_detail", args=[run.pk])
     assert run.status == ImportStatus.RUNNING and not Contact.objects.exists()
+    assert run.file.name == stored, "any worker finds the file through the import's row"
     page = client.get(response["Location"], headers={"HX-Request": "true"})
     assert '<progress id="import-progress" max="100" value="0">' in page.text
     assert "<html" not in page.text
@@ -308,4 +317,115 @@ def test_a_large_file_is_imported_in_the_background_with_progress(
     assert (run.status, run.created) == (ImportStatus.IMPORTED, 2)
     done = client.get(response["Location"], headers={"HX-Request": "true"})
     assert done["HX-Refresh"] == "true"
-    assert not stashed.exists(), "the uploaded file is removed"
+    assert not default_storage.exists(stored), "the uploaded file is removed"
+    assert run.file.name == ""
+
+
+def test_the_progress_bar_reads_the_import_row_whatever_the_cache(client, manager, team, settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
+    run = ImportRun.objects.create(
+        team=team, actor=manager, kind="contacts", file_name="big.csv", status=ImportStatus.RUNNING
+    )
+    ImportRun.objects.filter(pk=run.pk).update(progress_rows=12_000, progress_percent=40)
+    client.force_login(manager)
+    url = reverse("crm:import_detail", args=[run.pk])
+    page = client.get(url, headers={"HX-Request": "true"})
+    assert "12000 rows read (40 %)" in page.text
+    assert '<progress id="import-progress" max="100" value="40">' in page.text
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="progress is written from a second connection"
+)
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_committed_while_the_import_transaction_is_still_open(
+    manager, team, monkeypatch
+):
+    """Another connection (a web process) sees each batch's progress before the import
+    commits, and nothing of the import itself."""
+    monkeypatch.setattr("crm.imports.BATCH_SIZE", 2)
+    run = ImportRun.objects.create(
+        team=team, actor=manager, kind="contacts", file_name="f.csv", status=ImportStatus.RUNNING
+    )
+    reader = connection.copy()
+    seen = []
+    text = HEADER + "".join(f"P{n},p{n}@x.example,,,,\n" for n in range(5))
+    writer = ProgressWriter(run, len(text))
+
+    def progress(rows: int) -> None:
+        writer(rows, len(text))
+        with reader.cursor() as cursor:
+            cursor.execute(
+                "SELECT progress_rows, (SELECT count(*) FROM crm_contacts) FROM crm_import_runs"
+                " WHERE id = %s",
+                [run.pk],
+            )
+            seen.append(cursor.fetchone())
+
+    try:
+        table = read_table(_csv(text), "f.csv")
+        records_import(
+            actor=manager,
+            team=team,
+            kind="contacts",
+            file=_csv(text),
+            file_name="f.csv",
+            mapping=guess_mapping("contacts", table.headers),
+            run=run,
+            on_progress=progress,
+        )
+    finally:
+        writer.close()
+        reader.close()
+    assert seen == [(2, 0), (4, 0), (5, 0)]
+    run.refresh_from_db()
+    assert (run.status, run.created) == (ImportStatus.IMPORTED, 5)
+
+
+def test_a_small_undo_runs_in_the_request(manager, team):
+    run = _import(manager, team, HEADER + "Bob,,,,,\n")
+    assert import_undo_start(actor=manager, run=run).status == ImportStatus.UNDONE
+    assert not Contact.objects.exists()
+
+
+def test_a_large_undo_runs_in_the_background_with_its_status_shown(
+    client, manager, team, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr("crm.imports.UNDO_INLINE_RECORDS", 1)
+    run = _import(manager, team, HEADER + "Ann,,,,,\nBob,,,,,\n")
+    client.force_login(manager)
+    url = reverse("crm:import_detail", args=[run.pk])
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(reverse("crm:import_undo", args=[run.pk]), follow=True)
+    assert "being undone in the background" in response.text
+    run.refresh_from_db()
+    assert run.status == ImportStatus.UNDOING and Contact.objects.count() == 2
+    polling = client.get(url, headers={"HX-Request": "true"})
+    assert "Undoing…" in polling.text and "<html" not in polling.text
+    assert "Undo this import" not in client.get(url).text, "no second undo while it runs"
+    for callback in queued:
+        callback()
+    run.refresh_from_db()
+    assert run.status == ImportStatus.UNDONE and not Contact.objects.exists()
+    assert client.get(url, headers={"HX-Request": "true"})["HX-Refresh"] == "true"
+
+
+def test_a_background_undo_that_cannot_be_done_says_why(
+    client, manager, team, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr("crm.imports.UNDO_INLINE_RECORDS", 0)
+    run = _import(manager, team, HEADER + "Ann,,,,,\n")
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        import_undo_start(actor=manager, run=run)
+    contact_update(actor=manager, contact=Contact.objects.get(), name="Ann Changed")
+    for callback in queued:
+        callback()
+    run.refresh_from_db()
+    assert run.status == ImportStatus.IMPORTED
+    assert "changed after the import" in run.undo_error
+    client.force_login(manager)
+    page = client.get(reverse("crm:import_detail", args=[run.pk]))
+    assert "The undo could not be done" in page.text and "Undo this import" in page.text
