@@ -8,8 +8,11 @@ XLSX_MAX_UNZIPPED, more than MAX_ROWS rows.
 
 Each row is checked (`RowChecker`) and matched against the team's records and the file's
 earlier rows: contacts by normalised email, then by a similar name (rapidfuzz) in the same
-organization; organizations by domain, then by name; deals are always new. A match is skipped,
-has its empty fields filled, or is overwritten, as the person chose for the file. Writes go in
+organization; organizations by domain, then by name; deals by title (case and spacing aside)
+in the same pipeline with the same contact (or both without one). A match is skipped, has its
+empty fields filled, or is overwritten, as the person chose for the file (a deal's value and
+expected close date; a closed deal is never changed). A deal imported as won books its
+revenue in finance (`crm.signals.won_deals_imported`), as closing one does. Writes go in
 batches of BATCH_SIZE rows, so memory holds one batch and the match indexes (a few strings per
 record of the team), whatever the file's length.
 """
@@ -53,6 +56,7 @@ from crm.models import (
     Pipeline,
 )
 from crm.services import organization_domain, stage_expected_values_refresh
+from crm.signals import imported_deals_removing, won_deals_imported
 
 MAX_CELL = 100_000
 MAX_ROWS = 200_000
@@ -388,20 +392,41 @@ class Matcher:
             rows = Organization.objects.filter(team=team).values_list("pk", "domain", "name")
             for pk, domain, name in rows.iterator(chunk_size=5_000):
                 self.add(pk, domain, name, "")
+        else:
+            self.contacts: dict[str, object] = {}  # "email:..." / "name:..." -> contact id
+            rows = Contact.objects.filter(team=team).values_list("pk", "email", "name")
+            for pk, email, name in rows.order_by("-created_at").iterator(chunk_size=5_000):
+                self.contacts[f"name:{name}"] = pk
+                if email:
+                    self.contacts[f"email:{normalise_email(email)}"] = pk
+            deals = Deal.objects.filter(pipeline__team=team).values_list(
+                "pk", "pipeline_id", "contact_id", "title"
+            )
+            for pk, pipeline_id, contact_id, title in deals.iterator(chunk_size=5_000):
+                self.add(pk, deal_key(pipeline_id, contact_id, title), "", "")
 
     def add(self, pk, key: str, name: str, organization: str) -> None:
         if key:
             self.by_key.setdefault(normalise_email(key), pk)
         if self.kind == "organizations":
             self.by_name.setdefault(normalise_name(name), pk)
-        else:
+        elif self.kind == "contacts":
             self.names.setdefault(normalise_name(organization), []).append(
                 (normalise_name(name), pk)
             )
 
+    def contact_id(self, values: dict):
+        """The team's contact a deal row names, by email, else by exact name (deals only)."""
+        if email := normalise_email(values.get("contact_email", "")):
+            return self.contacts.get(f"email:{email}")
+        return self.contacts.get(f"name:{values.get('contact_name', '')}")
+
+    def deal_key(self, values: dict) -> str:
+        return deal_key(values["pipeline"].pk, self.contact_id(values), values.get("title", ""))
+
     def find(self, values: dict):
         if self.kind == "deals":
-            return None
+            return self.by_key.get(normalise_email(self.deal_key(values)))
         key = values.get("email" if self.kind == "contacts" else "domain", "")
         if key and (pk := self.by_key.get(normalise_email(key))):
             return pk
@@ -415,6 +440,11 @@ class Matcher:
             if fuzz.token_sort_ratio(name, other) >= NAME_SIMILARITY:
                 return pk
         return None
+
+
+def deal_key(pipeline_id, contact_id, title: str) -> str:
+    """What makes two deals one: the pipeline, the contact (or none) and the title."""
+    return f"{pipeline_id}|{contact_id or ''}|{normalise_name(title)}"
 
 
 def check_rows(
@@ -435,6 +465,9 @@ ProgressCallback = Callable[[int], None]  # called with the rows read so far
 
 CONTACT_WRITE_FIELDS = ("name", "email", "phone", "job_title", "notes")
 ORGANIZATION_WRITE_FIELDS = tuple(column.field for column in COLUMNS["organizations"])
+# What a matched deal takes from the file: its stage and status stay (moving or closing a
+# deal has services of its own), and a closed deal keeps everything.
+DEAL_WRITE_FIELDS = ("value_cents", "expected_close_date")
 MODELS = {"contact": Contact, "organization": Organization, "deal": Deal}
 
 
@@ -452,7 +485,6 @@ class _Run:
     organizations: dict[str, object]  # normalised name -> id (contacts only)
     created_ids: set = field(default_factory=set)
     records: list[ImportedRecord] = field(default_factory=list)
-    deal_contacts: dict | None = None  # deals only (`_deal_contacts`)
 
 
 def _owner_for(actor: User | None, team: Team) -> User | None:
@@ -489,7 +521,11 @@ def _write_batch(state: _Run, team: Team, actor: User | None, rows: list[Checked
     kind, run = state.run.kind, state.run
     model_name = {"contacts": "contact", "organizations": "organization", "deals": "deal"}[kind]
     model = MODELS[model_name]
-    fields = CONTACT_WRITE_FIELDS if kind == "contacts" else ORGANIZATION_WRITE_FIELDS
+    fields = {
+        "contacts": CONTACT_WRITE_FIELDS,
+        "organizations": ORGANIZATION_WRITE_FIELDS,
+        "deals": DEAL_WRITE_FIELDS,
+    }[kind]
     new_organizations: list[Organization] = []
     creating: dict = {}
     changes: dict = {}  # pk -> (values, organization id)
@@ -516,11 +552,12 @@ def _write_batch(state: _Run, team: Team, actor: User | None, rows: list[Checked
                 record = Organization(team=team, **{name: values.get(name, "") for name in fields})
             creating[record.pk] = record
             state.created_ids.add(record.pk)
+            if kind == "deals":
+                key = state.matcher.deal_key(values)
+            else:
+                key = values.get("email" if kind == "contacts" else "domain", "")
             state.matcher.add(
-                record.pk,
-                values.get("email" if kind == "contacts" else "domain", ""),
-                values.get("name", ""),
-                values.get("organization", ""),
+                record.pk, key, values.get("name", ""), values.get("organization", "")
             )
             run.created += 1
         elif state.policy == "skip":
@@ -537,6 +574,8 @@ def _write_batch(state: _Run, team: Team, actor: User | None, rows: list[Checked
     ]
     model.objects.bulk_create(creating.values(), batch_size=BATCH_SIZE)
     state.records += [ImportedRecord(run=run, model=model_name, object_id=pk) for pk in creating]
+    if won := [deal for deal in creating.values() if kind == "deals" and deal.status == "won"]:
+        won_deals_imported.send(sender=Deal, deals=won)
     _update_matches(state, model, model_name, fields, changes)
     ImportedRecord.objects.bulk_create(state.records, batch_size=BATCH_SIZE)
     state.records = []
@@ -545,6 +584,9 @@ def _write_batch(state: _Run, team: Team, actor: User | None, rows: list[Checked
 def _update_matches(state: _Run, model, model_name: str, fields, changes: dict) -> None:
     changed = []
     for record in model.objects.select_for_update(no_key=True).filter(pk__in=list(changes)):
+        if model is Deal and record.status != DealStatus.OPEN:
+            state.run.skipped += len(changes[record.pk])
+            continue
         before = {}
         for values, organization_id in changes[record.pk]:
             before |= {
@@ -587,29 +629,12 @@ def _json(value):
     return str(value) if value is not None and not isinstance(value, str) else value
 
 
-def _deal_contacts(state: _Run, team: Team) -> dict[str, object]:
-    """The team's contact ids by lower-case email and by name, read once per import."""
-    if state.deal_contacts is None:
-        state.deal_contacts = {}
-        rows = Contact.objects.filter(team=team).values_list("pk", "email", "name")
-        for pk, email, name in rows.order_by("-created_at").iterator(chunk_size=5_000):
-            state.deal_contacts[f"name:{name}"] = pk
-            if email:
-                state.deal_contacts[f"email:{normalise_email(email)}"] = pk
-    return state.deal_contacts
-
-
 def _new_deal(state: _Run, team: Team, owner: User | None, values: dict) -> Deal:
-    contacts = _deal_contacts(state, team)
-    if email := normalise_email(values.get("contact_email", "")):
-        contact_id = contacts.get(f"email:{email}")
-    else:
-        contact_id = contacts.get(f"name:{values.get('contact_name', '')}")
     status = values["status"]
     return Deal(
         pipeline=values["pipeline"],
         stage=values["stage"],
-        contact_id=contact_id,
+        contact_id=state.matcher.contact_id(values),
         owner=owner,
         title=values["title"],
         value_cents=values.get("value_cents", 0),
@@ -787,6 +812,8 @@ def _import_undo(*, actor: User | None, run: ImportRun) -> ImportRun:
     pipelines = set(
         Deal.objects.filter(pk__in=created["deal"]).values_list("pipeline_id", flat=True)
     )
+    if created["deal"]:
+        imported_deals_removing.send(sender=Deal, deal_ids=created["deal"])
     Deal.objects.filter(pk__in=created["deal"]).delete()
     Contact.objects.filter(pk__in=created["contact"]).delete()
     Organization.objects.filter(pk__in=created["organization"]).delete()

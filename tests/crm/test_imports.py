@@ -19,7 +19,8 @@ from crm.imports import (
 )
 from crm.models import Contact, Deal, DealStatus, ImportRun, ImportStatus, Organization
 from crm.services import contact_update
-from tests.crm.factories import ContactFactory, OrganizationFactory
+from finance.models import RevenueEntry, RevenueSource
+from tests.crm.factories import ContactFactory, DealFactory, OrganizationFactory, PipelineFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -429,3 +430,90 @@ def test_a_background_undo_that_cannot_be_done_says_why(
     client.force_login(manager)
     page = client.get(reverse("crm:import_detail", args=[run.pk]))
     assert "The undo could not be done" in page.text and "Undo this import" in page.text
+
+
+DEALS = "Title,Pipeline,Stage,Status,Value,Currency,Expected close date,Contact email\n"
+
+
+@pytest.mark.parametrize(
+    ("policy", "value_cents", "close"),
+    [("skip", 10_000, None), ("fill", 10_000, "2027-03-31"), ("overwrite", 25_000, "2027-03-31")],
+)
+def test_a_deal_matched_by_title_pipeline_and_contact_follows_the_policy(
+    manager, team, pipeline, stages, contact, policy, value_cents, close
+):
+    existing = DealFactory(
+        pipeline=pipeline,
+        stage=stages["Proposal"],
+        contact=contact,
+        title="Solar Roof",
+        value_cents=10_000,
+        currency="EUR",
+        expected_close_date=None,
+    )
+    text = DEALS + f"solar  roof,Sales,Proposal,open,250,EUR,2027-03-31,{contact.email}\n"
+    run = _import(manager, team, text, kind="deals", policy=policy)
+    assert Deal.objects.count() == 1, "the row is the deal already there"
+    existing.refresh_from_db()
+    assert (
+        existing.value_cents,
+        existing.expected_close_date and str(existing.expected_close_date),
+    ) == (
+        value_cents,
+        close,
+    )
+    assert (run.created, run.updated + run.skipped) == (0, 1)
+
+
+def test_deals_differing_in_contact_or_pipeline_are_new_and_file_twins_are_one(
+    manager, team, pipeline, stages, contact
+):
+    DealFactory(pipeline=pipeline, stage=stages["Proposal"], contact=contact, title="Roof")
+    other = PipelineFactory(team=team, name="Renewals", currency="EUR")
+    text = DEALS + (
+        "Roof,Sales,Proposal,open,1,EUR,,\n"  # no contact: another deal
+        f"Roof,Renewals,{other.stages.first().name},open,1,EUR,,{contact.email}\n"
+        "Panels,Sales,Proposal,open,1,EUR,,\n"
+        "PANELS,Sales,Proposal,open,2,EUR,,\n"  # the file's own twin
+    )
+    run = _import(manager, team, text, kind="deals", policy="overwrite")
+    assert (run.created, run.skipped) == (3, 1)
+    assert Deal.objects.filter(title__iexact="panels").get().value_cents == 200
+
+
+def test_a_closed_deal_is_never_changed_by_an_import(manager, team, pipeline, stages, contact):
+    won = DealFactory(
+        pipeline=pipeline, stage=stages["Won"], contact=contact, title="Roof", value_cents=500
+    )
+    Deal.objects.filter(pk=won.pk).update(status=DealStatus.WON, closed_at=won.created_at)
+    text = DEALS + f"Roof,Sales,Won,won,99,EUR,,{contact.email}\n"
+    run = _import(manager, team, text, kind="deals", policy="overwrite")
+    won.refresh_from_db()
+    assert (won.value_cents, run.created, run.skipped) == (500, 0, 1)
+
+
+def test_a_deal_imported_as_won_books_its_revenue_and_the_undo_removes_it(
+    manager, team, pipeline, contact
+):
+    text = DEALS + (
+        f"Won roof,Sales,Won,won,1200,EUR,,{contact.email}\nOpen roof,Sales,Proposal,open,5,EUR,,\n"
+    )
+    run = _import(manager, team, text, kind="deals")
+    deal = Deal.objects.get(title="Won roof")
+    entry = RevenueEntry.objects.get()
+    assert (entry.deal_id, entry.amount_cents, entry.currency, entry.source) == (
+        deal.pk,
+        120_000,
+        "EUR",
+        RevenueSource.DEAL,
+    )
+    assert entry.team_id == team.pk and entry.booked_on == deal.closed_at.date()
+    import_undo(actor=manager, run=run)
+    assert not RevenueEntry.objects.exists() and not Deal.objects.exists()
+
+
+def test_a_refused_all_or_nothing_deal_import_books_no_revenue(manager, team, pipeline):
+    text = DEALS + "Won roof,Sales,Won,won,1200,EUR,,\nBad,Sales,Nope,open,1,EUR,,\n"
+    run = _import(manager, team, text, kind="deals")
+    assert run.status == ImportStatus.REFUSED
+    assert not RevenueEntry.objects.exists() and not Deal.objects.exists()
