@@ -1,3 +1,6 @@
+import datetime
+
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from crm.models import Contact, ImportRun
@@ -105,3 +108,28 @@ def test_the_organization_page_on_desktop_and_phone(
     page.goto(live_server.url + "/contacts/new/")
     page.get_by_label("Organization").press_sequentially("Acm")
     expect(page.locator("#organization-options option")).to_have_count(1)
+
+
+def test_the_organization_timeline_shows_older_entries_on_request(
+    page: Page, live_server, rep, team, login_as, screenshot
+):
+    acme = OrganizationFactory(team=team, name="Acme Coop")
+    contacts = [ContactFactory(team=team, owner=rep, organization=acme) for _ in range(3)]
+    start = timezone.now() - datetime.timedelta(days=60)
+    for n in range(25):
+        InteractionFactory(
+            contact=contacts[n % 3],
+            summary=f"Call number {n:02d}",
+            timestamp=start + datetime.timedelta(days=n),
+        )
+    login_as(rep)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + f"/organizations/{acme.pk}/")
+    entries = page.locator(".timeline .timeline-entry")
+    expect(entries).to_have_count(20)
+    expect(page.get_by_text("Call number 04")).to_have_count(0)
+    page.get_by_role("button", name="Show older entries").click()
+    expect(entries).to_have_count(25)
+    expect(page.get_by_text("Call number 00")).to_be_visible()
+    expect(page.get_by_role("button", name="Show older entries")).to_have_count(0)
+    screenshot("organization-timeline-older-phone")
