@@ -62,6 +62,12 @@ MAX_CELL = 100_000
 MAX_ROWS = 200_000
 XLSX_MAX_UNZIPPED = 200 * 1024 * 1024
 XLSX_MAX_RATIO = 200
+# openpyxl's read-only mode streams the sheet but holds the workbook's whole shared strings
+# table (each distinct text once) in memory: about 3 times its unpacked size as Python strings
+# (benchmarks/RESULTS.md). A 200,000-row sheet of distinct names, emails and phones has about
+# 20 MiB of it; a larger one is refused, so an XLSX import holds at most about 200 MiB more
+# than a CSV import.
+XLSX_MAX_SHARED_STRINGS = 64 * 1024 * 1024
 BATCH_SIZE = 1_000
 NAME_SIMILARITY = 90  # rapidfuzz token_sort_ratio from which two names are one person
 POLICIES = {
@@ -189,6 +195,16 @@ def _xlsx_table(file: BinaryIO) -> Table:
         raise _refuse(
             "This workbook unpacks to far more data than it holds (a “zip bomb”); "
             "save its sheet as CSV and upload that instead."
+        )
+    strings = sum(
+        member.file_size
+        for member in members
+        if member.filename.casefold().endswith("sharedstrings.xml")
+    )
+    if strings > XLSX_MAX_SHARED_STRINGS:
+        raise _refuse(
+            f"This workbook holds over {XLSX_MAX_SHARED_STRINGS // 2**20} MB of distinct texts, "
+            "more than an XLSX import reads at once; save its sheet as CSV and upload that."
         )
     file.seek(0)
     try:

@@ -188,6 +188,16 @@ def test_a_zip_bomb_is_refused():
         read_table(io.BytesIO(file.getvalue()), "bomb.xlsx")
 
 
+def test_a_workbook_with_a_huge_shared_strings_table_is_refused(monkeypatch):
+    monkeypatch.setattr("crm.imports.XLSX_MAX_SHARED_STRINGS", 1_000)
+    file = io.BytesIO()
+    with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
+        texts = "".join(f"<si><t>person{n}@x.example</t></si>" for n in range(100))
+        archive.writestr("xl/sharedStrings.xml", f"<sst>{texts}</sst>")
+    with pytest.raises(ValidationError, match="save its sheet as CSV"):
+        read_table(io.BytesIO(file.getvalue()), "people.xlsx")
+
+
 def test_deals_map_to_pipeline_and_stage_with_validated_amounts_and_dates(
     manager, team, pipeline, contact
 ):
