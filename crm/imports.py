@@ -63,11 +63,11 @@ MAX_ROWS = 200_000
 XLSX_MAX_UNZIPPED = 200 * 1024 * 1024
 XLSX_MAX_RATIO = 200
 # openpyxl's read-only mode streams the sheet but holds the workbook's whole shared strings
-# table (each distinct text once) in memory: about 3 times its unpacked size as Python strings
-# (benchmarks/RESULTS.md). A 200,000-row sheet of distinct names, emails and phones has about
-# 20 MiB of it; a larger one is refused, so an XLSX import holds at most about 200 MiB more
-# than a CSV import.
-XLSX_MAX_SHARED_STRINGS = 64 * 1024 * 1024
+# table (each distinct text once) in memory: twice its unpacked size as Python strings, 4.4
+# times while it is parsed (benchmarks/RESULTS.md). 100,000 rows of distinct names, emails and
+# phones make 9.8 MiB of it; past 32 MiB the workbook is refused (save the sheet as CSV), so
+# an XLSX import needs at most about 140 MiB more than a CSV import, for a moment.
+XLSX_MAX_SHARED_STRINGS = 32 * 1024 * 1024
 BATCH_SIZE = 1_000
 NAME_SIMILARITY = 90  # rapidfuzz token_sort_ratio from which two names are one person
 POLICIES = {
