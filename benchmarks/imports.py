@@ -164,15 +164,23 @@ def _import_once(rows: int, file_format: str) -> list[Row]:
     undo = (time.perf_counter() - started) * 1000
     label = LABELS[file_format]
     note = (
-        f"{run.created:,} contacts in 1,000 new organizations from a {size} {label}; the "
-        f"process's peak RSS grew {growth:,.0f} MiB (batches of 1,000 rows; the match index "
-        "holds an email and a name per contact of the team"
+        f"{run.created:,} contacts in {min(rows, 1000):,} new organizations from a {size} "
+        f"{label}; the process's peak RSS grew {growth:,.0f} MiB (batches of 1,000 rows; "
+        "the match index holds an email and a name per contact of the team"
         + ("; openpyxl holds the shared strings table)" if file_format == "xlsx-shared" else ")")
     )
     return [
-        Row(f"import: {rows:,} new contacts ({label})", 1, took, took, len(queries), None, note),
         Row(
-            f"import: undo of those {rows:,} contacts ({label})",
+            f"import: {rows:,} new contacts ({SHORT[file_format]})",
+            1,
+            took,
+            took,
+            len(queries),
+            None,
+            note,
+        ),
+        Row(
+            f"import: undo of those {rows:,} contacts ({SHORT[file_format]})",
             1,
             undo,
             undo,
@@ -184,6 +192,7 @@ def _import_once(rows: int, file_format: str) -> list[Row]:
 
 
 WRITERS = {"csv": _write_csv, "xlsx": _write_xlsx, "xlsx-shared": _write_xlsx_shared}
+SHORT = {"csv": "CSV", "xlsx": "XLSX, inline strings", "xlsx-shared": "XLSX, shared strings"}
 LABELS = {
     "csv": "CSV",
     "xlsx": "XLSX with inline strings (as openpyxl and our export save)",
