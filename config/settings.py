@@ -155,6 +155,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files kept between requests: the uploads a background import reads (crm/imports.py). Every
+# web process and worker must see the same MEDIA_ROOT (a shared volume when they run on
+# several machines, or another storage backend for "default").
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

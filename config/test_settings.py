@@ -1,6 +1,7 @@
 """Test overrides: fast hashing, plain static files, no TLS redirects on the live server."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 # Tests open and close their own connections; a pool would keep the test database busy.
@@ -21,6 +22,8 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 ALLOWED_HOSTS = ["*"]
+# Uploaded files (imports) go to a scratch folder, not the checkout.
+MEDIA_ROOT = os.path.join(tempfile.gettempdir(), "coop-test-media")
 
 # TEST_WITH_REPLICA=1 adds a read-replica alias that mirrors the test database, for the
 # replica-routing tests (tests/coop/test_operations.py); CI runs them in a step of their own,

@@ -8,26 +8,31 @@ XLSX_MAX_UNZIPPED, more than MAX_ROWS rows.
 
 Each row is checked (`RowChecker`) and matched against the team's records and the file's
 earlier rows: contacts by normalised email, then by a similar name (rapidfuzz) in the same
-organization; organizations by domain, then by name; deals are always new. A match is skipped,
-has its empty fields filled, or is overwritten, as the person chose for the file. Writes go in
+organization; organizations by domain, then by name; deals by title (case and spacing aside)
+in the same pipeline with the same contact (or both without one). A match is skipped, has its
+empty fields filled, or is overwritten, as the person chose for the file (a deal's value and
+expected close date; a closed deal is never changed). A deal imported as won books its
+revenue in finance (`crm.signals.won_deals_imported`), as closing one does. Writes go in
 batches of BATCH_SIZE rows, so memory holds one batch and the match indexes (a few strings per
 record of the team), whatever the file's length.
 """
 
 import csv
 import io
+import secrets
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.validators import EmailValidator, URLValidator
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rapidfuzz import fuzz
 
@@ -51,11 +56,18 @@ from crm.models import (
     Pipeline,
 )
 from crm.services import organization_domain, stage_expected_values_refresh
+from crm.signals import imported_deals_removing, won_deals_imported
 
 MAX_CELL = 100_000
 MAX_ROWS = 200_000
 XLSX_MAX_UNZIPPED = 200 * 1024 * 1024
 XLSX_MAX_RATIO = 200
+# openpyxl's read-only mode streams the sheet but holds the workbook's whole shared strings
+# table (each distinct text once) in memory: twice its unpacked size as Python strings, 4.4
+# times while it is parsed (benchmarks/RESULTS.md). 100,000 rows of distinct names, emails and
+# phones make 9.8 MiB of it; past 32 MiB the workbook is refused (save the sheet as CSV), so
+# an XLSX import needs at most about 140 MiB more than a CSV import, for a moment.
+XLSX_MAX_SHARED_STRINGS = 32 * 1024 * 1024
 BATCH_SIZE = 1_000
 NAME_SIMILARITY = 90  # rapidfuzz token_sort_ratio from which two names are one person
 POLICIES = {
@@ -183,6 +195,16 @@ def _xlsx_table(file: BinaryIO) -> Table:
         raise _refuse(
             "This workbook unpacks to far more data than it holds (a “zip bomb”); "
             "save its sheet as CSV and upload that instead."
+        )
+    strings = sum(
+        member.file_size
+        for member in members
+        if member.filename.casefold().endswith("sharedstrings.xml")
+    )
+    if strings > XLSX_MAX_SHARED_STRINGS:
+        raise _refuse(
+            f"This workbook holds over {XLSX_MAX_SHARED_STRINGS // 2**20} MB of distinct texts, "
+            "more than an XLSX import reads at once; save its sheet as CSV and upload that."
         )
     file.seek(0)
     try:
@@ -386,20 +408,41 @@ class Matcher:
             rows = Organization.objects.filter(team=team).values_list("pk", "domain", "name")
             for pk, domain, name in rows.iterator(chunk_size=5_000):
                 self.add(pk, domain, name, "")
+        else:
+            self.contacts: dict[str, object] = {}  # "email:..." / "name:..." -> contact id
+            rows = Contact.objects.filter(team=team).values_list("pk", "email", "name")
+            for pk, email, name in rows.order_by("-created_at").iterator(chunk_size=5_000):
+                self.contacts[f"name:{name}"] = pk
+                if email:
+                    self.contacts[f"email:{normalise_email(email)}"] = pk
+            deals = Deal.objects.filter(pipeline__team=team).values_list(
+                "pk", "pipeline_id", "contact_id", "title"
+            )
+            for pk, pipeline_id, contact_id, title in deals.iterator(chunk_size=5_000):
+                self.add(pk, deal_key(pipeline_id, contact_id, title), "", "")
 
     def add(self, pk, key: str, name: str, organization: str) -> None:
         if key:
             self.by_key.setdefault(normalise_email(key), pk)
         if self.kind == "organizations":
             self.by_name.setdefault(normalise_name(name), pk)
-        else:
+        elif self.kind == "contacts":
             self.names.setdefault(normalise_name(organization), []).append(
                 (normalise_name(name), pk)
             )
 
+    def contact_id(self, values: dict):
+        """The team's contact a deal row names, by email, else by exact name (deals only)."""
+        if email := normalise_email(values.get("contact_email", "")):
+            return self.contacts.get(f"email:{email}")
+        return self.contacts.get(f"name:{values.get('contact_name', '')}")
+
+    def deal_key(self, values: dict) -> str:
+        return deal_key(values["pipeline"].pk, self.contact_id(values), values.get("title", ""))
+
     def find(self, values: dict):
         if self.kind == "deals":
-            return None
+            return self.by_key.get(normalise_email(self.deal_key(values)))
         key = values.get("email" if self.kind == "contacts" else "domain", "")
         if key and (pk := self.by_key.get(normalise_email(key))):
             return pk
@@ -415,6 +458,11 @@ class Matcher:
         return None
 
 
+def deal_key(pipeline_id, contact_id, title: str) -> str:
+    """What makes two deals one: the pipeline, the contact (or none) and the title."""
+    return f"{pipeline_id}|{contact_id or ''}|{normalise_name(title)}"
+
+
 def check_rows(
     *, table: Table, checker: RowChecker, limit: int | None = None
 ) -> Iterator[CheckedRow]:
@@ -426,13 +474,16 @@ def check_rows(
         yield checker.check(number, cells)
 
 
-ProgressCallback = Callable[[int], None]
+ProgressCallback = Callable[[int], None]  # called with the rows read so far
 
 
 # --- writing -------------------------------------------------------------------------------
 
 CONTACT_WRITE_FIELDS = ("name", "email", "phone", "job_title", "notes")
 ORGANIZATION_WRITE_FIELDS = tuple(column.field for column in COLUMNS["organizations"])
+# What a matched deal takes from the file: its stage and status stay (moving or closing a
+# deal has services of its own), and a closed deal keeps everything.
+DEAL_WRITE_FIELDS = ("value_cents", "expected_close_date")
 MODELS = {"contact": Contact, "organization": Organization, "deal": Deal}
 
 
@@ -450,7 +501,6 @@ class _Run:
     organizations: dict[str, object]  # normalised name -> id (contacts only)
     created_ids: set = field(default_factory=set)
     records: list[ImportedRecord] = field(default_factory=list)
-    deal_contacts: dict | None = None  # deals only (`_deal_contacts`)
 
 
 def _owner_for(actor: User | None, team: Team) -> User | None:
@@ -487,7 +537,11 @@ def _write_batch(state: _Run, team: Team, actor: User | None, rows: list[Checked
     kind, run = state.run.kind, state.run
     model_name = {"contacts": "contact", "organizations": "organization", "deals": "deal"}[kind]
     model = MODELS[model_name]
-    fields = CONTACT_WRITE_FIELDS if kind == "contacts" else ORGANIZATION_WRITE_FIELDS
+    fields = {
+        "contacts": CONTACT_WRITE_FIELDS,
+        "organizations": ORGANIZATION_WRITE_FIELDS,
+        "deals": DEAL_WRITE_FIELDS,
+    }[kind]
     new_organizations: list[Organization] = []
     creating: dict = {}
     changes: dict = {}  # pk -> (values, organization id)
@@ -514,11 +568,12 @@ def _write_batch(state: _Run, team: Team, actor: User | None, rows: list[Checked
                 record = Organization(team=team, **{name: values.get(name, "") for name in fields})
             creating[record.pk] = record
             state.created_ids.add(record.pk)
+            if kind == "deals":
+                key = state.matcher.deal_key(values)
+            else:
+                key = values.get("email" if kind == "contacts" else "domain", "")
             state.matcher.add(
-                record.pk,
-                values.get("email" if kind == "contacts" else "domain", ""),
-                values.get("name", ""),
-                values.get("organization", ""),
+                record.pk, key, values.get("name", ""), values.get("organization", "")
             )
             run.created += 1
         elif state.policy == "skip":
@@ -535,6 +590,8 @@ def _write_batch(state: _Run, team: Team, actor: User | None, rows: list[Checked
     ]
     model.objects.bulk_create(creating.values(), batch_size=BATCH_SIZE)
     state.records += [ImportedRecord(run=run, model=model_name, object_id=pk) for pk in creating]
+    if won := [deal for deal in creating.values() if kind == "deals" and deal.status == "won"]:
+        won_deals_imported.send(sender=Deal, deals=won)
     _update_matches(state, model, model_name, fields, changes)
     ImportedRecord.objects.bulk_create(state.records, batch_size=BATCH_SIZE)
     state.records = []
@@ -543,6 +600,9 @@ def _write_batch(state: _Run, team: Team, actor: User | None, rows: list[Checked
 def _update_matches(state: _Run, model, model_name: str, fields, changes: dict) -> None:
     changed = []
     for record in model.objects.select_for_update(no_key=True).filter(pk__in=list(changes)):
+        if model is Deal and record.status != DealStatus.OPEN:
+            state.run.skipped += len(changes[record.pk])
+            continue
         before = {}
         for values, organization_id in changes[record.pk]:
             before |= {
@@ -585,29 +645,12 @@ def _json(value):
     return str(value) if value is not None and not isinstance(value, str) else value
 
 
-def _deal_contacts(state: _Run, team: Team) -> dict[str, object]:
-    """The team's contact ids by lower-case email and by name, read once per import."""
-    if state.deal_contacts is None:
-        state.deal_contacts = {}
-        rows = Contact.objects.filter(team=team).values_list("pk", "email", "name")
-        for pk, email, name in rows.order_by("-created_at").iterator(chunk_size=5_000):
-            state.deal_contacts[f"name:{name}"] = pk
-            if email:
-                state.deal_contacts[f"email:{normalise_email(email)}"] = pk
-    return state.deal_contacts
-
-
 def _new_deal(state: _Run, team: Team, owner: User | None, values: dict) -> Deal:
-    contacts = _deal_contacts(state, team)
-    if email := normalise_email(values.get("contact_email", "")):
-        contact_id = contacts.get(f"email:{email}")
-    else:
-        contact_id = contacts.get(f"name:{values.get('contact_name', '')}")
     status = values["status"]
     return Deal(
         pipeline=values["pipeline"],
         stage=values["stage"],
-        contact_id=contact_id,
+        contact_id=state.matcher.contact_id(values),
         owner=owner,
         title=values["title"],
         value_cents=values.get("value_cents", 0),
@@ -664,7 +707,10 @@ def records_import(
     run.status = ImportStatus.IMPORTED
     try:
         with transaction.atomic(durable=True):
-            run.save()
+            if run._state.adding:
+                # A queued run's row is left alone until the rows are written: its progress
+                # is being updated from another connection (`ProgressWriter`).
+                run.save()
             _import_rows(run, team, actor, table, checker, policy, all_or_nothing, on_progress)
     except _Refused:
         run.status = ImportStatus.REFUSED
@@ -741,11 +787,13 @@ def import_undo(*, actor: User | None, run: ImportRun) -> ImportRun:
     """Remove what the import created and put back what it changed, in one outermost
     transaction, if none of its records changed since (and no record of another origin
     points at one it created); `ValidationError` naming one that did otherwise."""
+    return _import_undo(actor=actor, run=run)
+
+
+def _import_undo(*, actor: User | None, run: ImportRun) -> ImportRun:
+    """`import_undo`, inside the caller's transaction."""
     run = ImportRun.objects.select_for_update().get(pk=run.pk)
-    if actor is not None and not manages_team(actor, run.team_id):
-        raise ValidationError("Only the team's managers can undo its imports.")
-    if run.status != ImportStatus.IMPORTED or run.finished_at is None:
-        raise ValidationError("Only a completed import can be undone.")
+    _check_undoable(actor, run, (ImportStatus.IMPORTED, ImportStatus.UNDOING))
     entries = list(run.records.all())
     ids = {name: [e.object_id for e in entries if e.model == name] for name in MODELS}
     for name, model in MODELS.items():
@@ -780,35 +828,123 @@ def import_undo(*, actor: User | None, run: ImportRun) -> ImportRun:
     pipelines = set(
         Deal.objects.filter(pk__in=created["deal"]).values_list("pipeline_id", flat=True)
     )
+    if created["deal"]:
+        imported_deals_removing.send(sender=Deal, deal_ids=created["deal"])
     Deal.objects.filter(pk__in=created["deal"]).delete()
     Contact.objects.filter(pk__in=created["contact"]).delete()
     Organization.objects.filter(pk__in=created["organization"]).delete()
     for pipeline_id in pipelines:
         stage_expected_values_refresh(pipeline_id=pipeline_id)
-    run.status = ImportStatus.UNDONE
-    run.save(update_fields=["status"])
+    run.status, run.undo_error = ImportStatus.UNDONE, ""
+    run.save(update_fields=["status", "undo_error"])
     audit_record(actor=actor, action=AuditAction.IMPORT_UNDONE, obj=run)
     return run
 
 
-def progress_key(run: ImportRun) -> str:
-    return f"crm:import-progress:{run.pk}"
+def _check_undoable(actor: User | None, run: ImportRun, statuses: tuple) -> None:
+    if actor is not None and not manages_team(actor, run.team_id):
+        raise ValidationError("Only the team's managers can undo its imports.")
+    if run.status not in statuses or run.finished_at is None:
+        raise ValidationError("Only a completed import can be undone.")
+
+
+# An undo of more records than this runs as a background task (`crm.tasks.import_undo_task`).
+UNDO_INLINE_RECORDS = 5_000
+
+
+@transaction.atomic(durable=True)
+def import_undo_start(*, actor: User | None, run: ImportRun) -> ImportRun:
+    """Undo the import now when it wrote at most UNDO_INLINE_RECORDS records; otherwise mark
+    it "undoing" and queue `crm.tasks.import_undo_task` once that commits (the task runs
+    `import_undo`, or puts the import back to "imported" with the reason it could not).
+    Locks the import's row, so two clicks queue one undo."""
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    _check_undoable(actor, run, (ImportStatus.IMPORTED,))
+    if run.records.count() <= UNDO_INLINE_RECORDS:
+        return _import_undo(actor=actor, run=run)
+    from crm.tasks import import_undo_task
+
+    run.status, run.undo_error = ImportStatus.UNDOING, ""
+    run.save(update_fields=["status", "undo_error"])
+    actor_id = str(actor.pk) if actor is not None else None
+    transaction.on_commit(lambda: import_undo_task.enqueue(run_id=str(run.pk), actor_id=actor_id))
+    return run
+
+
+class ProgressWriter:
+    """Writes a background import's progress on its `ImportRun` row as it goes, for the
+    progress bar of the import page, with no shared cache needed.
+
+    The import is one transaction (all or nothing), so nothing it writes is seen by others
+    before it ends. The progress therefore goes through a database connection of its own, in
+    autocommit: each update is committed at once and any web process reads it from the row.
+    It cannot wait on the import: while the rows are written, the import's transaction does
+    not update its run's row (it only inserts `ImportedRecord`s pointing at it, whose KEY
+    SHARE locks let an UPDATE of other columns through), and it writes its counts there only
+    once the last progress is written. On SQLite (one machine's development database, where a
+    second writer waits for the first one's transaction) nothing is written: the page shows
+    the import running, without figures."""
+
+    def __init__(self, run: ImportRun, size: int) -> None:
+        self.run_id, self.size = run.pk, max(size, 1)
+        self.connection = connection.copy() if connection.vendor == "postgresql" else None
+
+    def __call__(self, rows: int, position: int) -> None:
+        if self.connection is None:
+            return
+        percent = min(position * 100 // self.size, 99)
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {ImportRun._meta.db_table} SET progress_rows = %s, "  # noqa: S608
+                "progress_percent = %s WHERE id = %s",
+                [rows, percent, self.run_id],
+            )
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+
+
+# --- the uploaded file, kept between requests and for the worker ----------------------------
+
+UPLOADS = "imports"
+ABANDONED_AFTER = timedelta(days=1)
+
+
+def upload_store(upload: File) -> str:
+    """Keep an uploaded file in the default storage (MEDIA_ROOT/imports/, the place every web
+    process and worker shares) under a random name, and sweep the uploads left over a day
+    by imports never started; the stored file's name."""
+    stale = timezone.now() - ABANDONED_AFTER
+    queued = set(ImportRun.objects.exclude(file="").values_list("file", flat=True))
+    if default_storage.exists(UPLOADS):
+        for name in default_storage.listdir(UPLOADS)[1]:
+            path = f"{UPLOADS}/{name}"
+            if path not in queued and default_storage.get_modified_time(path) < stale:
+                default_storage.delete(path)
+    return default_storage.save(f"{UPLOADS}/{secrets.token_urlsafe(24)}", upload)
+
+
+def upload_delete(name: str) -> None:
+    if name:
+        default_storage.delete(name)
 
 
 def import_queue(
-    *, actor: User, team: Team, kind: str, path: Path, file_name: str, options: dict
+    *, actor: User, team: Team, kind: str, stored_name: str, file_name: str, options: dict
 ) -> ImportRun:
     """Record an import to run in the background (`crm.tasks.import_file`), enqueued once this
-    record commits; the task reads the file at `path` and removes it. `options`: the
-    arguments `records_import` takes after the file (mapping, policy, ...)."""
+    record commits; the task reads the file stored as `stored_name` (`upload_store`) and
+    deletes it. `options`: the arguments `records_import` takes after the file (mapping,
+    policy, ...)."""
     if not manages_team(actor, team.pk):
         raise ValidationError("Only the team's managers can import into it.")
     from crm.tasks import import_file
 
-    run = ImportRun.objects.create(
+    run = ImportRun(
         team=team, actor=actor, kind=kind, file_name=file_name[:255], status=ImportStatus.RUNNING
     )
-    transaction.on_commit(
-        lambda: import_file.enqueue(run_id=str(run.pk), path=str(path), options=options)
-    )
+    run.file.name = stored_name
+    run.save(force_insert=True)
+    transaction.on_commit(lambda: import_file.enqueue(run_id=str(run.pk), options=options))
     return run

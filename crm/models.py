@@ -455,6 +455,7 @@ class ImportStatus(models.TextChoices):
     RUNNING = "running", "Running in the background"
     IMPORTED = "imported", "Imported"
     REFUSED = "refused", "Refused (nothing written)"
+    UNDOING = "undoing", "Being undone in the background"
     UNDONE = "undone", "Undone"
 
 
@@ -479,6 +480,15 @@ class ImportRun(models.Model):
     errors = models.JSONField(default=list, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A background import's file while it waits and runs, in the default storage (MEDIA_ROOT,
+    # the place every web process and worker shares); emptied when the import ends.
+    file = models.FileField(upload_to="imports/", max_length=255, blank=True)
+    # How far a background import got, written by `crm.imports.ProgressWriter` outside the
+    # import's transaction, for the progress bar.
+    progress_rows = models.PositiveIntegerField(default=0)
+    progress_percent = models.PositiveSmallIntegerField(default=0)
+    # Why the last background undo could not be done (the import is "imported" again).
+    undo_error = models.TextField(blank=True)
 
     class Meta:
         db_table = "crm_import_runs"

@@ -119,14 +119,25 @@ def organization_deal_totals(*, deals: QuerySet[Deal]) -> dict[str, list[DealTot
 
 
 def organization_timeline(
-    *, organization: Organization, limit: int = TIMELINE_PAGE_SIZE
-) -> list[Interaction]:
-    """The `limit` newest entries of the timelines of the organization's contacts, merged."""
-    return list(
+    *,
+    organization: Organization,
+    after: Interaction | None = None,
+    limit: int = TIMELINE_PAGE_SIZE,
+) -> TimelinePage:
+    """A page of the merged timelines of the organization's contacts, newest first, starting
+    after the `after` entry: keyset-paginated like `contact_timeline`, one query a page
+    whatever the timelines' length (upcoming meetings are not pinned here)."""
+    entries = (
         Interaction.objects.filter(contact__organization=organization)
         .select_related("contact", "author", "calendar_event")
-        .order_by(*TIMELINE_ORDER)[:limit]
+        .order_by(*TIMELINE_ORDER)
     )
+    if after is not None:
+        entries = entries.filter(_older_than(after))
+    rows = list(entries[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return TimelinePage(entries=rows, next_after=rows[-1] if has_more else None, upcoming=[])
 
 
 BOARD_CARDS_PER_STAGE = 50

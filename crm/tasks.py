@@ -1,34 +1,26 @@
-from pathlib import Path
-
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.tasks import task
 from django.utils import timezone
 
-from crm.imports import progress_key, records_import
+from coop.models import User
+from crm.imports import ProgressWriter, import_undo, records_import, upload_delete
 from crm.models import ImportRun, ImportStatus
-
-PROGRESS_TIMEOUT = 24 * 3600
 
 
 @task()
-def import_file(run_id: str, path: str, options: dict) -> dict:
-    """Run a queued import (`crm.imports.import_queue`), saying in the cache how many rows it
-    has read, for the import page's progress bar. Not retried: an import is all or nothing,
-    and its file is gone once it ran."""
+def import_file(run_id: str, options: dict) -> dict:
+    """Run a queued import (`crm.imports.import_queue`) from its file in the default storage,
+    writing how far it got on its row (`ProgressWriter`) for the import page's progress bar,
+    and delete the file once it ran. Not retried: an import is all or nothing, and its file
+    is gone once it ran."""
     run = ImportRun.objects.select_related("team", "actor").get(pk=run_id)
     if run.status != ImportStatus.RUNNING:
         return {"status": run.status}
-    file_path = Path(path)
+    stored_name = run.file.name
+    writer = None
     try:
-        size = max(file_path.stat().st_size, 1)
-        with file_path.open("rb") as file:
-
-            def progress(rows: int) -> None:
-                # How far into the file the reader is (it reads ahead by a buffer at most).
-                percent = min(file.tell() * 100 // size, 99)
-                cache.set(progress_key(run), {"rows": rows, "percent": percent}, PROGRESS_TIMEOUT)
-
+        with run.file.open("rb") as file:
+            writer = ProgressWriter(run, run.file.size)
             run = records_import(
                 actor=run.actor,
                 team=run.team,
@@ -36,7 +28,8 @@ def import_file(run_id: str, path: str, options: dict) -> dict:
                 file=file,
                 file_name=run.file_name,
                 run=run,
-                on_progress=progress,
+                # How far into the file the reader is (it reads ahead by a buffer at most).
+                on_progress=lambda rows: writer(rows, file.tell()),
                 **options,
             )
     except Exception as error:
@@ -50,6 +43,26 @@ def import_file(run_id: str, path: str, options: dict) -> dict:
         if not isinstance(error, ValidationError | OSError):
             raise
     finally:
-        file_path.unlink(missing_ok=True)
-        cache.delete(progress_key(run))
+        if writer is not None:
+            writer.close()
+        upload_delete(stored_name)
+        ImportRun.objects.filter(pk=run_id).update(file="")
     return {"status": run.status, "rows": run.rows}
+
+
+@task()
+def import_undo_task(run_id: str, actor_id: str | None) -> dict:
+    """Undo a large import queued by `crm.imports.import_undo_start`; when it can no longer
+    be undone, put it back to "imported" with the reason, for its page."""
+    run = ImportRun.objects.get(pk=run_id)
+    if run.status != ImportStatus.UNDOING:
+        return {"status": run.status}
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    try:
+        run = import_undo(actor=actor, run=run)
+    except ValidationError as error:
+        ImportRun.objects.filter(pk=run_id, status=ImportStatus.UNDOING).update(
+            status=ImportStatus.IMPORTED, undo_error=" ".join(error.messages)
+        )
+        return {"status": ImportStatus.IMPORTED}
+    return {"status": run.status}

@@ -56,6 +56,11 @@ urlpatterns = [
         name="organization_detail",
     ),
     path(
+        "organizations/<uuid:pk>/timeline/",
+        organizations.organization_timeline_page,
+        name="organization_timeline",
+    ),
+    path(
         "organizations/<uuid:pk>/edit/", organizations.organization_edit, name="organization_edit"
     ),
     path("duplicates/", merging.duplicates, name="duplicates"),

@@ -382,6 +382,22 @@ def revenue_book_won_deal(*, deal: Deal) -> RevenueEntry | None:
     return entry
 
 
+def revenue_book_imported_won_deals(*, deals: list[Deal]) -> None:
+    """Book the revenue of deals an import created as won, as `revenue_book_won_deal` does
+    for a closed one (the same entry), in the import's transaction; connected to
+    `crm.signals.won_deals_imported`."""
+    RevenueEntry.objects.bulk_create([won_deal_revenue_entry(deal) for deal in deals])
+    aggregates_changed(FINANCE_AGGREGATES)
+
+
+def revenue_unbook_imported_deals(*, deal_ids: list) -> None:
+    """Remove the revenue booked for deals an import created, before its undo deletes them
+    (so no entry outlives its deal as if it had been won); connected to
+    `crm.signals.imported_deals_removing`, in the undo's transaction."""
+    RevenueEntry.objects.filter(source=RevenueSource.DEAL, deal_id__in=deal_ids).delete()
+    aggregates_changed(FINANCE_AGGREGATES)
+
+
 def won_deal_revenue_entry(deal: Deal) -> RevenueEntry:
     """The (unsaved) revenue entry of a won deal; `revenue_book_won_deal` saves it, the demo
     data inserts many in bulk."""

@@ -7,9 +7,11 @@ What erasure keeps, and why: the amounts, currencies, dates and stages of the de
 the person, and the revenue booked for them (accounting law requires the books; forecasts are
 built on them), without their title, their link to the person or the person's name in the
 revenue's description. The meetings they attended keep their times in the organizers'
-calendars, without title, description, location or the guest. The audit log is append-only:
-its earlier entries about the contact keep their id and, for some, their name (it records who
-did what, under its own retention).
+calendars, without title, description, location or the guest. The audit log keeps every
+entry (who did what, when, to which record id), but its entries about the contact or its
+deals, or naming the contact's id, lose the person's identity: their summary and identifying
+fields read "erased contact #<id>", and the person's name, email address and phone are
+replaced wherever they appear in them (`coop.audit.audit_redact`).
 """
 
 from django.core.exceptions import ValidationError
@@ -20,10 +22,10 @@ from django.utils import timezone
 
 from calendar_app.selectors import guest_meetings
 from calendar_app.services import guest_erase
-from coop.audit import audit_record
+from coop.audit import AuditSubject, audit_record, audit_redact
 from coop.models import AuditAction, User
 from coop.visibility import manages_team
-from crm.models import Contact
+from crm.models import Contact, Deal
 from crm.selectors import contact_personal_data
 from crm.services import contact_erase_records
 from finance.scopes import revenue_of_deals
@@ -67,13 +69,19 @@ def personal_data_erase(*, actor: User, contact: Contact) -> dict:
     _require(actor, contact)
     url = reverse("crm:contact_detail", args=[contact.pk])
     contact_id, team_id = str(contact.pk), contact.team_id
+    label = f"erased contact #{contact_id}"
+    terms = [contact.name, contact.email, contact.phone]
     event_ids = guest_erase(url=url)
     deal_ids = contact_erase_records(contact=contact)
     revenue = revenue_deals_anonymise(deal_ids=deal_ids)
+    subjects = [AuditSubject(Contact._meta.label, contact_id, label)] + [
+        AuditSubject(Deal._meta.label, str(deal_id), f"deal of {label}") for deal_id in deal_ids
+    ]
     counts = {
         "deals_anonymised": len(deal_ids),
         "revenue_kept": revenue,
         "meetings": len(event_ids),
+        "audit_entries_scrubbed": audit_redact(subjects=subjects, terms=terms, label=label),
     }
     audit_record(
         actor=actor,

@@ -1,19 +1,16 @@
 """Import pages, for a team's managers: upload → column mapping and preview → import, then
 the record of each import with its error file and its undo.
 
-The uploaded file waits for the next steps in IMPORT_DIR under a random name that only the
-uploader's session knows (`_stash`)."""
+The uploaded file waits for the next steps in the default storage (MEDIA_ROOT/imports/, shared
+by every web process and worker) under a random name that only the uploader's session knows
+(`crm.imports.upload_store`)."""
 
-import secrets
-import shutil
-import tempfile
-import time
 from pathlib import Path
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,16 +25,15 @@ from crm.imports import (
     check_rows,
     error_file,
     import_queue,
-    import_undo,
-    progress_key,
+    import_undo_start,
     read_table,
     records_import,
+    upload_delete,
+    upload_store,
 )
 from crm.models import ImportMapping, ImportRun, ImportStatus
 from crm.services import import_mapping_remember
 
-IMPORT_DIR = Path(tempfile.gettempdir()) / "coop-imports"
-ABANDONED_AFTER = 24 * 3600  # seconds
 PREVIEW_ROWS = 10
 # Larger files are imported by a background task, with a progress bar (about 20,000 rows).
 BACKGROUND_BYTES = 2 * 1024 * 1024
@@ -45,43 +41,32 @@ SESSION_KEY = "crm_import"
 
 
 def _stash(request: HttpRequest, upload) -> dict:
-    """Keep the upload for the next steps, in place of the session's previous one; uploads
-    left over a day (imports never finished) go too."""
-    IMPORT_DIR.mkdir(mode=0o700, exist_ok=True)
-    previous = (request.session.get(SESSION_KEY) or {}).get("token")
-    if previous:
-        (IMPORT_DIR / previous).unlink(missing_ok=True)
-    stale = time.time() - ABANDONED_AFTER
-    for left in IMPORT_DIR.iterdir():
-        if left.stat().st_mtime < stale:
-            left.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(24)
-    with (IMPORT_DIR / token).open("wb") as file:
-        shutil.copyfileobj(upload, file)
-    stashed = {"token": token, "file_name": Path(upload.name).name[:255]}
+    """Keep the upload for the next steps, in place of the session's previous one."""
+    upload_delete((request.session.get(SESSION_KEY) or {}).get("stored", ""))
+    stashed = {"stored": upload_store(upload), "file_name": Path(upload.name).name[:255]}
     request.session[SESSION_KEY] = stashed
     return stashed
 
 
-def _stashed(request: HttpRequest) -> tuple[Path, str]:
-    """The file this session uploaded last, or a 404."""
+def _stashed(request: HttpRequest) -> tuple[str, str]:
+    """The stored name and the file name of the file this session uploaded last, or a 404."""
     stashed = request.session.get(SESSION_KEY) or {}
-    path = IMPORT_DIR / stashed.get("token", "-")
-    if not path.is_file():
+    stored = stashed.get("stored", "")
+    if not stored or not default_storage.exists(stored):
         raise Http404("Upload the file again.")
-    return path, stashed["file_name"]
+    return stored, stashed["file_name"]
 
 
-def _headers(path: Path, file_name: str) -> list[str]:
-    with path.open("rb") as file:
+def _headers(stored: str, file_name: str) -> list[str]:
+    with default_storage.open(stored, "rb") as file:
         return read_table(file, file_name).headers
 
 
-def _preview(path: Path, file_name: str, form: ImportOptionsForm, mapping: list[str]) -> dict:
+def _preview(stored: str, file_name: str, form: ImportOptionsForm, mapping: list[str]) -> dict:
     """The first rows checked and matched, cell by cell, and the mapping as chosen."""
     data = form.cleaned_data
     kind, team = data["kind"], data["team"]
-    with path.open("rb") as file:
+    with default_storage.open(stored, "rb") as file:
         table = read_table(file, file_name)
         checker = RowChecker(kind=kind, team=team, mapping=mapping, date_format=data["date_format"])
         rows = list(check_rows(table=table, checker=checker, limit=PREVIEW_ROWS))
@@ -104,10 +89,10 @@ def _preview(path: Path, file_name: str, form: ImportOptionsForm, mapping: list[
     }
 
 
-def _mapping_page(request, form, path, file_name, mapping, status=200) -> HttpResponse:
+def _mapping_page(request, form, stored, file_name, mapping, status=200) -> HttpResponse:
     context = {"form": form, "file_name": file_name}
     try:
-        context |= _preview(path, file_name, form, mapping)
+        context |= _preview(stored, file_name, form, mapping)
     except ValidationError as error:
         form.add_error(None, error)
         status = 400
@@ -120,11 +105,10 @@ def import_new(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         status = 400 if form.is_bound else 200
         return render(request, "crm/import_new.html", {"form": form}, status=status)
-    path, file_name = IMPORT_DIR / "-", ""
     try:
         stashed = _stash(request, form.cleaned_data["file"])
-        path, file_name = IMPORT_DIR / stashed["token"], stashed["file_name"]
-        headers = _headers(path, file_name)
+        stored, file_name = stashed["stored"], stashed["file_name"]
+        headers = _headers(stored, file_name)
     except ValidationError as error:
         form.add_error("file", error)
         return render(request, "crm/import_new.html", {"form": form}, status=400)
@@ -136,33 +120,33 @@ def import_new(request: HttpRequest) -> HttpResponse:
     # The next steps take the options again, without the file.
     options = ImportOptionsForm(request.POST, user=request.user)
     options.is_valid()
-    return _mapping_page(request, options, path, file_name, mapping)
+    return _mapping_page(request, options, stored, file_name, mapping)
 
 
 @require_POST
 def import_preview(request: HttpRequest) -> HttpResponse:
     """The mapping page again with the mapping as changed (the preview follows it)."""
-    path, file_name = _stashed(request)
+    stored, file_name = _stashed(request)
     form = ImportOptionsForm(request.POST, user=request.user)
     if not form.is_valid():
         return render(request, "crm/import_new.html", {"form": form}, status=400)
     try:
-        headers = _headers(path, file_name)
+        headers = _headers(stored, file_name)
     except ValidationError as error:
         raise Http404("Upload the file again.") from error
     mapping = mapping_from(request.POST, headers, form.cleaned_data["kind"])
-    return _mapping_page(request, form, path, file_name, mapping)
+    return _mapping_page(request, form, stored, file_name, mapping)
 
 
 @require_POST
 def import_start(request: HttpRequest) -> HttpResponse:
-    path, file_name = _stashed(request)
+    stored, file_name = _stashed(request)
     form = ImportOptionsForm(request.POST, user=request.user)
     if not form.is_valid():
         return render(request, "crm/import_new.html", {"form": form}, status=400)
     data = form.cleaned_data
     try:
-        headers = _headers(path, file_name)
+        headers = _headers(stored, file_name)
         mapping = mapping_from(request.POST, headers, data["kind"])
         options = {
             "mapping": mapping,
@@ -171,15 +155,15 @@ def import_start(request: HttpRequest) -> HttpResponse:
             "date_format": data["date_format"],
         }
         common = {"actor": request.user, "team": data["team"], "kind": data["kind"]}
-        if path.stat().st_size > BACKGROUND_BYTES:
-            run = import_queue(**common, path=path, file_name=file_name, options=options)
+        if default_storage.size(stored) > BACKGROUND_BYTES:
+            run = import_queue(**common, stored_name=stored, file_name=file_name, options=options)
         else:
-            with path.open("rb") as file:
+            with default_storage.open(stored, "rb") as file:
                 run = records_import(**common, file=file, file_name=file_name, **options)
-            path.unlink(missing_ok=True)
+            upload_delete(stored)
     except ValidationError as error:
         form.add_error(None, error)
-        return _mapping_page(request, form, path, file_name, [], status=400)
+        return _mapping_page(request, form, stored, file_name, [], status=400)
     import_mapping_remember(team=data["team"], kind=data["kind"], headers=headers, mapping=mapping)
     request.session.pop(SESSION_KEY, None)
     return redirect("crm:import_detail", pk=run.pk)
@@ -200,12 +184,12 @@ def import_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @varies_on_htmx
 def import_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
-    """The import's record; while it runs, `#progress` polls itself, and swaps in the whole
-    page once the import is over."""
+    """The import's record; while it runs or is being undone in the background, `#progress`
+    polls itself (the progress is on the import's row), and swaps in the whole page once the
+    import is over."""
     run = visible_run(request, pk)
-    progress = cache.get(progress_key(run)) or {"rows": 0, "percent": 0}
-    context = {"run": run, "progress": progress}
-    if request.htmx and run.status == ImportStatus.RUNNING:
+    context = {"run": run}
+    if request.htmx and run.status in (ImportStatus.RUNNING, ImportStatus.UNDOING):
         return render(request, "crm/import_detail.html#progress", context)
     response = render(request, "crm/import_detail.html", context)
     if request.htmx:
@@ -225,8 +209,11 @@ def import_errors(request: HttpRequest, pk: UUID) -> StreamingHttpResponse:
 def import_undo_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     run = visible_run(request, pk)
     try:
-        import_undo(actor=request.user, run=run)
-        messages.success(request, "The import was undone.")
+        run = import_undo_start(actor=request.user, run=run)
+        if run.status == ImportStatus.UNDOING:
+            messages.info(request, "The import is being undone in the background.")
+        else:
+            messages.success(request, "The import was undone.")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("crm:import_detail", pk=run.pk)

@@ -6,13 +6,13 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from coop.htmx import varies_on_htmx
 from crm.forms import OrganizationForm, submit_to_service
-from crm.models import Contact, Deal, Organization
+from crm.models import Contact, Deal, Interaction, Organization
 from crm.selectors import organization_deal_totals, organization_timeline, organizations_matching
 from crm.services import ORGANIZATION_FIELDS, organization_create, organization_update
 
@@ -119,6 +119,24 @@ def organization_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
             :ORGANIZATION_PAGE_ROWS
         ],
         "totals": organization_deal_totals(deals=deals),
-        "timeline": organization_timeline(organization=organization),
+        "page": organization_timeline(organization=organization),
     }
     return render(request, "crm/organization_detail.html", context)
+
+
+@require_GET
+def organization_timeline_page(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """The organization's merged timeline from its newest entry, or after `?after=<entry id>`
+    (`#timeline_page`), for its "Show older entries" button."""
+    organization = visible_organization(request, pk)
+    after = None
+    if "after" in request.GET:
+        try:
+            after_id = UUID(request.GET["after"])
+        except ValueError as error:
+            raise Http404("No such timeline entry.") from error
+        entries = Interaction.objects.filter(contact__organization=organization)
+        after = get_object_or_404(entries, pk=after_id)
+    page = organization_timeline(organization=organization, after=after)
+    context = {"organization": organization, "page": page}
+    return render(request, "crm/organization_detail.html#timeline_page", context)

@@ -1,3 +1,7 @@
+import datetime
+
+from django.tasks.signals import task_enqueued
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from crm.models import Contact, ImportRun
@@ -105,3 +109,73 @@ def test_the_organization_page_on_desktop_and_phone(
     page.goto(live_server.url + "/contacts/new/")
     page.get_by_label("Organization").press_sequentially("Acm")
     expect(page.locator("#organization-options option")).to_have_count(1)
+
+
+def test_the_organization_timeline_shows_older_entries_on_request(
+    page: Page, live_server, rep, team, login_as, screenshot
+):
+    acme = OrganizationFactory(team=team, name="Acme Coop")
+    contacts = [ContactFactory(team=team, owner=rep, organization=acme) for _ in range(3)]
+    start = timezone.now() - datetime.timedelta(days=60)
+    for n in range(25):
+        InteractionFactory(
+            contact=contacts[n % 3],
+            summary=f"Call number {n:02d}",
+            timestamp=start + datetime.timedelta(days=n),
+        )
+    login_as(rep)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + f"/organizations/{acme.pk}/")
+    entries = page.locator(".timeline .timeline-entry")
+    expect(entries).to_have_count(20)
+    expect(page.get_by_text("Call number 04")).to_have_count(0)
+    page.get_by_role("button", name="Show older entries").click()
+    expect(entries).to_have_count(25)
+    expect(page.get_by_text("Call number 00")).to_be_visible()
+    expect(page.get_by_role("button", name="Show older entries")).to_have_count(0)
+    screenshot("organization-timeline-older-phone")
+
+
+def test_a_background_import_and_its_undo_show_their_status(
+    page: Page, live_server, manager, team, login_as, screenshot, tmp_path, settings, monkeypatch
+):
+    """A worker elsewhere (here: the test, running what was queued) imports and undoes; the
+    page shows the progress, then the result, by itself."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    monkeypatch.setattr("crm.views.imports.BACKGROUND_BYTES", 10)
+    monkeypatch.setattr("crm.imports.UNDO_INLINE_RECORDS", 1)
+    queued = []
+
+    def remember(sender, task_result, **kwargs):
+        queued.append(task_result)
+
+    task_enqueued.connect(remember, weak=False)
+    try:
+        file = tmp_path / "people.csv"
+        file.write_text("Name,Email\nAnn Archer,ann@x.example\nBob Baker,bob@x.example\n")
+        login_as(manager)
+        page.goto(live_server.url + "/imports/new/")
+        page.get_by_label("CSV or XLSX file").set_input_files(str(file))
+        page.get_by_role("button", name="Upload and map the columns").click()
+        page.get_by_role("button", name="Import", exact=True).click()
+        expect(page.get_by_role("heading", name="Importing…")).to_be_visible()
+        expect(page.locator("#import-progress")).to_be_visible()
+        page.set_viewport_size({"width": 390, "height": 844})
+        screenshot("import-running-phone")
+
+        job = queued.pop()
+        job.task.call(*job.args, **job.kwargs)
+        expect(page.get_by_role("heading", name="Imported")).to_be_visible(timeout=10_000)
+        assert Contact.objects.count() == 2
+
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Undo this import").click()
+        expect(page.get_by_text("The import is being undone in the background.")).to_be_visible()
+        expect(page.get_by_role("heading", name="Undoing…")).to_be_visible()
+        screenshot("import-undoing-phone")
+        job = queued.pop()
+        job.task.call(*job.args, **job.kwargs)
+        expect(page.get_by_role("heading", name="Undone")).to_be_visible(timeout=10_000)
+        assert not Contact.objects.exists()
+    finally:
+        task_enqueued.disconnect(remember)

@@ -4,15 +4,23 @@ import zipfile
 import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import connection
 from django.urls import reverse
 
 from coop.models import AuditAction, AuditEvent
 from crm.exchange import guess_mapping
-from crm.imports import import_undo, read_table, records_import
+from crm.imports import (
+    ProgressWriter,
+    import_undo,
+    import_undo_start,
+    read_table,
+    records_import,
+)
 from crm.models import Contact, Deal, DealStatus, ImportRun, ImportStatus, Organization
 from crm.services import contact_update
-from crm.views.imports import IMPORT_DIR
-from tests.crm.factories import ContactFactory, OrganizationFactory
+from finance.models import RevenueEntry, RevenueSource
+from tests.crm.factories import ContactFactory, DealFactory, OrganizationFactory, PipelineFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -180,6 +188,16 @@ def test_a_zip_bomb_is_refused():
         read_table(io.BytesIO(file.getvalue()), "bomb.xlsx")
 
 
+def test_a_workbook_with_a_huge_shared_strings_table_is_refused(monkeypatch):
+    monkeypatch.setattr("crm.imports.XLSX_MAX_SHARED_STRINGS", 1_000)
+    file = io.BytesIO()
+    with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
+        texts = "".join(f"<si><t>person{n}@x.example</t></si>" for n in range(100))
+        archive.writestr("xl/sharedStrings.xml", f"<sst>{texts}</sst>")
+    with pytest.raises(ValidationError, match="save its sheet as CSV"):
+        read_table(io.BytesIO(file.getvalue()), "people.xlsx")
+
+
 def test_deals_map_to_pipeline_and_stage_with_validated_amounts_and_dates(
     manager, team, pipeline, contact
 ):
@@ -293,12 +311,14 @@ def test_a_large_file_is_imported_in_the_background_with_progress(
     _upload(client, team, (HEADER + "Ann,,,,,\nBob,,,,,\n").encode())
     options = {"kind": "contacts", "team": team.pk, "date_format": "%Y-%m-%d", "policy": "skip"}
     mapping = {"map_0": "name"}
-    stashed = IMPORT_DIR / client.session["crm_import"]["token"]
+    stored = client.session["crm_import"]["stored"]
+    assert default_storage.exists(stored), "the upload waits in the shared storage"
     with django_capture_on_commit_callbacks(execute=False) as queued:
         response = client.post(reverse("crm:import_start"), {**options, **mapping})
     run = ImportRun.objects.get()
     assert response["Location"] == reverse("crm:import_detail", args=[run.pk])
     assert run.status == ImportStatus.RUNNING and not Contact.objects.exists()
+    assert run.file.name == stored, "any worker finds the file through the import's row"
     page = client.get(response["Location"], headers={"HX-Request": "true"})
     assert '<progress id="import-progress" max="100" value="0">' in page.text
     assert "<html" not in page.text
@@ -308,4 +328,202 @@ def test_a_large_file_is_imported_in_the_background_with_progress(
     assert (run.status, run.created) == (ImportStatus.IMPORTED, 2)
     done = client.get(response["Location"], headers={"HX-Request": "true"})
     assert done["HX-Refresh"] == "true"
-    assert not stashed.exists(), "the uploaded file is removed"
+    assert not default_storage.exists(stored), "the uploaded file is removed"
+    assert run.file.name == ""
+
+
+def test_the_progress_bar_reads_the_import_row_whatever_the_cache(client, manager, team, settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
+    run = ImportRun.objects.create(
+        team=team, actor=manager, kind="contacts", file_name="big.csv", status=ImportStatus.RUNNING
+    )
+    ImportRun.objects.filter(pk=run.pk).update(progress_rows=12_000, progress_percent=40)
+    client.force_login(manager)
+    url = reverse("crm:import_detail", args=[run.pk])
+    page = client.get(url, headers={"HX-Request": "true"})
+    assert "12000 rows read (40 %)" in page.text
+    assert '<progress id="import-progress" max="100" value="40">' in page.text
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="progress is written from a second connection"
+)
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_committed_while_the_import_transaction_is_still_open(
+    manager, team, monkeypatch
+):
+    """Another connection (a web process) sees each batch's progress before the import
+    commits, and nothing of the import itself."""
+    monkeypatch.setattr("crm.imports.BATCH_SIZE", 2)
+    run = ImportRun.objects.create(
+        team=team, actor=manager, kind="contacts", file_name="f.csv", status=ImportStatus.RUNNING
+    )
+    reader = connection.copy()
+    seen = []
+    text = HEADER + "".join(f"P{n},p{n}@x.example,,,,\n" for n in range(5))
+    writer = ProgressWriter(run, len(text))
+
+    def progress(rows: int) -> None:
+        writer(rows, len(text))
+        with reader.cursor() as cursor:
+            cursor.execute(
+                "SELECT progress_rows, (SELECT count(*) FROM crm_contacts) FROM crm_import_runs"
+                " WHERE id = %s",
+                [run.pk],
+            )
+            seen.append(cursor.fetchone())
+
+    try:
+        table = read_table(_csv(text), "f.csv")
+        records_import(
+            actor=manager,
+            team=team,
+            kind="contacts",
+            file=_csv(text),
+            file_name="f.csv",
+            mapping=guess_mapping("contacts", table.headers),
+            run=run,
+            on_progress=progress,
+        )
+    finally:
+        writer.close()
+        reader.close()
+    assert seen == [(2, 0), (4, 0), (5, 0)]
+    run.refresh_from_db()
+    assert (run.status, run.created) == (ImportStatus.IMPORTED, 5)
+
+
+def test_a_small_undo_runs_in_the_request(manager, team):
+    run = _import(manager, team, HEADER + "Bob,,,,,\n")
+    assert import_undo_start(actor=manager, run=run).status == ImportStatus.UNDONE
+    assert not Contact.objects.exists()
+
+
+def test_a_large_undo_runs_in_the_background_with_its_status_shown(
+    client, manager, team, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr("crm.imports.UNDO_INLINE_RECORDS", 1)
+    run = _import(manager, team, HEADER + "Ann,,,,,\nBob,,,,,\n")
+    client.force_login(manager)
+    url = reverse("crm:import_detail", args=[run.pk])
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(reverse("crm:import_undo", args=[run.pk]), follow=True)
+    assert "being undone in the background" in response.text
+    run.refresh_from_db()
+    assert run.status == ImportStatus.UNDOING and Contact.objects.count() == 2
+    polling = client.get(url, headers={"HX-Request": "true"})
+    assert "Undoing…" in polling.text and "<html" not in polling.text
+    assert "Undo this import" not in client.get(url).text, "no second undo while it runs"
+    for callback in queued:
+        callback()
+    run.refresh_from_db()
+    assert run.status == ImportStatus.UNDONE and not Contact.objects.exists()
+    assert client.get(url, headers={"HX-Request": "true"})["HX-Refresh"] == "true"
+
+
+def test_a_background_undo_that_cannot_be_done_says_why(
+    client, manager, team, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr("crm.imports.UNDO_INLINE_RECORDS", 0)
+    run = _import(manager, team, HEADER + "Ann,,,,,\n")
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        import_undo_start(actor=manager, run=run)
+    contact_update(actor=manager, contact=Contact.objects.get(), name="Ann Changed")
+    for callback in queued:
+        callback()
+    run.refresh_from_db()
+    assert run.status == ImportStatus.IMPORTED
+    assert "changed after the import" in run.undo_error
+    client.force_login(manager)
+    page = client.get(reverse("crm:import_detail", args=[run.pk]))
+    assert "The undo could not be done" in page.text and "Undo this import" in page.text
+
+
+DEALS = "Title,Pipeline,Stage,Status,Value,Currency,Expected close date,Contact email\n"
+
+
+@pytest.mark.parametrize(
+    ("policy", "value_cents", "close"),
+    [("skip", 10_000, None), ("fill", 10_000, "2027-03-31"), ("overwrite", 25_000, "2027-03-31")],
+)
+def test_a_deal_matched_by_title_pipeline_and_contact_follows_the_policy(
+    manager, team, pipeline, stages, contact, policy, value_cents, close
+):
+    existing = DealFactory(
+        pipeline=pipeline,
+        stage=stages["Proposal"],
+        contact=contact,
+        title="Solar Roof",
+        value_cents=10_000,
+        currency="EUR",
+        expected_close_date=None,
+    )
+    text = DEALS + f"solar  roof,Sales,Proposal,open,250,EUR,2027-03-31,{contact.email}\n"
+    run = _import(manager, team, text, kind="deals", policy=policy)
+    assert Deal.objects.count() == 1, "the row is the deal already there"
+    existing.refresh_from_db()
+    assert (
+        existing.value_cents,
+        existing.expected_close_date and str(existing.expected_close_date),
+    ) == (
+        value_cents,
+        close,
+    )
+    assert (run.created, run.updated + run.skipped) == (0, 1)
+
+
+def test_deals_differing_in_contact_or_pipeline_are_new_and_file_twins_are_one(
+    manager, team, pipeline, stages, contact
+):
+    DealFactory(pipeline=pipeline, stage=stages["Proposal"], contact=contact, title="Roof")
+    other = PipelineFactory(team=team, name="Renewals", currency="EUR")
+    text = DEALS + (
+        "Roof,Sales,Proposal,open,1,EUR,,\n"  # no contact: another deal
+        f"Roof,Renewals,{other.stages.first().name},open,1,EUR,,{contact.email}\n"
+        "Panels,Sales,Proposal,open,1,EUR,,\n"
+        "PANELS,Sales,Proposal,open,2,EUR,,\n"  # the file's own twin
+    )
+    run = _import(manager, team, text, kind="deals", policy="overwrite")
+    assert (run.created, run.skipped) == (3, 1)
+    assert Deal.objects.filter(title__iexact="panels").get().value_cents == 200
+
+
+def test_a_closed_deal_is_never_changed_by_an_import(manager, team, pipeline, stages, contact):
+    won = DealFactory(
+        pipeline=pipeline, stage=stages["Won"], contact=contact, title="Roof", value_cents=500
+    )
+    Deal.objects.filter(pk=won.pk).update(status=DealStatus.WON, closed_at=won.created_at)
+    text = DEALS + f"Roof,Sales,Won,won,99,EUR,,{contact.email}\n"
+    run = _import(manager, team, text, kind="deals", policy="overwrite")
+    won.refresh_from_db()
+    assert (won.value_cents, run.created, run.skipped) == (500, 0, 1)
+
+
+def test_a_deal_imported_as_won_books_its_revenue_and_the_undo_removes_it(
+    manager, team, pipeline, contact
+):
+    text = DEALS + (
+        f"Won roof,Sales,Won,won,1200,EUR,,{contact.email}\nOpen roof,Sales,Proposal,open,5,EUR,,\n"
+    )
+    run = _import(manager, team, text, kind="deals")
+    deal = Deal.objects.get(title="Won roof")
+    entry = RevenueEntry.objects.get()
+    assert (entry.deal_id, entry.amount_cents, entry.currency, entry.source) == (
+        deal.pk,
+        120_000,
+        "EUR",
+        RevenueSource.DEAL,
+    )
+    assert entry.team_id == team.pk and entry.booked_on == deal.closed_at.date()
+    import_undo(actor=manager, run=run)
+    assert not RevenueEntry.objects.exists() and not Deal.objects.exists()
+
+
+def test_a_refused_all_or_nothing_deal_import_books_no_revenue(manager, team, pipeline):
+    text = DEALS + "Won roof,Sales,Won,won,1200,EUR,,\nBad,Sales,Nope,open,1,EUR,,\n"
+    run = _import(manager, team, text, kind="deals")
+    assert run.status == ImportStatus.REFUSED
+    assert not RevenueEntry.objects.exists() and not Deal.objects.exists()

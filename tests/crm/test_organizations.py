@@ -1,6 +1,10 @@
+import datetime
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import Contact, DealStatus, Organization
 from crm.services import (
@@ -224,3 +228,45 @@ def test_contact_page_links_to_its_organization(rep_client, team, rep):
     contact = ContactFactory(team=team, owner=rep, organization=organization)
     response = rep_client.get(reverse("crm:contact_detail", args=[contact.pk]))
     assert reverse("crm:organization_detail", args=[organization.pk]) in response.text
+
+
+def test_organization_timeline_pages_through_every_entry_in_order(rep_client, team):
+    organization = OrganizationFactory(team=team)
+    start = timezone.now() - datetime.timedelta(days=100)
+    contacts = [ContactFactory(team=team, organization=organization) for _ in range(5)]
+    for n in range(45):
+        InteractionFactory(
+            contact=contacts[n % 5],
+            summary=f"Entry {n:02d}",
+            timestamp=start + datetime.timedelta(hours=n),
+        )
+    page = rep_client.get(reverse("crm:organization_detail", args=[organization.pk]))
+    seen = re.findall(r"Entry (\d\d)", page.text)
+    url = reverse("crm:organization_timeline", args=[organization.pk])
+    while match := re.search(rf'hx-get="{re.escape(url)}\?after=([0-9a-f-]+)"', page.text):
+        page = rep_client.get(url, {"after": match[1]}, headers={"HX-Request": "true"})
+        assert page.status_code == 200
+        seen += re.findall(r"Entry (\d\d)", page.text)
+    assert seen == [f"{n:02d}" for n in reversed(range(45))]
+
+
+def test_organization_timeline_page_costs_a_constant_number_of_queries(
+    rep_client, team, django_assert_max_num_queries
+):
+    organization = OrganizationFactory(team=team)
+    contacts = [ContactFactory(team=team, organization=organization) for _ in range(5)]
+    entries = [InteractionFactory(contact=contacts[n % 5]) for n in range(60)]
+    oldest_first = sorted(entries, key=lambda entry: (entry.timestamp, entry.created_at, entry.id))
+    url = reverse("crm:organization_timeline", args=[organization.pk])
+    with django_assert_max_num_queries(6):
+        response = rep_client.get(url, {"after": oldest_first[-1].pk})
+    assert response.status_code == 200
+    assert response.text.count('class="timeline-entry') == 20
+
+
+def test_organization_timeline_refuses_an_entry_of_another_organization(rep_client, team):
+    organization = OrganizationFactory(team=team)
+    elsewhere = InteractionFactory(contact=ContactFactory(team=team))
+    url = reverse("crm:organization_timeline", args=[organization.pk])
+    assert rep_client.get(url, {"after": elsewhere.pk}).status_code == 404
+    assert rep_client.get(url, {"after": "not-an-id"}).status_code == 404

@@ -3,12 +3,15 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from calendar_app.models import Attendee, Event, Notification
+from coop.audit import audit_record
 from coop.models import AuditAction, AuditEvent
 from crm.meeting_scheduling import meeting_schedule
+from crm.merging import contacts_merge
 from crm.models import Contact, Deal, Interaction
 from finance.models import RevenueEntry
 from integrations.deal_closing import deal_close
@@ -98,3 +101,64 @@ def test_erasure_needs_the_confirmation(client, manager, person):
     client.force_login(manager)
     client.post(reverse("integrations:contact_erase", args=[person.pk]), {})
     assert Contact.objects.filter(pk=person.pk).exists()
+
+
+def test_erasure_scrubs_the_person_from_earlier_audit_entries_and_keeps_them(
+    client, manager, rep, person
+):
+    twin = ContactFactory(team=person.team, name="Ann Archer (old)", email="ann@old.example")
+    contacts_merge(actor=manager, keep=person, remove=twin, picks={"email": "keep"})
+    client.force_login(manager)
+    client.get(reverse("integrations:contact_personal_data", args=[person.pk]), {"format": "json"})
+    other = ContactFactory(team=person.team, name="Bob Baker")
+    audit_record(actor=manager, action=AuditAction.EXPORTED, obj=other, detail={"n": 1})
+    before = {
+        entry.pk: (entry.occurred_at, entry.actor_id, entry.action, entry.object_id)
+        for entry in AuditEvent.objects.all()
+    }
+
+    personal_data_erase(actor=manager, contact=person)
+
+    label = f"erased contact #{person.pk}"
+    entries = AuditEvent.objects.exclude(action=AuditAction.PERSONAL_DATA_ERASED)
+    assert {
+        entry.pk: (entry.occurred_at, entry.actor_id, entry.action, entry.object_id)
+        for entry in entries
+    } == before, "every entry stays, with who did what and when"
+    for entry in entries:
+        text = entry.object_repr + json.dumps(entry.detail)
+        for identity in ("Ann", "ann@", "Archer"):
+            assert identity not in text, (entry.action, text)
+    merge = entries.get(action=AuditAction.MERGED)
+    assert merge.object_repr == label and merge.detail["removed"]["name"] == label
+    assert merge.detail["removed"]["id"] == str(twin.pk)
+    closed = entries.get(action=AuditAction.DEAL_CLOSED)
+    assert closed.object_repr == f"deal of {label}"
+    assert entries.get(object_id=str(other.pk)).object_repr == "Bob Baker"
+    erased = AuditEvent.objects.get(action=AuditAction.PERSONAL_DATA_ERASED)
+    assert erased.detail["audit_entries_scrubbed"] >= 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+def test_the_database_still_refuses_any_other_change_to_the_log(manager, person):
+    audit_record(actor=manager, action=AuditAction.EXPORTED, obj=person)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT set_config('coop.audit_redaction', 'on', true)")
+        cursor.execute("UPDATE coop_audit_events SET action = 'deal_closed'")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE coop_audit_events SET object_repr = 'x'")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT set_config('coop.audit_redaction', 'on', true)")
+        cursor.execute("DELETE FROM coop_audit_events")

@@ -102,6 +102,7 @@ REGISTRY: dict[str, Route] = {
     "crm:contact_log_interaction": Route(_contact, get=405, post=400),
     "crm:meeting_new": Route(_contact, post=400),
     "crm:organization_detail": Route(_organization),
+    "crm:organization_timeline": Route(_organization),
     "crm:organization_edit": Route(_organization, post=400),
     # An empty POST leaves the differing names unpicked.
     "crm:contact_merge": Route(_twins("contact"), post=400),

@@ -137,6 +137,12 @@ ENDPOINTS = [
     Endpoint("crm:import_preview", "post", (*IMPORT, "map_0", "map_1"), role="manager"),
     Endpoint("crm:import_start", "post", (*IMPORT, "map_0", "map_1"), role="manager"),
     Endpoint("crm:contact_timeline", "get", ("after",), _pk("contact")),
+    Endpoint(
+        "crm:organization_timeline",
+        "get",
+        ("after",),
+        lambda world: {"pk": world.contact.organization_id},
+    ),
     Endpoint("crm:deal_list", "get", ("q", "status", "pipeline", "stage", "page")),
     Endpoint("crm:deal_contact_options", "get", ("contact_search", "team")),
     Endpoint("crm:deal_new", "post", (*DEAL, "stage")),
