@@ -49,7 +49,10 @@ def test_the_large_scale_has_fifty_users_in_ten_teams():
 def test_large_deals_are_one_in_three_closed_over_five_pipelines_open_ones_within_a_year():
     now = timezone.now()
     owners = [User(username="a"), User(username="b")]
-    deals = list(_deals(_rng(), _pipelines(), owners, 100, 3000, now, closed_every=3))
+    deals = [
+        deal
+        for deal, _visit in _deals(_rng(), _pipelines(), owners, 100, 3000, now, closed_every=3)
+    ]
     open_deals = [d for d in deals if d.status == DealStatus.OPEN]
     assert len(open_deals) == 2000
     assert {d.status for d in deals if d not in open_deals} == {DealStatus.WON, DealStatus.LOST}
