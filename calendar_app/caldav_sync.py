@@ -39,7 +39,7 @@ from caldav.lib.url import URL
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from calendar_app import crypto, ics
@@ -185,6 +185,22 @@ def account_calendars_choose(
 
 
 @transaction.atomic(durable=True)
+@transaction.atomic(durable=True)
+def account_failures_reset(*, account_ids: Iterable[UUID]) -> list[CalDavAccount]:
+    """Give these accounts another try now (the admin's "reset failures", once the cause is
+    fixed on the server's side): active, no failures, no error; a sync is queued for each
+    after the commit. Locks the accounts' rows. Returns them."""
+    accounts = list(
+        CalDavAccount.objects.select_for_update(no_key=True).filter(pk__in=list(account_ids))
+    )
+    for account in accounts:
+        account.status, account.failure_count, account.last_error = CalDavStatus.ACTIVE, 0, ""
+        account.next_sync_at = timezone.now()
+        account.save(update_fields=["status", "failure_count", "last_error", "next_sync_at"])
+        _enqueue_sync(account)
+    return accounts
+
+
 def account_disconnect(*, user: User) -> None:
     """Forget the account: its encrypted credentials, calendars, busy times and the record of
     pushed copies (the copies stay in the person's calendar, theirs to keep or delete)."""
@@ -267,19 +283,25 @@ def _accounts_for(event: Event):
 
 def event_push(*, event_id: str) -> int:
     """Push one event to every connected calendar of the people at it; returns how many
-    accounts were brought up to date. A failing account is recorded, not raised: its next
-    sync pushes what is pending."""
+    accounts were brought up to date. Each failure counts on its account (stopped after
+    `CALDAV_MAX_FAILURES`, the reason on its settings page). When one was a network error it
+    is raised once every account was tried, so the task retries with back-off; the accounts
+    already up to date send nothing then (their copy has the event's sequence)."""
     event = Event.objects.filter(pk=event_id).select_related("organizer").first()
     if event is None:
         return 0
-    done = 0
+    done, retried = 0, None
     for account in _accounts_for(event):
         try:
             _push_one(_connection(account), account, event)
         except (CalDavError, crypto.InvalidToken, *RETRIED_ERRORS) as error:
             account_failure_record(account_id=account.pk, error=error)
+            if isinstance(error, RETRIED_ERRORS):
+                retried = error
         else:
             done += 1
+    if retried is not None:
+        raise retried
     return done
 
 
@@ -584,8 +606,9 @@ def _pending_events(account: CalDavAccount):
     attends = Attendee.objects.filter(event=OuterRef("pk"), user=account.user_id)
     mine = Q(organizer=account.user_id) | Q(Exists(attends.exclude(rsvp=Rsvp.DECLINED)))
     declined = Q(Exists(attends.filter(rsvp=Rsvp.DECLINED)))
+    current = Q(Exists(copy.filter(sequence=OuterRef("sequence"))))  # the event's sequence
     return Event.objects.filter(end_time__gte=timezone.now() - PUSH_PAST).filter(
-        (mine & Q(status=EventStatus.CONFIRMED) & ~Q(Exists(copy.filter(sequence=F("sequence")))))
+        (mine & Q(status=EventStatus.CONFIRMED) & ~current)
         | ((Q(status=EventStatus.CANCELLED) | declined) & Q(Exists(copy)))
     )
 
