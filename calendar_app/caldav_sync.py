@@ -185,11 +185,12 @@ def account_calendars_choose(
 
 
 @transaction.atomic(durable=True)
-@transaction.atomic(durable=True)
+@transaction.atomic
 def account_failures_reset(*, account_ids: Iterable[UUID]) -> list[CalDavAccount]:
     """Give these accounts another try now (the admin's "reset failures", once the cause is
     fixed on the server's side): active, no failures, no error; a sync is queued for each
-    after the commit. Locks the accounts' rows. Returns them."""
+    after the commit. Joins the caller's transaction (the admin action runs in one); locks
+    the accounts' rows. Returns them."""
     accounts = list(
         CalDavAccount.objects.select_for_update(no_key=True).filter(pk__in=list(account_ids))
     )
