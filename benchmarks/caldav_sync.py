@@ -89,11 +89,15 @@ def run(counts: list[int], url: str, *, profile: bool = False) -> list[tuple]:
     for count in counts:
         name = f"bench{uuid.uuid4().hex[:8]}"
         password = secrets.token_urlsafe()  # Radicale's `none` authentication takes any
-        client = caldav.DAVClient(url=url, username=name, password=password)
+        client = caldav.DAVClient(url=url, username=name, password=password, timeout=600)
         calendar = client.principal().make_calendar(name="Personal")
         client.put(
             str(calendar.url), _calendar_body(count, start), {"Content-Type": "text/calendar"}
         )
+        # Radicale indexes a calendar on its first listing (parsing every object): its cost,
+        # not the CRM's, and a server in service has done it long before a person connects.
+        server = _server_seconds(client, str(calendar.url), "")
+        rows.append((f"Radicale alone: its first listing of {count:,} events (indexing)", server))
         user = User.objects.create_user(username=name, email=f"{name}@example.coop")
         try:
             account = account_connect(user=user, server_url=url, username=name, password=password)
@@ -109,7 +113,7 @@ def run(counts: list[int], url: str, *, profile: bool = False) -> list[tuple]:
             rows.append((f"incremental sync, 10 of {count:,} changed", *timing))
             token = account.calendars.get().sync_token
             server = _server_seconds(client, str(calendar.url), token)
-            rows.append((f"of which Radicale's REPORT since the last token, {count:,}", server))
+            rows.append((f"Radicale alone: its listing since the last token, {count:,}", server))
             if profile:
                 for obj in list(calendar.events())[10:20]:
                     obj.icalendar_component["summary"] = "Moved"
@@ -128,6 +132,7 @@ def main() -> None:
     # A throw-away key: the benchmark's passwords are deleted with its users.
     os.environ.setdefault("CALDAV_ENCRYPTION_KEY", Fernet.generate_key().decode())
     os.environ["CALDAV_ALLOW_PRIVATE_ADDRESSES"] = "true"  # Radicale is on loopback
+    os.environ.setdefault("CALDAV_TIMEOUT_SECONDS", "600")  # a loaded machine is slow
     django_setup()
     with tempfile.TemporaryDirectory() as storage:
         port = _free_port()

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 from urllib.parse import urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 import caldav
 import niquests
@@ -243,7 +244,7 @@ class Connection:
         """The calendar's changes since `sync_token` (everything when it is empty or the
         server no longer knows it), as a sync-collection REPORT of ETags only; a server
         without RFC 6578 lists all its ETags (PROPFIND) every time."""
-        body = SYNC_COLLECTION % sync_token.encode()
+        body = SYNC_COLLECTION % xml_escape(sync_token).encode()
         status, file = self._download(url, "REPORT", body, depth="0")
         if status in (403, 409, 412) and sync_token:  # DAV:valid-sync-token: start afresh
             file.close()
@@ -260,7 +261,7 @@ class Connection:
             raise CalDavError(f"The server answered {status} on reading a calendar.")
         return Listing(url, file, full=True)
 
-    def _download(self, url: str, method: str, body: bytes, *, depth: str):
+    def _download(self, url: str, method: str, body: bytes, *, depth: str, again: bool = True):
         """(status, temporary file holding the answer), streamed: the answer is never whole
         in memory. Authenticates first through the library when the server asks to."""
         headers = {**self.client.headers, "Content-Type": "application/xml", "Depth": depth}
@@ -274,7 +275,7 @@ class Connection:
                 timeout=self.client.timeout,
                 stream=True,
             )
-            if response.status_code == 401 and self.client.auth is None:
+            if response.status_code == 401 and self.client.auth is None and again:
                 response.close()
                 try:  # the library negotiates the scheme the server asks for
                     self.client.request(url, "PROPFIND", PROPFIND_ETAGS, {"Depth": "0"})
@@ -282,7 +283,7 @@ class Connection:
                     raise CalDavRefused(
                         "The server refused the user name or app password."
                     ) from error
-                return self._download(url, method, body, depth=depth)
+                return self._download(url, method, body, depth=depth, again=False)
             if response.status_code in (401, 403) and method == "PROPFIND":
                 response.close()
                 _raise_for(response.status_code, "reading a calendar")
