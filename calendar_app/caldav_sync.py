@@ -25,6 +25,7 @@ transaction. The rules when both sides change a meeting (README "Calendar sync")
    emailed reply) updates that guest's RSVP.
 """
 
+import itertools
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -38,7 +39,7 @@ from caldav.lib.url import URL
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from calendar_app import crypto, ics
@@ -72,6 +73,8 @@ RETRIED_ERRORS = (niquests.RequestException, OSError, CalDavUnavailable)
 BUSY_PAST, BUSY_FUTURE = timedelta(days=30), timedelta(days=400)
 PUSH_PAST = timedelta(days=30)
 REENCRYPT_BATCH = 500
+# Follow-ups of a listing the server truncated (RFC 6578 §3.6) within one sync.
+MAX_LISTING_PAGES = 20
 # What a pull learns of a copy (its sequence is only ever set by our own push).
 AGREED_FIELDS = ["etag", "start_time", "end_time", "partstat"]
 
@@ -182,6 +185,23 @@ def account_calendars_choose(
 
 
 @transaction.atomic(durable=True)
+@transaction.atomic
+def account_failures_reset(*, account_ids: Iterable[UUID]) -> list[CalDavAccount]:
+    """Give these accounts another try now (the admin's "reset failures", once the cause is
+    fixed on the server's side): active, no failures, no error; a sync is queued for each
+    after the commit. Joins the caller's transaction (the admin action runs in one); locks
+    the accounts' rows. Returns them."""
+    accounts = list(
+        CalDavAccount.objects.select_for_update(no_key=True).filter(pk__in=list(account_ids))
+    )
+    for account in accounts:
+        account.status, account.failure_count, account.last_error = CalDavStatus.ACTIVE, 0, ""
+        account.next_sync_at = timezone.now()
+        account.save(update_fields=["status", "failure_count", "last_error", "next_sync_at"])
+        _enqueue_sync(account)
+    return accounts
+
+
 def account_disconnect(*, user: User) -> None:
     """Forget the account: its encrypted credentials, calendars, busy times and the record of
     pushed copies (the copies stay in the person's calendar, theirs to keep or delete)."""
@@ -264,19 +284,25 @@ def _accounts_for(event: Event):
 
 def event_push(*, event_id: str) -> int:
     """Push one event to every connected calendar of the people at it; returns how many
-    accounts were brought up to date. A failing account is recorded, not raised: its next
-    sync pushes what is pending."""
+    accounts were brought up to date. Each failure counts on its account (stopped after
+    `CALDAV_MAX_FAILURES`, the reason on its settings page). When one was a network error it
+    is raised once every account was tried, so the task retries with back-off; the accounts
+    already up to date send nothing then (their copy has the event's sequence)."""
     event = Event.objects.filter(pk=event_id).select_related("organizer").first()
     if event is None:
         return 0
-    done = 0
+    done, retried = 0, None
     for account in _accounts_for(event):
         try:
             _push_one(_connection(account), account, event)
         except (CalDavError, crypto.InvalidToken, *RETRIED_ERRORS) as error:
             account_failure_record(account_id=account.pk, error=error)
+            if isinstance(error, RETRIED_ERRORS):
+                retried = error
         else:
             done += 1
+    if retried is not None:
+        raise retried
     return done
 
 
@@ -498,47 +524,80 @@ def _busy_replace(calendar: RemoteCalendar, hrefs: list[str], rows: list[BusyTim
 
 def _pull(conn: Connection, account: CalDavAccount, calendar: RemoteCalendar) -> int:
     """Apply one calendar's changes since its sync token; returns how many objects changed.
-    Memory stays bounded by the batch of objects fetched at once (`MULTIGET_BATCH`)."""
-    changes = conn.changes(calendar.url, calendar.sync_token)
-    copies = {
-        url_key(copy.href): copy
-        for copy in PushedEvent.objects.filter(account=account).select_related("event")
-    }
-    zone = account.user.zone
+
+    Memory does not grow with the calendar: the listing is read from a temporary file and
+    handled `MULTIGET_BATCH` objects at a time (their copies looked up, their bodies fetched,
+    their busy times rewritten). A complete listing (first sync, or a token the server forgot)
+    finds what disappeared without holding the list: every listed object's busy times are
+    rewritten, so the rows left at or below the highest id taken before the listing are of
+    objects no longer there; and the copies of CRM meetings not seen (a set of ids, one per
+    copy, not per calendar event) were deleted over there."""
+    watermark = calendar.busy_times.aggregate(top=Max("id"))["top"] or 0
     now = timezone.now()
-    window = (now - BUSY_PAST, now + BUSY_FUTURE)
-    changed = {url_key(url): etag for url, etag in changes.etags.items()}
-    deleted = {url_key(url) for url in changes.deleted}
-    if changes.full_listing:
-        deleted |= set(calendar.busy_times.values_list("href", flat=True)) - changed.keys()
-        if calendar.receives_meetings:
-            deleted |= copies.keys() - changed.keys()
+    context = (account.user.zone, (now - BUSY_PAST, now + BUSY_FUTURE))
+    seen_copies: set[int] = set()
+    token, full, total = calendar.sync_token, False, 0
+    for page in range(MAX_LISTING_PAGES):
+        listing = conn.listing(calendar.url, token)
+        full = full or (page == 0 and listing.full)
+        for batch in itertools.batched(listing, MULTIGET_BATCH):
+            total += _pull_batch(conn, account, calendar, dict(batch), context, seen_copies)
+        token = listing.sync_token
+        if not listing.truncated:
+            break
+    if full:
+        total += _pull_gone(conn, account, calendar, watermark, seen_copies)
+    RemoteCalendar.objects.filter(pk=calendar.pk).update(sync_token=token)
+    return total
+
+
+def _pull_batch(conn, account, calendar, listed: dict[str, str | None], context, seen_copies):
+    """Apply one batch of a listing: url → ETag, None for a deleted object."""
+    zone, window = context
+    listed = {url_key(url): etag for url, etag in listed.items()}
+    copies = {
+        copy.href: copy for copy in PushedEvent.objects.filter(account=account, href__in=listed)
+    }
+    seen_copies.update(copy.pk for copy in copies.values())
+    deleted = [href for href, etag in listed.items() if etag is None]
     for href in deleted:
         if href in copies and calendar.receives_meetings:
             # Cancelling a meeting is not undone by the next sync: make sure it is gone.
             remote = conn.get(href)
             _apply_remote(account, copies[href], *(remote or ("", None)))
-    with transaction.atomic(durable=True):
-        calendar.busy_times.filter(href__in=deleted).delete()
-    ours = [href for href, etag in changed.items() if href in copies and copies[href].etag == etag]
-    fetch = [href for href in changed if href not in ours]
-    busy_hrefs: list[str] = []
-    busy_rows: list[BusyTime] = []
+    fetch = [
+        href
+        for href, etag in listed.items()
+        if etag is not None and not (href in copies and copies[href].etag == etag)
+    ]
+    busy_hrefs, busy_rows = list(deleted), []
     for href, text in conn.objects(calendar.url, fetch):
         key = url_key(href)
         if key in copies:
             if calendar.receives_meetings:
-                _apply_remote(account, copies[key], changed.get(key, ""), text)
+                _apply_remote(account, copies[key], listed.get(key) or "", text)
             continue
         if calendar.counts_as_busy:
             busy_hrefs.append(key)
             busy_rows += _busy_rows(calendar, key, text, zone, window)
-            if len(busy_hrefs) >= MULTIGET_BATCH:
-                _busy_replace(calendar, busy_hrefs, busy_rows)
-                busy_hrefs, busy_rows = [], []
     _busy_replace(calendar, busy_hrefs, busy_rows)
-    RemoteCalendar.objects.filter(pk=calendar.pk).update(sync_token=changes.sync_token)
-    return len(changed) + len(deleted)
+    return len(listed)
+
+
+def _pull_gone(conn, account, calendar, watermark: int, seen_copies: set[int]) -> int:
+    """After a complete listing: drop the busy times of objects it did not list, and apply
+    the deletion of the copies it did not list. Returns how many objects went."""
+    stale = calendar.busy_times.filter(id__lte=watermark)
+    gone = stale.values("href").distinct().count()
+    with transaction.atomic(durable=True):
+        stale.delete()
+    if calendar.receives_meetings:
+        missing = PushedEvent.objects.filter(account=account).exclude(pk__in=seen_copies)
+        for copy in missing.iterator():
+            remote = conn.get(copy.href)
+            _apply_remote(account, copy, *(remote or ("", None)))
+            gone += 1
+    return gone
 
 
 def _pending_events(account: CalDavAccount):
@@ -548,8 +607,9 @@ def _pending_events(account: CalDavAccount):
     attends = Attendee.objects.filter(event=OuterRef("pk"), user=account.user_id)
     mine = Q(organizer=account.user_id) | Q(Exists(attends.exclude(rsvp=Rsvp.DECLINED)))
     declined = Q(Exists(attends.filter(rsvp=Rsvp.DECLINED)))
+    current = Q(Exists(copy.filter(sequence=OuterRef("sequence"))))  # the event's sequence
     return Event.objects.filter(end_time__gte=timezone.now() - PUSH_PAST).filter(
-        (mine & Q(status=EventStatus.CONFIRMED) & ~Q(Exists(copy.filter(sequence=F("sequence")))))
+        (mine & Q(status=EventStatus.CONFIRMED) & ~current)
         | ((Q(status=EventStatus.CANCELLED) | declined) & Q(Exists(copy)))
     )
 

@@ -260,6 +260,7 @@ class CalDavAccount(models.Model):
 
     class Meta:
         db_table = "calendar_caldav_accounts"
+        verbose_name = "CalDAV account"
         indexes = [models.Index(fields=["next_sync_at"], name="calendar_caldav_next_sync_idx")]
         constraints = [
             models.CheckConstraint(

@@ -36,9 +36,11 @@ def send_notification_email(notification_id: str) -> int:
 
 
 @task()
+@with_retries(retry_on=caldav_sync.RETRIED_ERRORS)
 def push_event(event_id: str) -> int:
-    """Bring the event's copies on connected calendars up to date. Not retried by itself: a
-    failed push marks its account failing, and the account's next sync pushes it again."""
+    """Bring the event's copies on connected calendars up to date; network errors are
+    retried with back-off, each failure counting towards its account's stop (a stopped
+    account is skipped; its next sync once fixed pushes what is pending)."""
     return caldav_sync.event_push(event_id=event_id)
 
 

@@ -46,10 +46,8 @@ def _wait_until_ready(port: int, process: subprocess.Popen, timeout: float = 20.
     raise RuntimeError("Radicale did not start in time")
 
 
-@pytest.fixture(scope="session")
-def radicale_url(tmp_path_factory):
-    storage = tmp_path_factory.mktemp("radicale")
-    port = _free_port()
+def start_radicale(port: int, storage) -> subprocess.Popen:
+    """Radicale on 127.0.0.1:`port` with its storage in `storage`, ready for requests."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -69,6 +67,17 @@ def radicale_url(tmp_path_factory):
     )
     try:
         _wait_until_ready(port, process)
+    except RuntimeError:
+        process.kill()
+        raise
+    return process
+
+
+@pytest.fixture(scope="session")
+def radicale_url(tmp_path_factory):
+    port = _free_port()
+    process = start_radicale(port, tmp_path_factory.mktemp("radicale"))
+    try:
         yield f"http://127.0.0.1:{port}/"
     finally:
         process.terminate()

@@ -5,24 +5,36 @@ import pytest
 from django.contrib import admin
 from django.utils import timezone
 
+from calendar_app import crypto
 from calendar_app.models import (
     Attendee,
+    CalDavAccount,
+    CalDavStatus,
     CalendarPreference,
     Event,
     EventStatus,
     Notification,
     Reminder,
     ReminderKind,
+    RemoteCalendar,
     Rsvp,
 )
 from calendar_app.services import event_create, feed_token_regenerate
+from coop.models import AuditAction, AuditEvent
 from crm.meeting_scheduling import contact_guest
-from tests.calendar_app.factories import AttendeeFactory, EventFactory
+from tests.calendar_app.factories import (
+    AttendeeFactory,
+    CalDavAccountFactory,
+    EventFactory,
+    RemoteCalendarFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("model", [Event, Attendee, Reminder, Notification, CalendarPreference])
+@pytest.mark.parametrize(
+    "model", [Event, Attendee, Reminder, Notification, CalendarPreference, CalDavAccount]
+)
 def test_calendar_models_are_in_the_admin_with_search_and_filters(model):
     model_admin = admin.site._registry[model]
     assert model_admin.search_fields
@@ -142,3 +154,62 @@ def test_the_feed_token_and_its_hash_are_not_shown_in_the_admin(client, staff_us
     page = client.get(f"/admin/calendar_app/calendarpreference/{rep.pk}/change/").text
     assert token not in page
     assert CalendarPreference.objects.get(user=rep).feed_token_hash not in page
+
+
+def _failing_account(user, **fields):
+    account = CalDavAccountFactory(
+        user=user,
+        server_url="http://127.0.0.1:9/",
+        password_encrypted=crypto.encrypt("app-pw-never-shown"),
+        **fields,
+    )
+    RemoteCalendarFactory(account=account, url="http://127.0.0.1:9/me/cal/", name="Work")
+    return account
+
+
+def test_the_caldav_admin_shows_status_and_error_never_the_password(client, staff_user, rep):
+    account = _failing_account(
+        rep, status=CalDavStatus.STOPPED, failure_count=5, last_error="The server failed (503)."
+    )
+    client.force_login(staff_user)
+
+    listing = client.get("/admin/calendar_app/caldavaccount/?status__exact=stopped").text
+    page = client.get(f"/admin/calendar_app/caldavaccount/{account.pk}/change/").text
+
+    for html in (listing, page):
+        assert "The server failed (503)." in html and "Stopped after repeated failures" in html
+        assert "app-pw-never-shown" not in html and account.password_encrypted not in html
+    assert "Work" in page  # its calendars, read-only
+    assert client.get("/admin/calendar_app/caldavaccount/add/").status_code == 403
+
+
+def test_reset_failures_makes_a_stopped_account_sync_again_and_is_audited(
+    client, staff_user, rep, django_capture_on_commit_callbacks
+):
+    account = _failing_account(rep, status=CalDavStatus.STOPPED, failure_count=5, last_error="x")
+    client.force_login(staff_user)
+
+    with django_capture_on_commit_callbacks() as queued:  # its sync, not run here
+        response = client.post(
+            "/admin/calendar_app/caldavaccount/",
+            {"action": "reset_failures", "_selected_action": [str(account.pk)]},
+            follow=True,
+        )
+
+    assert "1 account(s) reset" in response.text
+    account.refresh_from_db()
+    assert (account.status, account.failure_count, account.last_error) == ("active", 0, "")
+    assert account.next_sync_at <= timezone.now() and len(queued) == 1
+    event = AuditEvent.objects.get(action=AuditAction.ADMIN_CHANGED, object_id=str(account.pk))
+    assert "app-pw-never-shown" not in str(event.detail)
+    assert crypto.decrypt(account.password_encrypted) == "app-pw-never-shown"  # kept
+
+
+def test_deleting_an_account_in_the_admin_disconnects_it(client, staff_user, rep):
+    account = _failing_account(rep)
+    client.force_login(staff_user)
+
+    client.post(f"/admin/calendar_app/caldavaccount/{account.pk}/delete/", {"post": "yes"})
+
+    assert not CalDavAccount.objects.filter(pk=account.pk).exists()
+    assert not RemoteCalendar.objects.filter(account_id=account.pk).exists()
