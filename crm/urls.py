@@ -9,6 +9,7 @@ from crm.views import (
     meetings,
     merging,
     organizations,
+    owners,
     pipelines,
 )
 
@@ -85,6 +86,8 @@ urlpatterns = [
         deals.deal_forecast_category_view,
         name="deal_forecast_category",
     ),
+    path("owners/reassign/", owners.owners_reassign_view, name="owners_reassign"),
+    path("owners/<str:record_type>/<uuid:pk>/", owners.owner_card, name="owner_card"),
     path("calendar/", calendar.calendar_page, name="calendar"),
     path("contacts/<uuid:pk>/meetings/new/", meetings.meeting_new, name="meeting_new"),
     path("meetings/<uuid:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),

@@ -144,7 +144,15 @@ ENDPOINTS = [
     Endpoint("crm:deal_edit", "post", DEAL, _pk("deal")),
     Endpoint("crm:deal_move", "post", ("stage",), _pk("deal")),
     Endpoint("crm:deal_forecast_category", "post", ("category",), _pk("deal")),
-    Endpoint("integrations:deal_close", "post", ("outcome",), _pk("deal")),
+    Endpoint(
+        "integrations:deal_close", "post", ("outcome", "lost_reason", "lost_comment"), _pk("deal")
+    ),
+    Endpoint(
+        "crm:owners_reassign",
+        "post",
+        ("record_type", "ids", "owner", "next"),
+        role="manager",
+    ),
     Endpoint("crm:meeting_new", "post", (*MEETING, "invite", "schedule_anyway"), _pk("contact")),
     Endpoint("crm:meeting_new", "get", ("date", "time", "deal"), _pk("contact")),
     Endpoint("crm:meeting_edit", "post", (*MEETING, "schedule_anyway"), _pk("meeting")),
@@ -301,6 +309,7 @@ QUERY_PARAMETERS = (
     "start",
     "end",
     "cutoff",
+    "next",
 )
 # Who opens a GET view in these tests, when not a rep: the audience that gets past its
 # permission check to the code that reads the query string.
