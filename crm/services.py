@@ -300,6 +300,8 @@ def _validate_deal_parts(
         raise ValidationError("The stage belongs to another pipeline.")
     if stage.is_closing:
         raise ValidationError("A new or open deal goes in an open stage; close it to win or lose.")
+    if stage.is_archived:
+        raise ValidationError("This stage is archived; choose an open stage.")
     if contact is not None:
         require_visible(Contact.objects, actor, contact, "contact")
         if contact.team_id != pipeline.team_id:
@@ -523,7 +525,7 @@ def deal_mark_closed(
     deal.closed_at = at
     closing_stage = (
         PipelineStage.objects.filter(pipeline_id=deal.pipeline_id)
-        .filter(is_won=won, is_lost=not won)
+        .filter(is_won=won, is_lost=not won, archived_at__isnull=True)
         .order_by("position")
         .first()
     )

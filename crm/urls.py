@@ -11,6 +11,8 @@ from crm.views import (
     organizations,
     owners,
     pipelines,
+    reports,
+    settings,
 )
 
 app_name = "crm"
@@ -74,7 +76,11 @@ urlpatterns = [
     path("imports/<uuid:pk>/errors.csv", imports.import_errors, name="import_errors"),
     path("imports/<uuid:pk>/undo/", imports.import_undo_view, name="import_undo"),
     path("pipelines/", pipelines.pipeline_list, name="pipeline_list"),
+    path("pipelines/new/", settings.pipeline_new, name="pipeline_new"),
     path("pipelines/<uuid:pk>/", pipelines.pipeline_board_view, name="pipeline_board"),
+    path("pipelines/<uuid:pk>/settings/", settings.pipeline_settings, name="pipeline_settings"),
+    path("lost-reasons/", settings.lost_reasons, name="lost_reasons"),
+    path("reports/", reports.reports, name="reports"),
     path("deals/", deals.deal_list, name="deal_list"),
     path("deals/new/", deals.deal_new, name="deal_new"),
     path("deals/contact-options/", deals.deal_contact_options, name="deal_contact_options"),

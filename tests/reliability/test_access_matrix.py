@@ -115,6 +115,11 @@ REGISTRY: dict[str, Route] = {
     "crm:import_errors": Route(_import_run, audience=MANAGERS),
     "crm:import_undo": Route(_import_run, audience=MANAGERS, get=405, post=302),
     "crm:pipeline_board": Route(lambda world: {"pk": world.pipeline.pk}),
+    # A pipeline's settings are its team managers' (and staff's); an empty POST names no
+    # action and is refused on the page.
+    "crm:pipeline_settings": Route(
+        lambda world: {"pk": world.pipeline.pk}, audience=MANAGERS, post=400
+    ),
     "crm:deal_detail": Route(_deal),
     "crm:deal_edit": Route(_deal, post=400),
     "crm:deal_move": Route(_deal, get=405, post=302),

@@ -148,6 +148,17 @@ ENDPOINTS = [
         "integrations:deal_close", "post", ("outcome", "lost_reason", "lost_comment"), _pk("deal")
     ),
     Endpoint(
+        "crm:pipeline_settings",
+        "post",
+        ("action", "name", "currency", "probability", "kind", "stage", "to", "order", "move_to"),
+        _pk("pipeline"),
+        role="manager",
+    ),
+    Endpoint("crm:pipeline_new", "post", ("team", "name", "currency"), role="manager"),
+    Endpoint(
+        "crm:lost_reasons", "post", ("action", "team", "name", "reason", "archived"), role="manager"
+    ),
+    Endpoint(
         "crm:owners_reassign",
         "post",
         ("record_type", "ids", "owner", "next"),
@@ -310,6 +321,8 @@ QUERY_PARAMETERS = (
     "end",
     "cutoff",
     "next",
+    "report",
+    "owner",
 )
 # Who opens a GET view in these tests, when not a rep: the audience that gets past its
 # permission check to the code that reads the query string.
