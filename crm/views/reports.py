@@ -37,8 +37,18 @@ class ReportFilterForm(forms.Form):
     owner = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, empty_label="Everyone"
     )
-    start = forms.DateField(required=False, validators=[validate_supported_date], label="From")
-    end = forms.DateField(required=False, validators=[validate_supported_date], label="To")
+    start = forms.DateField(
+        required=False,
+        validators=[validate_supported_date],
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end = forms.DateField(
+        required=False,
+        validators=[validate_supported_date],
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -197,7 +207,8 @@ def reports(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "result": result,
         "csv_query": query.urlencode(),
-        "tab_query": {name: _with(request.GET, report=name) for name in REPORTS},
+        "report_label": REPORTS[data["report"]],
+        "tabs": [(name, label, _with(request.GET, report=name)) for name, label in REPORTS.items()],
     }
     return render(request, "crm/reports.html", context)
 
