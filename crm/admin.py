@@ -268,6 +268,8 @@ class PipelineAdmin(ServiceAdmin):
         adopt(obj, saved)
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        # What the admin's change message reads, as `BaseModelFormSet.save` would set it.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for stage_form in formset.forms:
             if not stage_form.has_changed():
                 continue
@@ -279,9 +281,11 @@ class PipelineAdmin(ServiceAdmin):
                 "is_lost": data["is_lost"],
             }
             if stage_form.instance.pk and not stage_form.instance._state.adding:
-                stage_update(actor=request.user, stage=stage_form.instance, **fields)
+                stage = stage_update(actor=request.user, stage=stage_form.instance, **fields)
+                formset.changed_objects.append((stage, stage_form.changed_data))
             else:
-                stage_add(actor=request.user, pipeline=form.instance, **fields)
+                stage = stage_add(actor=request.user, pipeline=form.instance, **fields)
+                formset.new_objects.append(stage)
 
 
 @admin.register(PipelineStage)

@@ -75,43 +75,55 @@ def owners_reassign(
     changed = [record for record in records if record.owner_id != owner.pk]
     if not changed:
         return 0
-    now = timezone.now()
     model.objects.filter(pk__in=[record.pk for record in changed]).update(
-        owner=owner, updated_at=now
+        owner=owner, updated_at=timezone.now()
     )
+    owner_changes_record(
+        actor=actor,
+        record_type=record_type,
+        records=[(record, record.record_team_id, record.owner_id) for record in changed],
+        owner=owner,
+    )
+    return len(changed)
+
+
+def owner_changes_record(
+    *, actor: User, record_type: str, records: Sequence[tuple], owner: User
+) -> None:
+    """Keep the history of records just handed to `owner`, inside the caller's transaction:
+    `records` are (record, its team id, its former owner id). An `OwnerChange` and an audit
+    event each, and one notification to the new owner unless they did it themselves. Also
+    called by `crm.services.deal_update` and `contact_update` (the admin's owner field)."""
+    now = timezone.now()
     OwnerChange.objects.bulk_create(
         OwnerChange(
-            team_id=record.record_team_id,
+            team_id=team_id,
             record_type=record_type,
             record_id=record.pk,
-            from_owner_id=record.owner_id,
+            from_owner_id=former_id,
             to_owner=owner,
             changed_by=actor,
             changed_at=now,
         )
-        for record in changed
+        for record, team_id, former_id in records
     )
-    for record in changed:
+    for record, _, former_id in records:
         audit_record(
             actor=actor,
             action=AuditAction.OWNER_CHANGED,
             obj=record,
-            detail={
-                "from": str(record.owner_id) if record.owner_id else None,
-                "to": str(owner.pk),
-            },
+            detail={"from": str(former_id) if former_id else None, "to": str(owner.pk)},
         )
-    if owner.pk != actor.pk:
+    if owner.pk != actor.pk and records:
         kind = OwnedRecord(record_type).label.lower()
-        names = [_record_name(record) for record in changed]
+        names = [_record_name(record) for record, _, _ in records]
         shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-        plural = "s" if len(changed) > 1 else ""
+        plural = "s" if len(records) > 1 else ""
         notification_send(
             user=owner,
-            title=f"{actor} made you the owner of {len(changed)} {kind}{plural}",
+            title=f"{actor} made you the owner of {len(records)} {kind}{plural}",
             body=shown,
         )
-    return len(changed)
 
 
 def owner_history(*, record_type: str, record_id: UUID, limit: int = 20) -> list[OwnerChange]:

@@ -47,6 +47,7 @@ from crm.models import (
     InteractionType,
     LostReason,
     Organization,
+    OwnedRecord,
     Pipeline,
     PipelineStage,
     StageChange,
@@ -54,6 +55,7 @@ from crm.models import (
     StageVisit,
     stage_forecast_category,
 )
+from crm.owners import owner_changes_record
 
 CONTACT_FIELDS = ("name", "email", "phone", "job_title", "notes")
 ORGANIZATION_FIELDS = (
@@ -248,6 +250,13 @@ def contact_update(
     require_visible(Contact.objects, actor, contact, "contact")
     if owner is not None:
         _require_owner_member(owner, contact.team_id, "contact's")
+        if owner.pk != contact.owner_id:
+            owner_changes_record(
+                actor=actor,
+                record_type=OwnedRecord.CONTACT,
+                records=[(contact, contact.team_id, contact.owner_id)],
+                owner=owner,
+            )
         contact.owner = owner
     for field, value in fields.items():
         setattr(contact, field, value.strip() if field != "notes" else value)
@@ -406,6 +415,13 @@ def deal_update(
             raise ValidationError("The contact belongs to another team than the pipeline.")
     if owner is not None:
         _require_owner_member(owner, deal.pipeline.team_id, "pipeline's")
+        if owner.pk != deal.owner_id:
+            owner_changes_record(
+                actor=actor,
+                record_type=OwnedRecord.DEAL,
+                records=[(deal, deal.pipeline.team_id, deal.owner_id)],
+                owner=owner,
+            )
         deal.owner = owner
     if expected_close_date != deal.expected_close_date:
         CloseDateChange.objects.create(

@@ -131,3 +131,23 @@ def test_the_owner_card_shows_the_history_and_the_form_to_managers(
 def test_the_owner_card_of_an_unknown_kind_is_not_found(rep_client, deals):
     url = reverse("crm:owner_card", args=["invoice", deals[0].pk])
     assert rep_client.get(url).status_code == 404
+
+
+def test_an_owner_changed_through_deal_update_is_kept_in_the_history(
+    manager, colleague, deals, rep
+):
+    from crm.services import deal_update
+
+    deal = deals[0]
+    deal_update(
+        actor=manager,
+        deal=deal,
+        title=deal.title,
+        value_cents=deal.value_cents,
+        contact=None,
+        expected_close_date=deal.expected_close_date,
+        owner=colleague,
+    )
+    change = OwnerChange.objects.get(record_id=deal.pk)
+    assert (change.from_owner, change.to_owner, change.changed_by) == (rep, colleague, manager)
+    assert Notification.objects.filter(user=colleague).count() == 1
