@@ -477,6 +477,12 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
             total += len(batch)
 
 
+def notification_send(*, user: User, title: str, body: str = "") -> Notification:
+    """An in-app message for `user` (their Notifications page), inside the caller's
+    transaction: what other modules call to tell a person something (e.g. a new owner)."""
+    return Notification.objects.create(user=user, title=title[:255], body=body)
+
+
 @transaction.atomic
 def notifications_mark_read(*, user: User, notification_ids: Sequence | None = None) -> int:
     """Mark the user's unread notifications (all, or the given ones) read; return how many."""

@@ -216,6 +216,10 @@ class AuditAction(models.TextChoices):
     MERGED = "merged", "Records merged"
     PERSONAL_DATA_EXPORTED = "personal_data_exported", "A person's data exported"
     PERSONAL_DATA_ERASED = "personal_data_erased", "A person's data erased"
+    DEAL_REOPENED = "deal_reopened", "Deal reopened"
+    OWNER_CHANGED = "owner_changed", "Owner changed"
+    PIPELINE_CHANGED = "pipeline_changed", "Pipeline settings changed"
+    LOST_REASONS_CHANGED = "lost_reasons_changed", "Lost reasons changed"
 
 
 class AuditEvent(models.Model):

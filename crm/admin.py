@@ -4,7 +4,8 @@ closed deal) is read-only here. Deals change status only through `deal_close`: i
 actions are added by `integrations.admin`, which sits above the modules that closing touches."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -18,9 +19,22 @@ from crm.models import (
     Deal,
     Interaction,
     InteractionType,
+    LostReason,
     Organization,
+    OwnerChange,
     Pipeline,
     PipelineStage,
+    StageChange,
+)
+from crm.pipeline_settings import (
+    lost_reason_add,
+    lost_reason_update,
+    pipeline_create,
+    pipeline_update,
+    stage_add,
+    stage_archive,
+    stage_restore,
+    stage_update,
 )
 from crm.selectors import TIMELINE_ORDER
 from crm.services import (
@@ -33,7 +47,6 @@ from crm.services import (
     interaction_log,
     organization_create,
     organization_update,
-    stage_expected_values_refresh,
 )
 
 RECENT_INTERACTIONS = 20
@@ -206,14 +219,22 @@ class InteractionAdmin(ServiceAdmin):
 
 
 class PipelineStageInline(SingleLineTextMixin, admin.TabularInline):
+    """Stages are added and changed through `crm.pipeline_settings`, like the settings page's;
+    they are archived (an action of the stage admin), never deleted here."""
+
     model = PipelineStage
-    fields = ["position", "name", "probability", "is_won", "is_lost"]
+    fields = ["position", "name", "probability", "is_won", "is_lost", "archived_at"]
+    readonly_fields = ["position", "archived_at"]
     extra = 0
     ordering = ["position"]
+    can_delete = False
 
 
 @admin.register(Pipeline)
-class PipelineAdmin(AuditedAdmin):
+class PipelineAdmin(ServiceAdmin):
+    """Pipelines and their stages change through `crm.pipeline_settings`, the services of the
+    managers' settings pages, so the admin keeps their rules and their audit trail."""
+
     list_display = ["name", "team", "currency", "created_at"]
     list_filter = ["team", "currency"]
     search_fields = ["name", "team__name"]
@@ -227,28 +248,169 @@ class PipelineAdmin(AuditedAdmin):
             return read_only_once_saved(self, obj, "team", "currency")
         return read_only_once_saved(self, obj, "team")
 
-    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
-        """The stages' expected values follow their probabilities."""
-        super().save_related(request, form, formsets, change)
-        stage_expected_values_refresh(pipeline_id=form.instance.pk)
+    def save_model(self, request: HttpRequest, obj: Pipeline, form, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            saved = pipeline_update(
+                actor=request.user,
+                pipeline=obj,
+                name=data["name"],
+                currency=data.get("currency", obj.currency),
+            )
+        else:
+            saved = pipeline_create(
+                actor=request.user,
+                team=data["team"],
+                name=data["name"],
+                currency=data["currency"],
+                default_stages=False,
+            )
+        adopt(obj, saved)
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        # What the admin's change message reads, as `BaseModelFormSet.save` would set it.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for stage_form in formset.forms:
+            if not stage_form.has_changed():
+                continue
+            data = stage_form.cleaned_data
+            fields = {
+                "name": data["name"],
+                "probability": data["probability"],
+                "is_won": data["is_won"],
+                "is_lost": data["is_lost"],
+            }
+            if stage_form.instance.pk and not stage_form.instance._state.adding:
+                stage = stage_update(actor=request.user, stage=stage_form.instance, **fields)
+                formset.changed_objects.append((stage, stage_form.changed_data))
+            else:
+                stage = stage_add(actor=request.user, pipeline=form.instance, **fields)
+                formset.new_objects.append(stage)
 
 
 @admin.register(PipelineStage)
-class PipelineStageAdmin(AuditedAdmin):
-    list_display = ["name", "pipeline", "position", "probability", "is_won", "is_lost"]
+class PipelineStageAdmin(ServiceAdmin):
+    list_display = [
+        "name",
+        "pipeline",
+        "position",
+        "probability",
+        "is_won",
+        "is_lost",
+        "archived_at",
+    ]
     list_filter = ["is_won", "is_lost", "pipeline"]
     search_fields = ["name", "pipeline__name"]
     list_select_related = ["pipeline"]
-    readonly_fields = ["expected_value_cents", "expected_value_currency"]
+    fields = ["pipeline", "name", "probability", "is_won", "is_lost"]
+    readonly_fields = ["position", "archived_at", "expected_value_cents", "expected_value_currency"]
+    actions = ["archive", "restore"]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         """A stage's deals are of its pipeline."""
         return read_only_once_saved(self, obj, "pipeline")
 
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        """Stages are archived, never deleted: their deals and history name them."""
+        return False
+
     def save_model(self, request: HttpRequest, obj: PipelineStage, form, change: bool) -> None:
-        """The stages' expected values follow their probabilities."""
-        super().save_model(request, obj, form, change)
-        stage_expected_values_refresh(pipeline_id=obj.pipeline_id)
+        data = form.cleaned_data
+        fields = {
+            "name": data["name"],
+            "probability": data["probability"],
+            "is_won": data["is_won"],
+            "is_lost": data["is_lost"],
+        }
+        if change:
+            saved = stage_update(actor=request.user, stage=obj, **fields)
+        else:
+            saved = stage_add(actor=request.user, pipeline=data["pipeline"], **fields)
+        adopt(obj, saved)
+
+    @admin.action(description="Archive selected stages (those without open deals)")
+    def archive(self, request: HttpRequest, queryset: QuerySet[PipelineStage]) -> None:
+        self._each(request, queryset, stage_archive, "archived")
+
+    @admin.action(description="Restore selected archived stages")
+    def restore(self, request: HttpRequest, queryset: QuerySet[PipelineStage]) -> None:
+        self._each(request, queryset, stage_restore, "restored")
+
+    def _each(self, request: HttpRequest, queryset, service, done: str) -> None:
+        count = 0
+        for stage in queryset.select_related("pipeline"):
+            try:
+                service(actor=request.user, stage=stage)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{stage.name}: {' '.join(error.messages)}", messages.WARNING
+                )
+            else:
+                count += 1
+        self.message_user(request, f"{count} stage(s) {done}.")
+
+
+@admin.register(LostReason)
+class LostReasonAdmin(ServiceAdmin):
+    """A team's lost reasons, through the same services as the managers' page; archived, never
+    deleted (the deals lost for a reason keep it)."""
+
+    list_display = ["name", "team", "position", "archived"]
+    list_filter = ["archived", "team"]
+    search_fields = ["name", "team__name"]
+    list_select_related = ["team"]
+    fields = ["team", "name", "archived"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return read_only_once_saved(self, obj, "team")
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: LostReason, form, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            saved = lost_reason_update(
+                actor=request.user, reason=obj, name=data["name"], archived=data["archived"]
+            )
+        else:
+            saved = lost_reason_add(actor=request.user, team=data["team"], name=data["name"])
+        adopt(obj, saved)
+
+
+class HistoryAdmin(AuditedAdmin):
+    """A history kept by the services: read here, never written."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(StageChange)
+class StageChangeAdmin(HistoryAdmin):
+    list_display = ["deal", "kind", "from_stage_name", "to_stage_name", "changed_at", "changed_by"]
+    list_filter = ["kind", "changed_at"]
+    search_fields = ["deal__title", "to_stage_name"]
+    list_select_related = ["deal", "changed_by"]
+
+
+@admin.register(OwnerChange)
+class OwnerChangeAdmin(HistoryAdmin):
+    list_display = [
+        "record_type",
+        "record_id",
+        "from_owner",
+        "to_owner",
+        "changed_by",
+        "changed_at",
+    ]
+    list_filter = ["record_type", "changed_at"]
+    list_select_related = ["from_owner", "to_owner", "changed_by"]
 
 
 class DealAdminForm(OwnerRequiredForm):

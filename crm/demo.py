@@ -27,9 +27,12 @@ from crm.models import (
     DealStatus,
     Interaction,
     InteractionType,
+    LostReason,
     Organization,
     Pipeline,
     PipelineStage,
+    StageChange,
+    StageChangeKind,
     StageVisit,
     stage_forecast_category,
 )
@@ -464,6 +467,87 @@ def _deals(
         )
 
 
+def _stage_history(
+    team: Team, pipelines: list[tuple[Pipeline, list[PipelineStage]]], log: Callable[[str], None]
+) -> int:
+    """The stage changes and lost reasons of the demo deals, which are loaded in bulk without
+    the deal services: each deal was created in its pipeline's first stage, moved to the stage
+    it is in (or, when closed, to the stage of its stage visit, the one it closed from) and then
+    won or lost; a lost deal gets one of the team's reasons. What the reports read. Returns
+    the changes written."""
+    stages = {pipeline.pk: stage_list for pipeline, stage_list in pipelines}
+    reasons = list(LostReason.objects.filter(team=team, archived=False).order_by("position"))
+    last_visit = StageVisit.objects.filter(deal=models.OuterRef("pk")).order_by("-entered_at")
+    deals = (
+        Deal.objects.filter(pipeline__team=team, stage_changes__isnull=True)
+        .annotate(
+            visit_stage_id=models.Subquery(last_visit.values("stage_id")[:1]),
+            visit_entered_at=models.Subquery(last_visit.values("entered_at")[:1]),
+        )
+        .values_list(
+            "pk",
+            "pipeline_id",
+            "stage_id",
+            "status",
+            "created_at",
+            "stage_entered_at",
+            "closed_at",
+            "visit_stage_id",
+            "visit_entered_at",
+        )
+    )
+    batch, written, lost_by_reason = [], 0, {reason.pk: [] for reason in reasons}
+    for index, (
+        pk,
+        pipeline_id,
+        stage_id,
+        status,
+        created,
+        entered,
+        closed,
+        visit_stage_id,
+        visit_entered_at,
+    ) in enumerate(deals.iterator(chunk_size=5000)):
+        open_stages = [stage for stage in stages[pipeline_id] if not stage.is_closing]
+        by_id = {stage.pk: stage for stage in stages[pipeline_id]}
+        first, current = open_stages[0], by_id[stage_id]
+        path = [(StageChangeKind.CREATED, None, first, created)]
+        if status == DealStatus.OPEN:
+            if current.pk != first.pk:
+                path.append((StageChangeKind.MOVED, first, current, entered))
+        else:
+            # The stage it closed from and when it entered it: its stage visit, which the
+            # known-truth outcomes were drawn from (`true_win_percent`).
+            last = by_id.get(visit_stage_id, open_stages[-1])
+            if last.pk != first.pk:
+                moved_at = visit_entered_at or created + (closed - created) / 2
+                path.append((StageChangeKind.MOVED, first, last, moved_at))
+            path.append((status, last, current, closed))
+            if status == DealStatus.LOST and reasons:
+                lost_by_reason[reasons[index % len(reasons)].pk].append(pk)
+        batch += [
+            StageChange(
+                deal_id=pk,
+                kind=kind,
+                from_stage_id=source.pk if source else None,
+                from_stage_name=source.name if source else "",
+                to_stage_id=target.pk,
+                to_stage_name=target.name,
+                changed_at=at,
+            )
+            for kind, source, target, at in path
+        ]
+        if len(batch) >= 5000:
+            written += len(StageChange.objects.bulk_create(batch))
+            batch = []
+    written += len(StageChange.objects.bulk_create(batch))
+    for reason_id, ids in lost_by_reason.items():
+        for start in range(0, len(ids), 5000):
+            Deal.objects.filter(pk__in=ids[start : start + 5000]).update(lost_reason_id=reason_id)
+    log(f"CRM: {written:,} stage changes of the demo deals.")
+    return written
+
+
 def _interactions(
     rng: random.Random,
     authors: list[User],
@@ -569,9 +653,11 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
     }
     if added["deals"]:
         _stage_visit_ids_reset()
-        # Bulk rows bypass the deal services, which keep each stage's expected value.
+        # Bulk rows bypass the deal services, which keep each stage's expected value and the
+        # stage history.
         for pipeline, _ in pipelines:
             stage_expected_values_refresh(pipeline_id=pipeline.pk)
+        _stage_history(team, pipelines, log)
     if added["interactions"]:
         # COPY sends no signals: the cached first pages of the team's timelines are stale.
         contact_timelines_touch(contacts=Contact.objects.filter(team=team))

@@ -265,7 +265,10 @@ class DealCreateForm(DealForm):
         stage_field = self.fields["stage"]
         stage_field.queryset = (
             PipelineStage.objects.filter(
-                pipeline__in=Pipeline.objects.visible_to(user), is_won=False, is_lost=False
+                pipeline__in=Pipeline.objects.visible_to(user),
+                is_won=False,
+                is_lost=False,
+                archived_at__isnull=True,
             )
             .select_related("pipeline")
             .order_by("pipeline__name", "position")
@@ -285,7 +288,7 @@ class DealMoveForm(forms.Form):
     def __init__(self, *args, deal: Deal, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["stage"].queryset = PipelineStage.objects.filter(
-            pipeline_id=deal.pipeline_id, is_won=False, is_lost=False
+            pipeline_id=deal.pipeline_id, is_won=False, is_lost=False, archived_at__isnull=True
         )
 
 

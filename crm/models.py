@@ -40,6 +40,14 @@ class Organization(models.Model):
     industry = models.CharField(max_length=120, blank=True)
     size = models.CharField(max_length=10, choices=OrganizationSize.choices, blank=True)
     notes = models.TextField(blank=True)
+    # Who looks after the account; set by a manager (crm.owners), empty until then.
+    owner = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DB_SET_NULL,
+        related_name="owned_organizations",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -239,6 +247,8 @@ class PipelineStage(models.Model):
     # (`crm.services.stage_expected_values_refresh`).
     expected_value_cents = models.BigIntegerField(null=True, blank=True)
     expected_value_currency = models.CharField(max_length=3, blank=True, default="")
+    # An archived stage takes no new deals and leaves the board; its history stays.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "crm_pipeline_stages"
@@ -263,6 +273,44 @@ class PipelineStage(models.Model):
     @property
     def is_closing(self) -> bool:
         return self.is_won or self.is_lost
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+# What a team's list of lost reasons starts with (crm.services.lost_reasons_for_team).
+DEFAULT_LOST_REASONS = (
+    "Price",
+    "Chose a competitor",
+    "No budget",
+    "No decision",
+    "Timing",
+    "Other",
+)
+
+
+class LostReason(models.Model):
+    """Why a team's deals are lost: a per-team list, edited by its managers; a reason in use is
+    archived (kept on the deals that name it) rather than deleted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="lost_reasons")
+    name = models.CharField(max_length=120)
+    position = models.PositiveSmallIntegerField(default=0)
+    archived = models.BooleanField(default=False)
+
+    objects = TeamScopedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "crm_lost_reasons"
+        ordering = ["team", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="crm_lost_reason_team_name_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class DealStatus(models.TextChoices):
@@ -340,6 +388,12 @@ class Deal(models.Model):
         related_name="+",
         editable=False,
     )
+    # Why a lost deal was lost (required when closing as lost) and the closer's comment.
+    # DO_NOTHING: a plain foreign key, so the database refuses to delete a reason in use.
+    lost_reason = models.ForeignKey(
+        LostReason, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="deals"
+    )
+    lost_comment = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -443,6 +497,114 @@ class StageVisit(models.Model):
     def days(self) -> int | None:
         """Whole days spent in the stage (None while the deal is still there)."""
         return None if self.left_at is None else (self.left_at - self.entered_at).days
+
+
+class StageChangeKind(models.TextChoices):
+    CREATED = "created", "Created"
+    MOVED = "moved", "Moved"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    REOPENED = "reopened", "Reopened"
+
+
+class StageChange(models.Model):
+    """Every change of a deal's stage, with its time (aware, UTC): its creation in a first
+    stage, each move, its closing and its reopening. Written by the deal services in the same
+    transaction as the change; what the funnel, velocity and pipeline-changes reports read.
+    Stages are kept as snapshots (id and name), so renaming or archiving one rewrites nothing."""
+
+    id = models.BigAutoField(primary_key=True)
+    deal = models.ForeignKey(Deal, on_delete=models.DB_CASCADE, related_name="stage_changes")
+    kind = models.CharField(max_length=10, choices=StageChangeKind.choices)
+    from_stage_id = models.UUIDField(null=True, blank=True)
+    from_stage_name = models.CharField(max_length=80, blank=True)
+    to_stage_id = models.UUIDField()
+    to_stage_name = models.CharField(max_length=80)
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        db_table = "crm_deal_stage_changes"
+        ordering = ["changed_at", "id"]
+        indexes = [
+            models.Index(fields=["deal", "changed_at"], name="crm_stage_change_deal_idx"),
+            models.Index(fields=["changed_at"], name="crm_stage_change_at_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=StageChangeKind.values), name="crm_stage_changes_kind_check"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.from_stage_name or '-'} -> {self.to_stage_name}"
+
+
+class CloseDateChange(models.Model):
+    """A change of an open deal's expected close date (a later date is a slip), kept for the
+    pipeline-changes report."""
+
+    id = models.BigAutoField(primary_key=True)
+    deal = models.ForeignKey(Deal, on_delete=models.DB_CASCADE, related_name="close_date_changes")
+    from_date = models.DateField(null=True, blank=True)
+    to_date = models.DateField(null=True, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        db_table = "crm_deal_close_date_changes"
+        ordering = ["changed_at", "id"]
+        indexes = [models.Index(fields=["changed_at"], name="crm_close_date_change_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.from_date} -> {self.to_date}"
+
+
+class OwnedRecord(models.TextChoices):
+    DEAL = "deal", "Deal"
+    CONTACT = "contact", "Contact"
+    ORGANIZATION = "organization", "Organization"
+
+
+class OwnerChange(models.Model):
+    """One reassignment of a deal, contact or organization to another owner (crm.owners)."""
+
+    id = models.BigAutoField(primary_key=True)
+    team = models.ForeignKey(Team, on_delete=models.DB_CASCADE, related_name="+")
+    record_type = models.CharField(max_length=20, choices=OwnedRecord.choices)
+    record_id = models.UUIDField()
+    from_owner = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="+"
+    )
+    to_owner = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="+"
+    )
+    changed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "crm_owner_changes"
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["record_type", "record_id", "-changed_at"], name="crm_owner_change_rec_idx"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(record_type__in=OwnedRecord.values),
+                name="crm_owner_changes_record_type_check",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} {self.record_id}: {self.from_owner_id} -> {self.to_owner_id}"
 
 
 class ImportKind(models.TextChoices):

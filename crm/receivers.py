@@ -1,5 +1,7 @@
 """CRM reactions to other modules' changes.
 
+A new team gets the default lost reasons (`team_created`).
+
 Timeline versions (`Contact.timeline_version`, the key of the cached first page in
 crm/timeline.py): every saved or deleted interaction, event or author, whichever module or the
 admin wrote it, touches the timelines that show it, after the write and in its transaction.
@@ -10,10 +12,10 @@ from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 from calendar_app.models import Event
-from coop.models import User
+from coop.models import Team, User
 from crm.meeting_scheduling import meeting_interactions_sync
 from crm.models import Contact, Interaction
-from crm.services import contact_timelines_touch
+from crm.services import contact_timelines_touch, lost_reasons_defaults_create
 
 # The user fields a timeline shows (`str(author)`).
 AUTHOR_NAME_FIELDS = frozenset({"display_name", "first_name", "last_name", "username"})
@@ -80,7 +82,14 @@ def user_deleting(sender, instance: User, **kwargs) -> None:
     )
 
 
+def team_created(sender, instance: Team, created: bool, raw: bool = False, **kwargs) -> None:
+    """A new team starts with the default lost reasons, which its managers then edit."""
+    if created and not raw:
+        lost_reasons_defaults_create(team=instance)
+
+
 def connect() -> None:
+    post_save.connect(team_created, sender=Team, dispatch_uid="crm_team_lost_reasons")
     post_save.connect(event_saved, sender=Event, dispatch_uid="crm_meeting_interactions_sync")
     pre_delete.connect(event_deleting, sender=Event, dispatch_uid="crm_timeline_event_deleting")
     post_delete.connect(_touch_remembered, sender=Event, dispatch_uid="crm_timeline_event_deleted")

@@ -165,7 +165,9 @@ def pipeline_board(
     """
     columns = {
         stage.pk: BoardColumn(stage=stage)
-        for stage in pipeline.stages.filter(is_won=False, is_lost=False).order_by("position")
+        for stage in pipeline.stages.filter(
+            is_won=False, is_lost=False, archived_at__isnull=True
+        ).order_by("position")
     }
     open_deals = Deal.objects.filter(
         pipeline=pipeline, status=DealStatus.OPEN, stage_id__in=list(columns)

@@ -35,6 +35,8 @@ from coop.validators import require_single_line
 from coop.visibility import can_see_team, is_member, manages_team
 from crm.exchange import export_header, export_rows, headers_key
 from crm.models import (
+    DEFAULT_LOST_REASONS,
+    CloseDateChange,
     Contact,
     Deal,
     DealStatus,
@@ -43,12 +45,17 @@ from crm.models import (
     ImportMapping,
     Interaction,
     InteractionType,
+    LostReason,
     Organization,
+    OwnedRecord,
     Pipeline,
     PipelineStage,
+    StageChange,
+    StageChangeKind,
     StageVisit,
     stage_forecast_category,
 )
+from crm.owners import owner_changes_record
 
 CONTACT_FIELDS = ("name", "email", "phone", "job_title", "notes")
 ORGANIZATION_FIELDS = (
@@ -243,6 +250,13 @@ def contact_update(
     require_visible(Contact.objects, actor, contact, "contact")
     if owner is not None:
         _require_owner_member(owner, contact.team_id, "contact's")
+        if owner.pk != contact.owner_id:
+            owner_changes_record(
+                actor=actor,
+                record_type=OwnedRecord.CONTACT,
+                records=[(contact, contact.team_id, contact.owner_id)],
+                owner=owner,
+            )
         contact.owner = owner
     for field, value in fields.items():
         setattr(contact, field, value.strip() if field != "notes" else value)
@@ -295,6 +309,8 @@ def _validate_deal_parts(
         raise ValidationError("The stage belongs to another pipeline.")
     if stage.is_closing:
         raise ValidationError("A new or open deal goes in an open stage; close it to win or lose.")
+    if stage.is_archived:
+        raise ValidationError("This stage is archived; choose an open stage.")
     if contact is not None:
         require_visible(Contact.objects, actor, contact, "contact")
         if contact.team_id != pipeline.team_id:
@@ -334,8 +350,34 @@ def deal_create(
     deal.full_clean(exclude=["pipeline", "stage", "contact", "owner"])
     deal.save()
     _stage_visit_start(deal, stage)
+    stage_change_record(
+        deal=deal, kind=StageChangeKind.CREATED, to_stage=stage, at=deal.stage_entered_at, by=actor
+    )
     stage_expected_values_refresh(pipeline_id=deal.pipeline_id)
     return deal
+
+
+def stage_change_record(
+    *,
+    deal: Deal,
+    kind: str,
+    to_stage: PipelineStage,
+    at: datetime,
+    by: User | None,
+    from_stage: PipelineStage | None = None,
+) -> StageChange:
+    """Record one change of a deal's stage at `at` (aware; stored in UTC), inside the caller's
+    transaction: every deal service that sets a stage calls it."""
+    return StageChange.objects.create(
+        deal=deal,
+        kind=kind,
+        from_stage_id=from_stage.pk if from_stage else None,
+        from_stage_name=from_stage.name if from_stage else "",
+        to_stage_id=to_stage.pk,
+        to_stage_name=to_stage.name,
+        changed_at=at,
+        changed_by=by if by is not None and by.is_authenticated else None,
+    )
 
 
 def _stage_visit_start(deal: Deal, stage: PipelineStage) -> None:
@@ -373,7 +415,21 @@ def deal_update(
             raise ValidationError("The contact belongs to another team than the pipeline.")
     if owner is not None:
         _require_owner_member(owner, deal.pipeline.team_id, "pipeline's")
+        if owner.pk != deal.owner_id:
+            owner_changes_record(
+                actor=actor,
+                record_type=OwnedRecord.DEAL,
+                records=[(deal, deal.pipeline.team_id, deal.owner_id)],
+                owner=owner,
+            )
         deal.owner = owner
+    if expected_close_date != deal.expected_close_date:
+        CloseDateChange.objects.create(
+            deal=deal,
+            from_date=deal.expected_close_date,
+            to_date=expected_close_date,
+            changed_by=actor,
+        )
     deal.title = title.strip()
     deal.value_cents = value_cents
     deal.contact = contact
@@ -394,7 +450,10 @@ def deal_move(*, actor: User, deal: Deal, stage: PipelineStage) -> Deal:
         raise ValidationError("The stage belongs to another pipeline.")
     if stage.is_closing:
         raise ValidationError("Use “Close as won” or “Close as lost” to close a deal.")
+    if stage.is_archived:
+        raise ValidationError("This stage is archived; choose an open stage.")
     if stage.pk != deal.stage_id:
+        from_stage = deal.stage
         deal.stage = stage
         deal.stage_entered_at = timezone.now()
         if not deal.forecast_category_chosen:
@@ -402,6 +461,14 @@ def deal_move(*, actor: User, deal: Deal, stage: PipelineStage) -> Deal:
         deal.save(update_fields=["stage", "stage_entered_at", "forecast_category", "updated_at"])
         _stage_visit_end(deal, deal.stage_entered_at)
         _stage_visit_start(deal, stage)
+        stage_change_record(
+            deal=deal,
+            kind=StageChangeKind.MOVED,
+            from_stage=from_stage,
+            to_stage=stage,
+            at=deal.stage_entered_at,
+            by=actor,
+        )
     stage_expected_values_refresh(pipeline_id=deal.pipeline_id)
     return deal
 
@@ -450,18 +517,31 @@ def deal_lock_open(*, actor: User, deal: Deal) -> Deal:
 
 
 def deal_mark_closed(
-    *, deal: Deal, won: bool, at: datetime, wellness_score: int | None = None
+    *,
+    deal: Deal,
+    won: bool,
+    at: datetime,
+    wellness_score: int | None = None,
+    actor: User | None = None,
+    lost_reason: LostReason | None = None,
+    lost_comment: str = "",
 ) -> Deal:
     """The CRM's part of closing a deal, inside the caller's transaction (the deal row locked by
     `deal_lock_open`): status, `closed_at`, the pipeline's won/lost stage when there is one, the
+    lost reason (required, one of the team's current reasons) and comment of a lost deal, the
     owner's wellness score when the caller passes one (the caller checks consent; the score is
     recorded as the owner's, so withdrawing clears it even after a reassignment), the end of
-    its stage visit, and the stages' expected values."""
+    its stage visit, the stage change, and the stages' expected values."""
+    if not won:
+        _validate_lost_reason(deal, lost_reason)
+        deal.lost_reason = lost_reason
+        deal.lost_comment = lost_comment.strip()
+    from_stage = deal.stage
     deal.status = DealStatus.WON if won else DealStatus.LOST
     deal.closed_at = at
     closing_stage = (
         PipelineStage.objects.filter(pipeline_id=deal.pipeline_id)
-        .filter(is_won=won, is_lost=not won)
+        .filter(is_won=won, is_lost=not won, archived_at__isnull=True)
         .order_by("position")
         .first()
     )
@@ -473,8 +553,86 @@ def deal_mark_closed(
         deal.wellness_score_user_id = deal.owner_id
     deal.save()
     _stage_visit_end(deal, at)
+    stage_change_record(
+        deal=deal,
+        kind=StageChangeKind.WON if won else StageChangeKind.LOST,
+        from_stage=from_stage,
+        to_stage=deal.stage,
+        at=at,
+        by=actor,
+    )
     stage_expected_values_refresh(pipeline_id=deal.pipeline_id)
     return deal
+
+
+def _validate_lost_reason(deal: Deal, lost_reason: LostReason | None) -> None:
+    if lost_reason is None:
+        raise ValidationError("Choose why the deal was lost.")
+    if lost_reason.team_id != deal.pipeline.team_id or lost_reason.archived:
+        raise ValidationError("Choose one of the team's lost reasons.")
+
+
+def deal_lock_closed(*, actor: User, deal: Deal) -> Deal:
+    """The deal, re-read under a `FOR NO KEY UPDATE` row lock, if it is closed and the actor
+    manages its team (who may reopen it); `ValidationError` otherwise. Runs inside the
+    caller's transaction."""
+    deal = Deal.objects.select_for_update(no_key=True).select_related("pipeline").get(pk=deal.pk)
+    require_visible(Deal.objects, actor, deal, "deal")
+    if not manages_team(actor, deal.pipeline.team_id):
+        raise ValidationError("Only a manager of the deal's team may reopen it.")
+    if deal.is_open:
+        raise ValidationError("This deal is open already.")
+    return deal
+
+
+def deal_mark_reopened(*, actor: User, deal: Deal, at: datetime) -> Deal:
+    """The CRM's part of reopening a closed deal, inside the caller's transaction (the deal
+    locked by `deal_lock_closed`): status open, no closing time, reason or wellness score, and
+    back in the stage it was closed from (when that stage is still open and not archived;
+    otherwise the pipeline's first open stage), with a new stage visit and stage change."""
+    closing = deal.stage_changes.filter(kind__in=[StageChangeKind.WON, StageChangeKind.LOST])
+    from_stage_id = closing.order_by("-changed_at", "-id").values_list("from_stage_id", flat=True)
+    open_stages = PipelineStage.objects.filter(
+        pipeline_id=deal.pipeline_id, is_won=False, is_lost=False, archived_at__isnull=True
+    ).order_by("position")
+    stage = open_stages.filter(pk__in=from_stage_id[:1]).first() or open_stages.first()
+    if stage is None:
+        raise ValidationError("The pipeline has no open stage to reopen the deal in.")
+    from_stage = deal.stage
+    deal.status = DealStatus.OPEN
+    deal.closed_at = None
+    deal.lost_reason = None
+    deal.lost_comment = ""
+    deal.wellness_score_at_deal = None
+    deal.wellness_score_user = None
+    deal.stage = stage
+    deal.stage_entered_at = at
+    if not deal.forecast_category_chosen:
+        deal.forecast_category = stage_forecast_category(stage)
+    deal.save()
+    _stage_visit_start(deal, stage)
+    stage_change_record(
+        deal=deal,
+        kind=StageChangeKind.REOPENED,
+        from_stage=from_stage,
+        to_stage=stage,
+        at=at,
+        by=actor,
+    )
+    stage_expected_values_refresh(pipeline_id=deal.pipeline_id)
+    return deal
+
+
+def lost_reasons_defaults_create(*, team: Team) -> None:
+    """Give a team the default lost reasons (inside the caller's transaction; a reason the team
+    has already is left as it is)."""
+    LostReason.objects.bulk_create(
+        [
+            LostReason(team=team, name=name, position=position)
+            for position, name in enumerate(DEFAULT_LOST_REASONS)
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def deal_wellness_scores_clear(*, user: User) -> int:

@@ -9,7 +9,10 @@ from crm.views import (
     meetings,
     merging,
     organizations,
+    owners,
     pipelines,
+    reports,
+    settings,
 )
 
 app_name = "crm"
@@ -78,7 +81,11 @@ urlpatterns = [
     path("imports/<uuid:pk>/errors.csv", imports.import_errors, name="import_errors"),
     path("imports/<uuid:pk>/undo/", imports.import_undo_view, name="import_undo"),
     path("pipelines/", pipelines.pipeline_list, name="pipeline_list"),
+    path("pipelines/new/", settings.pipeline_new, name="pipeline_new"),
     path("pipelines/<uuid:pk>/", pipelines.pipeline_board_view, name="pipeline_board"),
+    path("pipelines/<uuid:pk>/settings/", settings.pipeline_settings, name="pipeline_settings"),
+    path("lost-reasons/", settings.lost_reasons, name="lost_reasons"),
+    path("reports/", reports.reports, name="reports"),
     path("deals/", deals.deal_list, name="deal_list"),
     path("deals/new/", deals.deal_new, name="deal_new"),
     path("deals/contact-options/", deals.deal_contact_options, name="deal_contact_options"),
@@ -90,6 +97,8 @@ urlpatterns = [
         deals.deal_forecast_category_view,
         name="deal_forecast_category",
     ),
+    path("owners/reassign/", owners.owners_reassign_view, name="owners_reassign"),
+    path("owners/<str:record_type>/<uuid:pk>/", owners.owner_card, name="owner_card"),
     path("calendar/", calendar.calendar_page, name="calendar"),
     path("contacts/<uuid:pk>/meetings/new/", meetings.meeting_new, name="meeting_new"),
     path("meetings/<uuid:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),

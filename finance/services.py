@@ -398,6 +398,13 @@ def revenue_unbook_imported_deals(*, deal_ids: list) -> None:
     aggregates_changed(FINANCE_AGGREGATES)
 
 
+def revenue_unbook_deal(*, deal: Deal) -> int:
+    """Remove the revenue a won deal booked (its reopening), inside the caller's transaction;
+    returns the entries removed (0 for a deal that booked none)."""
+    deleted, _ = RevenueEntry.objects.filter(deal=deal, source=RevenueSource.DEAL).delete()
+    return deleted
+
+
 def won_deal_revenue_entry(deal: Deal) -> RevenueEntry:
     """The (unsaved) revenue entry of a won deal; `revenue_book_won_deal` saves it, the demo
     data inserts many in bulk."""

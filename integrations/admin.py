@@ -2,21 +2,39 @@
 actions that call `deal_close` are added here, above those modules, to the CRM's own deal
 admin (`crm.admin.DealAdmin`), which replaces it in the admin site."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from crm.admin import DealAdmin
-from crm.models import Deal
-from integrations.deal_closing import deal_close
+from crm.models import Deal, LostReason
+from integrations.deal_closing import deal_close, deal_reopen
+
+
+class ClosingActionForm(ActionForm):
+    """The lost reason (by name, matched in each deal's team) closing as lost requires."""
+
+    lost_reason = forms.CharField(
+        required=False, max_length=120, help_text="Lost reason, for “Close as lost”."
+    )
 
 
 def _close_selected(modeladmin, request: HttpRequest, queryset: QuerySet[Deal], *, won: bool):
     closed = 0
-    for deal in queryset:
+    reason_name = request.POST.get("lost_reason", "").strip()
+    for deal in queryset.select_related("pipeline"):
+        reason = (
+            None
+            if won
+            else LostReason.objects.filter(
+                team_id=deal.pipeline.team_id, archived=False, name__iexact=reason_name
+            ).first()
+        )
         try:
-            deal_close(actor=request.user, deal=deal, won=won)
+            deal_close(actor=request.user, deal=deal, won=won, lost_reason=reason)
         except ValidationError as error:
             modeladmin.message_user(
                 request, f"{deal.title}: {' '.join(error.messages)}", messages.WARNING
@@ -27,7 +45,8 @@ def _close_selected(modeladmin, request: HttpRequest, queryset: QuerySet[Deal], 
 
 
 class ClosingDealAdmin(DealAdmin):
-    actions = ["close_as_won", "close_as_lost"]
+    actions = ["close_as_won", "close_as_lost", "reopen"]
+    action_form = ClosingActionForm
 
     @admin.action(description="Close selected deals as won")
     def close_as_won(self, request: HttpRequest, queryset: QuerySet[Deal]) -> None:
@@ -36,6 +55,20 @@ class ClosingDealAdmin(DealAdmin):
     @admin.action(description="Close selected deals as lost")
     def close_as_lost(self, request: HttpRequest, queryset: QuerySet[Deal]) -> None:
         _close_selected(self, request, queryset, won=False)
+
+    @admin.action(description="Reopen selected closed deals (managers; removes booked revenue)")
+    def reopen(self, request: HttpRequest, queryset: QuerySet[Deal]) -> None:
+        reopened = 0
+        for deal in queryset:
+            try:
+                deal_reopen(actor=request.user, deal=deal)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{deal.title}: {' '.join(error.messages)}", messages.WARNING
+                )
+            else:
+                reopened += 1
+        self.message_user(request, f"{reopened} deal(s) reopened.")
 
 
 admin.site.unregister(Deal)

@@ -10,10 +10,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from coop.visibility import manages_team
-from crm.models import Contact
+from crm.models import Contact, LostReason
 from crm.views.contacts import visible_contact
 from crm.views.deals import visible_deal
-from integrations.deal_closing import deal_close
+from integrations.deal_closing import deal_close, deal_reopen
 from integrations.personal_data import (
     personal_data_erase,
     personal_data_export,
@@ -29,12 +29,44 @@ def deal_close_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     if outcome not in ("won", "lost"):
         messages.error(request, "Choose whether the deal was won or lost.")
         return redirect("crm:deal_detail", pk=deal.pk)
+    reason = _lost_reason(deal, request.POST.get("lost_reason", ""))
     try:
-        deal = deal_close(actor=request.user, deal=deal, won=outcome == "won")
+        deal = deal_close(
+            actor=request.user,
+            deal=deal,
+            won=outcome == "won",
+            lost_reason=reason,
+            lost_comment=request.POST.get("lost_comment", "")[:2000],
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{deal.title} closed as {deal.status}.")
+    return redirect("crm:deal_detail", pk=deal.pk)
+
+
+def _lost_reason(deal, value: str) -> LostReason | None:
+    """The team's current lost reason named by id in the form, or None (refused by the
+    service with a message)."""
+    try:
+        reason_id = UUID(value)
+    except ValueError:
+        return None
+    return LostReason.objects.filter(
+        team_id=deal.pipeline.team_id, archived=False, pk=reason_id
+    ).first()
+
+
+@require_POST
+def deal_reopen_view(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """A manager reopens a closed deal (a won deal's booked revenue is removed with it)."""
+    deal = visible_deal(request, pk)
+    try:
+        deal = deal_reopen(actor=request.user, deal=deal)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{deal.title} is open again, in {deal.stage.name}.")
     return redirect("crm:deal_detail", pk=deal.pk)
 
 

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coop.htmx import varies_on_htmx
+from coop.visibility import manages_team
 from crm.forms import (
     DealCreateForm,
     DealFilterForm,
@@ -20,7 +21,8 @@ from crm.forms import (
     contact_label,
     submit_to_service,
 )
-from crm.models import Contact, Deal, DealStatus, ForecastCategory
+from crm.models import Contact, Deal, DealStatus, ForecastCategory, LostReason
+from crm.owners import owner_choices
 from crm.selectors import contacts_matching, deals_matching
 from crm.services import (
     deal_create,
@@ -35,7 +37,7 @@ from crm.views.pipelines import render_board
 def visible_deal(request: HttpRequest, pk: UUID) -> Deal:
     """The deal if the user may see it; a 404 otherwise."""
     deals = Deal.objects.visible_to(request.user).select_related(
-        "pipeline", "stage", "contact", "owner", "wellness_score_user"
+        "pipeline", "stage", "contact", "owner", "wellness_score_user", "lost_reason"
     )
     return get_object_or_404(deals, pk=pk)
 
@@ -65,7 +67,12 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         template += "#results"
     export_query = params.copy()
     export_query.pop("page", None)
-    context = {"form": form, "page_obj": page, "export_query": export_query.urlencode()}
+    context = {
+        "form": form,
+        "page_obj": page,
+        "export_query": export_query.urlencode(),
+        "owner_options": owner_choices(actor=request.user),
+    }
     return render(request, template, context)
 
 
@@ -143,8 +150,13 @@ def deal_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     category_form = None
     if deal.is_open and may_set_forecast_category(request.user, deal):
         category_form = ForecastCategoryForm(initial={"category": deal.forecast_category})
+    team_id = deal.pipeline.team_id
     context = {
         "deal": deal,
+        "lost_reasons": LostReason.objects.filter(team_id=team_id, archived=False)
+        if deal.is_open
+        else (),
+        "can_reopen": not deal.is_open and manages_team(request.user, team_id),
         "move_form": move_form,
         "category_form": category_form,
         "category_changes": deal.forecast_category_changes.select_related("changed_by")[:10],

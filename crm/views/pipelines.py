@@ -8,6 +8,8 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from coop.htmx import varies_on_htmx
+from coop.models import Team
+from coop.visibility import manager_team_ids, manages_team_expression
 from crm.models import DealStatus, Pipeline
 from crm.selectors import pipeline_board
 
@@ -21,10 +23,13 @@ def pipeline_list(request: HttpRequest) -> HttpResponse:
         .annotate(
             open_count=Count("deals", filter=open_deals),
             open_total=Sum("deals__value_cents", filter=open_deals),
+            managed=manages_team_expression(request.user),
         )
         .order_by("team__name", "name")
     )
-    return render(request, "crm/pipeline_list.html", {"pipelines": pipelines})
+    manages_any = Team.objects.filter(pk__in=manager_team_ids(request.user)).exists()
+    context = {"pipelines": pipelines, "manages_any": manages_any}
+    return render(request, "crm/pipeline_list.html", context)
 
 
 def render_board(

@@ -79,7 +79,7 @@ def test_close_a_deal_as_won_from_its_page(
     expect(page.get_by_role("status")).to_contain_text("Solar roof closed as won.")
     expect(page.get_by_role("button", name="Close as won")).to_have_count(0)
     expect(page.get_by_text("This deal is closed as won")).to_be_visible()
-    assert dialogs == ["Close “Solar roof” as won? A closed deal cannot be reopened."] * 2
+    assert dialogs == ["Close “Solar roof” as won? Only a manager can reopen it."] * 2
     screenshot("deal-detail-won")
 
 

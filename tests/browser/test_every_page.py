@@ -10,13 +10,15 @@ from tests.reliability.world import build_world
 
 # Not pages: downloads (the ICS feed, the forecast and list exports, an import's refused
 # rows) and htmx fragments that only ever load into a page (the timeline's infinite scroll,
-# the deal form's contact options, the contact form's organization suggestions).
+# the deal form's contact options, the contact form's organization suggestions, the owner
+# card of the deal, contact and organization pages).
 NOT_PAGES = {
     "calendar_app:feed",
     "finance:export",
     "crm:contact_timeline",
     "crm:deal_contact_options",
     "crm:organization_options",
+    "crm:owner_card",
     "crm:contact_export",
     "crm:organization_export",
     "crm:deal_export",

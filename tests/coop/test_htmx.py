@@ -45,6 +45,7 @@ VARYING = {
     "crm:deal_list": Call("get"),
     "crm:deal_move": Call("post", "deal"),
     "crm:pipeline_board": Call("get", "pipeline"),
+    "crm:pipeline_settings": Call("get", "pipeline", manager=True),
     "finance:detail": Call("get", "forecast", {"HX-Target": "forecast-deals"}),
     "finance:generate": Call("post"),
     "health:insights": Call("get"),

@@ -8,6 +8,7 @@ from crm.models import (
     Deal,
     Interaction,
     InteractionType,
+    LostReason,
     Organization,
     Pipeline,
     PipelineStage,
@@ -94,3 +95,8 @@ class DealFactory(factory.django.DjangoModelFactory):
     expected_close_date = factory.LazyFunction(
         lambda: timezone.localdate() + datetime.timedelta(days=30)
     )
+
+
+def lost_reason_for(deal: Deal) -> LostReason:
+    """The first of the deal's team's default lost reasons (every team starts with them)."""
+    return LostReason.objects.filter(team_id=deal.pipeline.team_id).order_by("position").first()

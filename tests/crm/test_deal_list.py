@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from integrations.deal_closing import deal_close
-from tests.crm.factories import ContactFactory, DealFactory, PipelineFactory
+from tests.crm.factories import ContactFactory, DealFactory, PipelineFactory, lost_reason_for
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ def deals(pipeline, stages, rep, team, contact):
     DealFactory(pipeline=pipeline, owner=rep, title="Solar roof", contact=contact)
     DealFactory(pipeline=pipeline, owner=rep, title="Heat pump", stage=stages["Proposal"])
     closed = DealFactory(pipeline=pipeline, owner=rep, title="Old bikes")
-    deal_close(actor=rep, deal=closed, won=False)
+    deal_close(actor=rep, deal=closed, won=False, lost_reason=lost_reason_for(closed))
     DealFactory(pipeline=PipelineFactory(team=team, name="Other"), owner=rep, title="Elsewhere")
 
 

@@ -4,7 +4,13 @@ import pytest
 from django.urls import reverse
 
 from crm.models import Deal, DealStatus
-from tests.crm.factories import ContactFactory, DealFactory, OrganizationFactory, PipelineFactory
+from tests.crm.factories import (
+    ContactFactory,
+    DealFactory,
+    OrganizationFactory,
+    PipelineFactory,
+    lost_reason_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +47,9 @@ def test_deal_detail_shows_its_facts_and_close_buttons(rep_client, deal):
 )
 def test_closing_a_deal_from_its_page(rep_client, deal, outcome, status, stage):
     response = rep_client.post(
-        reverse("integrations:deal_close", args=[deal.pk]), {"outcome": outcome}, follow=True
+        reverse("integrations:deal_close", args=[deal.pk]),
+        {"outcome": outcome, "lost_reason": lost_reason_for(deal).pk},
+        follow=True,
     )
     assert f"Solar roof closed as {status}." in response.text
     deal.refresh_from_db()
@@ -188,7 +196,10 @@ def test_edit_deal_with_bad_input_changes_nothing(rep_client, deal):
 
 
 def test_a_closed_deal_cannot_be_edited(rep_client, deal):
-    rep_client.post(reverse("integrations:deal_close", args=[deal.pk]), {"outcome": "lost"})
+    rep_client.post(
+        reverse("integrations:deal_close", args=[deal.pk]),
+        {"outcome": "lost", "lost_reason": lost_reason_for(deal).pk},
+    )
     response = rep_client.get(reverse("crm:deal_edit", args=[deal.pk]), follow=True)
     assert "This deal is closed as lost; it can no longer change." in response.text
 

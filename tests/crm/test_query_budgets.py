@@ -24,7 +24,9 @@ CONTACT_DETAIL_BUDGET = 7
 # Seen again unchanged, the timeline comes from the cache (crm/timeline.py): contact and deals.
 CONTACT_DETAIL_CACHED_BUDGET = 5
 BOARD_BUDGET = 7  # + pipeline, stages, per-stage aggregates, cards
-DEAL_LIST_BUDGET = 6  # + count, page of deals with their joins, the pipeline filter's choices
+# + count, page of deals with their joins, the pipeline filter's choices, the people a manager
+# may hand deals to (crm.owners.owner_choices)
+DEAL_LIST_BUDGET = 7
 
 
 def _contacts(team, owner, n, first=0):

@@ -17,7 +17,7 @@ from crm.services import (
     interaction_log,
 )
 from integrations.deal_closing import deal_close
-from tests.crm.factories import InteractionFactory
+from tests.crm.factories import InteractionFactory, lost_reason_for
 from tests.reliability.world import snapshot
 
 pytestmark = pytest.mark.django_db
@@ -128,13 +128,13 @@ def test_deal_close_sets_status_time_and_won_stage(rep, deal, stages):
 def test_a_closure_is_audited_once_and_a_refused_one_is_not(rep, deal):
     deal_close(actor=rep, deal=deal, won=True)
     with pytest.raises(ValidationError):
-        deal_close(actor=rep, deal=deal, won=False)
+        deal_close(actor=rep, deal=deal, won=False, lost_reason=lost_reason_for(deal))
     event = AuditEvent.objects.get(action=AuditAction.DEAL_CLOSED)
     assert (event.actor_name, event.object_id, event.detail) == ("rep", str(deal.pk), {"won": True})
 
 
 def test_closing_a_closed_deal_is_refused_and_changes_nothing(rep, deal):
-    first = deal_close(actor=rep, deal=deal, won=False)
+    first = deal_close(actor=rep, deal=deal, won=False, lost_reason=lost_reason_for(deal))
     with pytest.raises(ValidationError, match="already closed as lost"):
         deal_close(actor=rep, deal=deal, won=True)
     deal.refresh_from_db()

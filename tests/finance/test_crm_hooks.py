@@ -11,6 +11,7 @@ from crm.models import PipelineStage
 from finance.models import RevenueEntry, RevenueSource
 from integrations import deal_closing
 from integrations.deal_closing import deal_close
+from tests.crm.factories import lost_reason_for
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,7 @@ def test_moving_a_deal_moves_its_weight_between_stages(rep, pipeline):
 
 def test_closing_a_deal_takes_it_out_of_the_open_value(rep, pipeline):
     deal = _create(rep, pipeline, "Proposal", 10_000)
-    deal_close(actor=rep, deal=deal, won=False)
+    deal_close(actor=rep, deal=deal, won=False, lost_reason=lost_reason_for(deal))
     assert _stage_values(pipeline)["Proposal"][0] == 0
 
 
@@ -86,7 +87,7 @@ def test_winning_a_deal_books_its_revenue_on_the_owners_closing_day(rep, pipelin
 
 def test_losing_a_deal_books_no_revenue(rep, pipeline):
     deal = _create(rep, pipeline, "Proposal", 25_000)
-    deal_close(actor=rep, deal=deal, won=False)
+    deal_close(actor=rep, deal=deal, won=False, lost_reason=lost_reason_for(deal))
     assert not RevenueEntry.objects.exists()
 
 

@@ -12,7 +12,7 @@ from crm.models import Deal
 from health.models import SalesHealthMetric
 from health.services import today_for
 from integrations.deal_closing import deal_close
-from tests.crm.factories import DealFactory, InteractionFactory
+from tests.crm.factories import DealFactory, InteractionFactory, lost_reason_for
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,12 @@ def test_with_consent_the_deal_gets_the_owners_score_of_the_day(rep, deal, allow
 def test_a_lost_deal_gets_the_score_too(rep, deal, allow, check_in):
     allow(rep, ConsentScope.DEAL_WELLNESS)
     check_in(rep, stress=60)
-    assert deal_close(actor=rep, deal=deal, won=False).wellness_score_at_deal == 40
+    assert (
+        deal_close(
+            actor=rep, deal=deal, won=False, lost_reason=lost_reason_for(deal)
+        ).wellness_score_at_deal
+        == 40
+    )
 
 
 def test_without_consent_nothing_from_health_reaches_the_deal(rep, deal, check_in):
@@ -87,7 +92,7 @@ def test_closing_upserts_the_days_row_with_real_aggregates(rep, pipeline, contac
         contact=contact, author=rep, timestamp=timezone.now() - datetime.timedelta(days=3)
     )
     earlier = DealFactory(pipeline=pipeline, owner=rep)
-    deal_close(actor=rep, deal=earlier, won=False)
+    deal_close(actor=rep, deal=earlier, won=False, lost_reason=lost_reason_for(earlier))
     deal = DealFactory(pipeline=pipeline, owner=rep)
     deal_close(actor=rep, deal=deal, won=True)
     row = SalesHealthMetric.objects.get(user=rep, date=today_for(rep))
@@ -117,7 +122,7 @@ def test_closing_an_already_closed_deal_is_refused_and_not_counted_twice(
     check_in(rep, stress=20)
     deal_close(actor=rep, deal=deal, won=True)
     with pytest.raises(ValidationError):
-        deal_close(actor=rep, deal=deal, won=False)
+        deal_close(actor=rep, deal=deal, won=False, lost_reason=lost_reason_for(deal))
     assert SalesHealthMetric.objects.get(user=rep).deal_velocity == pytest.approx(0.25)
 
 

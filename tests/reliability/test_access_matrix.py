@@ -116,11 +116,19 @@ REGISTRY: dict[str, Route] = {
     "crm:import_errors": Route(_import_run, audience=MANAGERS),
     "crm:import_undo": Route(_import_run, audience=MANAGERS, get=405, post=302),
     "crm:pipeline_board": Route(lambda world: {"pk": world.pipeline.pk}),
+    # A pipeline's settings are its team managers' (and staff's); an empty POST names no
+    # action and is refused on the page.
+    "crm:pipeline_settings": Route(
+        lambda world: {"pk": world.pipeline.pk}, audience=MANAGERS, post=400
+    ),
     "crm:deal_detail": Route(_deal),
     "crm:deal_edit": Route(_deal, post=400),
     "crm:deal_move": Route(_deal, get=405, post=302),
     "crm:deal_forecast_category": Route(_deal, get=405, post=302),
     "integrations:deal_close": Route(_deal, get=405, post=302),
+    # Reopening is a manager's; a rep meets the refusal as a message on the deal page.
+    "integrations:deal_reopen": Route(_deal, get=405, post=302),
+    "crm:owner_card": Route(lambda world: {"record_type": "deal", "pk": world.deal.pk}),
     # Only the organiser (and staff) may change a meeting: others get the refusal dialog.
     "crm:meeting_edit": Route(_meeting, post=400, get_by_role=REFUSED),
     # Cancelled here first (its organiser or staff; others are refused), so the
@@ -271,6 +279,7 @@ PAGE_GET = {
     "crm:deal_contact_options": 200,
     "crm:import_preview": 405,
     "crm:import_start": 405,
+    "crm:owners_reassign": 405,
     "calendar_app:notifications_read": 405,
     "calendar_app:feed_regenerate": 405,
     "calendar_app:caldav_calendars": 405,

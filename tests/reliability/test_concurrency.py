@@ -29,6 +29,7 @@ from health.models import CheckIn, SalesHealthMetric
 from health.services import checkin_save, rollup_day, today_for
 from integrations import deal_closing
 from integrations.deal_closing import deal_close
+from tests.crm.factories import lost_reason_for
 from tests.reliability.world import build_world
 
 pytestmark = [
@@ -152,7 +153,12 @@ def test_won_and_lost_at_once_leave_one_consistent_outcome(world, rep, manager):
     pk = world.deal.pk
     outcomes = run_together(
         lambda: deal_close(actor=rep, deal=Deal.objects.get(pk=pk), won=True),
-        lambda: deal_close(actor=manager, deal=Deal.objects.get(pk=pk), won=False),
+        lambda: deal_close(
+            actor=manager,
+            deal=Deal.objects.get(pk=pk),
+            won=False,
+            lost_reason=lost_reason_for(Deal.objects.get(pk=pk)),
+        ),
     )
     winner = next(o for o in outcomes if isinstance(o, Deal))
     deal = Deal.objects.get(pk=pk)

@@ -150,7 +150,26 @@ ENDPOINTS = [
     Endpoint("crm:deal_edit", "post", DEAL, _pk("deal")),
     Endpoint("crm:deal_move", "post", ("stage",), _pk("deal")),
     Endpoint("crm:deal_forecast_category", "post", ("category",), _pk("deal")),
-    Endpoint("integrations:deal_close", "post", ("outcome",), _pk("deal")),
+    Endpoint(
+        "integrations:deal_close", "post", ("outcome", "lost_reason", "lost_comment"), _pk("deal")
+    ),
+    Endpoint(
+        "crm:pipeline_settings",
+        "post",
+        ("action", "name", "currency", "probability", "kind", "stage", "to", "order", "move_to"),
+        _pk("pipeline"),
+        role="manager",
+    ),
+    Endpoint("crm:pipeline_new", "post", ("team", "name", "currency"), role="manager"),
+    Endpoint(
+        "crm:lost_reasons", "post", ("action", "team", "name", "reason", "archived"), role="manager"
+    ),
+    Endpoint(
+        "crm:owners_reassign",
+        "post",
+        ("record_type", "ids", "owner", "next"),
+        role="manager",
+    ),
     Endpoint("crm:meeting_new", "post", (*MEETING, "invite", "schedule_anyway"), _pk("contact")),
     Endpoint("crm:meeting_new", "get", ("date", "time", "deal"), _pk("contact")),
     Endpoint("crm:meeting_edit", "post", (*MEETING, "schedule_anyway"), _pk("meeting")),
@@ -308,6 +327,9 @@ QUERY_PARAMETERS = (
     "start",
     "end",
     "cutoff",
+    "next",
+    "report",
+    "owner",
 )
 # Who opens a GET view in these tests, when not a rep: the audience that gets past its
 # permission check to the code that reads the query string.

@@ -1,0 +1,362 @@
+"""The sales manager's reports: funnel, win/loss, velocity, activity and pipeline changes.
+
+Every report reads only what the viewer sees (`Deal.objects.visible_to`, `Interaction.objects.
+visible_to`: the one visibility rule), filtered by pipeline, owner and a period of whole days in
+the viewer's time zone, and runs a fixed number of queries whatever the number of deals.
+Durations come from `crm_deal_stage_changes`, whose times are aware UTC datetimes, so a stay
+across a daylight-saving change lasts what it really lasted (23 or 25 hours for a "day").
+
+Definitions:
+- funnel: a deal *entered* a stage when it was created in it, moved into it or reopened in it
+  within the period; it *converted* when, any time after that entry, it moved to a stage placed
+  after it on the board or was won. Conversion rate = converted / entered.
+- win/loss: deals closed (won or lost) within the period, counted and summed per currency, by
+  owner, by lost reason and by the stage the deal was in when it was lost.
+- velocity: a stay in a stage lasts from the change into it to the deal's next stage change;
+  stays that ended within the period count, per stage: median and P90 (nearest rank) in days.
+  The sales cycle of a deal won within the period runs from its creation to its win.
+- activity: timeline entries per author per week (weeks start on Monday, in the viewer's time
+  zone): calls, emails and messages; meetings (meetings and calendar events).
+- pipeline changes: within the period, deals that entered (were created), moved between open
+  stages, slipped (their expected close date was pushed later) and closed.
+"""
+
+import itertools
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+
+from coop.models import User
+from crm.models import (
+    CloseDateChange,
+    Deal,
+    DealStatus,
+    Interaction,
+    InteractionType,
+    Pipeline,
+    StageChange,
+    StageChangeKind,
+)
+
+REPORTS = {
+    "funnel": "Funnel",
+    "winloss": "Win/loss",
+    "velocity": "Velocity",
+    "activity": "Activity",
+    "changes": "Pipeline changes",
+}
+ENTRY_KINDS = (StageChangeKind.CREATED, StageChangeKind.MOVED, StageChangeKind.REOPENED)
+MEETING_TYPES = (InteractionType.MEETING, InteractionType.CALENDAR_EVENT)
+# The longest period a report covers (a year and a bit: a quarter-on-quarter comparison fits).
+MAX_DAYS = 400
+# Rows listed under "pipeline changes", per kind (the counts cover everything).
+CHANGE_ROWS = 50
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    start: date
+    end: date  # inclusive
+    zone: ZoneInfo
+    pipeline: Pipeline | None = None
+    owner: User | None = None
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.start, time(), self.zone)
+
+    @property
+    def until(self) -> datetime:
+        return datetime.combine(self.end + timedelta(days=1), time(), self.zone)
+
+
+def report_deals(*, viewer: User, filters: ReportFilters) -> QuerySet[Deal]:
+    """The deals a report covers: visible to the viewer, of the pipeline and owner chosen."""
+    deals = Deal.objects.visible_to(viewer)
+    if filters.pipeline is not None:
+        deals = deals.filter(pipeline=filters.pipeline)
+    if filters.owner is not None:
+        deals = deals.filter(owner=filters.owner)
+    return deals
+
+
+def _changes_of_deals_active_in(deals: QuerySet[Deal], filters: ReportFilters) -> list[tuple]:
+    """(deal, kind, from stage, to stage id and name, time) of every stage change of the deals
+    that changed stage within the period, in order: one query."""
+    active = StageChange.objects.filter(
+        changed_at__gte=filters.since, changed_at__lt=filters.until, deal__in=deals.values("pk")
+    ).values("deal_id")
+    return list(
+        StageChange.objects.filter(deal_id__in=active)
+        .order_by("deal_id", "changed_at", "id")
+        .values_list("deal_id", "kind", "to_stage_id", "to_stage_name", "changed_at")
+    )
+
+
+def _by_deal(changes: list[tuple]) -> dict[UUID, list[tuple]]:
+    grouped: dict[UUID, list[tuple]] = defaultdict(list)
+    for row in changes:
+        grouped[row[0]].append(row)
+    return grouped
+
+
+@dataclass
+class FunnelRow:
+    stage: str
+    entered: int = 0
+    converted: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.converted / self.entered * 100 if self.entered else None
+
+
+def funnel(*, viewer: User, filters: ReportFilters) -> list[FunnelRow]:
+    """Per open stage of the pipeline, in board order: deals that entered it in the period and
+    how many of them went on. Needs a pipeline (stages are a pipeline's). Two queries."""
+    if filters.pipeline is None:
+        return []
+    stages = list(
+        filters.pipeline.stages.filter(is_won=False, is_lost=False, archived_at__isnull=True)
+        .order_by("position")
+        .values_list("pk", "name", "position")
+    )
+    positions = {pk: position for pk, _, position in stages}
+    rows = {pk: FunnelRow(stage=name) for pk, name, _ in stages}
+    since, until = filters.since, filters.until
+    changes = _changes_of_deals_active_in(report_deals(viewer=viewer, filters=filters), filters)
+    for deal_changes in _by_deal(changes).values():
+        for stage_id, row in rows.items():
+            entry = next(
+                (
+                    at
+                    for _, kind, to_id, _, at in deal_changes
+                    if to_id == stage_id and kind in ENTRY_KINDS and since <= at < until
+                ),
+                None,
+            )
+            if entry is None:
+                continue
+            row.entered += 1
+            if any(
+                at > entry
+                and (kind == StageChangeKind.WON or positions.get(to_id, -1) > positions[stage_id])
+                for _, kind, to_id, _, at in deal_changes
+            ):
+                row.converted += 1
+    return list(rows.values())
+
+
+@dataclass
+class WinLossRow:
+    label: str
+    currency: str
+    won: int = 0
+    won_cents: int = 0
+    lost: int = 0
+    lost_cents: int = 0
+
+    @property
+    def win_rate(self) -> float | None:
+        closed = self.won + self.lost
+        return self.won / closed * 100 if closed else None
+
+
+@dataclass
+class WinLoss:
+    by_owner: list[WinLossRow] = field(default_factory=list)
+    by_reason: list[WinLossRow] = field(default_factory=list)
+    by_stage: list[WinLossRow] = field(default_factory=list)
+
+
+def _win_loss_rows(rows, label) -> list[WinLossRow]:
+    table: dict[tuple, WinLossRow] = {}
+    for row in rows:
+        key = (label(row), row["currency"])
+        entry = table.setdefault(key, WinLossRow(label=key[0], currency=key[1]))
+        if row["status"] == DealStatus.WON:
+            entry.won, entry.won_cents = entry.won + row["n"], entry.won_cents + row["total"]
+        else:
+            entry.lost, entry.lost_cents = entry.lost + row["n"], entry.lost_cents + row["total"]
+    return sorted(table.values(), key=lambda r: (-(r.won + r.lost), r.label, r.currency))
+
+
+def win_loss(*, viewer: User, filters: ReportFilters) -> WinLoss:
+    """Deals closed in the period by owner, by lost reason and by stage at loss: three
+    aggregate queries."""
+    closed = report_deals(viewer=viewer, filters=filters).filter(
+        closed_at__gte=filters.since, closed_at__lt=filters.until
+    )
+    counted = {"n": Count("id"), "total": Sum("value_cents")}
+    by_owner = closed.order_by().values(
+        "status", "currency", "owner__display_name", "owner__username"
+    )
+    lost = closed.filter(status=DealStatus.LOST).order_by()
+    by_reason = lost.values("status", "currency", "lost_reason__name")
+    by_stage = (
+        StageChange.objects.filter(kind=StageChangeKind.LOST, deal__in=lost.values("pk"))
+        .order_by()
+        .values(status=F("deal__status"), currency=F("deal__currency"), stage=F("from_stage_name"))
+        .annotate(n=Count("deal_id", distinct=True), total=Sum("deal__value_cents"))
+    )
+    return WinLoss(
+        by_owner=_win_loss_rows(
+            by_owner.annotate(**counted),
+            lambda r: r["owner__display_name"] or r["owner__username"] or "No owner",
+        ),
+        by_reason=_win_loss_rows(
+            by_reason.annotate(**counted), lambda r: r["lost_reason__name"] or "No reason recorded"
+        ),
+        by_stage=_win_loss_rows(by_stage, lambda r: r["stage"] or "Unknown"),
+    )
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (`share` of 0.9 is P90) of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+@dataclass
+class VelocityRow:
+    stage: str
+    stays: int
+    median_days: float
+    p90_days: float
+
+
+@dataclass
+class Velocity:
+    stages: list[VelocityRow]
+    cycle_deals: int = 0
+    cycle_median_days: float | None = None
+    cycle_p90_days: float | None = None
+
+
+DAY = 86_400
+
+
+def velocity(*, viewer: User, filters: ReportFilters) -> Velocity:
+    """Time spent in each stage (stays ended in the period) and the sales cycle of the deals
+    won in the period, from the stage changes' UTC times: one query."""
+    since, until = filters.since, filters.until
+    changes = _changes_of_deals_active_in(report_deals(viewer=viewer, filters=filters), filters)
+    stays: dict[str, list[float]] = defaultdict(list)
+    order: dict[str, int] = {}
+    cycles: list[float] = []
+    for deal_changes in _by_deal(changes).values():
+        for current, following in itertools.pairwise(deal_changes):
+            _, kind, _, stage_name, entered = current
+            left = following[4]
+            if kind in ENTRY_KINDS and since <= left < until:
+                stays[stage_name].append((left - entered).total_seconds() / DAY)
+                order.setdefault(stage_name, len(order))
+        first, last = deal_changes[0], deal_changes[-1]
+        if last[1] == StageChangeKind.WON and since <= last[4] < until:
+            cycles.append((last[4] - first[4]).total_seconds() / DAY)
+    rows = [
+        VelocityRow(
+            stage=name,
+            stays=len(values),
+            median_days=statistics.median(values),
+            p90_days=percentile(values, 0.9),
+        )
+        for name, values in sorted(stays.items(), key=lambda item: order[item[0]])
+    ]
+    return Velocity(
+        stages=rows,
+        cycle_deals=len(cycles),
+        cycle_median_days=statistics.median(cycles) if cycles else None,
+        cycle_p90_days=percentile(cycles, 0.9) if cycles else None,
+    )
+
+
+@dataclass
+class ActivityRow:
+    person: str
+    week: date
+    interactions: int = 0
+    meetings: int = 0
+
+
+def activity(*, viewer: User, filters: ReportFilters) -> list[ActivityRow]:
+    """Timeline entries per author and week (one query). The pipeline filter does not apply:
+    entries belong to contacts, not pipelines."""
+    entries = Interaction.objects.visible_to(viewer).filter(
+        timestamp__gte=filters.since, timestamp__lt=filters.until, author__isnull=False
+    )
+    if filters.owner is not None:
+        entries = entries.filter(author=filters.owner)
+    rows = (
+        entries.order_by()
+        .annotate(week=TruncWeek("timestamp", tzinfo=filters.zone))
+        .values("week", "author__display_name", "author__username")
+        .annotate(
+            meetings=Count("id", filter=Q(interaction_type__in=MEETING_TYPES)),
+            interactions=Count("id", filter=~Q(interaction_type__in=MEETING_TYPES)),
+        )
+        .order_by("week", "author__display_name", "author__username")
+    )
+    return [
+        ActivityRow(
+            person=row["author__display_name"] or row["author__username"],
+            week=row["week"].astimezone(filters.zone).date()
+            if isinstance(row["week"], datetime)
+            else row["week"],
+            interactions=row["interactions"],
+            meetings=row["meetings"],
+        )
+        for row in rows
+    ]
+
+
+@dataclass
+class ChangeCount:
+    kind: str
+    deals: int = 0  # changes of this kind in the period
+    rows: list = field(default_factory=list)
+
+
+def pipeline_changes(*, viewer: User, filters: ReportFilters) -> list[ChangeCount]:
+    """What entered, moved, slipped and closed in the period, each counted (deals, and
+    changes for moves) with its latest `CHANGE_ROWS` rows: six queries."""
+    deals = report_deals(viewer=viewer, filters=filters).values("pk")
+    in_period = {"changed_at__gte": filters.since, "changed_at__lt": filters.until}
+    stage_changes = StageChange.objects.filter(deal__in=deals, **in_period)
+    counts = dict(
+        stage_changes.order_by()
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .values_list("kind", "n")
+    )
+    slips = CloseDateChange.objects.filter(deal__in=deals, to_date__gt=F("from_date"), **in_period)
+    result = []
+    for label, kinds in (
+        ("Entered", [StageChangeKind.CREATED]),
+        ("Moved", [StageChangeKind.MOVED]),
+        ("Closed", [StageChangeKind.WON, StageChangeKind.LOST]),
+    ):
+        rows = (
+            stage_changes.filter(kind__in=kinds)
+            .select_related("deal")
+            .order_by("-changed_at", "-id")[:CHANGE_ROWS]
+        )
+        result.append(
+            ChangeCount(kind=label, deals=sum(counts.get(k, 0) for k in kinds), rows=list(rows))
+        )
+    result.insert(
+        2,
+        ChangeCount(
+            kind="Slipped",
+            deals=slips.count(),
+            rows=list(slips.select_related("deal").order_by("-changed_at", "-id")[:CHANGE_ROWS]),
+        ),
+    )
+    return result

@@ -1,0 +1,269 @@
+"""The Reports page: funnel, win/loss, velocity (correct across daylight-saving changes),
+activity and pipeline changes; within the visibility rule; at a constant query count; each
+with a CSV export. And the seeding of the stage-change history from what existed."""
+
+import datetime
+from importlib import import_module
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.apps import apps
+from django.urls import reverse
+
+from crm.models import Deal, StageChange, StageVisit
+from crm.reports import ReportFilters, funnel, percentile, pipeline_changes, velocity, win_loss
+from crm.services import deal_create, deal_move, deal_update
+from integrations.deal_closing import deal_close
+from tests.crm.factories import InteractionFactory, PipelineFactory, lost_reason_for
+
+pytestmark = pytest.mark.django_db
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def _filters(pipeline=None, start=None, end=None, zone=datetime.UTC, owner=None):
+    today = datetime.date.today()
+    return ReportFilters(
+        start=start or today - datetime.timedelta(days=30),
+        end=end or today,
+        zone=zone,
+        pipeline=pipeline,
+        owner=owner,
+    )
+
+
+def _deal(rep, pipeline, stages, title, stage="Lead", value=10_000):
+    return deal_create(
+        actor=rep, pipeline=pipeline, stage=stages[stage], title=title, value_cents=value
+    )
+
+
+def test_every_move_records_a_stage_change_with_its_utc_time(rep, pipeline, stages):
+    deal = _deal(rep, pipeline, stages, "Roof")
+    deal = deal_move(actor=rep, deal=deal, stage=stages["Proposal"])
+    changes = list(StageChange.objects.filter(deal=deal))
+    assert [(c.kind, c.from_stage_name, c.to_stage_name) for c in changes] == [
+        ("created", "", "Lead"),
+        ("moved", "Lead", "Proposal"),
+    ]
+    assert changes[1].changed_at == deal.stage_entered_at
+    assert changes[1].changed_at.utcoffset() == datetime.timedelta(0)
+
+
+def test_the_funnel_counts_entries_and_conversions(rep, pipeline, stages):
+    deals = [_deal(rep, pipeline, stages, f"Deal {n}") for n in range(3)]
+    for deal in deals[:2]:
+        deal_move(actor=rep, deal=deal, stage=stages["Proposal"])
+    deal_close(actor=rep, deal=deals[0], won=True)
+    rows = {row.stage: row for row in funnel(viewer=rep, filters=_filters(pipeline))}
+    assert (rows["Lead"].entered, rows["Lead"].converted) == (3, 2)
+    assert (rows["Proposal"].entered, rows["Proposal"].converted) == (2, 1)
+    assert rows["Proposal"].rate == 50
+    assert rows["Negotiation"].entered == 0
+
+
+def _stay(deal, stage_from, stage_to, entered, left):
+    StageChange.objects.filter(deal=deal).delete()
+    StageChange.objects.bulk_create(
+        [
+            StageChange(
+                deal=deal,
+                kind="created",
+                to_stage_id=stage_from.pk,
+                to_stage_name=stage_from.name,
+                changed_at=entered,
+            ),
+            StageChange(
+                deal=deal,
+                kind="moved",
+                from_stage_id=stage_from.pk,
+                from_stage_name=stage_from.name,
+                to_stage_id=stage_to.pk,
+                to_stage_name=stage_to.name,
+                changed_at=left,
+            ),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("entered", "left", "hours"),
+    [
+        # Clocks go forward in Berlin on 29 March 2026: noon to noon is 23 hours.
+        (datetime.datetime(2026, 3, 28, 12), datetime.datetime(2026, 3, 29, 12), 23),
+        # And back on 25 October 2026: noon to noon is 25 hours.
+        (datetime.datetime(2026, 10, 24, 12), datetime.datetime(2026, 10, 25, 12), 25),
+    ],
+)
+def test_velocity_is_right_across_daylight_saving_changes(
+    rep, pipeline, stages, entered, left, hours
+):
+    deal = _deal(rep, pipeline, stages, "Roof")
+    _stay(
+        deal,
+        stages["Lead"],
+        stages["Proposal"],
+        entered.replace(tzinfo=BERLIN),
+        left.replace(tzinfo=BERLIN),
+    )
+    filters = _filters(
+        pipeline, start=entered.date(), end=left.date() + datetime.timedelta(days=1), zone=BERLIN
+    )
+    (row,) = velocity(viewer=rep, filters=filters).stages
+    assert (row.stage, row.stays) == ("Lead", 1)
+    assert row.median_days * 24 == pytest.approx(hours)
+
+
+def test_velocity_median_p90_and_the_sales_cycle(rep, pipeline, stages):
+    deals = [_deal(rep, pipeline, stages, f"Deal {n}") for n in range(3)]
+    for deal in deals:
+        deal_move(actor=rep, deal=deal, stage=stages["Proposal"])
+    deal_close(actor=rep, deal=deals[0], won=True)
+    result = velocity(viewer=rep, filters=_filters(pipeline))
+    lead = next(row for row in result.stages if row.stage == "Lead")
+    assert lead.stays == 3
+    assert result.cycle_deals == 1 and result.cycle_median_days >= 0
+
+
+def test_percentile_is_the_nearest_rank():
+    assert percentile(list(range(1, 11)), 0.9) == 9
+    assert percentile([5.0], 0.9) == 5.0
+
+
+def test_win_loss_by_owner_reason_and_stage_at_loss(rep, pipeline, stages):
+    won = _deal(rep, pipeline, stages, "Won one", value=30_000)
+    lost = _deal(rep, pipeline, stages, "Lost one", value=20_000)
+    deal_move(actor=rep, deal=lost, stage=stages["Negotiation"])
+    deal_close(actor=rep, deal=won, won=True)
+    reason = lost_reason_for(lost)
+    deal_close(actor=rep, deal=lost, won=False, lost_reason=reason)
+    result = win_loss(viewer=rep, filters=_filters(pipeline))
+    (owner,) = result.by_owner
+    assert (owner.won, owner.won_cents, owner.lost, owner.lost_cents) == (1, 30_000, 1, 20_000)
+    assert owner.win_rate == 50
+    assert [(r.label, r.lost) for r in result.by_reason] == [(reason.name, 1)]
+    assert [(r.label, r.lost) for r in result.by_stage] == [("Negotiation", 1)]
+
+
+def test_another_teams_deals_stay_out_of_every_report(rep, outsider, other_team):
+    foreign = PipelineFactory(team=other_team)
+    stage = foreign.stages.order_by("position").first()
+    deal = deal_create(actor=outsider, pipeline=foreign, stage=stage, title="X", value_cents=5)
+    deal_close(actor=outsider, deal=deal, won=True)
+    filters = _filters()
+    assert win_loss(viewer=rep, filters=filters).by_owner == []
+    assert velocity(viewer=rep, filters=filters).cycle_deals == 0
+    assert all(change.deals == 0 for change in pipeline_changes(viewer=rep, filters=filters))
+
+
+def test_pipeline_changes_count_entries_moves_slips_and_closings(rep, pipeline, stages):
+    deal = _deal(rep, pipeline, stages, "Roof")
+    deal_move(actor=rep, deal=deal, stage=stages["Proposal"])
+    deal_update(
+        actor=rep,
+        deal=deal,
+        title="Roof",
+        value_cents=10_000,
+        contact=None,
+        expected_close_date=deal.expected_close_date + datetime.timedelta(days=30)
+        if deal.expected_close_date
+        else datetime.date.today() + datetime.timedelta(days=60),
+    )
+    deal = Deal.objects.get(pk=deal.pk)
+    deal_update(
+        actor=rep,
+        deal=deal,
+        title="Roof",
+        value_cents=10_000,
+        contact=None,
+        expected_close_date=deal.expected_close_date + datetime.timedelta(days=7),
+    )
+    counts = {c.kind: c.deals for c in pipeline_changes(viewer=rep, filters=_filters(pipeline))}
+    assert counts == {"Entered": 1, "Moved": 1, "Slipped": 1, "Closed": 0}
+
+
+REPORT_NAMES = ("funnel", "winloss", "velocity", "activity", "changes")
+
+
+def _world(rep, pipeline, stages, contact, count):
+    for n in range(count):
+        deal = _deal(rep, pipeline, stages, f"Deal {n}")
+        deal_move(actor=rep, deal=deal, stage=stages["Proposal"])
+        if n % 2:
+            deal_close(actor=rep, deal=deal, won=True)
+        else:
+            deal_close(actor=rep, deal=deal, won=False, lost_reason=lost_reason_for(deal))
+        InteractionFactory(contact=contact, author=rep)
+
+
+@pytest.mark.parametrize("report", REPORT_NAMES)
+def test_each_report_runs_at_a_constant_query_count(
+    rep_client, rep, pipeline, stages, contact, report, django_assert_max_num_queries
+):
+    url = reverse("crm:reports")
+    _world(rep, pipeline, stages, contact, 2)
+    with django_assert_max_num_queries(14) as small:
+        assert rep_client.get(url, {"report": report, "pipeline": pipeline.pk}).status_code == 200
+    _world(rep, pipeline, stages, contact, 20)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        page = rep_client.get(url, {"report": report, "pipeline": pipeline.pk}).text
+    assert "Nothing in this period" not in page
+
+
+def test_the_win_loss_page_shows_the_reason_chart_and_table(rep_client, rep, pipeline, stages):
+    deal = _deal(rep, pipeline, stages, "Roof")
+    reason = lost_reason_for(deal)
+    deal_close(actor=rep, deal=deal, won=False, lost_reason=reason)
+    page = rep_client.get(reverse("crm:reports"), {"report": "winloss"}).text
+    assert "By lost reason" in page and 'class="bar-chart"' in page
+    assert f'<th scope="row">By lost reason</th><td>{reason.name}</td>' in page
+
+
+def test_a_report_as_csv(rep_client, rep, pipeline, stages):
+    _deal(rep, pipeline, stages, "Roof")
+    response = rep_client.get(
+        reverse("crm:reports"), {"report": "funnel", "pipeline": pipeline.pk, "format": "csv"}
+    )
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert text.splitlines()[:2] == [
+        "Stage,Entered,Converted to a later stage,Conversion %",
+        "Lead,1,0,0",
+    ]
+
+
+def test_a_backwards_period_is_refused_with_a_message(rep_client):
+    response = rep_client.get(
+        reverse("crm:reports"), {"report": "funnel", "start": "2026-05-02", "end": "2026-05-01"}
+    )
+    assert response.status_code == 400
+    assert "The period starts after it ends." in response.text
+
+
+def test_the_migration_seeds_stage_changes_from_the_stage_visits(rep, pipeline, stages):
+    deal = _deal(rep, pipeline, stages, "Roof")
+    deal_move(actor=rep, deal=deal, stage=stages["Proposal"])
+    deal_close(actor=rep, deal=deal, won=True)
+    untracked = Deal.objects.create(
+        pipeline=pipeline,
+        stage=stages["Lead"],
+        owner=rep,
+        title="Old",
+        value_cents=1,
+        currency="EUR",
+    )
+    expected = list(
+        StageChange.objects.filter(deal=deal).values_list(
+            "kind", "from_stage_name", "to_stage_name", "changed_at"
+        )
+    )
+    StageChange.objects.all().delete()
+    assert StageVisit.objects.filter(deal=deal).count() == 2
+    migration = import_module("crm.migrations.0014_owners_lost_reasons_stage_changes")
+    migration.seed_stage_changes(apps, None)
+    seeded = list(
+        StageChange.objects.filter(deal=deal).values_list(
+            "kind", "from_stage_name", "to_stage_name", "changed_at"
+        )
+    )
+    assert seeded == expected
+    assert StageChange.objects.get(deal=untracked).to_stage_name == "Lead"
