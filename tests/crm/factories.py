@@ -8,9 +8,11 @@ from crm.models import (
     Deal,
     Interaction,
     InteractionType,
+    Note,
     Organization,
     Pipeline,
     PipelineStage,
+    Task,
 )
 from tests.coop.factories import TeamFactory, UserFactory
 
@@ -94,3 +96,38 @@ class DealFactory(factory.django.DjangoModelFactory):
     expected_close_date = factory.LazyFunction(
         lambda: timezone.localdate() + datetime.timedelta(days=30)
     )
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    """An open task on a deal (pass `contact=` or `organization=` with `deal=None` instead)."""
+
+    class Meta:
+        model = Task
+
+    deal = factory.SubFactory(DealFactory)
+    contact = None
+    organization = None
+    team = factory.LazyAttribute(
+        lambda task: (
+            task.deal.pipeline.team if task.deal else (task.contact or task.organization).team
+        )
+    )
+    title = factory.Sequence(lambda n: f"Next step {n}")
+    due_date = factory.LazyFunction(timezone.localdate)
+    assignee = factory.LazyAttribute(lambda task: task.deal.owner if task.deal else None)
+
+
+class NoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Note
+
+    deal = factory.SubFactory(DealFactory)
+    contact = None
+    organization = None
+    team = factory.LazyAttribute(
+        lambda note: (
+            note.deal.pipeline.team if note.deal else (note.contact or note.organization).team
+        )
+    )
+    author = factory.LazyAttribute(lambda note: note.deal.owner if note.deal else None)
+    body = factory.Sequence(lambda n: f"Note number {n}")
