@@ -54,6 +54,14 @@ def with_next_step(deals: QuerySet[Deal], now: datetime.datetime) -> QuerySet[De
     return deals.annotate(has_next_step=open_task_q() | upcoming_meeting_q(now))
 
 
+def has_next_step(deal: Deal, now: datetime.datetime | None = None) -> bool:
+    """Whether an open deal has an open task or an upcoming meeting (closed ones need none)."""
+    if not deal.is_open:
+        return True
+    deals = with_next_step(Deal.objects.filter(pk=deal.pk), now or timezone.now())
+    return bool(deals.values_list("has_next_step", flat=True).first())
+
+
 def with_last_activity(deals: QuerySet[Deal], now: datetime.datetime) -> QuerySet[Deal]:
     """`deals` annotated with `last_activity` (see the module's definitions)."""
     last_interaction = Interaction.objects.filter(

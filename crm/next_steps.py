@@ -10,7 +10,8 @@ task): `crm/apps.py` registers `task_reminders_send_due`, which claims due tasks
 `select_for_update(skip_locked=True)` and marks them sent in the transaction that writes the
 notifications, so two runs never send one twice. A task with a time is reminded the
 assignee's reminder lead time before it (their calendar preference); a task without one at
-REMINDER_HOUR on its day, in the assignee's time zone. Changing the date re-arms it.
+REMINDER_HOUR on its day, in the assignee's time zone; a task written down after that time
+is not reminded (the assignee is notified when someone else gave it to them).
 """
 
 import datetime
@@ -124,6 +125,7 @@ def task_create(
     assignee = assignee or actor
     _require_assignable(actor, team_id, assignee)
     due_at, remind_at = _due(assignee, due_date, due_time)
+    now = timezone.now()
     task = Task.objects.create(
         team_id=team_id,
         title=title,
@@ -133,6 +135,8 @@ def task_create(
         assignee=assignee,
         created_by=actor,
         remind_at=remind_at,
+        # Already past its reminder time: the person writing it down needs no reminder now.
+        reminder_sent_at=now if remind_at <= now else None,
         **record_link(record),
     )
     _notify_assigned(task, actor)

@@ -19,7 +19,7 @@ from django_htmx.http import trigger_client_event
 from coop.htmx import varies_on_htmx
 from coop.models import User
 from coop.visibility import manages_team
-from crm.day import record_activity
+from crm.day import has_next_step, record_activity
 from crm.forms import NoteForm, TaskForm, submit_to_service
 from crm.models import Contact, Deal, Note, Organization, Task
 from crm.next_steps import record_team_id, record_url, task_complete, task_create, task_reopen
@@ -65,6 +65,7 @@ def _activity(
     context = {
         "record": record,
         "kind": KIND_OF[type(record)],
+        "no_next_step": isinstance(record, Deal) and not has_next_step(record),
         "activity": record_activity(record=record),
         "task_form": task_form or TaskForm(members=_members(request, record)),
         "note_form": note_form or NoteForm(),

@@ -274,3 +274,17 @@ def test_an_unknown_kind_of_record_is_not_found(rep_client, deal):
 def test_another_team_gets_not_found_for_a_records_activity(client, outsider, deal):
     client.force_login(outsider)
     assert client.get(reverse("crm:record_activity", args=["deals", deal.pk])).status_code == 404
+
+
+def test_the_deal_section_flags_a_deal_without_a_next_step(rep_client, rep, deal, contact):
+    url = reverse("crm:record_activity", args=["deals", deal.pk])
+    assert "no next step</span>" in rep_client.get(url).content.decode()
+    start = timezone.now() + datetime.timedelta(days=2)
+    meeting_schedule(
+        organizer=rep,
+        contact=contact,
+        title="Visit",
+        start_time=start,
+        end_time=start + datetime.timedelta(hours=1),
+    )
+    assert "no next step</span>" not in rep_client.get(url).content.decode()

@@ -163,3 +163,11 @@ def test_a_manager_of_the_team_may_assign_to_a_member_of_another_role(manager, t
         actor=manager, record=deal, title="Invoice", due_date=TOMORROW, assignee=finance
     )
     assert task.assignee == finance
+
+
+def test_a_task_written_down_after_its_reminder_time_is_not_reminded(rep, deal):
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    task = task_create(actor=rep, record=deal, title="Late already", due_date=yesterday)
+    assert task.reminder_sent_at is not None
+    assert task_reminders_send_due() == 0
+    assert not Notification.objects.exists()
