@@ -18,9 +18,11 @@ from crm.models import (
     Deal,
     Interaction,
     InteractionType,
+    Note,
     Organization,
     Pipeline,
     PipelineStage,
+    Task,
 )
 from crm.selectors import TIMELINE_ORDER
 from crm.services import (
@@ -324,3 +326,31 @@ class DealAdmin(ServiceAdmin):
     @admin.display(description="value", ordering="value_cents")
     def value(self, deal: Deal) -> str:
         return format_money(deal.value_cents, deal.currency)
+
+
+class ReadOnlyAdmin(AuditedAdmin):
+    """Shown and deleted here, written only by their services (the record pages): who may
+    assign a task and who is told of a mention are their rules."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Task)
+class TaskAdmin(ReadOnlyAdmin):
+    list_display = ["title", "due_date", "priority", "assignee", "team", "completed_at"]
+    list_filter = ["priority", "team", "due_date", ("completed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["title", "assignee__username", "assignee__display_name"]
+    list_select_related = ["assignee", "team"]
+    date_hierarchy = "due_date"
+
+
+@admin.register(Note)
+class NoteAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "author", "team", "created_at"]
+    list_filter = ["team", "created_at"]
+    search_fields = ["body", "author__username", "author__display_name"]
+    list_select_related = ["author", "team"]

@@ -171,3 +171,21 @@ def test_a_task_written_down_after_its_reminder_time_is_not_reminded(rep, deal):
     assert task.reminder_sent_at is not None
     assert task_reminders_send_due() == 0
     assert not Notification.objects.exists()
+
+
+def test_tasks_and_notes_are_shown_in_the_admin_with_search_and_filters(
+    admin_list, rep, deal, team
+):
+    done = timezone.now()
+    late = TaskFactory(deal=deal, assignee=rep, title="Ring the buyer")
+    TaskFactory(deal=deal, assignee=rep, title="Sent", completed_at=done, completed_by=rep)
+    admin_list(
+        Task,
+        [
+            ({"q": "ring"}, [late]),
+            ({"completed_at__isempty": "1"}, [late]),
+            ({"priority__exact": "2", "q": "ring"}, [late]),
+            ({"team__id__exact": str(team.pk), "q": "ring"}, [late]),
+            ({"due_date__gte": "2000-01-01", "q": "ring"}, [late]),
+        ],
+    )
