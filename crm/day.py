@@ -8,7 +8,7 @@ Definitions, written once:
   whole cents (`coop.money.round_half_even`);
 - a deal's *last activity* is the latest of its own change, its stage move, a note or a done
   task on it, and an interaction (up to now) on its contact; an open deal is *stale* when that
-  is older than its team's `stale_deal_days`;
+  is older than its team's `stale_deal_days` (listed by expected close date, soonest first);
 - an open deal has *no next step* when it has no open task and its contact no upcoming
   meeting (a confirmed event linked from the contact's timeline that has not started).
 """
@@ -138,6 +138,23 @@ def _open_deals(people: list[User], viewer: User) -> QuerySet[Deal]:
     )
 
 
+def _quiet_since(cut: datetime.datetime, now: datetime.datetime) -> Q:
+    """Nothing happened on the deal since `cut`: `last_activity < cut`, written as conditions
+    on the deal's own columns first and then NOT EXISTS, so the database computes the last
+    activity (three subqueries) only for the few deals that pass, never for every open deal."""
+    since = {
+        "interaction": Interaction.objects.filter(
+            contact_id=OuterRef("contact_id"), timestamp__gte=cut, timestamp__lte=now
+        ),
+        "note": Note.objects.filter(deal_id=OuterRef("pk"), created_at__gte=cut),
+        "done": Task.objects.filter(deal_id=OuterRef("pk"), completed_at__gte=cut),
+    }
+    quiet = Q(updated_at__lt=cut, stage_entered_at__lt=cut, created_at__lt=cut)
+    for rows in since.values():
+        quiet &= ~Exists(rows)
+    return quiet
+
+
 def _stale_q(people: list[User], now: datetime.datetime) -> Q:
     """Per team, the last activity is older than the team's threshold (one query)."""
     thresholds = Team.objects.filter(
@@ -145,9 +162,8 @@ def _stale_q(people: list[User], now: datetime.datetime) -> Q:
     ).values_list("pk", "stale_deal_days")
     condition = Q(pk__in=[])
     for team_id, days in thresholds:
-        condition |= Q(
-            pipeline__team_id=team_id, last_activity__lt=now - datetime.timedelta(days=days)
-        )
+        cut = now - datetime.timedelta(days=days)
+        condition |= Q(pipeline__team_id=team_id) & _quiet_since(cut, now)
     return condition
 
 
@@ -191,10 +207,19 @@ def my_day(*, viewer: User, people: list[User], now: datetime.datetime | None = 
         totals[deal.currency] = totals.get(deal.currency, 0) + deal.weighted_cents
     day.closing_totals = [MoneyTotal(currency, cents) for currency, cents in sorted(totals.items())]
 
-    day.stale = list(
-        with_last_activity(deals, now)
+    # The ids first (the deals table and the NOT EXISTS probes only, stopping at the limit),
+    # then the joins and the last activity for those rows alone.
+    stale_ids = (
+        Deal.objects.visible_to(viewer)
+        .filter(owner__in=people, status=DealStatus.OPEN)
         .filter(_stale_q(people, now))
-        .order_by("last_activity", "id")[:DAY_LIST_LIMIT]
+        .order_by("expected_close_date", "id")
+        .values("pk")[:DAY_LIST_LIMIT]
+    )
+    day.stale = list(
+        with_last_activity(deals.filter(pk__in=stale_ids), now).order_by(
+            "expected_close_date", "id"
+        )
     )
     day.no_next_step = list(
         with_next_step(deals, now)
