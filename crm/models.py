@@ -353,6 +353,12 @@ class Deal(models.Model):
             models.Index(fields=["pipeline", "status"], name="crm_deal_pipeline_status_idx"),
             models.Index(fields=["owner", "status"], name="crm_deal_owner_status_idx"),
             models.Index(fields=["status", "expected_close_date"], name="crm_deal_close_date_idx"),
+            # A person's open deals by close date: My day's lists stop after their first rows.
+            models.Index(
+                fields=["owner", "expected_close_date"],
+                condition=Q(status=DealStatus.OPEN),
+                name="crm_deal_open_owner_close_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
