@@ -2,6 +2,7 @@
 through Django's whole stack (middleware, view, template) with a logged-in session, as
 gunicorn would run it, without the network."""
 
+import datetime
 from collections.abc import Callable
 
 from django.test import Client
@@ -11,7 +12,7 @@ from django.utils import timezone
 from coop.demo import DEMO_TEAM
 from coop.models import Team, User
 from crm.demo import demo_id
-from crm.models import Contact, Pipeline
+from crm.models import Contact, Deal, DealStatus, Pipeline, Task
 from finance.models import RevenueForecast
 from finance.periods import PeriodType
 from finance.services import forecast_generate
@@ -60,6 +61,39 @@ def dashboard_forecast(team: Team, actor: User) -> RevenueForecast:
     return forecast
 
 
+DAY_TASKS_PER_PERSON = 300  # due over the last and the next 30 days; one in three done
+
+
+def day_tasks(team: Team) -> int:
+    """Tasks on the open deals of each member of the team (made once, then reused): what
+    "My day" reads besides the demo's deals and meetings. Returns how many there are."""
+    if not Task.objects.filter(team=team).exists():
+        today, now = timezone.localdate(), timezone.now()
+        rows = []
+        for member in team.members.all():
+            deals = list(
+                Deal.objects.filter(owner=member, status=DealStatus.OPEN)
+                .order_by("id")
+                .values_list("pk", flat=True)[:DAY_TASKS_PER_PERSON]
+            )
+            for i, deal_id in enumerate(deals):
+                done = i % 3 == 0
+                rows.append(
+                    Task(
+                        team=team,
+                        deal_id=deal_id,
+                        title=f"Benchmark step {i}",
+                        due_date=today + datetime.timedelta(days=i % 61 - 30),
+                        assignee=member,
+                        created_by=member,
+                        completed_at=now if done else None,
+                        completed_by=member if done else None,
+                    )
+                )
+        Task.objects.bulk_create(rows, batch_size=2_000)
+    return Task.objects.filter(team=team).count()
+
+
 def page_work() -> list[tuple[str, Callable[[], None]]]:
     """(row name, one request) of every page the issue lists."""
     team = Team.objects.get(name=DEMO_TEAM)
@@ -70,6 +104,11 @@ def page_work() -> list[tuple[str, Callable[[], None]]]:
     deals = pipeline.deals.count()
     forecast = dashboard_forecast(team, User.objects.get(username="fiona"))
     members = team.members.count()
+    tasks = day_tasks(team)
+    rep_deals = Deal.objects.filter(owner__username=BUSY_USER, status=DealStatus.OPEN).count()
+    team_deals = Deal.objects.filter(pipeline__team=team, status=DealStatus.OPEN).count()
+    day = reverse("crm:my_day")
+    htmx = {"HX-Request": "true"}
     return [
         (
             f"contact detail ({timeline:,} interactions)",
@@ -89,5 +128,15 @@ def page_work() -> list[tuple[str, Callable[[], None]]]:
             f"insights tab ({members}-person team, 90 days)",
             # As the dashboard loads the tab: an htmx request for the fragment.
             getter(manager, reverse("health:insights"), headers={"HX-Request": "true"}),
+        ),
+        # As the dashboard loads it: an htmx request for the fragment.
+        (
+            f"my day of a rep ({rep_deals:,} open deals)",
+            getter(rep, day, headers=htmx),
+        ),
+        (
+            f"my day, manager's team view ({members} people, {team_deals:,} open deals, "
+            f"{tasks:,} tasks)",
+            getter(manager, day, {"who": "team"}, headers=htmx),
         ),
     ]

@@ -187,6 +187,9 @@ class Notification(models.Model):
     )
     title = models.CharField(max_length=255)
     body = models.TextField(blank=True)
+    # The page the notification is about, when it is not a meeting (a task, a note): a path
+    # in this app, written by the module that sends it (see `notifications_send`).
+    link = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 

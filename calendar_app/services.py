@@ -5,7 +5,7 @@ Only an event's organizer (or staff) may change it. Email and task enqueueing ha
 `transaction.on_commit`, so a rolled-back write sends nothing.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -433,9 +433,33 @@ def _reminder_text(reminder: Reminder) -> tuple[str, str]:
     return title, body
 
 
+# Senders of the reminders other modules keep (a CRM task's, say), registered from their
+# app's `ready()`: each is called as `sender(now=...)`, sends its due reminders once, cron-safe
+# as below, and returns how many it sent. The calendar never imports the modules above it.
+_due_reminder_senders: list[Callable[..., int]] = []
+
+
+def due_reminder_sender_register(sender: Callable[..., int]) -> None:
+    """Have `reminders_send_due` (the `send_reminders` command and task) call `sender` too."""
+    if sender not in _due_reminder_senders:
+        _due_reminder_senders.append(sender)
+
+
+def notifications_send(*, notifications: list[Notification]) -> list[Notification]:
+    """Write in-app notifications and email each after the commit (one retried task each).
+    Runs inside the caller's transaction: a rolled-back caller sends nothing."""
+    from calendar_app.tasks import send_notification_email
+
+    created = Notification.objects.bulk_create(notifications)
+    for notification in created:
+        transaction.on_commit(partial(send_notification_email.enqueue, str(notification.pk)))
+    return created
+
+
 def reminders_send_due(*, now: datetime | None = None) -> int:
     """Send every due, unsent reminder once: an in-app notification and an email. Returns
-    how many were sent.
+    how many were sent, those of the registered senders (`due_reminder_sender_register`)
+    included.
 
     Cron-safe: each batch is claimed with `select_for_update(skip_locked=True)` and marked
     sent in the same transaction, so concurrent runs never claim the same reminder. Emails
@@ -460,7 +484,7 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
                 .order_by("due_at")[:REMINDER_BATCH]
             )
             if not batch:
-                return total
+                break
             notifications = []
             for reminder in batch:
                 title, body = _reminder_text(reminder)
@@ -475,12 +499,19 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
                     partial(send_notification_email.enqueue, str(notification.pk))
                 )
             total += len(batch)
+    for sender in _due_reminder_senders:
+        total += sender(now=now)
+    return total
 
 
-def notification_send(*, user: User, title: str, body: str = "") -> Notification:
-    """An in-app message for `user` (their Notifications page), inside the caller's
+def notification_send(*, user: User, title: str, body: str = "", link: str = "") -> Notification:
+    """One in-app message for `user` (their Notifications page, with an in-app `link` if
+    given), emailed after the commit as `notifications_send` does; inside the caller's
     transaction: what other modules call to tell a person something (e.g. a new owner)."""
-    return Notification.objects.create(user=user, title=title[:255], body=body)
+    (notification,) = notifications_send(
+        notifications=[Notification(user=user, title=title[:255], body=body, link=link)]
+    )
+    return notification
 
 
 @transaction.atomic

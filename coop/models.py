@@ -6,6 +6,7 @@ from functools import cache
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -55,6 +56,12 @@ class Team(models.Model):
     name = models.CharField(max_length=120, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(User, through="Membership", related_name="teams")
+    # "My day" lists an open deal as stale when nothing happened on it for this many days.
+    stale_deal_days = models.PositiveSmallIntegerField(
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="An open deal with no activity for this many days is listed as stale.",
+    )
 
     class Meta:
         db_table = "coop_teams"

@@ -20,11 +20,13 @@ from crm.models import (
     Interaction,
     InteractionType,
     LostReason,
+    Note,
     Organization,
     OwnerChange,
     Pipeline,
     PipelineStage,
     StageChange,
+    Task,
 )
 from crm.pipeline_settings import (
     lost_reason_add,
@@ -486,3 +488,31 @@ class DealAdmin(ServiceAdmin):
     @admin.display(description="value", ordering="value_cents")
     def value(self, deal: Deal) -> str:
         return format_money(deal.value_cents, deal.currency)
+
+
+class ReadOnlyAdmin(AuditedAdmin):
+    """Shown and deleted here, written only by their services (the record pages): who may
+    assign a task and who is told of a mention are their rules."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Task)
+class TaskAdmin(ReadOnlyAdmin):
+    list_display = ["title", "due_date", "priority", "assignee", "team", "completed_at"]
+    list_filter = ["priority", "team", "due_date", ("completed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["title", "assignee__username", "assignee__display_name"]
+    list_select_related = ["assignee", "team"]
+    date_hierarchy = "due_date"
+
+
+@admin.register(Note)
+class NoteAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "author", "team", "created_at"]
+    list_filter = ["team", "created_at"]
+    search_fields = ["body", "author__username", "author__display_name"]
+    list_select_related = ["author", "team"]

@@ -6,11 +6,15 @@ class CrmConfig(AppConfig):
     verbose_name = "CRM"
 
     def ready(self) -> None:
+        from calendar_app.services import due_reminder_sender_register
         from coop.consent import consent_withdrawal_handler_register
         from coop.models import ConsentScope
         from crm import receivers
+        from crm.next_steps import task_reminders_send_due
         from crm.services import deal_wellness_scores_clear
 
         receivers.connect()
         # Deals hold the wellness scores shared under this purpose.
         consent_withdrawal_handler_register(ConsentScope.DEAL_WELLNESS, deal_wellness_scores_clear)
+        # Task reminders go out with the meetings' (`send_reminders`, the reminder task).
+        due_reminder_sender_register(task_reminders_send_due)

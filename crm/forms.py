@@ -28,6 +28,7 @@ from crm.models import (
     OrganizationSize,
     Pipeline,
     PipelineStage,
+    TaskPriority,
 )
 
 # Types a person logs by hand; platform events are written by the platform itself, and
@@ -386,3 +387,50 @@ class MergeForm(forms.Form):
                 widget=forms.RadioSelect,
                 initial="remove" if mine in (None, "") else "keep",
             )
+
+
+class TaskForm(forms.Form):
+    """A next step on a record. `assignee` is offered only to a manager of the record's team
+    (`members`: that team's active members); anyone else's tasks are their own."""
+
+    title = forms.CharField(label="Next step", max_length=200, validators=[validate_single_line])
+    due_date = forms.DateField(
+        label="Due",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_supported_date],
+    )
+    due_time = forms.TimeField(
+        label="At",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="Optional, in the assignee's time zone.",
+    )
+    priority = forms.TypedChoiceField(
+        choices=TaskPriority.choices, coerce=int, initial=TaskPriority.NORMAL
+    )
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args, members=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if members is None:
+            del self.fields["assignee"]
+        else:
+            self.fields["assignee"].queryset = members
+            self.fields["assignee"].empty_label = "Me"
+        self.fields["due_date"].initial = timezone.localdate()
+
+    def task_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        if data.get("assignee") is None:
+            data.pop("assignee", None)
+        return data
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label="Note",
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Markdown: **bold**, *italic*, lists, links. Type @username to notify a "
+        "team member.",
+    )

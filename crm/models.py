@@ -407,6 +407,12 @@ class Deal(models.Model):
             models.Index(fields=["pipeline", "status"], name="crm_deal_pipeline_status_idx"),
             models.Index(fields=["owner", "status"], name="crm_deal_owner_status_idx"),
             models.Index(fields=["status", "expected_close_date"], name="crm_deal_close_date_idx"),
+            # A person's open deals by close date: My day's lists stop after their first rows.
+            models.Index(
+                fields=["owner", "expected_close_date"],
+                condition=Q(status=DealStatus.OPEN),
+                name="crm_deal_open_owner_close_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -695,3 +701,175 @@ class ImportMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} mapping"
+
+
+class TaskPriority(models.IntegerChoices):
+    LOW = 1, "Low"
+    NORMAL = 2, "Normal"
+    HIGH = 3, "High"
+
+
+def _one_record_q() -> Q:
+    """Exactly one of contact, organization and deal is set."""
+    contact, organization, deal = (
+        Q(contact__isnull=False),
+        Q(organization__isnull=False),
+        Q(deal__isnull=False),
+    )
+    return (
+        (contact & ~organization & ~deal)
+        | (~contact & organization & ~deal)
+        | (~contact & ~organization & deal)
+    )
+
+
+class TaskQuerySet(TeamScopedQuerySet):
+    def open(self) -> "TaskQuerySet":
+        return self.filter(completed_at__isnull=True)
+
+
+class Task(models.Model):
+    """A next step on a contact, an organization or a deal (exactly one): what, by when, by
+    whom. `due_date` is the day in the assignee's time zone; `due_at` the instant when a time
+    was given. Open while `completed_at` is empty. Written by `crm.next_steps` only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The record's team, copied so visibility and the home page filter without joins.
+    team = models.ForeignKey(Team, on_delete=models.DB_CASCADE, related_name="tasks")
+    title = models.CharField(max_length=200)
+    due_date = models.DateField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    priority = models.SmallIntegerField(choices=TaskPriority.choices, default=TaskPriority.NORMAL)
+    assignee = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="tasks"
+    )
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="+"
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.DB_CASCADE, related_name="tasks"
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.DB_CASCADE, related_name="tasks"
+    )
+    deal = models.ForeignKey(
+        Deal, null=True, blank=True, on_delete=models.DB_CASCADE, related_name="tasks"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="+"
+    )
+    # The assignee's reminder: due at `remind_at`, sent once (`reminder_sent_at`) by the
+    # calendar's reminder run (`crm.next_steps.task_reminders_send_due`).
+    remind_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        db_table = "crm_tasks"
+        ordering = ["due_date", "due_at", "-priority", "created_at"]
+        indexes = [
+            models.Index(
+                fields=["assignee", "due_date"],
+                condition=Q(completed_at__isnull=True),
+                name="crm_task_open_assignee_idx",
+            ),
+            models.Index(
+                fields=["remind_at"],
+                condition=Q(reminder_sent_at__isnull=True, completed_at__isnull=True),
+                name="crm_task_reminder_due_idx",
+            ),
+            models.Index(fields=["deal", "completed_at"], name="crm_task_deal_idx"),
+            models.Index(fields=["contact", "completed_at"], name="crm_task_contact_idx"),
+            models.Index(fields=["organization", "completed_at"], name="crm_task_organization_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=_one_record_q(), name="crm_tasks_one_record_check"),
+            models.CheckConstraint(
+                condition=Q(priority__in=TaskPriority.values), name="crm_tasks_priority_check"
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=True, completed_by__isnull=True)
+                | Q(completed_at__isnull=False),
+                name="crm_tasks_completed_check",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.completed_at is not None
+
+    @property
+    def record(self):
+        return self.contact or self.organization or self.deal
+
+
+class Note(models.Model):
+    """A Markdown note on a contact, an organization or a deal (exactly one), by its author;
+    shown rendered and sanitised (`crm.notes.note_html`). Written by `crm.notes` only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.DB_CASCADE, related_name="crm_notes")
+    author = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="crm_notes"
+    )
+    body = models.TextField()
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.DB_CASCADE, related_name="crm_notes"
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.DB_CASCADE, related_name="crm_notes"
+    )
+    deal = models.ForeignKey(
+        Deal, null=True, blank=True, on_delete=models.DB_CASCADE, related_name="crm_notes"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TeamScopedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "crm_notes"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["deal", "-created_at"], name="crm_note_deal_idx"),
+            models.Index(fields=["contact", "-created_at"], name="crm_note_contact_idx"),
+            models.Index(fields=["organization", "-created_at"], name="crm_note_organization_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=_one_record_q(), name="crm_notes_one_record_check"),
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+    @property
+    def record(self):
+        return self.contact or self.organization or self.deal
+
+    @property
+    def edited(self) -> bool:
+        return (self.updated_at - self.created_at).total_seconds() > 1
+
+
+class NoteMention(models.Model):
+    """A team member mentioned (`@username`) in a note: notified once, whatever the edits."""
+
+    id = models.BigAutoField(primary_key=True)
+    note = models.ForeignKey(Note, on_delete=models.DB_CASCADE, related_name="mentions")
+    user = models.ForeignKey(User, on_delete=models.DB_CASCADE, related_name="+")
+
+    class Meta:
+        db_table = "crm_note_mentions"
+        constraints = [
+            models.UniqueConstraint(fields=["note", "user"], name="crm_note_mention_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.note_id}"

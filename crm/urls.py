@@ -1,8 +1,10 @@
 from django.urls import path
 
 from crm.views import (
+    activity,
     calendar,
     contacts,
+    day,
     deals,
     exchange,
     imports,
@@ -100,6 +102,17 @@ urlpatterns = [
     path("owners/reassign/", owners.owners_reassign_view, name="owners_reassign"),
     path("owners/<str:record_type>/<uuid:pk>/", owners.owner_card, name="owner_card"),
     path("calendar/", calendar.calendar_page, name="calendar"),
+    path("day/", day.my_day_view, name="my_day"),
+    path(
+        "records/<slug:kind>/<uuid:pk>/activity/",
+        activity.record_activity_view,
+        name="record_activity",
+    ),
+    path("records/<slug:kind>/<uuid:pk>/tasks/", activity.task_new, name="task_new"),
+    path("records/<slug:kind>/<uuid:pk>/notes/", activity.note_new, name="note_new"),
+    path("tasks/<uuid:pk>/done/", activity.task_done, name="task_done"),
+    path("notes/<uuid:pk>/edit/", activity.note_edit, name="note_edit"),
+    path("notes/<uuid:pk>/delete/", activity.note_delete_view, name="note_delete"),
     path("contacts/<uuid:pk>/meetings/new/", meetings.meeting_new, name="meeting_new"),
     path("meetings/<uuid:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),
     path("meetings/<uuid:pk>/cancel/", meetings.meeting_cancel_view, name="meeting_cancel"),

@@ -11,7 +11,8 @@ from tests.reliability.world import build_world
 # Not pages: downloads (the ICS feed, the forecast and list exports, an import's refused
 # rows) and htmx fragments that only ever load into a page (the timeline's infinite scroll,
 # the deal form's contact options, the contact form's organization suggestions, the owner
-# card of the deal, contact and organization pages).
+# card of the deal, contact and organization pages, a record's next steps and notes, a
+# note's edit form).
 NOT_PAGES = {
     "calendar_app:feed",
     "finance:export",
@@ -23,6 +24,8 @@ NOT_PAGES = {
     "crm:organization_export",
     "crm:deal_export",
     "crm:import_errors",
+    "crm:record_activity",
+    "crm:note_edit",
     "favicon",
 }
 

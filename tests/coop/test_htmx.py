@@ -15,7 +15,13 @@ from django.utils.cache import has_vary_header
 
 from crm.meeting_scheduling import meeting_schedule
 from crm.models import ImportRun, ImportStatus
-from tests.crm.factories import ContactFactory, DealFactory, PipelineFactory
+from tests.crm.factories import (
+    ContactFactory,
+    DealFactory,
+    NoteFactory,
+    PipelineFactory,
+    TaskFactory,
+)
 from tests.finance.factories import generate_forecast
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +55,13 @@ VARYING = {
     "finance:detail": Call("get", "forecast", {"HX-Target": "forecast-deals"}),
     "finance:generate": Call("post"),
     "health:insights": Call("get"),
+    "crm:my_day": Call("get"),
+    # Refused (an empty form; a manager deleting the rep's note), and a tick that reopens.
+    "crm:task_new": Call("post", "deal_record"),
+    "crm:note_new": Call("post", "deal_record"),
+    "crm:task_done": Call("post", "task"),
+    "crm:note_edit": Call("get", "note"),
+    "crm:note_delete": Call("post", "note", manager=True),
 }
 
 
@@ -64,12 +77,16 @@ def world(rep, team):
         start_time=start,
         end_time=start + datetime.timedelta(hours=1),
     )
+    deal = DealFactory(pipeline=pipeline, owner=rep, contact=contact)
     return {
+        "deal_record": ["deals", deal.pk],
+        "task": TaskFactory(deal=deal, assignee=rep),
+        "note": NoteFactory(deal=deal, author=rep),
         "contact": contact,
         "meeting": meeting,
         "event": meeting.calendar_event,
         "pipeline": pipeline,
-        "deal": DealFactory(pipeline=pipeline, owner=rep, contact=contact),
+        "deal": deal,
         "forecast": generate_forecast(rep, team, scope_user=rep),
         "import_run": ImportRun.objects.create(
             team=team, kind="contacts", file_name="a.csv", status=ImportStatus.RUNNING
@@ -81,7 +98,8 @@ def world(rep, team):
 def test_the_page_and_the_fragment_both_vary_on_hx_request(
     rep_client, client, manager, world, name, call
 ):
-    url = reverse(name, args=[world[call.arg].pk] if call.arg else [])
+    arg = world[call.arg] if call.arg else None
+    url = reverse(name, args=[] if arg is None else arg if isinstance(arg, list) else [arg.pk])
     if call.manager:
         client.force_login(manager)
     send = getattr(client if call.manager else rep_client, call.method)

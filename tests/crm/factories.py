@@ -9,9 +9,11 @@ from crm.models import (
     Interaction,
     InteractionType,
     LostReason,
+    Note,
     Organization,
     Pipeline,
     PipelineStage,
+    Task,
 )
 from tests.coop.factories import TeamFactory, UserFactory
 
@@ -100,3 +102,38 @@ class DealFactory(factory.django.DjangoModelFactory):
 def lost_reason_for(deal: Deal) -> LostReason:
     """The first of the deal's team's default lost reasons (every team starts with them)."""
     return LostReason.objects.filter(team_id=deal.pipeline.team_id).order_by("position").first()
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    """An open task on a deal (pass `contact=` or `organization=` with `deal=None` instead)."""
+
+    class Meta:
+        model = Task
+
+    deal = factory.SubFactory(DealFactory)
+    contact = None
+    organization = None
+    team = factory.LazyAttribute(
+        lambda task: (
+            task.deal.pipeline.team if task.deal else (task.contact or task.organization).team
+        )
+    )
+    title = factory.Sequence(lambda n: f"Next step {n}")
+    due_date = factory.LazyFunction(timezone.localdate)
+    assignee = factory.LazyAttribute(lambda task: task.deal.owner if task.deal else None)
+
+
+class NoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Note
+
+    deal = factory.SubFactory(DealFactory)
+    contact = None
+    organization = None
+    team = factory.LazyAttribute(
+        lambda note: (
+            note.deal.pipeline.team if note.deal else (note.contact or note.organization).team
+        )
+    )
+    author = factory.LazyAttribute(lambda note: note.deal.owner if note.deal else None)
+    body = factory.Sequence(lambda n: f"Note number {n}")

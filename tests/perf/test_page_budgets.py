@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from calendar_app.models import Attendee, Event
 from coop.models import Consent, ConsentScope, Membership, Role, User
+from crm.day import DAY_LIST_LIMIT
 from crm.models import Contact, Deal, Interaction, InteractionType
 from crm.services import contact_timelines_touch
 from crm.views.contacts import CONTACTS_PER_PAGE
@@ -139,6 +140,9 @@ def _counts(grower, finance_user) -> dict[str, int]:
         "calendar month": _page(rep, reverse("crm:calendar")),
         "forecast dashboard": _page(finance, reverse("finance:detail", args=[forecast.pk])),
         "insights tab": _page(manager, reverse("health:insights"), **HTMX),
+        # As the dashboard loads it (htmx); the manager's view of the whole team too.
+        "my day": _page(rep, reverse("crm:my_day"), **HTMX),
+        "my day, team view": _page(manager, reverse("crm:my_day") + "?who=team", **HTMX),
         "benchmark floor": _page(rep, reverse("bench_floor")),
     }
     _assert_shown(grower, {name: text for name, (_, text) in pages.items()})
@@ -162,6 +166,10 @@ def _assert_shown(grower, pages: dict[str, str]) -> None:
     total = f'<tr><th scope="row">Total</th><td class="num">{deals}</td>'
     assert total in pages["forecast dashboard"]
     assert grower.team.name in pages["insights tab"]
+    # No deal has a task or a meeting with its contact on the timeline: all lack a next step.
+    flagged = min(deals, DAY_LIST_LIMIT)
+    assert pages["my day"].count('<span class="badge warning">no next step</span>') == flagged
+    assert pages["my day, team view"].count("no next step</span>") == flagged
     assert pages["benchmark floor"] == f"ok {grower.rep.pk}"
 
 

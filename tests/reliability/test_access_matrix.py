@@ -22,10 +22,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from calendar_app.services import feed_token_regenerate
 from coop.models import Role
-from crm.models import ImportRun
+from crm.models import ImportRun, Note, Task
 from health.models import CheckIn, SalesHealthMetric
 from tests.coop.factories import TeamFactory, UserFactory
 from tests.coop.test_pages import PUBLIC_URL_NAMES
+from tests.crm.factories import NoteFactory, TaskFactory
 from tests.reliability.world import MARK, World, build_world, member
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +82,26 @@ def _deal(world):
     return {"pk": world.deal.pk}
 
 
+def _deal_record(world):
+    return {"kind": "deals", "pk": world.deal.pk}
+
+
+def _task(world):
+    """The world's task (made again if a test deleted it)."""
+    task = Task.objects.filter(deal=world.deal).first() or TaskFactory(
+        deal=world.deal, assignee=world.rep
+    )
+    return {"pk": task.pk}
+
+
+def _note(world):
+    """A note by the world's rep (made again after a POST deleted it)."""
+    note = Note.objects.filter(deal=world.deal).first() or NoteFactory(
+        deal=world.deal, author=world.rep, body="Again"
+    )
+    return {"pk": note.pk}
+
+
 def _meeting(world):
     return {"pk": world.meeting.pk}
 
@@ -94,6 +115,7 @@ def _forecast(world):
 
 
 REFUSED = {"manager": 400, "finance": 400}
+NOT_AUTHOR = {"manager": 400, "finance": 400, "staff": 400}
 
 REGISTRY: dict[str, Route] = {
     "crm:contact_detail": Route(_contact),
@@ -129,6 +151,15 @@ REGISTRY: dict[str, Route] = {
     # Reopening is a manager's; a rep meets the refusal as a message on the deal page.
     "integrations:deal_reopen": Route(_deal, get=405, post=302),
     "crm:owner_card": Route(lambda world: {"record_type": "deal", "pk": world.deal.pk}),
+    # A record's next steps and notes; an empty POST is refused with the form's errors, an
+    # empty tick reopens the task. Only a note's author may edit or delete it: the others
+    # get the refusal.
+    "crm:record_activity": Route(_deal_record),
+    "crm:task_new": Route(_deal_record, get=405, post=400),
+    "crm:note_new": Route(_deal_record, get=405, post=400),
+    "crm:task_done": Route(_task, get=405, post=302),
+    "crm:note_edit": Route(_note, post=400, get_by_role=NOT_AUTHOR),
+    "crm:note_delete": Route(_note, get=405, post=302, post_by_role=NOT_AUTHOR),
     # Only the organiser (and staff) may change a meeting: others get the refusal dialog.
     "crm:meeting_edit": Route(_meeting, post=400, get_by_role=REFUSED),
     # Cancelled here first (its organiser or staff; others are refused), so the

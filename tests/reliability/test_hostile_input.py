@@ -26,7 +26,10 @@ from tests.reliability.test_access_matrix import (
     PAGE_GET,
     REGISTRY,
     _app_routes,
+    _deal_record,
+    _note,
     _routes,
+    _task,
     _twins,
 )
 from tests.reliability.world import World, build_world, snapshot
@@ -103,6 +106,7 @@ IMPORT = ("kind", "team", "date_format", "policy", "keep_valid")
 ORGANIZATION = ("name", "website", "domain", "phone", "address", "industry", "size", "notes")
 DEAL = ("title", "value", "contact", "expected_close_date")
 MEETING = ("title", "start_time", "end_time", "location", "description")
+TASK = ("title", "due_date", "due_time", "priority", "next")
 WHATIF = ("value_change_percent", "slip_percent", "shock_currency", "shock_percent", "name")
 
 ENDPOINTS = [
@@ -175,6 +179,15 @@ ENDPOINTS = [
     Endpoint("crm:meeting_edit", "post", (*MEETING, "schedule_anyway"), _pk("meeting")),
     Endpoint("crm:meeting_cancel", "post", ("confirm",), _pk("meeting")),
     Endpoint("crm:calendar", "get", ("date", "view", "who")),
+    Endpoint("crm:my_day", "get", ("who",)),
+    Endpoint("crm:my_day", "get", ("who",), role="manager"),
+    Endpoint("crm:task_new", "post", TASK, _deal_record),
+    Endpoint("crm:task_new", "post", (*TASK, "assignee"), _deal_record, role="manager"),
+    Endpoint("crm:task_done", "post", ("done", "next"), _task),
+    Endpoint("crm:note_new", "post", ("body", "next"), _deal_record),
+    Endpoint("crm:note_edit", "post", ("body",), _note),
+    Endpoint("crm:note_edit", "post", ("body",), _note, role="manager"),
+    Endpoint("crm:note_delete", "post", ("next",), _note, role="manager"),
     Endpoint(
         "calendar_app:event_move",
         "post",

@@ -11,6 +11,8 @@ from calendar_app.services import preference_get_or_create
 from coop.models import Role, Team, User
 from crm.meeting_scheduling import meeting_schedule
 from crm.models import Contact, Deal, Interaction, Pipeline
+from crm.next_steps import task_create
+from crm.notes import note_create
 from crm.services import contact_create, deal_create, interaction_log
 from finance.models import RevenueForecast
 from finance.services import forecast_generate
@@ -40,7 +42,8 @@ def member(team: Team, role: str, username: str) -> User:
 
 def build_world(team: Team, rep: User) -> World:
     """A pipeline, contact, open deal, meeting (event + timeline entry), forecast, a
-    notification and a check-in, all of `team` and owned or organised by `rep`."""
+    notification, a check-in, and a task and a note on the deal, all of `team` and owned or
+    organised by `rep`."""
     pipeline = PipelineFactory(team=team, name=f"{MARK} pipeline")
     contact = contact_create(
         actor=rep,
@@ -95,6 +98,8 @@ def build_world(team: Team, rep: User) -> World:
     )
     preference_get_or_create(user=rep)
     checkin_save(user=rep, stress=91, sleep_hours=None, energy=None)
+    task_create(actor=rep, record=deal, title=f"{MARK} next step", due_date=today)
+    note_create(actor=rep, record=deal, body=f"{MARK} note")
     return World(
         team=team,
         rep=rep,
