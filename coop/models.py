@@ -216,6 +216,7 @@ class AuditAction(models.TextChoices):
     MERGED = "merged", "Records merged"
     PERSONAL_DATA_EXPORTED = "personal_data_exported", "A person's data exported"
     PERSONAL_DATA_ERASED = "personal_data_erased", "A person's data erased"
+    BULK_CHANGED = "bulk_changed", "Records changed in bulk"
 
 
 class AuditEvent(models.Model):

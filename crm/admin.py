@@ -21,6 +21,7 @@ from crm.models import (
     Organization,
     Pipeline,
     PipelineStage,
+    Tag,
 )
 from crm.selectors import TIMELINE_ORDER
 from crm.services import (
@@ -324,3 +325,18 @@ class DealAdmin(ServiceAdmin):
     @admin.display(description="value", ordering="value_cents")
     def value(self, deal: Deal) -> str:
         return format_money(deal.value_cents, deal.currency)
+
+
+@admin.register(Tag)
+class TagAdmin(AuditedAdmin):
+    """Rename or recolour a team's tag; it stays in its team, where its records are."""
+
+    list_display = ["name", "team", "color", "created_at"]
+    list_filter = ["team", "color"]
+    search_fields = ["name"]
+    list_select_related = ["team"]
+    autocomplete_fields = ["team"]
+    fields = ["team", "name", "color"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return read_only_once_saved(self, obj, "team")

@@ -383,3 +383,71 @@ class MergeForm(forms.Form):
                 widget=forms.RadioSelect,
                 initial="remove" if mine in (None, "") else "keep",
             )
+
+
+BULK_ACTIONS = {
+    "tags_add": "Add tags",
+    "tags_remove": "Remove tags",
+    "owner": "Assign owner",
+    "stage": "Change stage",
+    "export": "Export",
+}
+BULK_ACTIONS_BY_KIND = {
+    "contacts": ("tags_add", "tags_remove", "owner", "export"),
+    "organizations": ("tags_add", "tags_remove", "export"),
+    "deals": ("tags_add", "tags_remove", "owner", "stage", "export"),
+}
+
+
+class BulkActionForm(forms.Form):
+    """What to do with the rows selected in a list (their ids come as `ids`, checked by
+    `crm.bulk_actions.selected_ids`); only the field the action needs is required."""
+
+    action = forms.ChoiceField(label="With the selected rows")
+    tags = forms.CharField(
+        label="Tags",
+        required=False,
+        max_length=500,
+        help_text="Separate tags with commas; a new name makes a new tag.",
+    )
+    owner = forms.ModelChoiceField(
+        label="New owner", queryset=User.objects.none(), required=False, empty_label="Choose…"
+    )
+    stage = forms.ModelChoiceField(
+        label="New stage", queryset=PipelineStage.objects.none(), required=False
+    )
+    format = forms.ChoiceField(
+        label="File", choices=[("csv", "CSV"), ("xlsx", "XLSX")], required=False
+    )
+
+    NEEDS = {"tags_add": "tags", "tags_remove": "tags", "owner": "owner", "stage": "stage"}
+
+    def __init__(self, *args, user: User, kind: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [
+            (action, BULK_ACTIONS[action]) for action in BULK_ACTIONS_BY_KIND[kind]
+        ]
+        if "owner" in BULK_ACTIONS_BY_KIND[kind]:
+            self.fields["owner"].queryset = (
+                User.objects.filter(is_active=True, memberships__team__in=teams_for(user))
+                .distinct()
+                .order_by("username")
+            )
+        if kind == "deals":
+            self.fields["stage"].queryset = (
+                PipelineStage.objects.filter(
+                    pipeline__in=Pipeline.objects.visible_to(user), is_won=False, is_lost=False
+                )
+                .select_related("pipeline")
+                .order_by("pipeline__name", "position")
+            )
+            self.fields["stage"].label_from_instance = lambda stage: (
+                f"{stage.pipeline.name}: {stage.name}"
+            )
+
+    def clean(self):
+        data = super().clean()
+        needed = self.NEEDS.get(data.get("action", ""))
+        if needed and not data.get(needed):
+            self.add_error(needed, "This action needs it.")
+        return data

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from crm.views import (
+    bulk,
     calendar,
     contacts,
     deals,
@@ -10,6 +11,7 @@ from crm.views import (
     merging,
     organizations,
     pipelines,
+    search,
 )
 
 app_name = "crm"
@@ -35,6 +37,16 @@ urlpatterns = [
         {"kind": "deals"},
         name="deal_export",
     ),
+    path("contacts/bulk/", bulk.bulk_action, {"kind": "contacts"}, name="contact_bulk"),
+    path(
+        "organizations/bulk/",
+        bulk.bulk_action,
+        {"kind": "organizations"},
+        name="organization_bulk",
+    ),
+    path("deals/bulk/", bulk.bulk_action, {"kind": "deals"}, name="deal_bulk"),
+    path("tags/options/", bulk.tag_options, name="tag_options"),
+    path("search/", search.search, name="search"),
     path("contacts/<uuid:pk>/", contacts.contact_detail, name="contact_detail"),
     path("contacts/<uuid:pk>/edit/", contacts.contact_edit, name="contact_edit"),
     path("contacts/<uuid:pk>/timeline/", contacts.contact_timeline_page, name="contact_timeline"),

@@ -29,6 +29,7 @@ from crm.services import (
     deal_update,
     may_set_forecast_category,
 )
+from crm.views.bulk import list_context, requested_tags
 from crm.views.pipelines import render_board
 
 
@@ -50,6 +51,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     params.setdefault("status", DealStatus.OPEN)
     form = DealFilterForm(params, user=request.user)
     deals = Deal.objects.none()
+    tags, tag_error = requested_tags(request)
     if form.is_valid():
         filters = form.cleaned_data
         deals = deals_matching(
@@ -58,15 +60,21 @@ def deal_list(request: HttpRequest) -> HttpResponse:
             status=filters["status"],
             pipeline=filters["pipeline"],
             stage=filters["stage"],
-        )
+            tags=tags,
+        ).prefetch_related("tags")
     page = Paginator(deals, DEALS_PER_PAGE).get_page(request.GET.get("page"))
     template = "crm/deal_list.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#results"
     export_query = params.copy()
     export_query.pop("page", None)
-    context = {"form": form, "page_obj": page, "export_query": export_query.urlencode()}
-    return render(request, template, context)
+    context = {
+        "form": form,
+        "page_obj": page,
+        "export_query": export_query.urlencode(),
+        "tag_error": tag_error,
+    }
+    return render(request, template, context | list_context(request, "deals", tags))
 
 
 CONTACT_OPTIONS_LIMIT = 20

@@ -43,6 +43,7 @@ VARYING = {
     "crm:import_detail": Call("get", "import_run", manager=True),
     "crm:contact_log_interaction": Call("post", "contact"),
     "crm:deal_list": Call("get"),
+    "crm:search": Call("get"),
     "crm:deal_move": Call("post", "deal"),
     "crm:pipeline_board": Call("get", "pipeline"),
     "finance:detail": Call("get", "forecast", {"HX-Target": "forecast-deals"}),

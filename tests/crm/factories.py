@@ -11,6 +11,7 @@ from crm.models import (
     Organization,
     Pipeline,
     PipelineStage,
+    Tag,
 )
 from tests.coop.factories import TeamFactory, UserFactory
 
@@ -94,3 +95,11 @@ class DealFactory(factory.django.DjangoModelFactory):
     expected_close_date = factory.LazyFunction(
         lambda: timezone.localdate() + datetime.timedelta(days=30)
     )
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
+
+    team = factory.SubFactory(TeamFactory)
+    name = factory.Sequence(lambda n: f"tag {n}")

@@ -18,13 +18,17 @@ from crm.views.deals import DEALS_PER_PAGE
 pytestmark = pytest.mark.django_db
 
 # Each budget: session, user and the nav's unread-notification count, plus the page's own.
-CONTACT_LIST_BUDGET = 5  # + count, page of contacts with organization and owner joined
+# + count, page of contacts with organization and owner joined, their tags, the tag filter's
+# names and the bulk bar's owners
+CONTACT_LIST_BUDGET = 8
 # + contact, first timeline page, its upcoming meetings, the contact's deals
 CONTACT_DETAIL_BUDGET = 7
 # Seen again unchanged, the timeline comes from the cache (crm/timeline.py): contact and deals.
 CONTACT_DETAIL_CACHED_BUDGET = 5
 BOARD_BUDGET = 7  # + pipeline, stages, per-stage aggregates, cards
-DEAL_LIST_BUDGET = 6  # + count, page of deals with their joins, the pipeline filter's choices
+# + count, page of deals with their joins, the pipeline filter's choices, their tags, the tag
+# filter's names, the bulk bar's owners and stages
+DEAL_LIST_BUDGET = 10
 
 
 def _contacts(team, owner, n, first=0):

@@ -103,6 +103,7 @@ IMPORT = ("kind", "team", "date_format", "policy", "keep_valid")
 ORGANIZATION = ("name", "website", "domain", "phone", "address", "industry", "size", "notes")
 DEAL = ("title", "value", "contact", "expected_close_date")
 MEETING = ("title", "start_time", "end_time", "location", "description")
+BULK = ("action", "ids", "tags", "owner", "stage", "format", "next")
 WHATIF = ("value_change_percent", "slip_percent", "shock_currency", "shock_percent", "name")
 
 ENDPOINTS = [
@@ -150,6 +151,12 @@ ENDPOINTS = [
     Endpoint("crm:meeting_edit", "post", (*MEETING, "schedule_anyway"), _pk("meeting")),
     Endpoint("crm:meeting_cancel", "post", ("confirm",), _pk("meeting")),
     Endpoint("crm:calendar", "get", ("date", "view", "who")),
+    Endpoint("crm:search", "get", ("q",)),
+    Endpoint("crm:tag_options", "get", ("tags",)),
+    Endpoint("crm:contact_list", "get", ("tag", "q")),
+    Endpoint("crm:contact_bulk", "post", BULK),
+    Endpoint("crm:organization_bulk", "post", BULK),
+    Endpoint("crm:deal_bulk", "post", BULK),
     Endpoint(
         "calendar_app:event_move",
         "post",
@@ -301,6 +308,8 @@ QUERY_PARAMETERS = (
     "start",
     "end",
     "cutoff",
+    "tag",
+    "tags",
 )
 # Who opens a GET view in these tests, when not a rep: the audience that gets past its
 # permission check to the code that reads the query string.

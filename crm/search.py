@@ -1,0 +1,170 @@
+"""One search across the CRM's records, for the top bar: each kind of record (contacts,
+organizations, deals, and whatever a module registers) answers through a *provider*, within
+the visibility rule, and the results come back grouped by kind, best match first.
+
+Ranking: on PostgreSQL, trigram word similarity (`pg_trgm`, indexed by GIN indexes created in
+the CRM's migrations) between the query and the record's name, so "acme" finds "ACME Corp"
+and a typo ("solr roof") still finds "Solar roof"; a name that starts with the query comes
+first. On SQLite (no trigrams), a case-insensitive substring match, ranked: the name starting
+with the query, then a word of it starting with the query, then anywhere.
+
+A module above the CRM adds a kind by registering a provider in its `AppConfig.ready()`:
+`search_provider_register(SearchProvider(kind="tasks", label="Tasks", order=40, find=...))`;
+`find(user, query, limit)` returns at most `limit` `SearchHit`s the user may see, best first.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.lookups import TrigramWordSimilar
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db import connection
+from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models.functions import Greatest
+from django.urls import reverse
+
+from coop.models import User
+from crm.models import Contact, Deal, Organization
+
+# Fewer characters match too much to be useful, and trigrams need three.
+QUERY_MIN = 2
+QUERY_MAX = 100
+HITS_PER_KIND = 5
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    title: str
+    url: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SearchProvider:
+    kind: str
+    label: str
+    find: Callable[[User, str, int], list[SearchHit]]
+    order: int = 100
+
+
+@dataclass
+class SearchGroup:
+    kind: str
+    label: str
+    hits: list[SearchHit] = field(default_factory=list)
+
+
+_PROVIDERS: dict[str, SearchProvider] = {}
+
+
+def search_provider_register(provider: SearchProvider) -> None:
+    """Add (or replace) the provider of one kind of record."""
+    _PROVIDERS[provider.kind] = provider
+
+
+def search_providers() -> list[SearchProvider]:
+    return sorted(_PROVIDERS.values(), key=lambda provider: (provider.order, provider.kind))
+
+
+def search_query_clean(text: str) -> str:
+    """The query as searched: spaces collapsed, at most QUERY_MAX characters, without NUL
+    (which PostgreSQL refuses in text)."""
+    return " ".join(text.replace("\x00", " ").split())[:QUERY_MAX]
+
+
+def search_everything(*, user: User, query: str, limit: int = HITS_PER_KIND) -> list[SearchGroup]:
+    """The groups, in provider order, that have hits for `query` (each at most `limit`, best
+    first); none for a query shorter than QUERY_MIN. One query per provider."""
+    query = search_query_clean(query)
+    if len(query) < QUERY_MIN:
+        return []
+    groups = [
+        SearchGroup(provider.kind, provider.label, provider.find(user, query, limit))
+        for provider in search_providers()
+    ]
+    return [group for group in groups if group.hits]
+
+
+def ranked(records: QuerySet, query: str, fields: tuple[str, ...]) -> QuerySet:
+    """`records` matching `query` in any of `fields` (the first is the record's name), best
+    first, as the module docstring says."""
+    name = fields[0]
+    starts = Case(When(**{f"{name}__istartswith": query}, then=Value(1.0)), default=Value(0.0))
+    if connection.vendor == "postgresql":
+        match = Q()
+        for column in fields:
+            match |= Q(**{f"{column}__icontains": query}) | Q(
+                TrigramWordSimilar(F(column), Value(query))
+            )
+        similarity = [TrigramWordSimilarity(Value(query), column) for column in fields]
+        score = Greatest(*similarity) if len(similarity) > 1 else similarity[0]
+        rank = starts + score
+    else:
+        match = Q()
+        for column in fields:
+            match |= Q(**{f"{column}__icontains": query})
+        word_start = Case(
+            When(**{f"{name}__icontains": f" {query}"}, then=Value(0.5)), default=Value(0.0)
+        )
+        rank = starts + word_start
+    return (
+        records.filter(match)
+        .annotate(search_rank=rank)
+        .order_by(F("search_rank").desc(), name, "pk")
+    )
+
+
+def _joined(*parts: str) -> str:
+    return " · ".join(part for part in parts if part)
+
+
+def _contacts(user: User, query: str, limit: int) -> list[SearchHit]:
+    contacts = ranked(
+        Contact.objects.visible_to(user).select_related("organization"), query, ("name", "email")
+    )
+    return [
+        SearchHit(
+            contact.name,
+            reverse("crm:contact_detail", args=[contact.pk]),
+            _joined(contact.organization.name if contact.organization else "", contact.email),
+        )
+        for contact in contacts[:limit]
+    ]
+
+
+def _organizations(user: User, query: str, limit: int) -> list[SearchHit]:
+    organizations = ranked(Organization.objects.visible_to(user), query, ("name", "domain"))
+    return [
+        SearchHit(
+            organization.name,
+            reverse("crm:organization_detail", args=[organization.pk]),
+            _joined(organization.domain, organization.industry),
+        )
+        for organization in organizations[:limit]
+    ]
+
+
+def _deals(user: User, query: str, limit: int) -> list[SearchHit]:
+    deals = ranked(
+        Deal.objects.visible_to(user).select_related("stage", "pipeline"), query, ("title",)
+    )
+    return [
+        SearchHit(
+            deal.title,
+            reverse("crm:deal_detail", args=[deal.pk]),
+            _joined(
+                deal.get_status_display() if not deal.is_open else deal.stage.name,
+                deal.pipeline.name,
+            ),
+        )
+        for deal in deals[:limit]
+    ]
+
+
+def crm_search_providers_register() -> None:
+    """The CRM's own kinds (called from `CrmConfig.ready`)."""
+    search_provider_register(SearchProvider("contacts", "Contacts", _contacts, order=10))
+    search_provider_register(
+        SearchProvider("organizations", "Organizations", _organizations, order=20)
+    )
+    search_provider_register(SearchProvider("deals", "Deals", _deals, order=30))
