@@ -47,6 +47,9 @@ def main() -> None:
     parser.add_argument("--forecast-runs", type=int, default=7, help="of the forecast (7)")
     parser.add_argument("--duration", type=int, default=60, help="load test seconds per URL")
     parser.add_argument("--no-load-test", action="store_true")
+    parser.add_argument(
+        "--only-search", action="store_true", help="the search rows alone, printed, not saved"
+    )
     args = parser.parse_args()
     django_setup()
 
@@ -58,11 +61,17 @@ def main() -> None:
     from benchmarks.loadtest import format_load, load_test
     from benchmarks.measure import measure, measure_once
     from benchmarks.pages import page_work
+    from benchmarks.search import search_work
     from coop.demo import DEMO_TEAM
     from coop.models import Team, User
     from health.services import rollup_day
 
     before = load_average()
+    searches = [
+        progress(measure(name, get, runs=args.runs, warmup=2)) for name, get in search_work()
+    ]
+    if args.only_search:
+        return
     team = Team.objects.get(name=DEMO_TEAM)
     work = ForecastWork(team, User.objects.get(username="fiona"))
     size = f"{work.open_deals:,} open deals, monthly x 12, intervals"
@@ -111,7 +120,7 @@ def main() -> None:
     imports = import_rows()
     for row in imports:
         progress(row)
-    rows = [ours, floor, baseline, autocommit, *pages, rollup, *imports]
+    rows = [ours, floor, baseline, autocommit, *pages, *searches, rollup, *imports]
     table = [
         "| benchmark | runs | median ms | p95 ms | queries | peak MiB | note |",
         "|---|---:|---:|---:|---:|---:|---|",

@@ -11,6 +11,7 @@ from crm.bulk_actions import (
     records_tag,
     selected_ids,
 )
+from crm.merging import contacts_merge
 from crm.models import Contact, ContactTag, StageVisit, Tag
 from crm.tagging import (
     TAG_NAME_MAX,
@@ -214,3 +215,13 @@ def test_the_tag_admin_searches_and_filters(team, other_team, admin_list):
             ({"color__exact": "blue"}, [partner]),
         ],
     )
+
+
+def test_merging_two_contacts_keeps_the_tags_of_both(team, rep):
+    keep, remove = ContactFactory(team=team), ContactFactory(team=team)
+    records_tag(actor=rep, kind="contacts", ids=[keep.pk, remove.pk], add=["both"])
+    records_tag(actor=rep, kind="contacts", ids=[remove.pk], add=["only removed"])
+
+    contacts_merge(actor=rep, keep=keep, remove=remove, picks={})
+
+    assert _tags(keep) == {"both", "only removed"}
