@@ -4,18 +4,24 @@ filter those lists share, and the tag suggestions of the tag inputs."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from coop.htmx import varies_on_htmx
 from crm.bulk_actions import deals_move, records_assign_owner, records_tag, selected_ids
 from crm.forms import BulkActionForm
 from crm.selectors import contacts_matching, deals_matching, organizations_matching
 from crm.services import records_export
-from crm.tagging import tag_names_clean, tag_names_visible_to
+from crm.tagging import TAGGABLE, tag_names_clean, tag_names_visible_to
 from crm.views.exchange import CONTENT_TYPES
 
+DETAIL_URLS = {
+    "contacts": "crm:contact_detail",
+    "organizations": "crm:organization_detail",
+    "deals": "crm:deal_detail",
+}
 LIST_URLS = {
     "contacts": "crm:contact_list",
     "organizations": "crm:organization_list",
@@ -132,3 +138,39 @@ def tag_options(request: HttpRequest) -> HttpResponse:
         for tag in tag_names_visible_to(request.user, prefix=last.strip(), limit=20)
     ]
     return render(request, "crm/partials/tag_options.html", {"options": options})
+
+
+@require_POST
+@varies_on_htmx
+def record_tags(request: HttpRequest, kind: str, pk) -> HttpResponse:
+    """Add the tag named in `tags` to one visible record, or take the one named in `remove`
+    off it (`crm.bulk_actions.records_tag` on a selection of one). Under htmx the tags
+    answer alone, with the reason when refused; otherwise back to the record's page."""
+    record = get_object_or_404(TAGGABLE[kind].objects.visible_to(request.user), pk=pk)
+    add, remove = request.POST.get("tags", ""), request.POST.get("remove", "")
+    error = ""
+    try:
+        records_tag(
+            actor=request.user,
+            kind=kind,
+            ids=[record.pk],
+            add=[add] if add else [],
+            remove=[remove] if remove else [],
+        )
+    except ValidationError as refused:
+        error = " ".join(refused.messages)
+    if not request.htmx:
+        if error:
+            return _refused_on(request, DETAIL_URLS[kind], record, error)
+        return redirect(DETAIL_URLS[kind], pk=record.pk)
+    context = {
+        "record_tags": record.tags.all(),
+        "tags_url": request.path,
+        "tag_error": error,
+    }
+    return render(request, "crm/partials/record_tags.html", context)
+
+
+def _refused_on(request: HttpRequest, url_name: str, record, error: str) -> HttpResponse:
+    context = {"reasons": [error], "back_url": reverse(url_name, args=[record.pk])}
+    return render(request, "crm/bulk_refused.html", context, status=400)

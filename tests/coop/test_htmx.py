@@ -15,7 +15,12 @@ from django.utils.cache import has_vary_header
 
 from crm.meeting_scheduling import meeting_schedule
 from crm.models import ImportRun, ImportStatus
-from tests.crm.factories import ContactFactory, DealFactory, PipelineFactory
+from tests.crm.factories import (
+    ContactFactory,
+    DealFactory,
+    OrganizationFactory,
+    PipelineFactory,
+)
 from tests.finance.factories import generate_forecast
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +49,9 @@ VARYING = {
     "crm:contact_log_interaction": Call("post", "contact"),
     "crm:deal_list": Call("get"),
     "crm:search": Call("get"),
+    "crm:contact_tags": Call("post", "contact"),
+    "crm:organization_tags": Call("post", "organization"),
+    "crm:deal_tags": Call("post", "deal"),
     "crm:deal_move": Call("post", "deal"),
     "crm:pipeline_board": Call("get", "pipeline"),
     "finance:detail": Call("get", "forecast", {"HX-Target": "forecast-deals"}),
@@ -66,6 +74,7 @@ def world(rep, team):
     )
     return {
         "contact": contact,
+        "organization": OrganizationFactory(team=team),
         "meeting": meeting,
         "event": meeting.calendar_event,
         "pipeline": pipeline,

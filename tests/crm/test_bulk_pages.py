@@ -121,3 +121,34 @@ def test_tag_suggestions_keep_the_names_already_typed(team, rep_client):
     TagFactory(team=team, name="Partner")
     response = rep_client.get(reverse("crm:tag_options"), {"tags": "vip, par"})
     assert '<option value="vip, Partner">Partner</option>' in response.content.decode()
+
+
+def test_a_tag_typed_on_a_deal_page_is_made_and_shown_in_place(rep, rep_client, deal):
+    url = reverse("crm:deal_tags", args=[deal.pk])
+    response = rep_client.post(url, {"tags": "Hot lead"}, headers={"HX-Request": "true"})
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Hot lead" in text and "<html" not in text
+    assert list(deal.tags.values_list("name", flat=True)) == ["Hot lead"]
+
+    rep_client.post(url, {"remove": "hot LEAD"}, headers={"HX-Request": "true"})
+    assert not deal.tags.exists()
+
+
+def test_a_record_page_shows_its_tags(rep, rep_client, contact):
+    records_tag(actor=rep, kind="contacts", ids=[contact.pk], add=["vip"])
+    text = rep_client.get(reverse("crm:contact_detail", args=[contact.pk])).content.decode()
+    assert 'id="record-tags"' in text and "vip" in text
+
+
+def test_a_bad_tag_on_a_record_says_why_in_place(rep_client, contact):
+    url = reverse("crm:contact_tags", args=[contact.pk])
+    response = rep_client.post(url, {"tags": "x" * 41}, headers={"HX-Request": "true"})
+    assert 'role="alert"' in response.content.decode()
+    assert not Tag.objects.exists()
+
+
+def test_another_teams_record_cannot_be_tagged(rep_client, foreign_contact):
+    url = reverse("crm:contact_tags", args=[foreign_contact.pk])
+    assert rep_client.post(url, {"tags": "x"}).status_code == 404
+    assert not Tag.objects.exists()

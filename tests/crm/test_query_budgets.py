@@ -21,10 +21,11 @@ pytestmark = pytest.mark.django_db
 # + count, page of contacts with organization and owner joined, their tags, the tag filter's
 # names and the bulk bar's owners
 CONTACT_LIST_BUDGET = 8
-# + contact, first timeline page, its upcoming meetings, the contact's deals
-CONTACT_DETAIL_BUDGET = 7
-# Seen again unchanged, the timeline comes from the cache (crm/timeline.py): contact and deals.
-CONTACT_DETAIL_CACHED_BUDGET = 5
+# + contact, first timeline page, its upcoming meetings, the contact's deals, its tags
+CONTACT_DETAIL_BUDGET = 8
+# Seen again unchanged, the timeline comes from the cache (crm/timeline.py): contact, deals
+# and tags.
+CONTACT_DETAIL_CACHED_BUDGET = 6
 BOARD_BUDGET = 7  # + pipeline, stages, per-stage aggregates, cards
 # + count, page of deals with their joins, the pipeline filter's choices, their tags, the tag
 # filter's names, the bulk bar's owners and stages

@@ -116,6 +116,10 @@ REGISTRY: dict[str, Route] = {
     "crm:import_undo": Route(_import_run, audience=MANAGERS, get=405, post=302),
     "crm:pipeline_board": Route(lambda world: {"pk": world.pipeline.pk}),
     "crm:deal_detail": Route(_deal),
+    # Tags: an empty POST names no tag; refused with the reason.
+    "crm:contact_tags": Route(_contact, get=405, post=400),
+    "crm:organization_tags": Route(_organization, get=405, post=400),
+    "crm:deal_tags": Route(_deal, get=405, post=400),
     "crm:deal_edit": Route(_deal, post=400),
     "crm:deal_move": Route(_deal, get=405, post=302),
     "crm:deal_forecast_category": Route(_deal, get=405, post=302),

@@ -157,6 +157,8 @@ ENDPOINTS = [
     Endpoint("crm:contact_bulk", "post", BULK),
     Endpoint("crm:organization_bulk", "post", BULK),
     Endpoint("crm:deal_bulk", "post", BULK),
+    Endpoint("crm:contact_tags", "post", ("tags", "remove"), _pk("contact")),
+    Endpoint("crm:deal_tags", "post", ("tags", "remove"), _pk("deal")),
     Endpoint(
         "calendar_app:event_move",
         "post",
