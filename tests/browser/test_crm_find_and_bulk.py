@@ -92,3 +92,27 @@ def test_move_the_selected_deals_to_another_stage(
 
     expect(page.get_by_role("status")).to_contain_text("Moved to Negotiation: 3 deals.")
     assert set(Deal.objects.values_list("stage__name", flat=True)) == {"Negotiation"}
+
+
+def test_tag_a_deal_on_its_page_as_you_type(
+    page: Page, live_server, rep, team, login_as, screenshot
+):
+    pipeline = PipelineFactory(team=team, name="Sales")
+    deal = DealFactory(pipeline=pipeline, owner=rep, title="Community solar")
+    other = DealFactory(pipeline=pipeline, owner=rep, title="Older deal")
+    other.tags.create(team=team, name="Priority", color="red")
+    login_as(rep)
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{live_server.url}/deals/{deal.pk}/")
+
+    page.get_by_label("Add a tag").press_sequentially("Pri")
+    expect(page.locator("#record-tag-options option[value='Priority']")).to_have_count(1)
+    page.get_by_label("Add a tag").fill("Priority")
+    page.get_by_label("Add a tag").press("Enter")
+    expect(page.get_by_role("button", name="Remove the tag Priority")).to_be_visible()
+    screenshot("deal-page-tagged-390")
+    assert list(deal.tags.values_list("name", flat=True)) == ["Priority"]
+
+    page.get_by_role("button", name="Remove the tag Priority").click()
+    expect(page.get_by_role("button", name="Remove the tag Priority")).to_have_count(0)
+    assert not deal.tags.exists()
