@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.lookups import TrigramWordSimilar
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, F, Lookup, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest
 from django.urls import reverse
 
@@ -85,6 +85,24 @@ def search_everything(*, user: User, query: str, limit: int = HITS_PER_KIND) -> 
     return [group for group in groups if group.hits]
 
 
+class ILike(Lookup):
+    """`column ILIKE pattern` on PostgreSQL: unlike Django's `icontains` (`UPPER(column) LIKE
+    UPPER(...)`), the trigram GIN index on the bare column serves it."""
+
+    lookup_name = "ilike"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} ILIKE {rhs}", [*lhs_params, *rhs_params]
+
+
+def ilike_contains(column: str, query: str) -> ILike:
+    """`column` contains `query`, whatever the case, its wildcards taken literally."""
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return ILike(F(column), Value(f"%{escaped}%"))
+
+
 def ranked(records: QuerySet, query: str, fields: tuple[str, ...]) -> QuerySet:
     """`records` matching `query` in any of `fields` (the first is the record's name), best
     first, as the module docstring says."""
@@ -93,7 +111,7 @@ def ranked(records: QuerySet, query: str, fields: tuple[str, ...]) -> QuerySet:
     if connection.vendor == "postgresql":
         match = Q()
         for column in fields:
-            match |= Q(**{f"{column}__icontains": query}) | Q(
+            match |= Q(ilike_contains(column, query)) | Q(
                 TrigramWordSimilar(F(column), Value(query))
             )
         similarity = [TrigramWordSimilarity(Value(query), column) for column in fields]

@@ -2,12 +2,15 @@
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.urls import reverse
 
+from crm.models import Contact
 from crm.search import (
     _PROVIDERS,
     SearchHit,
     SearchProvider,
+    ilike_contains,
     search_everything,
     search_provider_register,
 )
@@ -102,3 +105,15 @@ def test_the_htmx_search_answers_the_results_fragment(team, rep_client):
 def test_the_search_page_says_when_nothing_matches(rep_client):
     text = rep_client.get(reverse("crm:search"), {"q": "nothing-like-this"}).content.decode()
     assert "Nothing matches" in text
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the ILIKE lookup is PostgreSQL's")
+def test_wildcards_in_the_query_are_taken_literally(team):
+    ContactFactory(team=team, name="Anna 100% Solar")
+    ContactFactory(team=team, name="Anna 1000 Solar")
+    ContactFactory(team=team, name="Lee a_b")
+    ContactFactory(team=team, name="Lee axb")
+    names = Contact.objects.filter(
+        Q(ilike_contains("name", "100%")) | Q(ilike_contains("name", "a_b"))
+    ).values_list("name", flat=True)
+    assert sorted(names) == ["Anna 100% Solar", "Lee a_b"]
