@@ -5,8 +5,8 @@ the visibility rule, and the results come back grouped by kind, best match first
 Ranking: the records whose name (or other searched field) contains the query, whatever the
 case, come first: those whose name starts with it, then shorter names (the closer match),
 then alphabetically. On PostgreSQL the match is an ILIKE served by trigram GIN indexes
-(`pg_trgm`, created in the CRM's migrations), and when no record contains the query, the
-most similar ones by trigram word similarity are shown instead, so a typo ("solr roof")
+(`pg_trgm`, created in the CRM's migrations), and when no record of any kind contains the
+query, the most similar ones by trigram word similarity are shown instead, so a typo ("solr roof")
 still finds "Solar roof". SQLite has no trigrams: the substring match alone.
 
 Measured at 150,000 deals (benchmarks/search.py): ranking every match by similarity made a
@@ -16,7 +16,9 @@ costs next to nothing, and similarity is computed only when nothing contains the
 
 A module above the CRM adds a kind by registering a provider in its `AppConfig.ready()`:
 `search_provider_register(SearchProvider(kind="tasks", label="Tasks", order=40, find=...))`;
-`find(user, query, limit)` returns at most `limit` `SearchHit`s the user may see, best first.
+`find(user, query, limit, similar)` returns at most `limit` `SearchHit`s the user may see,
+best first (with `similar`, those similar to the query: a provider without a notion of
+similarity returns none).
 """
 
 from collections.abc import Callable
@@ -49,7 +51,9 @@ class SearchHit:
 class SearchProvider:
     kind: str
     label: str
-    find: Callable[[User, str, int], list[SearchHit]]
+    # find(user, query, limit, similar): at most `limit` hits the user may see, best first;
+    # `similar` asks, on PostgreSQL, for records similar to the query rather than containing it.
+    find: Callable[[User, str, int, bool], list[SearchHit]]
     order: int = 100
 
 
@@ -80,16 +84,21 @@ def search_query_clean(text: str) -> str:
 
 def search_everything(*, user: User, query: str, limit: int = HITS_PER_KIND) -> list[SearchGroup]:
     """The groups, in provider order, that have hits for `query` (each at most `limit`, best
-    first); none for a query shorter than QUERY_MIN. A bounded number of queries per
-    provider (at most two for the CRM's), whatever the number of records."""
+    first); none for a query shorter than QUERY_MIN. Records that contain the query; when
+    no provider has any (PostgreSQL), the similar ones. One query per provider, two when
+    nothing contains the query, whatever the number of records."""
     query = search_query_clean(query)
     if len(query) < QUERY_MIN:
         return []
-    groups = [
-        SearchGroup(provider.kind, provider.label, provider.find(user, query, limit))
-        for provider in search_providers()
-    ]
-    return [group for group in groups if group.hits]
+    for similar in (False, True) if connection.vendor == "postgresql" else (False,):
+        groups = [
+            SearchGroup(provider.kind, provider.label, provider.find(user, query, limit, similar))
+            for provider in search_providers()
+        ]
+        groups = [group for group in groups if group.hits]
+        if groups:
+            break
+    return groups
 
 
 class ILike(Lookup):
@@ -110,46 +119,45 @@ def ilike_contains(column: str, query: str) -> ILike:
     return ILike(F(column), Value(f"%{escaped}%"))
 
 
-def ranked(records: QuerySet, query: str, fields: tuple[str, ...], limit: int) -> list:
+def ranked(
+    records: QuerySet, query: str, fields: tuple[str, ...], limit: int, similar: bool = False
+) -> list:
     """At most `limit` of `records` matching `query` in any of `fields` (the first is the
-    record's name), best first, as the module docstring says: one query, and on PostgreSQL
-    a second, for the similar ones, only when none contains the query."""
+    record's name), best first, as the module docstring says, in one query: those that
+    contain it or, with `similar` (PostgreSQL only), those whose words are similar to it."""
     name = fields[0]
-    starts = Case(When(**{f"{name}__istartswith": query}, then=Value(1)), default=Value(0))
-    postgresql = connection.vendor == "postgresql"
-    contains = Q()
-    for column in fields:
-        contains |= (
-            Q(ilike_contains(column, query)) if postgresql else Q(**{f"{column}__icontains": query})
-        )
-    hits = list(
-        records.filter(contains)
-        .annotate(search_rank=starts)
-        .order_by(F("search_rank").desc(), Length(name), name, "pk")[:limit]
-    )
-    if postgresql and not hits:
-        similar = Q()
+    if similar:
+        match = Q()
         for column in fields:
-            similar |= Q(TrigramWordSimilar(F(column), Value(query)))
+            match |= Q(TrigramWordSimilar(F(column), Value(query)))
         scores = [TrigramWordSimilarity(Value(query), column) for column in fields]
-        hits = list(
-            records.filter(similar)
-            .annotate(search_rank=Greatest(*scores) if len(scores) > 1 else scores[0])
-            .order_by(F("search_rank").desc(), name, "pk")[:limit]
-        )
-    return hits
+        rank = Greatest(*scores) if len(scores) > 1 else scores[0]
+        order = (F("search_rank").desc(), name, "pk")
+    else:
+        postgresql = connection.vendor == "postgresql"
+        match = Q()
+        for column in fields:
+            match |= (
+                Q(ilike_contains(column, query))
+                if postgresql
+                else Q(**{f"{column}__icontains": query})
+            )
+        rank = Case(When(**{f"{name}__istartswith": query}, then=Value(1)), default=Value(0))
+        order = (F("search_rank").desc(), Length(name), name, "pk")
+    return list(records.filter(match).annotate(search_rank=rank).order_by(*order)[:limit])
 
 
 def _joined(*parts: str) -> str:
     return " · ".join(part for part in parts if part)
 
 
-def _contacts(user: User, query: str, limit: int) -> list[SearchHit]:
+def _contacts(user: User, query: str, limit: int, similar: bool) -> list[SearchHit]:
     contacts = ranked(
         Contact.objects.visible_to(user).select_related("organization"),
         query,
         ("name", "email"),
         limit,
+        similar,
     )
     return [
         SearchHit(
@@ -161,8 +169,10 @@ def _contacts(user: User, query: str, limit: int) -> list[SearchHit]:
     ]
 
 
-def _organizations(user: User, query: str, limit: int) -> list[SearchHit]:
-    organizations = ranked(Organization.objects.visible_to(user), query, ("name", "domain"), limit)
+def _organizations(user: User, query: str, limit: int, similar: bool) -> list[SearchHit]:
+    organizations = ranked(
+        Organization.objects.visible_to(user), query, ("name", "domain"), limit, similar
+    )
     return [
         SearchHit(
             organization.name,
@@ -173,9 +183,13 @@ def _organizations(user: User, query: str, limit: int) -> list[SearchHit]:
     ]
 
 
-def _deals(user: User, query: str, limit: int) -> list[SearchHit]:
+def _deals(user: User, query: str, limit: int, similar: bool) -> list[SearchHit]:
     deals = ranked(
-        Deal.objects.visible_to(user).select_related("stage", "pipeline"), query, ("title",), limit
+        Deal.objects.visible_to(user).select_related("stage", "pipeline"),
+        query,
+        ("title",),
+        limit,
+        similar,
     )
     return [
         SearchHit(
