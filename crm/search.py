@@ -10,9 +10,11 @@ query, the most similar ones by trigram word similarity are shown instead, so a 
 still finds "Solar roof". SQLite has no trigrams: the substring match alone.
 
 Measured at 150,000 deals (benchmarks/search.py): ranking every match by similarity made a
-broad query ("solar", 18,700 deals) compute it for each row; ordering by prefix and length
-costs next to nothing, and similarity is computed only when nothing contains the query
-(it is the slow part: every record sharing a trigram with the query is checked).
+broad query ("solar", 18,700 deals) compute it for each row, and even a cheap order read
+every matching row; so on PostgreSQL only the first CANDIDATES rows that start with the
+query and the first that contain it are ranked (by prefix, then length), and similarity is
+computed only when nothing contains the query (it is the slow part: every record sharing a
+trigram with the query is checked).
 
 A module above the CRM adds a kind by registering a provider in its `AppConfig.ready()`:
 `search_provider_register(SearchProvider(kind="tasks", label="Tasks", order=40, find=...))`;
@@ -38,6 +40,8 @@ from crm.models import Contact, Deal, Organization
 QUERY_MIN = 2
 QUERY_MAX = 100
 HITS_PER_KIND = 5
+# How many of the records that start with the query, and of those that contain it, are ranked.
+CANDIDATES = 200
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,18 @@ class ILike(Lookup):
         return f"{lhs} ILIKE {rhs}", [*lhs_params, *rhs_params]
 
 
+def _escaped(query: str) -> str:
+    return query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def ilike_starts(column: str, query: str) -> ILike:
+    """`column` starts with `query`, whatever the case, its wildcards taken literally."""
+    return ILike(F(column), Value(f"{_escaped(query)}%"))
+
+
 def ilike_contains(column: str, query: str) -> ILike:
     """`column` contains `query`, whatever the case, its wildcards taken literally."""
-    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return ILike(F(column), Value(f"%{escaped}%"))
+    return ILike(F(column), Value(f"%{_escaped(query)}%"))
 
 
 def ranked(
@@ -142,9 +154,21 @@ def ranked(
                 if postgresql
                 else Q(**{f"{column}__icontains": query})
             )
-        rank = Case(When(**{f"{name}__istartswith": query}, then=Value(1)), default=Value(0))
+        starts = ilike_starts(name, query) if postgresql else Q(**{f"{name}__istartswith": query})
+        if postgresql:
+            # A broad query ("solar": 18,700 deals) would rank every match: rank only the
+            # first CANDIDATES that start with the query and the first that contain it, found
+            # in the trigram index without reading the rest. (SQLite, the small local
+            # database, refuses LIMIT in a UNION's parts and ranks them all.)
+            first = _first(records.filter(starts)).union(_first(records.filter(match)))
+            match = Q(pk__in=first)
+        rank = Case(When(starts, then=Value(1)), default=Value(0))
         order = (F("search_rank").desc(), Length(name), name, "pk")
     return list(records.filter(match).annotate(search_rank=rank).order_by(*order)[:limit])
+
+
+def _first(records: QuerySet) -> QuerySet:
+    return records.order_by().values("pk")[:CANDIDATES]
 
 
 def _joined(*parts: str) -> str:
