@@ -41,6 +41,18 @@ def progress(row):
     return row
 
 
+def table_rows(rows) -> list[str]:
+    return [
+        "| benchmark | runs | median ms | p95 ms | queries | peak MiB | note |",
+        "|---|---:|---:|---:|---:|---:|---|",
+        *(
+            f"| {r.name} | {r.runs} | {r.median_ms:,.1f} | {r.p95_ms:,.1f} | {r.queries} | "
+            f"{'—' if r.peak_mib is None else f'{r.peak_mib:,.1f}'} | {r.note} |"
+            for r in rows
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="timed runs per row (20)")
@@ -71,6 +83,7 @@ def main() -> None:
         progress(measure(name, get, runs=args.runs, warmup=2)) for name, get in search_work()
     ]
     if args.only_search:
+        print("\n".join(table_rows(searches)))
         return
     team = Team.objects.get(name=DEMO_TEAM)
     work = ForecastWork(team, User.objects.get(username="fiona"))
@@ -121,15 +134,7 @@ def main() -> None:
     for row in imports:
         progress(row)
     rows = [ours, floor, baseline, autocommit, *pages, *searches, rollup, *imports]
-    table = [
-        "| benchmark | runs | median ms | p95 ms | queries | peak MiB | note |",
-        "|---|---:|---:|---:|---:|---:|---|",
-        *(
-            f"| {r.name} | {r.runs} | {r.median_ms:,.1f} | {r.p95_ms:,.1f} | {r.queries} | "
-            f"{'—' if r.peak_mib is None else f'{r.peak_mib:,.1f}'} | {r.note} |"
-            for r in rows
-        ),
-    ]
+    table = table_rows(rows)
     if not args.no_load_test:
         connection.close()
         loads = load_test(targets=None, duration=args.duration, connections=4)
