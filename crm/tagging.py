@@ -2,7 +2,7 @@
 
 A tag belongs to one team and labels only that team's records. People name tags, not pick
 them from a fixed list: a name nobody in the team used yet becomes a new tag, with a colour
-taken from the name (so the same word keeps its colour), which the team may change later.
+taken from the name (so the same word keeps its colour), which staff may change in the admin.
 Names are compared without regard to case ("Partner" is "partner").
 
 Lists filter by tag *names*, so a person in two teams filters both teams' records by the same
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
@@ -91,15 +91,10 @@ def _team_tags_named(team_id: UUID, wanted: dict[str, str]) -> dict[str, Tag]:
     return {tag.name.casefold(): tag for tag in tags if tag.name.casefold() in wanted}
 
 
-def tags_visible_to(user: User) -> QuerySet[Tag]:
-    """The tags of the teams whose records the user sees."""
-    return Tag.objects.visible_to(user)
-
-
 def tag_names_visible_to(user: User, *, prefix: str = "", limit: int = 20) -> list[dict]:
     """Distinct tag names (with the colour of one of them) of the user's teams, alphabetical,
     those starting with `prefix` when given: what the tag inputs suggest as people type."""
-    tags = tags_visible_to(user)
+    tags = Tag.objects.visible_to(user)
     prefix = " ".join(prefix.replace("\x00", "").split())[:TAG_NAME_MAX]
     if prefix:
         tags = tags.filter(name__istartswith=prefix)
@@ -116,15 +111,3 @@ def filter_by_tags(records: QuerySet, names: list[str]) -> QuerySet:
     for name in names:
         records = records.filter(tags__name__iexact=name)
     return records
-
-
-@transaction.atomic
-def tag_recolor(*, actor: User, tag: Tag, color: str) -> Tag:
-    """Give a visible tag another colour (one of TagColor)."""
-    if not Tag.objects.visible_to(actor).filter(pk=tag.pk).exists():
-        raise ValidationError("This tag does not exist or is not visible to you.")
-    if color not in TagColor.values:
-        raise ValidationError("Choose one of the listed colours.")
-    tag.color = color
-    tag.save(update_fields=["color"])
-    return tag
