@@ -41,6 +41,18 @@ def progress(row):
     return row
 
 
+def table_rows(rows) -> list[str]:
+    return [
+        "| benchmark | runs | median ms | p95 ms | queries | peak MiB | note |",
+        "|---|---:|---:|---:|---:|---:|---|",
+        *(
+            f"| {r.name} | {r.runs} | {r.median_ms:,.1f} | {r.p95_ms:,.1f} | {r.queries} | "
+            f"{'—' if r.peak_mib is None else f'{r.peak_mib:,.1f}'} | {r.note} |"
+            for r in rows
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="timed runs per row (20)")
@@ -49,6 +61,9 @@ def main() -> None:
     parser.add_argument("--no-load-test", action="store_true")
     parser.add_argument(
         "--only-reports", action="store_true", help="measure the Reports page only; print it"
+    )
+    parser.add_argument(
+        "--only-search", action="store_true", help="the search rows alone, printed, not saved"
     )
     args = parser.parse_args()
     django_setup()
@@ -63,11 +78,19 @@ def main() -> None:
     from benchmarks.measure import measure, measure_once
     from benchmarks.pages import page_work
     from benchmarks.reports import report_work
+    from benchmarks.search import search_work
     from coop.demo import DEMO_TEAM
     from coop.models import Team, User
     from health.services import rollup_day
 
     before = load_average()
+    if not args.only_reports:
+        searches = [
+            progress(measure(name, get, runs=args.runs, warmup=2)) for name, get in search_work()
+        ]
+        if args.only_search:
+            print("\n".join(table_rows(searches)))
+            return
     reports = [
         progress(measure(name, get, runs=args.runs, warmup=2)) for name, get in report_work()
     ]
@@ -121,16 +144,8 @@ def main() -> None:
     imports = import_rows()
     for row in imports:
         progress(row)
-    rows = [ours, floor, baseline, autocommit, *pages, *reports, rollup, *imports]
-    table = [
-        "| benchmark | runs | median ms | p95 ms | queries | peak MiB | note |",
-        "|---|---:|---:|---:|---:|---:|---|",
-        *(
-            f"| {r.name} | {r.runs} | {r.median_ms:,.1f} | {r.p95_ms:,.1f} | {r.queries} | "
-            f"{'—' if r.peak_mib is None else f'{r.peak_mib:,.1f}'} | {r.note} |"
-            for r in rows
-        ),
-    ]
+    rows = [ours, floor, baseline, autocommit, *pages, *reports, *searches, rollup, *imports]
+    table = table_rows(rows)
     learned = learned_accuracy(team)
     print("\n".join(learned), flush=True)
     table += ["", *learned]

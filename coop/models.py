@@ -227,6 +227,7 @@ class AuditAction(models.TextChoices):
     OWNER_CHANGED = "owner_changed", "Owner changed"
     PIPELINE_CHANGED = "pipeline_changed", "Pipeline settings changed"
     LOST_REASONS_CHANGED = "lost_reasons_changed", "Lost reasons changed"
+    BULK_CHANGED = "bulk_changed", "Records changed in bulk"
 
 
 class AuditEvent(models.Model):

@@ -26,6 +26,7 @@ from crm.models import (
     Pipeline,
     PipelineStage,
     StageChange,
+    Tag,
     Task,
 )
 from crm.pipeline_settings import (
@@ -516,3 +517,18 @@ class NoteAdmin(ReadOnlyAdmin):
     list_filter = ["team", "created_at"]
     search_fields = ["body", "author__username", "author__display_name"]
     list_select_related = ["author", "team"]
+
+
+@admin.register(Tag)
+class TagAdmin(AuditedAdmin):
+    """Rename or recolour a team's tag; it stays in its team, where its records are."""
+
+    list_display = ["name", "team", "color", "created_at"]
+    list_filter = ["team", "color"]
+    search_fields = ["name"]
+    list_select_related = ["team"]
+    autocomplete_fields = ["team"]
+    fields = ["team", "name", "color"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return read_only_once_saved(self, obj, "team")

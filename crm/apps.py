@@ -11,9 +11,11 @@ class CrmConfig(AppConfig):
         from coop.models import ConsentScope
         from crm import receivers
         from crm.next_steps import task_reminders_send_due
+        from crm.search import crm_search_providers_register
         from crm.services import deal_wellness_scores_clear
 
         receivers.connect()
+        crm_search_providers_register()
         # Deals hold the wellness scores shared under this purpose.
         consent_withdrawal_handler_register(ConsentScope.DEAL_WELLNESS, deal_wellness_scores_clear)
         # Task reminders go out with the meetings' (`send_reminders`, the reminder task).

@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coop.dates import validate_supported_date
-from coop.models import Team, User
+from coop.models import Membership, Team, User
 from coop.money import minor_unit_exponent, to_major_units, to_minor_units
 from coop.validators import validate_single_line
-from coop.visibility import teams_managed_by, teams_visible_to
+from coop.visibility import manager_team_ids, teams_managed_by, teams_visible_to
 from crm.exchange import COLUMNS
 from crm.imports import DATE_FORMATS, POLICIES
 from crm.models import (
@@ -434,3 +434,76 @@ class NoteForm(forms.Form):
         help_text="Markdown: **bold**, *italic*, lists, links. Type @username to notify a "
         "team member.",
     )
+
+
+BULK_ACTIONS = {
+    "tags_add": "Add tags",
+    "tags_remove": "Remove tags",
+    "owner": "Assign owner",
+    "stage": "Change stage",
+    "export": "Export",
+}
+BULK_ACTIONS_BY_KIND = {
+    "contacts": ("tags_add", "tags_remove", "owner", "export"),
+    "organizations": ("tags_add", "tags_remove", "owner", "export"),
+    "deals": ("tags_add", "tags_remove", "owner", "stage", "export"),
+}
+
+
+class BulkActionForm(forms.Form):
+    """What to do with the rows selected in a list (their ids come as `ids`, checked by
+    `crm.bulk_actions.selected_ids`); only the field the action needs is required."""
+
+    action = forms.ChoiceField(label="With the selected rows")
+    tags = forms.CharField(
+        label="Tags",
+        required=False,
+        max_length=500,
+        help_text="Separate tags with commas; a new name makes a new tag.",
+    )
+    owner = forms.ModelChoiceField(
+        label="New owner", queryset=User.objects.none(), required=False, empty_label="Choose…"
+    )
+    stage = forms.ModelChoiceField(
+        label="New stage", queryset=PipelineStage.objects.none(), required=False
+    )
+    format = forms.ChoiceField(
+        label="File", choices=[("csv", "CSV"), ("xlsx", "XLSX")], required=False
+    )
+
+    NEEDS = {"tags_add": "tags", "tags_remove": "tags", "owner": "owner", "stage": "stage"}
+
+    def __init__(self, *args, user: User, kind: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A new owner is a manager's choice (crm.owners): offered to managers only, among the
+        # active members of the teams they manage.
+        managed = Membership.objects.filter(team_id__in=manager_team_ids(user))
+        actions = [
+            action
+            for action in BULK_ACTIONS_BY_KIND[kind]
+            if action != "owner" or user.is_staff or managed.exists()
+        ]
+        self.fields["action"].choices = [(action, BULK_ACTIONS[action]) for action in actions]
+        self.offers_owner = "owner" in actions
+        if self.offers_owner:
+            self.fields["owner"].queryset = User.objects.filter(
+                is_active=True, pk__in=managed.values("user_id")
+            ).order_by("display_name", "username")
+        if kind == "deals":
+            self.fields["stage"].queryset = (
+                PipelineStage.objects.filter(
+                    pipeline__in=Pipeline.objects.visible_to(user), is_won=False, is_lost=False
+                )
+                .select_related("pipeline")
+                .order_by("pipeline__name", "position")
+            )
+            self.fields["stage"].label_from_instance = lambda stage: (
+                f"{stage.pipeline.name}: {stage.name}"
+            )
+
+    def clean(self):
+        data = super().clean()
+        needed = self.NEEDS.get(data.get("action", ""))
+        if needed and not data.get(needed):
+            self.add_error(needed, "This action needs it.")
+        return data

@@ -116,6 +116,13 @@ def _locked_pair(model, actor: User, keep, remove, what: str):
     return keep, remove
 
 
+def _tags_move(keep, remove) -> int:
+    """Give `keep` the tags of `remove` it lacks (both of one team); how many it gained."""
+    missing = list(remove.tags.exclude(pk__in=keep.tags.values("pk")))
+    keep.tags.add(*missing)
+    return len(missing)
+
+
 def _pick(keep, remove, fields: tuple[str, ...], picks: dict[str, str]) -> dict:
     """Give `keep` the value picked for each field ("keep" or "remove"; "keep" by default);
     the values of both, as the audit log keeps them."""
@@ -133,7 +140,7 @@ def contacts_merge(
     *, actor: User, keep: Contact, remove: Contact, picks: dict[str, str]
 ) -> Contact:
     """Merge `remove` into `keep`, two visible contacts of one team, in one outermost
-    transaction: every timeline entry, deal and meeting attendance of `remove` moves to
+    transaction: every timeline entry, deal, meeting attendance and tag of `remove` moves to
     `keep`; `keep` takes the value picked for each field (`picks[field]` = "keep" or
     "remove"); `remove` is deleted and the merge recorded in the audit log."""
     keep, remove = _locked_pair(Contact, actor, keep, remove, "contact")
@@ -141,6 +148,7 @@ def contacts_merge(
     moved = {
         "interactions": Interaction.objects.filter(contact=remove).update(contact=keep),
         "deals": Deal.objects.filter(contact=remove).update(contact=keep),
+        "tags": _tags_move(keep, remove),
     }
     removed_url = reverse("crm:contact_detail", args=[remove.pk])
     removed = {"id": str(remove.pk), "name": remove.name}
@@ -163,11 +171,14 @@ def organizations_merge(
     *, actor: User, keep: Organization, remove: Organization, picks: dict[str, str]
 ) -> Organization:
     """Merge `remove` into `keep`, two visible organizations of one team, in one outermost
-    transaction: its contacts move to `keep`, which takes the value picked for each field;
+    transaction: its contacts and tags move to `keep`, which takes the value picked for each field;
     `remove` is deleted and the merge recorded in the audit log."""
     keep, remove = _locked_pair(Organization, actor, keep, remove, "organization")
     values = _pick(keep, remove, ORGANIZATION_FIELDS, picks)
-    moved = {"contacts": Contact.objects.filter(organization=remove).update(organization=keep)}
+    moved = {
+        "contacts": Contact.objects.filter(organization=remove).update(organization=keep),
+        "tags": _tags_move(keep, remove),
+    }
     removed = {"id": str(remove.pk), "name": remove.name}
     remove.delete()
     keep.full_clean(exclude=["team"], validate_constraints=False)

@@ -25,6 +25,47 @@ class OrganizationSize(models.TextChoices):
     LARGE = "250+", "250 people or more"
 
 
+class TagColor(models.TextChoices):
+    """The colours a tag may take: named, so the stylesheet (not the data) decides the
+    shades, each readable as text on its background."""
+
+    GREY = "grey", "Grey"
+    RED = "red", "Red"
+    ORANGE = "orange", "Orange"
+    GREEN = "green", "Green"
+    TEAL = "teal", "Teal"
+    BLUE = "blue", "Blue"
+    PURPLE = "purple", "Purple"
+    PINK = "pink", "Pink"
+
+
+class Tag(models.Model):
+    """A team's label for its contacts, organizations and deals ("partner", "Q3 push").
+    Names are unique within the team whatever their case; `crm.tagging` creates them as
+    people type them and keeps a record's tags within the record's team."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.DB_CASCADE, related_name="tags")
+    name = models.CharField(max_length=40)
+    color = models.CharField(max_length=10, choices=TagColor.choices, default=TagColor.GREY)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TeamScopedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "crm_tags"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("team", Lower("name"), name="crm_tag_team_name_uniq"),
+            models.CheckConstraint(
+                condition=Q(color__in=TagColor.values), name="crm_tags_color_check"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Organization(models.Model):
     """A company, cooperative or public body the team's contacts work for."""
 
@@ -47,6 +88,9 @@ class Organization(models.Model):
         blank=True,
         on_delete=models.DB_SET_NULL,
         related_name="owned_organizations",
+    )
+    tags = models.ManyToManyField(
+        Tag, blank=True, through="OrganizationTag", related_name="organizations"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -90,6 +134,7 @@ class Contact(models.Model):
     )
     job_title = models.CharField(max_length=150, blank=True)
     notes = models.TextField(blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, through="ContactTag", related_name="contacts")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # A new random value, in the same transaction, whenever what the contact's timeline shows
@@ -394,6 +439,7 @@ class Deal(models.Model):
         LostReason, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="deals"
     )
     lost_comment = models.TextField(blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, through="DealTag", related_name="deals")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -873,3 +919,30 @@ class NoteMention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.note_id}"
+
+
+def _tagging(record: type[models.Model], field: str, table: str) -> type[models.Model]:
+    """The link table between `record` and its tags; the database deletes a link with either
+    end (as for every other reference in this schema that a record does not outlive)."""
+
+    class Meta:
+        db_table = table
+        constraints = [
+            models.UniqueConstraint(fields=[field, "tag"], name=f"{table}_uniq"),
+        ]
+        indexes = [models.Index(fields=["tag", field], name=f"{table}_tag_idx")]
+
+    attrs = {
+        "__module__": __name__,
+        "id": models.BigAutoField(primary_key=True),
+        field: models.ForeignKey(record, on_delete=models.DB_CASCADE, related_name="+"),
+        "tag": models.ForeignKey(Tag, on_delete=models.DB_CASCADE, related_name="+"),
+        "Meta": Meta,
+        "__str__": lambda self: f"{getattr(self, field + '_id')} #{self.tag_id}",
+    }
+    return type(f"{record.__name__}Tag", (models.Model,), attrs)
+
+
+ContactTag = _tagging(Contact, "contact", "crm_contact_tags")
+OrganizationTag = _tagging(Organization, "organization", "crm_organization_tags")
+DealTag = _tagging(Deal, "deal", "crm_deal_tags")

@@ -18,6 +18,7 @@ from crm.models import (
     Pipeline,
     PipelineStage,
 )
+from crm.tagging import filter_by_tags
 
 TIMELINE_PAGE_SIZE = 20
 TIMELINE_ORDER = ("-timestamp", "-created_at", "-id")
@@ -71,9 +72,12 @@ def contact_timeline(
     return TimelinePage(entries=rows, next_after=rows[-1] if has_more else None, upcoming=upcoming)
 
 
-def contacts_matching(*, user: User, query: str = "") -> QuerySet[Contact]:
-    """The user's visible contacts whose name, email or organization contains `query`."""
-    contacts = Contact.objects.visible_to(user).select_related("organization", "owner")
+def contacts_matching(*, user: User, query: str = "", tags: list[str] = ()) -> QuerySet[Contact]:
+    """The user's visible contacts whose name, email or organization contains `query`, and
+    that carry every tag named in `tags`."""
+    contacts = filter_by_tags(
+        Contact.objects.visible_to(user).select_related("organization", "owner"), tags
+    )
     query = query.strip()
     if query:
         contacts = contacts.filter(
@@ -84,10 +88,14 @@ def contacts_matching(*, user: User, query: str = "") -> QuerySet[Contact]:
     return contacts.order_by("name", "id")
 
 
-def organizations_matching(*, user: User, query: str = "") -> QuerySet[Organization]:
-    """The user's visible organizations whose name, domain or industry contains `query`,
-    each with `contact_count`."""
-    organizations = Organization.objects.visible_to(user).annotate(contact_count=Count("contacts"))
+def organizations_matching(
+    *, user: User, query: str = "", tags: list[str] = ()
+) -> QuerySet[Organization]:
+    """The user's visible organizations whose name, domain or industry contains `query` and
+    that carry every tag named in `tags`, each with `contact_count`."""
+    organizations = filter_by_tags(Organization.objects.visible_to(user), tags).annotate(
+        contact_count=Count("contacts", distinct=True)
+    )
     query = query.strip()
     if query:
         organizations = organizations.filter(
@@ -199,10 +207,14 @@ def deals_matching(
     status: str = "",
     pipeline: Pipeline | None = None,
     stage: PipelineStage | None = None,
+    tags: list[str] = (),
 ) -> QuerySet[Deal]:
-    """The user's visible deals, filtered by title or contact name, status, pipeline, stage;
-    soonest expected close first."""
-    deals = Deal.objects.visible_to(user).select_related("pipeline", "stage", "contact", "owner")
+    """The user's visible deals, filtered by title or contact name, status, pipeline, stage
+    and tags (every one named); soonest expected close first."""
+    deals = filter_by_tags(
+        Deal.objects.visible_to(user).select_related("pipeline", "stage", "contact", "owner"),
+        tags,
+    )
     query = query.strip()
     if query:
         deals = deals.filter(Q(title__icontains=query) | Q(contact__name__icontains=query))

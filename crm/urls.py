@@ -2,6 +2,7 @@ from django.urls import path
 
 from crm.views import (
     activity,
+    bulk,
     calendar,
     contacts,
     day,
@@ -14,6 +15,7 @@ from crm.views import (
     owners,
     pipelines,
     reports,
+    search,
     settings,
 )
 
@@ -40,6 +42,24 @@ urlpatterns = [
         {"kind": "deals"},
         name="deal_export",
     ),
+    path("contacts/bulk/", bulk.bulk_action, {"kind": "contacts"}, name="contact_bulk"),
+    path(
+        "organizations/bulk/",
+        bulk.bulk_action,
+        {"kind": "organizations"},
+        name="organization_bulk",
+    ),
+    path("deals/bulk/", bulk.bulk_action, {"kind": "deals"}, name="deal_bulk"),
+    path("tags/options/", bulk.tag_options, name="tag_options"),
+    path("contacts/<uuid:pk>/tags/", bulk.record_tags, {"kind": "contacts"}, name="contact_tags"),
+    path(
+        "organizations/<uuid:pk>/tags/",
+        bulk.record_tags,
+        {"kind": "organizations"},
+        name="organization_tags",
+    ),
+    path("deals/<uuid:pk>/tags/", bulk.record_tags, {"kind": "deals"}, name="deal_tags"),
+    path("search/", search.search, name="search"),
     path("contacts/<uuid:pk>/", contacts.contact_detail, name="contact_detail"),
     path("contacts/<uuid:pk>/edit/", contacts.contact_edit, name="contact_edit"),
     path("contacts/<uuid:pk>/timeline/", contacts.contact_timeline_page, name="contact_timeline"),

@@ -16,6 +16,7 @@ from crm.models import Contact
 from crm.selectors import contact_timeline, contacts_matching
 from crm.services import CONTACT_FIELDS, contact_create, contact_update, interaction_log
 from crm.timeline import timeline_first_page
+from crm.views.bulk import list_context, requested_tags
 
 CONTACTS_PER_PAGE = 25
 
@@ -34,12 +35,15 @@ def visible_contact(request: HttpRequest, pk: UUID) -> Contact:
 @varies_on_htmx
 def contact_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
-    paginator = Paginator(contacts_matching(user=request.user, query=query), CONTACTS_PER_PAGE)
+    tags, tag_error = requested_tags(request)
+    contacts = contacts_matching(user=request.user, query=query, tags=tags)
+    paginator = Paginator(contacts.prefetch_related("tags"), CONTACTS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     template = "crm/contact_list.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#results"
-    return render(request, template, {"page_obj": page, "query": query})
+    context = {"page_obj": page, "query": query, "tag_error": tag_error}
+    return render(request, template, context | list_context(request, "contacts", tags))
 
 
 def _contact_form_page(

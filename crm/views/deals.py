@@ -22,7 +22,6 @@ from crm.forms import (
     submit_to_service,
 )
 from crm.models import Contact, Deal, DealStatus, ForecastCategory, LostReason
-from crm.owners import owner_choices
 from crm.selectors import contacts_matching, deals_matching
 from crm.services import (
     deal_create,
@@ -31,6 +30,7 @@ from crm.services import (
     deal_update,
     may_set_forecast_category,
 )
+from crm.views.bulk import list_context, requested_tags
 from crm.views.pipelines import render_board
 
 
@@ -52,6 +52,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     params.setdefault("status", DealStatus.OPEN)
     form = DealFilterForm(params, user=request.user)
     deals = Deal.objects.none()
+    tags, tag_error = requested_tags(request)
     if form.is_valid():
         filters = form.cleaned_data
         deals = deals_matching(
@@ -60,7 +61,8 @@ def deal_list(request: HttpRequest) -> HttpResponse:
             status=filters["status"],
             pipeline=filters["pipeline"],
             stage=filters["stage"],
-        )
+            tags=tags,
+        ).prefetch_related("tags")
     page = Paginator(deals, DEALS_PER_PAGE).get_page(request.GET.get("page"))
     template = "crm/deal_list.html"
     if request.htmx and not request.htmx.history_restore_request:
@@ -71,9 +73,9 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page_obj": page,
         "export_query": export_query.urlencode(),
-        "owner_options": owner_choices(actor=request.user),
+        "tag_error": tag_error,
     }
-    return render(request, template, context)
+    return render(request, template, context | list_context(request, "deals", tags))
 
 
 CONTACT_OPTIONS_LIMIT = 20

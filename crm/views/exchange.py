@@ -1,5 +1,6 @@
 """Export of the contact, organization and deal lists as they are filtered on their pages."""
 
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -8,6 +9,7 @@ from crm.forms import DealFilterForm
 from crm.models import DealStatus
 from crm.selectors import contacts_matching, deals_matching, organizations_matching
 from crm.services import EXPORT_FORMATS, records_export
+from crm.tagging import tag_names_clean
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -17,6 +19,10 @@ CONTENT_TYPES = {
 
 def _filtered(request: HttpRequest, kind: str):
     """The records of the list page with the same query string, and the filters applied."""
+    try:
+        tags = tag_names_clean(request.GET.getlist("tag"))
+    except ValidationError as error:
+        raise Http404("No such tags.") from error
     if kind == "deals":
         params = request.GET.copy()
         params.setdefault("status", DealStatus.OPEN)
@@ -30,12 +36,16 @@ def _filtered(request: HttpRequest, kind: str):
             status=data["status"],
             pipeline=data["pipeline"],
             stage=data["stage"],
+            tags=tags,
         )
         filters = {name: str(value or "") for name, value in data.items()}
+        filters["tags"] = ", ".join(tags)
         return records, {name: value for name, value in filters.items() if value}
     query = request.GET.get("q", "").strip()
     matching = contacts_matching if kind == "contacts" else organizations_matching
-    return matching(user=request.user, query=query), {"q": query} if query else {}
+    filters = {"q": query, "tags": ", ".join(tags)}
+    records = matching(user=request.user, query=query, tags=tags)
+    return records, {name: value for name, value in filters.items() if value}
 
 
 @require_GET

@@ -15,6 +15,7 @@ from crm.forms import OrganizationForm, submit_to_service
 from crm.models import Contact, Deal, Interaction, Organization
 from crm.selectors import organization_deal_totals, organization_timeline, organizations_matching
 from crm.services import ORGANIZATION_FIELDS, organization_create, organization_update
+from crm.views.bulk import list_context, requested_tags
 
 ORGANIZATIONS_PER_PAGE = 25
 ORGANIZATION_OPTIONS_LIMIT = 20
@@ -33,12 +34,15 @@ def visible_organization(request: HttpRequest, pk: UUID) -> Organization:
 @varies_on_htmx
 def organization_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
-    organizations = organizations_matching(user=request.user, query=query)
-    page = Paginator(organizations, ORGANIZATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    tags, tag_error = requested_tags(request)
+    organizations = organizations_matching(user=request.user, query=query, tags=tags)
+    paginator = Paginator(organizations.prefetch_related("tags"), ORGANIZATIONS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
     template = "crm/organization_list.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#results"
-    return render(request, template, {"page_obj": page, "query": query})
+    context = {"page_obj": page, "query": query, "tag_error": tag_error}
+    return render(request, template, context | list_context(request, "organizations", tags))
 
 
 @require_GET

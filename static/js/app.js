@@ -9,3 +9,58 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// The one search in the top bar: "/" focuses it from anywhere but a text field; the results
+// drop down as you type (htmx), ArrowDown/ArrowUp walk them, Escape closes them.
+function isTyping(target) {
+  return target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+}
+
+function searchLinks(results) {
+  return Array.from(results.querySelectorAll("a"));
+}
+
+document.addEventListener("keydown", (event) => {
+  const input = document.getElementById("top-search");
+  const results = document.getElementById("top-search-results");
+  if (!input || !results) return;
+  if (event.key === "/" && !event.ctrlKey && !event.metaKey && !event.altKey && !isTyping(event.target)) {
+    event.preventDefault();
+    input.focus();
+    input.select();
+    return;
+  }
+  if (!input.closest("form").contains(event.target)) return;
+  if (event.key === "Escape") {
+    results.hidden = true;
+    input.focus();
+    return;
+  }
+  if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+  const links = searchLinks(results);
+  if (results.hidden || links.length === 0) return;
+  event.preventDefault();
+  const at = links.indexOf(document.activeElement);
+  const next = event.key === "ArrowDown" ? at + 1 : at - 1;
+  if (next < 0) input.focus();
+  else links[Math.min(next, links.length - 1)].focus();
+});
+
+document.addEventListener("htmx:afterSwap", (event) => {
+  const results = event.detail.target;
+  if (results && results.id === "top-search-results") {
+    results.hidden = results.textContent.trim() === "";
+  }
+});
+
+document.addEventListener("click", (event) => {
+  const results = document.getElementById("top-search-results");
+  if (results && !results.hidden && !event.target.closest(".top-search")) results.hidden = true;
+});
+
+document.addEventListener("focusin", (event) => {
+  const results = document.getElementById("top-search-results");
+  if (event.target.id === "top-search" && results && results.textContent.trim() !== "") {
+    results.hidden = false;
+  }
+});

@@ -70,9 +70,10 @@ def test_a_manager_sets_up_the_pipeline_reassigns_closes_as_lost_and_reads_the_r
     page.goto(f"{live_server.url}/deals/")
     page.get_by_label("Select Solar roof").check()
     page.get_by_label("Select Heat pump").check()
-    page.get_by_label("Give the selected deals to").select_option(label="Cleo Colleague")
-    page.get_by_role("button", name="Reassign selected").click()
-    expect(page.get_by_role("status")).to_contain_text("Cleo Colleague now owns 2 more records.")
+    page.get_by_label("With the selected rows").select_option(label="Assign owner")
+    page.get_by_label("New owner").select_option(label="Cleo Colleague")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("status")).to_contain_text("Cleo Colleague now owns 2 deals.")
     owners = dict(Deal.objects.values_list("title", "owner_id"))
     assert owners["Solar roof"] == owners["Heat pump"] == colleague.pk
     assert owners["Wind turbine"] != colleague.pk

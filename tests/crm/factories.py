@@ -13,6 +13,7 @@ from crm.models import (
     Organization,
     Pipeline,
     PipelineStage,
+    Tag,
     Task,
 )
 from tests.coop.factories import TeamFactory, UserFactory
@@ -137,3 +138,11 @@ class NoteFactory(factory.django.DjangoModelFactory):
     )
     author = factory.LazyAttribute(lambda note: note.deal.owner if note.deal else None)
     body = factory.Sequence(lambda n: f"Note number {n}")
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
+
+    team = factory.SubFactory(TeamFactory)
+    name = factory.Sequence(lambda n: f"tag {n}")

@@ -76,7 +76,12 @@ def test_merging_contacts_keeps_every_interaction_deal_meeting_and_picked_field(
     assert guest.guest_name == "Ann Archer"
     event = AuditEvent.objects.get(action=AuditAction.MERGED)
     assert event.detail["removed"]["name"] == "Ann Archer"
-    assert event.detail["moved"] == {"interactions": 4, "deals": 1, "meeting_attendances": 1}
+    assert event.detail["moved"] == {
+        "interactions": 4,
+        "deals": 1,
+        "meeting_attendances": 1,
+        "tags": 0,
+    }
 
 
 def test_contacts_of_two_teams_or_invisible_ones_are_not_merged(rep, team, other_team):

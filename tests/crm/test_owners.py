@@ -82,26 +82,29 @@ def test_reassigning_to_the_owner_already_changes_nothing(manager, rep, deals):
     assert not OwnerChange.objects.exists()
 
 
-def test_the_bulk_form_on_the_deal_list(client, manager, colleague, deals):
+def test_the_deal_lists_bulk_bar_gives_selected_deals_a_new_owner(
+    client, manager, colleague, deals
+):
     client.force_login(manager)
     page = client.get(reverse("crm:deal_list")).text
-    assert 'form="bulk-reassign"' in page
+    assert 'value="owner"' in page
     response = client.post(
-        reverse("crm:owners_reassign"),
+        reverse("crm:deal_bulk"),
         {
-            "record_type": "deal",
+            "action": "owner",
             "ids": [deals[0].pk, deals[1].pk],
             "owner": colleague.pk,
             "next": reverse("crm:deal_list"),
         },
         follow=True,
     )
-    assert f"{colleague} now owns 2 more records." in response.text
+    assert f"{colleague} now owns 2 deals." in response.text
     assert Deal.objects.filter(owner=colleague).count() == 2
+    assert OwnerChange.objects.filter(record_type="deal", to_owner=colleague).count() == 2
 
 
-def test_a_rep_sees_no_bulk_form_and_is_refused(rep_client, colleague, deals):
-    assert 'form="bulk-reassign"' not in rep_client.get(reverse("crm:deal_list")).text
+def test_a_rep_is_offered_no_new_owner_and_is_refused(rep_client, colleague, deals):
+    assert 'value="owner"' not in rep_client.get(reverse("crm:deal_list")).text
     response = rep_client.post(
         reverse("crm:owners_reassign"),
         {"record_type": "deal", "ids": [deals[0].pk], "owner": colleague.pk},

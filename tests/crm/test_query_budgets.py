@@ -18,15 +18,18 @@ from crm.views.deals import DEALS_PER_PAGE
 pytestmark = pytest.mark.django_db
 
 # Each budget: session, user and the nav's unread-notification count, plus the page's own.
-CONTACT_LIST_BUDGET = 5  # + count, page of contacts with organization and owner joined
-# + contact, first timeline page, its upcoming meetings, the contact's deals
-CONTACT_DETAIL_BUDGET = 7
-# Seen again unchanged, the timeline comes from the cache (crm/timeline.py): contact and deals.
-CONTACT_DETAIL_CACHED_BUDGET = 5
+# + count, page of contacts with organization and owner joined, their tags, the tag filter's
+# names and the bulk bar's owners
+CONTACT_LIST_BUDGET = 8
+# + contact, first timeline page, its upcoming meetings, the contact's deals, its tags
+CONTACT_DETAIL_BUDGET = 8
+# Seen again unchanged, the timeline comes from the cache (crm/timeline.py): contact, deals
+# and tags.
+CONTACT_DETAIL_CACHED_BUDGET = 6
 BOARD_BUDGET = 7  # + pipeline, stages, per-stage aggregates, cards
-# + count, page of deals with their joins, the pipeline filter's choices, the people a manager
-# may hand deals to (crm.owners.owner_choices)
-DEAL_LIST_BUDGET = 7
+# + count, page of deals with their joins, the pipeline filter's choices, their tags, the tag
+# filter's names, the bulk bar's owners and stages
+DEAL_LIST_BUDGET = 10
 
 
 def _contacts(team, owner, n, first=0):

@@ -144,6 +144,10 @@ REGISTRY: dict[str, Route] = {
         lambda world: {"pk": world.pipeline.pk}, audience=MANAGERS, post=400
     ),
     "crm:deal_detail": Route(_deal),
+    # Tags: an empty POST names no tag; refused with the reason.
+    "crm:contact_tags": Route(_contact, get=405, post=400),
+    "crm:organization_tags": Route(_organization, get=405, post=400),
+    "crm:deal_tags": Route(_deal, get=405, post=400),
     "crm:deal_edit": Route(_deal, post=400),
     "crm:deal_move": Route(_deal, get=405, post=302),
     "crm:deal_forecast_category": Route(_deal, get=405, post=302),
@@ -311,6 +315,9 @@ PAGE_GET = {
     "crm:import_preview": 405,
     "crm:import_start": 405,
     "crm:owners_reassign": 405,
+    "crm:contact_bulk": 405,
+    "crm:organization_bulk": 405,
+    "crm:deal_bulk": 405,
     "calendar_app:notifications_read": 405,
     "calendar_app:feed_regenerate": 405,
     "calendar_app:caldav_calendars": 405,

@@ -107,6 +107,7 @@ ORGANIZATION = ("name", "website", "domain", "phone", "address", "industry", "si
 DEAL = ("title", "value", "contact", "expected_close_date")
 MEETING = ("title", "start_time", "end_time", "location", "description")
 TASK = ("title", "due_date", "due_time", "priority", "next")
+BULK = ("action", "ids", "tags", "owner", "stage", "format", "next")
 WHATIF = ("value_change_percent", "slip_percent", "shock_currency", "shock_percent", "name")
 
 ENDPOINTS = [
@@ -188,6 +189,14 @@ ENDPOINTS = [
     Endpoint("crm:note_edit", "post", ("body",), _note),
     Endpoint("crm:note_edit", "post", ("body",), _note, role="manager"),
     Endpoint("crm:note_delete", "post", ("next",), _note, role="manager"),
+    Endpoint("crm:search", "get", ("q",)),
+    Endpoint("crm:tag_options", "get", ("tags",)),
+    Endpoint("crm:contact_list", "get", ("tag", "q")),
+    Endpoint("crm:contact_bulk", "post", BULK),
+    Endpoint("crm:organization_bulk", "post", BULK),
+    Endpoint("crm:deal_bulk", "post", BULK),
+    Endpoint("crm:contact_tags", "post", ("tags", "remove"), _pk("contact")),
+    Endpoint("crm:deal_tags", "post", ("tags", "remove"), _pk("deal")),
     Endpoint(
         "calendar_app:event_move",
         "post",
@@ -343,6 +352,8 @@ QUERY_PARAMETERS = (
     "next",
     "report",
     "owner",
+    "tag",
+    "tags",
 )
 # Who opens a GET view in these tests, when not a rep: the audience that gets past its
 # permission check to the code that reads the query string.

@@ -1,0 +1,119 @@
+"""The one search: grouped by kind, ranked, within the visibility rule, pluggable."""
+
+import pytest
+from django.db import connection
+from django.db.models import Q
+from django.urls import reverse
+
+from crm.models import Contact
+from crm.search import (
+    _PROVIDERS,
+    SearchHit,
+    SearchProvider,
+    ilike_contains,
+    search_everything,
+    search_provider_register,
+)
+from tests.crm.factories import ContactFactory, DealFactory, OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _titles(groups, kind):
+    return [hit.title for group in groups if group.kind == kind for hit in group.hits]
+
+
+def test_results_come_grouped_by_kind(team, rep, pipeline):
+    ContactFactory(team=team, name="Solveig Berg")
+    OrganizationFactory(team=team, name="Solar Coop")
+    DealFactory(pipeline=pipeline, title="Solar roof")
+
+    groups = search_everything(user=rep, query="sol")
+
+    assert [group.kind for group in groups] == ["contacts", "organizations", "deals"]
+    assert _titles(groups, "deals") == ["Solar roof"]
+
+
+def test_a_name_starting_with_the_query_comes_first(team, rep, pipeline):
+    for title in ("Roof for the solar farm", "Solar roof", "Big solar array"):
+        DealFactory(pipeline=pipeline, title=title)
+
+    assert _titles(search_everything(user=rep, query="solar"), "deals")[0] == "Solar roof"
+
+
+def test_contacts_are_found_by_email_too(team, rep):
+    ContactFactory(team=team, name="Olga Ortiz", email="olga@windpower.example")
+    assert _titles(search_everything(user=rep, query="windpower"), "contacts") == ["Olga Ortiz"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram similarity is PostgreSQL's")
+def test_a_typo_still_finds_the_deal_on_postgresql(rep, pipeline):
+    DealFactory(pipeline=pipeline, title="Heat pump retrofit")
+    assert _titles(search_everything(user=rep, query="retrofitt"), "deals") == [
+        "Heat pump retrofit"
+    ]
+
+
+def test_other_teams_records_are_never_found(rep, foreign_contact):
+    assert search_everything(user=rep, query=foreign_contact.name[:5]) == []
+
+
+def test_too_short_a_query_finds_nothing(team, rep):
+    ContactFactory(team=team, name="Al")
+    assert search_everything(user=rep, query=" a ") == []
+
+
+def test_each_kind_gives_at_most_the_limit(team, rep):
+    ContactFactory.create_batch(7, team=team, name="Anna Same")
+    assert len(_titles(search_everything(user=rep, query="anna", limit=5), "contacts")) == 5
+
+
+def test_a_registered_provider_adds_its_kind(rep, monkeypatch):
+    monkeypatch.setattr("crm.search._PROVIDERS", dict(_PROVIDERS))
+
+    def find(user, query, limit, similar):
+        return [SearchHit(f"Task about {query}", "/tasks/1/")]
+
+    search_provider_register(SearchProvider("tasks", "Tasks", find, order=40))
+
+    groups = search_everything(user=rep, query="offer")
+    assert [(g.label, g.hits[0].title) for g in groups] == [("Tasks", "Task about offer")]
+
+
+def test_the_search_page_answers_in_constant_queries(
+    team, rep_client, pipeline, django_assert_max_num_queries
+):
+    for n in range(12):
+        ContactFactory(team=team, name=f"Mira {n}")
+        DealFactory(pipeline=pipeline, title=f"Mira deal {n}")
+    # Session, user, unread notifications, then one query per kind.
+    with django_assert_max_num_queries(6):
+        response = rep_client.get(reverse("crm:search"), {"q": "mira"})
+    assert response.status_code == 200
+    assert "Mira deal 0" in response.content.decode()
+
+
+def test_the_htmx_search_answers_the_results_fragment(team, rep_client):
+    ContactFactory(team=team, name="Zora Quist")
+    response = rep_client.get(reverse("crm:search"), {"q": "zora"}, headers={"HX-Request": "true"})
+    text = response.content.decode()
+    assert "Zora Quist" in text
+    assert "<html" not in text
+    assert response["Vary"] and "HX-Request" in response["Vary"]
+
+
+def test_the_search_page_says_when_nothing_matches(rep_client):
+    text = rep_client.get(reverse("crm:search"), {"q": "nothing-like-this"}).content.decode()
+    assert "Nothing matches" in text
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the ILIKE lookup is PostgreSQL's")
+def test_wildcards_in_the_query_are_taken_literally(team):
+    ContactFactory(team=team, name="Anna 100% Solar")
+    ContactFactory(team=team, name="Anna 1000 Solar")
+    ContactFactory(team=team, name="Lee a_b")
+    ContactFactory(team=team, name="Lee axb")
+    names = Contact.objects.filter(
+        Q(ilike_contains("name", "100%")) | Q(ilike_contains("name", "a_b"))
+    ).values_list("name", flat=True)
+    assert sorted(names) == ["Anna 100% Solar", "Lee a_b"]
