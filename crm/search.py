@@ -1,5 +1,5 @@
 """One search across the CRM's records, for the top bar: each kind of record (contacts,
-organizations, deals, and whatever a module registers) answers through a *provider*, within
+organizations, deals, tasks, and whatever a module registers) answers through a *provider*, within
 the visibility rule, and the results come back grouped by kind, best match first.
 
 Ranking: the records whose name (or other searched field) contains the query, whatever the
@@ -17,7 +17,7 @@ computed only when nothing contains the query (it is the slow part: every record
 trigram with the query is checked).
 
 A module above the CRM adds a kind by registering a provider in its `AppConfig.ready()`:
-`search_provider_register(SearchProvider(kind="tasks", label="Tasks", order=40, find=...))`;
+`search_provider_register(SearchProvider(kind="quotes", label="Quotes", order=50, find=...))`;
 `find(user, query, limit, similar)` returns at most `limit` `SearchHit`s the user may see,
 best first (with `similar`, those similar to the query: a provider without a notion of
 similarity returns none).
@@ -34,7 +34,8 @@ from django.db.models.functions import Greatest, Length
 from django.urls import reverse
 
 from coop.models import User
-from crm.models import Contact, Deal, Organization
+from crm.models import Contact, Deal, Organization, Task
+from crm.next_steps import record_url
 
 # Fewer characters match too much to be useful, and trigrams need three.
 QUERY_MIN = 2
@@ -228,6 +229,27 @@ def _deals(user: User, query: str, limit: int, similar: bool) -> list[SearchHit]
     ]
 
 
+def _tasks(user: User, query: str, limit: int, similar: bool) -> list[SearchHit]:
+    tasks = ranked(
+        Task.objects.visible_to(user).select_related("contact", "organization", "deal"),
+        query,
+        ("title",),
+        limit,
+        similar,
+    )
+    return [
+        SearchHit(
+            task.title,
+            record_url(task.record),
+            _joined(
+                "Done" if task.completed_at else f"Due {task.due_date:%-d %b %Y}",
+                getattr(task.record, "title", None) or task.record.name,
+            ),
+        )
+        for task in tasks
+    ]
+
+
 def crm_search_providers_register() -> None:
     """The CRM's own kinds (called from `CrmConfig.ready`)."""
     search_provider_register(SearchProvider("contacts", "Contacts", _contacts, order=10))
@@ -235,3 +257,4 @@ def crm_search_providers_register() -> None:
         SearchProvider("organizations", "Organizations", _organizations, order=20)
     )
     search_provider_register(SearchProvider("deals", "Deals", _deals, order=30))
+    search_provider_register(SearchProvider("tasks", "Tasks", _tasks, order=40))

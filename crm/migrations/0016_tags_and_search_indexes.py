@@ -12,6 +12,7 @@ SEARCH_INDEXES = {
     "crm_contact_email_trgm_idx": ("crm_contacts", "email"),
     "crm_organization_name_trgm_idx": ("crm_organizations", "name"),
     "crm_deal_title_trgm_idx": ("crm_deals", "title"),
+    "crm_task_title_trgm_idx": ("crm_tasks", "title"),
 }
 
 

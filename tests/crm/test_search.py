@@ -14,7 +14,7 @@ from crm.search import (
     search_everything,
     search_provider_register,
 )
-from tests.crm.factories import ContactFactory, DealFactory, OrganizationFactory
+from tests.crm.factories import ContactFactory, DealFactory, OrganizationFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +54,21 @@ def test_a_typo_still_finds_the_deal_on_postgresql(rep, pipeline):
     ]
 
 
+def test_tasks_are_found_and_lead_to_their_record(rep, pipeline, outsider, other_team):
+    deal = DealFactory(pipeline=pipeline, title="Community solar", owner=rep)
+    TaskFactory(deal=deal, title="Send the offer", assignee=rep)
+    foreign = DealFactory(pipeline__team=other_team, owner=outsider)
+    TaskFactory(deal=foreign, title="Send the other offer", assignee=outsider)
+
+    groups = search_everything(user=rep, query="send the")
+
+    assert [group.kind for group in groups] == ["tasks"]
+    (hit,) = groups[0].hits
+    assert hit.title == "Send the offer"
+    assert hit.url == reverse("crm:deal_detail", args=[deal.pk])
+    assert "Community solar" in hit.detail
+
+
 def test_other_teams_records_are_never_found(rep, foreign_contact):
     assert search_everything(user=rep, query=foreign_contact.name[:5]) == []
 
@@ -86,8 +101,9 @@ def test_the_search_page_answers_in_constant_queries(
     for n in range(12):
         ContactFactory(team=team, name=f"Mira {n}")
         DealFactory(pipeline=pipeline, title=f"Mira deal {n}")
-    # Session, user, unread notifications, then one query per kind.
-    with django_assert_max_num_queries(6):
+    # Session, user, unread notifications, then one query per kind (contacts, organizations,
+    # deals, tasks).
+    with django_assert_max_num_queries(7):
         response = rep_client.get(reverse("crm:search"), {"q": "mira"})
     assert response.status_code == 200
     assert "Mira deal 0" in response.content.decode()
