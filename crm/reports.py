@@ -16,7 +16,8 @@ Definitions:
   stays that ended within the period count, per stage: median and P90 (nearest rank) in days.
   The sales cycle of a deal won within the period runs from its creation to its win.
 - activity: timeline entries per author per week (weeks start on Monday, in the viewer's time
-  zone): calls, emails and messages; meetings (meetings and calendar events).
+  zone): calls, emails and messages; meetings (meetings and calendar events); and tasks done,
+  per person who ticked them.
 - pipeline changes: within the period, deals that entered (were created), moved between open
   stages, slipped (their expected close date was pushed later) and closed.
 """
@@ -43,6 +44,7 @@ from crm.models import (
     Pipeline,
     StageChange,
     StageChangeKind,
+    Task,
 )
 
 REPORTS = {
@@ -284,17 +286,26 @@ class ActivityRow:
     week: date
     interactions: int = 0
     meetings: int = 0
+    tasks_done: int = 0
+
+
+def _week(value, zone: ZoneInfo) -> date:
+    return value.astimezone(zone).date() if isinstance(value, datetime) else value
 
 
 def activity(*, viewer: User, filters: ReportFilters) -> list[ActivityRow]:
-    """Timeline entries per author and week (one query). The pipeline filter does not apply:
-    entries belong to contacts, not pipelines."""
+    """Timeline entries per author and tasks done per person who ticked them, per week (two
+    queries). The pipeline filter does not apply: entries belong to contacts, not pipelines."""
     entries = Interaction.objects.visible_to(viewer).filter(
         timestamp__gte=filters.since, timestamp__lt=filters.until, author__isnull=False
     )
+    tasks = Task.objects.visible_to(viewer).filter(
+        completed_at__gte=filters.since, completed_at__lt=filters.until, completed_by__isnull=False
+    )
     if filters.owner is not None:
         entries = entries.filter(author=filters.owner)
-    rows = (
+        tasks = tasks.filter(completed_by=filters.owner)
+    entry_rows = (
         entries.order_by()
         .annotate(week=TruncWeek("timestamp", tzinfo=filters.zone))
         .values("week", "author__display_name", "author__username")
@@ -302,19 +313,30 @@ def activity(*, viewer: User, filters: ReportFilters) -> list[ActivityRow]:
             meetings=Count("id", filter=Q(interaction_type__in=MEETING_TYPES)),
             interactions=Count("id", filter=~Q(interaction_type__in=MEETING_TYPES)),
         )
-        .order_by("week", "author__display_name", "author__username")
     )
-    return [
-        ActivityRow(
-            person=row["author__display_name"] or row["author__username"],
-            week=row["week"].astimezone(filters.zone).date()
-            if isinstance(row["week"], datetime)
-            else row["week"],
+    task_rows = (
+        tasks.order_by()
+        .annotate(week=TruncWeek("completed_at", tzinfo=filters.zone))
+        .values("week", "completed_by__display_name", "completed_by__username")
+        .annotate(done=Count("id"))
+    )
+    rows: dict[tuple[date, str], ActivityRow] = {}
+    for row in entry_rows:
+        person = row["author__display_name"] or row["author__username"]
+        week = _week(row["week"], filters.zone)
+        rows[week, person] = ActivityRow(
+            person=person,
+            week=week,
             interactions=row["interactions"],
             meetings=row["meetings"],
         )
-        for row in rows
-    ]
+    for row in task_rows:
+        person = row["completed_by__display_name"] or row["completed_by__username"]
+        week = _week(row["week"], filters.zone)
+        rows.setdefault((week, person), ActivityRow(person=person, week=week)).tasks_done = row[
+            "done"
+        ]
+    return [rows[key] for key in sorted(rows)]
 
 
 @dataclass

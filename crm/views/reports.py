@@ -154,10 +154,13 @@ def _report(name: str, viewer: User, filters: ReportFilters) -> dict:
             "bars": _bars(
                 rows,
                 lambda r: f"{r.person}, week of {r.week:%d %b}",
-                lambda r: r.interactions + r.meetings,
+                lambda r: r.interactions + r.meetings + r.tasks_done,
             ),
-            "header": ["Week of", "Person", "Calls, emails and messages", "Meetings"],
-            "table": [[f"{r.week:%Y-%m-%d}", r.person, r.interactions, r.meetings] for r in rows],
+            "header": ["Week of", "Person", "Calls, emails and messages", "Meetings", "Tasks done"],
+            "table": [
+                [f"{r.week:%Y-%m-%d}", r.person, r.interactions, r.meetings, r.tasks_done]
+                for r in rows
+            ],
         }
     changes = pipeline_changes(viewer=viewer, filters=filters)
     return {

@@ -11,10 +11,24 @@ from django.apps import apps
 from django.urls import reverse
 
 from crm.models import Deal, StageChange, StageVisit
-from crm.reports import ReportFilters, funnel, percentile, pipeline_changes, velocity, win_loss
+from crm.next_steps import task_complete
+from crm.reports import (
+    ReportFilters,
+    activity,
+    funnel,
+    percentile,
+    pipeline_changes,
+    velocity,
+    win_loss,
+)
 from crm.services import deal_create, deal_move, deal_update
 from integrations.deal_closing import deal_close
-from tests.crm.factories import InteractionFactory, PipelineFactory, lost_reason_for
+from tests.crm.factories import (
+    InteractionFactory,
+    PipelineFactory,
+    TaskFactory,
+    lost_reason_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -194,6 +208,20 @@ def _world(rep, pipeline, stages, contact, count):
         else:
             deal_close(actor=rep, deal=deal, won=False, lost_reason=lost_reason_for(deal))
         InteractionFactory(contact=contact, author=rep)
+        task_complete(actor=rep, task=TaskFactory(deal=deal, assignee=rep))
+
+
+def test_activity_counts_entries_and_tasks_done_per_person_and_week(rep, pipeline, stages, contact):
+    deal = _deal(rep, pipeline, stages, "Roof")
+    InteractionFactory.create_batch(2, contact=contact, author=rep)
+    for task in TaskFactory.create_batch(3, deal=deal, assignee=rep):
+        task_complete(actor=rep, task=task)
+    TaskFactory(deal=deal, assignee=rep)  # still open: not counted
+
+    (row,) = activity(viewer=rep, filters=_filters(pipeline))
+
+    assert (row.interactions, row.tasks_done) == (2, 3)
+    assert row.person == (rep.display_name or rep.username)
 
 
 @pytest.mark.parametrize("report", REPORT_NAMES)
