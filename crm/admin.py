@@ -368,7 +368,11 @@ class LostReasonAdmin(ServiceAdmin):
         return read_only_once_saved(self, obj, "team")
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+        """Archive a reason deals use instead (their history keeps it); an unused one goes,
+        e.g. with its team (the database refuses to delete a reason in use anyway)."""
+        if obj is not None and obj.deals.exists():
+            return False
+        return super().has_delete_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: LostReason, form, change: bool) -> None:
         data = form.cleaned_data

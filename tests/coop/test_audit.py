@@ -60,6 +60,7 @@ def test_an_admin_change_and_an_admin_deletion_are_audited_with_the_request_id(
         change_url,
         {
             "name": "North renamed",
+            "stale_deal_days": "14",
             "memberships-TOTAL_FORMS": "0",
             "memberships-INITIAL_FORMS": "0",
         },
