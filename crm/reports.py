@@ -131,12 +131,23 @@ def funnel(*, viewer: User, filters: ReportFilters) -> list[FunnelRow]:
         .order_by("position")
         .values_list("pk", "name", "position")
     )
-    positions = {pk: position for pk, _, position in stages}
     rows = {pk: FunnelRow(stage=name) for pk, name, _ in stages}
+    deals = report_deals(viewer=viewer, filters=filters)
+    if connection.vendor == "postgresql":
+        counts = _funnel_in_sql(deals, filters, stages)
+    else:
+        counts = _funnel_in_python(deals, filters, stages)
+    for stage_id, (entered, converted) in counts.items():
+        rows[stage_id].entered, rows[stage_id].converted = entered, converted
+    return list(rows.values())
+
+
+def _funnel_in_python(deals: QuerySet[Deal], filters: ReportFilters, stages) -> dict:
+    positions = {pk: position for pk, _, position in stages}
+    counts = {pk: [0, 0] for pk in positions}
     since, until = filters.since, filters.until
-    changes = _changes_of_deals_active_in(report_deals(viewer=viewer, filters=filters), filters)
-    for deal_changes in _by_deal(changes).values():
-        for stage_id, row in rows.items():
+    for deal_changes in _by_deal(_changes_of_deals_active_in(deals, filters)).values():
+        for stage_id, count in counts.items():
             entry = next(
                 (
                     at
@@ -147,14 +158,56 @@ def funnel(*, viewer: User, filters: ReportFilters) -> list[FunnelRow]:
             )
             if entry is None:
                 continue
-            row.entered += 1
+            count[0] += 1
             if any(
                 at > entry
                 and (kind == StageChangeKind.WON or positions.get(to_id, -1) > positions[stage_id])
                 for _, kind, to_id, _, at in deal_changes
             ):
-                row.converted += 1
-    return list(rows.values())
+                count[1] += 1
+    return {pk: tuple(count) for pk, count in counts.items()}
+
+
+# A deal's first entry into each stage within the period (GROUP BY), then whether any later
+# change of it went further on the board or won: an index-only probe per entry.
+FUNNEL_SQL = """
+WITH board(stage_id, position) AS (SELECT * FROM unnest(%s::uuid[], %s::int[])),
+entries AS (
+    SELECT c.deal_id, c.to_stage_id AS stage_id, MIN(c.changed_at) AS entered_at
+    FROM crm_deal_stage_changes c
+    WHERE c.deal_id IN ({deals}) AND c.kind = ANY(%s) AND c.changed_at >= %s
+      AND c.changed_at < %s AND c.to_stage_id IN (SELECT stage_id FROM board)
+    GROUP BY c.deal_id, c.to_stage_id
+)
+SELECT e.stage_id, COUNT(*),
+       COUNT(*) FILTER (WHERE EXISTS (
+           SELECT 1 FROM crm_deal_stage_changes n LEFT JOIN board later
+               ON later.stage_id = n.to_stage_id
+           WHERE n.deal_id = e.deal_id AND n.changed_at > e.entered_at
+             AND (n.kind = %s OR COALESCE(later.position, -1) > b.position)
+       ))
+FROM entries e JOIN board b ON b.stage_id = e.stage_id
+GROUP BY e.stage_id
+"""
+
+
+def _funnel_in_sql(deals: QuerySet[Deal], filters: ReportFilters, stages) -> dict:
+    deals_sql, deals_params = deals.order_by().values("pk").query.sql_with_params()
+    params = (
+        [pk for pk, _, _ in stages],
+        [position for _, _, position in stages],
+        *deals_params,
+        [str(kind) for kind in ENTRY_KINDS],
+        filters.since,
+        filters.until,
+        StageChangeKind.WON,
+    )
+    counts = {pk: (0, 0) for pk, _, _ in stages}
+    with connection.cursor() as cursor:
+        cursor.execute(FUNNEL_SQL.format(deals=deals_sql), params)
+        for stage_id, entered, converted in cursor.fetchall():
+            counts[stage_id] = (entered, converted)
+    return counts
 
 
 @dataclass
