@@ -8,16 +8,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
+from django.db import connection
 from django.urls import reverse
 
 from crm.models import Deal, StageChange, StageVisit
 from crm.next_steps import task_complete
 from crm.reports import (
     ReportFilters,
+    _funnel_in_python,
+    _funnel_in_sql,
+    _velocity_in_python,
+    _velocity_in_sql,
     activity,
     funnel,
     percentile,
     pipeline_changes,
+    report_deals,
     velocity,
     win_loss,
 )
@@ -137,6 +143,126 @@ def test_velocity_median_p90_and_the_sales_cycle(rep, pipeline, stages):
     lead = next(row for row in result.stages if row.stage == "Lead")
     assert lead.stays == 3
     assert result.cycle_deals == 1 and result.cycle_median_days >= 0
+
+
+def _history(deal, *steps):
+    """Replace a deal's stage history by (kind, stage, Berlin wall time) steps."""
+    StageChange.objects.filter(deal=deal).delete()
+    StageChange.objects.bulk_create(
+        StageChange(
+            deal=deal,
+            kind=kind,
+            to_stage_id=stage.pk,
+            to_stage_name=stage.name,
+            changed_at=at.replace(tzinfo=BERLIN),
+        )
+        for kind, stage, at in steps
+    )
+
+
+def _varied_histories(rep, pipeline, stages):
+    """Stays across both 2026 daylight-saving changes, odd and even counts per stage (so the
+    median interpolates), won and lost deals, a reopening, a stay ending after the period and
+    a deal won after it (no cycle), and two changes at the same instant (ordered by id)."""
+    at = datetime.datetime
+    lead, proposal, negotiation = stages["Lead"], stages["Proposal"], stages["Negotiation"]
+    won = pipeline.stages.get(is_won=True)
+    lost = pipeline.stages.get(is_lost=True)
+    histories = [
+        [("created", lead, at(2026, 3, 28, 12)), ("moved", proposal, at(2026, 3, 29, 12))],
+        [
+            ("created", lead, at(2026, 3, 1, 9, 30)),
+            ("moved", proposal, at(2026, 3, 20, 17, 5, 3)),
+            ("moved", negotiation, at(2026, 10, 24, 12)),
+            ("won", won, at(2026, 10, 25, 12)),
+        ],
+        [
+            ("created", lead, at(2026, 4, 2, 8)),
+            ("moved", proposal, at(2026, 4, 9, 8, 0, 0, 250_000)),
+            ("lost", lost, at(2026, 5, 1, 8)),
+            ("reopened", proposal, at(2026, 6, 1, 8)),
+            ("won", won, at(2026, 6, 30, 23, 59)),
+        ],
+        [
+            ("created", lead, at(2026, 5, 5, 5)),
+            ("moved", proposal, at(2026, 5, 5, 5)),
+            ("moved", negotiation, at(2026, 11, 20, 10)),
+        ],
+        [("created", lead, at(2026, 2, 1, 12)), ("won", won, at(2026, 12, 20, 12))],
+    ]
+    for n, steps in enumerate(histories):
+        _history(_deal(rep, pipeline, stages, f"History {n}"), *steps)
+    return _filters(
+        pipeline, start=datetime.date(2026, 3, 1), end=datetime.date(2026, 10, 31), zone=BERLIN
+    )
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the SQL path is PostgreSQL's (window functions)"
+)
+def test_velocity_sql_and_python_paths_give_identical_results(rep, pipeline, stages):
+    filters = _varied_histories(rep, pipeline, stages)
+    deals = report_deals(viewer=rep, filters=filters)
+    in_sql = _velocity_in_sql(deals, filters)
+    assert in_sql == _velocity_in_python(deals, filters)
+    assert [(row.stage, row.stays) for row in in_sql.stages] == [
+        ("Lead", 4),
+        ("Proposal", 3),
+        ("Negotiation", 1),
+    ]
+    assert in_sql.cycle_deals == 2
+    assert velocity(viewer=rep, filters=filters) == in_sql
+
+
+def _open_stages(pipeline):
+    return list(
+        pipeline.stages.filter(is_won=False, is_lost=False, archived_at__isnull=True)
+        .order_by("position")
+        .values_list("pk", "name", "position")
+    )
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the SQL path is PostgreSQL's (GROUP BY, EXISTS)"
+)
+def test_funnel_sql_and_python_paths_give_identical_results(rep, pipeline, stages):
+    filters = _varied_histories(rep, pipeline, stages)
+    deals = report_deals(viewer=rep, filters=filters)
+    board = _open_stages(pipeline)
+    in_sql = _funnel_in_sql(deals, filters, board)
+    assert in_sql == _funnel_in_python(deals, filters, board)
+    assert [row.entered for row in funnel(viewer=rep, filters=filters)] == [
+        in_sql[pk][0] for pk, _, _ in board
+    ]
+
+
+def test_funnel_python_path_on_varied_histories(rep, pipeline, stages):
+    filters = _varied_histories(rep, pipeline, stages)
+    board = _open_stages(pipeline)
+    counts = _funnel_in_python(report_deals(viewer=rep, filters=filters), filters, board)
+    by_name = {name: counts[pk] for pk, name, _ in board}
+    # Entered Lead in the period: four deals (1 March 9:30 is inside); all went on.
+    assert by_name["Lead"] == (4, 4)
+    # Proposal: four entries (the reopened deal counts once, at its first entry); the deal
+    # stuck in Proposal since 29 March never converts, the others reached Negotiation or won.
+    assert by_name["Proposal"] == (4, 3)
+    assert by_name["Negotiation"] == (1, 1)
+
+
+def test_velocity_python_path_on_varied_histories(rep, pipeline, stages):
+    """The same histories on any database: the figures the SQL path must match."""
+    filters = _varied_histories(rep, pipeline, stages)
+    result = _velocity_in_python(report_deals(viewer=rep, filters=filters), filters)
+    lead, proposal, negotiation = result.stages
+    # Lead stays: 23 h across spring forward; 19 d 7 h 35 min 3 s; 7 d 0.25 s; 0 s.
+    assert (lead.stage, lead.stays) == ("Lead", 4)
+    assert lead.median_days == round((23 * 3600 + (7 * 86_400 + 0.25)) / 2 / 86_400, 6)
+    # Proposal: the reopened stay counts; the one ending 20 November is after the period.
+    assert (proposal.stage, proposal.stays) == ("Proposal", 3)
+    # Negotiation: noon to noon across fall back is 25 hours.
+    assert (negotiation.stays, negotiation.median_days) == (1, round(25 / 24, 6))
+    # Won within the period: two deals; the one won on 20 December is not.
+    assert result.cycle_deals == 2
 
 
 def test_percentile_is_the_nearest_rank():
