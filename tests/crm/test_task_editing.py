@@ -122,3 +122,60 @@ def test_a_due_time_moved_into_the_past_is_not_reminded(rep, deal):
     task_update(actor=rep, task=task, title=task.title, due_date=yesterday)
     assert task_reminders_send_due() == 0
     assert Task.objects.get(pk=task.pk).reminder_sent_at is not None
+
+
+def test_the_edit_form_opens_in_place_and_saves_through_htmx(client, rep, deal):
+    task = _task(rep, deal)
+    client.force_login(rep)
+    form = client.get(f"/tasks/{task.pk}/edit/", headers={"HX-Request": "true"})
+    assert form.status_code == 200
+    assert f'id="task-{task.pk}"' in form.content.decode()
+    assert 'value="Send the offer"' in form.content.decode()
+    saved = client.post(
+        f"/tasks/{task.pk}/edit/",
+        {"title": "Send the final offer", "due_date": NEXT_WEEK.isoformat(), "priority": "3"},
+        headers={"HX-Request": "true"},
+    )
+    assert saved.status_code == 200
+    assert "Send the final offer" in saved.content.decode()
+    assert "tasksChanged" in saved.headers["HX-Trigger"]
+    task.refresh_from_db()
+    assert (task.title, task.due_date, task.priority) == ("Send the final offer", NEXT_WEEK, 3)
+
+
+def test_a_manager_reassigns_from_the_page(client, rep, manager, deal):
+    task = _task(manager, deal)
+    client.force_login(manager)
+    response = client.post(
+        f"/tasks/{task.pk}/edit/",
+        {
+            "title": task.title,
+            "due_date": TOMORROW.isoformat(),
+            "priority": "2",
+            "assignee": str(rep.pk),
+        },
+    )
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.assignee == rep
+    assert Notification.objects.filter(user=rep).count() == 1
+
+
+def test_a_refused_edit_shows_the_reason_and_writes_nothing(client, rep, team, deal):
+    colleague = MembershipFactory(team=team).user
+    task = _task(rep, deal)
+    client.force_login(colleague)
+    response = client.post(
+        f"/tasks/{task.pk}/edit/",
+        {"title": "Mine", "due_date": TOMORROW.isoformat(), "priority": "2"},
+    )
+    assert response.status_code == 400
+    assert "Only the assignee" in response.content.decode()
+    task.refresh_from_db()
+    assert task.title == "Send the offer"
+
+
+def test_an_outsider_gets_a_404(client, outsider, rep, deal):
+    task = _task(rep, deal)
+    client.force_login(outsider)
+    assert client.get(f"/tasks/{task.pk}/edit/").status_code == 404
