@@ -175,7 +175,12 @@ def task_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
         "priority": task.priority,
         "assignee": task.assignee_id,
     }
-    form = TaskForm(request.POST or None, initial=initial, members=_members(request, record))
+    form = TaskForm(
+        request.POST or None,
+        initial=initial,
+        members=_members(request, record),
+        auto_id=f"task-{task.pk}-%s",  # unique beside the page's "Add a next step" form
+    )
     if "assignee" in form.fields:
         form.fields["assignee"].empty_label = "Unchanged"
     if form.is_valid():
