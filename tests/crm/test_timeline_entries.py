@@ -139,6 +139,7 @@ def test_the_organization_timeline_has_its_own_notes_and_done_tasks(rep_client, 
     html = rep_client.get(reverse("crm:organization_detail", args=[organization.pk])).text
     assert html.count(f'id="note-{note.pk}"') == 1
     assert "Send statutes" in html and "org call" in html
+    assert 'hx-trigger="notesChanged from:body, tasksChanged from:body"' in html  # reloads
     older = rep_client.get(
         reverse("crm:organization_timeline", args=[organization.pk]), {"after": note.pk}
     )
