@@ -29,6 +29,7 @@ from coop.models import Membership, Team, User
 from coop.money import round_half_even
 from coop.visibility import visible_users
 from crm.models import Deal, DealStatus, Interaction, Note, Task
+from crm.notes import team_usernames
 
 DAY_LIST_LIMIT = 50
 ACTIVITY_LIMIT = 50
@@ -237,10 +238,12 @@ class Activity:
     open_tasks: list[Task]
     feed: list
     more: bool = False
+    # The team's lower-case usernames, whose @mentions the notes highlight.
+    members: frozenset[str] = frozenset()
 
 
 def record_activity(*, record) -> Activity:
-    """Three queries whatever the record's history."""
+    """At most four queries whatever the record's history."""
     link = {type(record).__name__.lower(): record}
     tasks = Task.objects.filter(**link).select_related("assignee", "completed_by")
     open_tasks = list(tasks.filter(completed_at__isnull=True).order_by("due_date", "due_at"))
@@ -258,5 +261,8 @@ def record_activity(*, record) -> Activity:
         reverse=True,
     )
     return Activity(
-        open_tasks=open_tasks, feed=feed[:ACTIVITY_LIMIT], more=len(feed) > ACTIVITY_LIMIT
+        open_tasks=open_tasks,
+        feed=feed[:ACTIVITY_LIMIT],
+        more=len(feed) > ACTIVITY_LIMIT,
+        members=team_usernames(notes[0].team_id) if notes else frozenset(),
     )

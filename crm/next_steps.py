@@ -174,6 +174,66 @@ def task_reopen(*, actor: User, task: Task) -> Task:
     return task
 
 
+def _may_edit(actor: User, task: Task) -> bool:
+    """The assignee, the creator, or a manager of the task's team edits its details."""
+    return actor.pk in {task.assignee_id, task.created_by_id} or manages_team(actor, task.team_id)
+
+
+@transaction.atomic
+def task_update(
+    *,
+    actor: User,
+    task: Task,
+    title: str,
+    due_date: datetime.date,
+    due_time: datetime.time | None = None,
+    priority: int = TaskPriority.NORMAL,
+    assignee: User | None = None,
+) -> Task:
+    """Change a task's title, due date and time and priority (its assignee, its creator or a
+    manager of its team), and its assignee (a manager of the team only; the new assignee is
+    notified). Locks the task row.
+
+    A change of due day, time or assignee re-arms the reminder from the new due time (in the
+    assignee's time zone): it is sent once more, unless that time has already passed. Other
+    edits leave the reminder as it was, so a title fix never reminds twice."""
+    task = _locked_visible(actor, task)
+    if not _may_edit(actor, task):
+        raise ValidationError("Only the assignee, the creator or a manager may change this task.")
+    title = _validated(title, due_date, priority)
+    new_assignee = assignee or task.assignee
+    reassigned = new_assignee is not None and new_assignee.pk != task.assignee_id
+    if reassigned:
+        if not manages_team(actor, task.team_id):
+            raise ValidationError(
+                {"assignee": "Only a manager of the team may give the task to someone else."}
+            )
+        _require_assignable(actor, task.team_id, new_assignee)
+    fields = ["title", "due_date", "due_at", "priority", "updated_at"]
+    task.title, task.priority = title, priority
+    if new_assignee is not None:
+        due_at, remind_at = _due(new_assignee, due_date, due_time)
+        if reassigned or due_date != task.due_date or due_at != task.due_at:
+            now = timezone.now()
+            task.remind_at = remind_at
+            task.reminder_sent_at = now if remind_at <= now else None
+            fields += ["remind_at", "reminder_sent_at"]
+    else:  # the assignee's account was deleted: no one to remind
+        due_at = (
+            datetime.datetime.combine(due_date, due_time, tzinfo=timezone.get_current_timezone())
+            if due_time is not None
+            else None
+        )
+    task.due_date, task.due_at = due_date, due_at
+    if reassigned:
+        task.assignee = new_assignee
+        fields.append("assignee")
+    task.save(update_fields=fields)
+    if reassigned:
+        _notify_assigned(task, actor)
+    return task
+
+
 def _reminder_notification(task: Task) -> Notification:
     when = f"{task.due_date:%a %d %b %Y}"
     if task.due_at is not None:

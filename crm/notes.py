@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 
 from calendar_app.models import Notification
 from calendar_app.services import notifications_send
@@ -39,8 +40,9 @@ MAX_MENTIONS = 20
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li",
     "a", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td",
+    "mark",
 }  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "mark": {"class"}}
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]*\w)")
 # Control characters other than line breaks and tabs (a NUL breaks PostgreSQL's text).
 _ALLOWED_CONTROLS = {"\n", "\r", "\t"}
@@ -48,16 +50,48 @@ _ALLOWED_CONTROLS = {"\n", "\r", "\t"}
 _markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 
 
-def note_html(body: str) -> SafeString:
-    """The note's Markdown as sanitised HTML, safe to put in a page."""
+def _text_with_mentions(self, tokens, idx, options, env) -> str:
+    """Plain text (never code or a link's address) with the `@username` of each member in
+    `env["members"]` (lower-case usernames) marked; everything else escaped as usual."""
+    text = tokens[idx].content
+    members = env.get("members") or ()
+    if not members:
+        return escapeHtml(text)
+    parts, last = [], 0
+    for match in MENTION.finditer(text):
+        if match.group(1).lower() not in members:
+            continue
+        parts.append(escapeHtml(text[last : match.start()]))
+        parts.append(f'<mark class="mention">{escapeHtml(match.group(0))}</mark>')
+        last = match.end()
+    parts.append(escapeHtml(text[last:]))
+    return "".join(parts)
+
+
+_markdown.add_render_rule("text", _text_with_mentions)
+
+
+def note_html(body: str, members: frozenset[str] | set[str] = frozenset()) -> SafeString:
+    """The note's Markdown as sanitised HTML, safe to put in a page; the `@username` of each
+    of `members` (the team's lower-case usernames) is highlighted with `<mark>`."""
     html = nh3.clean(
-        _markdown.render(body),
+        _markdown.render(body, {"members": members}),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
     return mark_safe(html)  # noqa: S308 (sanitised by nh3 just above)
+
+
+def team_usernames(team_id) -> frozenset[str]:
+    """The lower-case usernames of the team's active members: the mentions a note marks."""
+    return frozenset(
+        name.lower()
+        for name in User.objects.filter(is_active=True, memberships__team_id=team_id).values_list(
+            "username", flat=True
+        )
+    )
 
 
 def mentioned_usernames(body: str) -> list[str]:

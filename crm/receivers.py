@@ -3,9 +3,9 @@
 A new team gets the default lost reasons (`team_created`).
 
 Timeline versions (`Contact.timeline_version`, the key of the cached first page in
-crm/timeline.py): every saved or deleted interaction, event or author, whichever module or the
-admin wrote it, touches the timelines that show it, after the write and in its transaction.
-Writes that send no signals (`QuerySet.update`, `bulk_create`, COPY) call
+crm/timeline.py): every saved or deleted interaction, note, task, event or author, whichever
+module or the admin wrote it, touches the timelines that show it, after the write and in its
+transaction. Writes that send no signals (`QuerySet.update`, `bulk_create`, COPY) call
 `contact_timelines_touch` themselves."""
 
 from django.db.models import Q
@@ -14,7 +14,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete, pre_sav
 from calendar_app.models import Event
 from coop.models import Team, User
 from crm.meeting_scheduling import meeting_interactions_sync
-from crm.models import Contact, Interaction
+from crm.models import Contact, Interaction, Note, Task
 from crm.services import contact_timelines_touch, lost_reasons_defaults_create
 
 # The user fields a timeline shows (`str(author)`).
@@ -55,6 +55,12 @@ def interaction_changed(sender, instance: Interaction, **kwargs) -> None:
     contact_timelines_touch(contacts=Contact.objects.filter(pk__in={instance.contact_id, old}))
 
 
+def record_entry_changed(sender, instance: Note | Task, **kwargs) -> None:
+    """A note or task on a contact is on its timeline (a task pinned while open)."""
+    if instance.contact_id is not None:
+        contact_timelines_touch(contacts=Contact.objects.filter(pk=instance.contact_id))
+
+
 def user_renaming(sender, instance: User, update_fields=None, **kwargs) -> None:
     """Whether the save changes the name on the user's entries (a password change or a login
     must not touch the thousands of timelines a busy author writes on)."""
@@ -71,14 +77,25 @@ def user_renaming(sender, instance: User, update_fields=None, **kwargs) -> None:
 
 def user_saved(sender, instance: User, **kwargs) -> None:
     if instance._timeline_renamed:
-        contact_timelines_touch(contacts=Contact.objects.filter(interactions__author=instance))
+        contact_timelines_touch(
+            contacts=Contact.objects.filter(
+                Q(interactions__author=instance)
+                | Q(crm_notes__author=instance)
+                | Q(tasks__assignee=instance)
+                | Q(tasks__completed_by=instance)
+            )
+        )
 
 
 def user_deleting(sender, instance: User, **kwargs) -> None:
     # Their entries lose the author; their meetings are deleted, so entries lose the meeting.
     _touch_after_delete(
         instance,
-        Q(interactions__author=instance) | Q(interactions__calendar_event__organizer=instance),
+        Q(interactions__author=instance)
+        | Q(interactions__calendar_event__organizer=instance)
+        | Q(crm_notes__author=instance)
+        | Q(tasks__assignee=instance)
+        | Q(tasks__completed_by=instance),
     )
 
 
@@ -98,6 +115,12 @@ def connect() -> None:
     post_delete.connect(
         interaction_changed, sender=Interaction, dispatch_uid="crm_timeline_deleted"
     )
+    for model in (Note, Task):
+        name = model.__name__.lower()
+        post_save.connect(record_entry_changed, sender=model, dispatch_uid=f"crm_timeline_{name}")
+        post_delete.connect(
+            record_entry_changed, sender=model, dispatch_uid=f"crm_timeline_{name}_deleted"
+        )
     pre_save.connect(user_renaming, sender=User, dispatch_uid="crm_timeline_author_renaming")
     post_save.connect(user_saved, sender=User, dispatch_uid="crm_timeline_author_saved")
     pre_delete.connect(user_deleting, sender=User, dispatch_uid="crm_timeline_author_deleting")

@@ -14,62 +14,138 @@ from crm.models import (
     Deal,
     DealStatus,
     Interaction,
+    Note,
     Organization,
     Pipeline,
     PipelineStage,
+    Task,
 )
+from crm.notes import team_usernames
 from crm.tagging import filter_by_tags
 
 TIMELINE_PAGE_SIZE = 20
 TIMELINE_ORDER = ("-timestamp", "-created_at", "-id")
 
 
+type TimelineEntry = Interaction | Note | Task
+
+
 @dataclass
 class TimelinePage:
-    """One page of a contact's timeline, newest first. `next_after` is the cursor of the next
-    page (the id of this page's last entry), or None on the last page."""
+    """One page of a contact's timeline, newest first: interactions, notes and done tasks
+    (`entry.entry_kind` says which). `next_after` is the cursor of the next page (this page's
+    last entry), or None on the last page."""
 
-    entries: list[Interaction]
-    next_after: Interaction | None = None
+    entries: list[TimelineEntry]
+    next_after: TimelineEntry | None = None
     # Meetings not over yet, soonest first, pinned above the entries (first page only).
     upcoming: list[Interaction] = field(default_factory=list)
+    # Open tasks, soonest due first, pinned with the meetings (first page only).
+    open_tasks: list[Task] = field(default_factory=list)
+    # The lower-case usernames of the team whose @mentions the page's notes highlight.
+    members: frozenset[str] = frozenset()
 
 
-def _older_than(entry: Interaction) -> Q:
-    """Entries after `entry` in timeline order (keyset pagination on the timeline index)."""
+# Each kind's (time, tie-break time) fields: entries are ordered by (time, created_at, id),
+# newest first, the same order in every table, so the pages of the merge are exact.
+_ENTRY_FIELDS = {
+    Interaction: ("timestamp", "created_at"),
+    Note: ("created_at", "created_at"),
+    Task: ("completed_at", "created_at"),
+}
+_ENTRY_KINDS = {Interaction: "interaction", Note: "note", Task: "task"}
+
+
+def timeline_key(entry: TimelineEntry) -> tuple:
+    """The entry's place on a timeline (larger is newer)."""
+    time_field, created_field = _ENTRY_FIELDS[type(entry)]
+    return (getattr(entry, time_field), getattr(entry, created_field), entry.id)
+
+
+def _older_than(entry: TimelineEntry, model=Interaction) -> Q:
+    """Rows of `model` after `entry` (of any kind) in timeline order (keyset pagination)."""
+    time_field, created_field = _ENTRY_FIELDS[model]
+    at, created_at, pk = timeline_key(entry)
     return (
-        Q(timestamp__lt=entry.timestamp)
-        | Q(timestamp=entry.timestamp, created_at__lt=entry.created_at)
-        | Q(timestamp=entry.timestamp, created_at=entry.created_at, id__lt=entry.id)
+        Q(**{f"{time_field}__lt": at})
+        | Q(**{time_field: at, f"{created_field}__lt": created_at})
+        | Q(**{time_field: at, created_field: created_at, "id__lt": pk})
+    )
+
+
+def _merged_page(sources: list, after: TimelineEntry | None, limit: int) -> tuple[list, bool]:
+    """The newest `limit` entries after `after` among querysets of different kinds: each
+    source gives at most `limit + 1` (one query each), merged by `timeline_key`."""
+    rows: list = []
+    for queryset in sources:
+        model = queryset.model
+        time_field, created_field = _ENTRY_FIELDS[model]
+        if after is not None:
+            queryset = queryset.filter(_older_than(after, model))
+        found = list(queryset.order_by(f"-{time_field}", f"-{created_field}", "-id")[: limit + 1])
+        for row in found:
+            row.entry_kind = _ENTRY_KINDS[model]
+        rows += found
+    rows.sort(key=timeline_key, reverse=True)
+    return rows[:limit], len(rows) > limit
+
+
+def _with_members(page: TimelinePage) -> TimelinePage:
+    """Fill `members` when the page shows a note (one query then)."""
+    note = next((row for row in page.entries if isinstance(row, Note)), None)
+    if note is not None:
+        page.members = team_usernames(note.team_id)
+    return page
+
+
+def timeline_entry(*, after_id, interactions, link: dict) -> TimelineEntry | None:
+    """The entry (interaction, note or done task of the record `link` names) a cursor
+    points at, or None."""
+    return (
+        interactions.filter(pk=after_id).first()
+        or Note.objects.filter(pk=after_id, **link).first()
+        or Task.objects.filter(pk=after_id, completed_at__isnull=False, **link).first()
     )
 
 
 def contact_timeline(
-    *, contact: Contact, after: Interaction | None = None, limit: int = TIMELINE_PAGE_SIZE
+    *, contact: Contact, after: TimelineEntry | None = None, limit: int = TIMELINE_PAGE_SIZE
 ) -> TimelinePage:
-    """A page of the contact's interactions, newest first, starting after the `after` entry.
+    """A page of the contact's interactions, notes and done tasks, newest first (a note at
+    its writing, a task at its completion), starting after the `after` entry.
 
-    Keyset-paginated, so a page costs one query whatever the timeline's length, and an entry
-    logged meanwhile never shifts or repeats the pages a person is scrolling through.
+    Keyset-paginated, so a page costs three queries whatever the timeline's length, and an
+    entry logged meanwhile never shifts or repeats the pages a person is scrolling through.
     Meetings not over yet (confirmed events ending in the future) are left out of the pages and
-    listed, soonest first, in the first page's `upcoming` (one more query).
+    listed, soonest first, in the first page's `upcoming`, and the open tasks in its
+    `open_tasks` (two more queries).
     """
     upcoming_q = Q(
         calendar_event__status=EventStatus.CONFIRMED, calendar_event__end_time__gt=timezone.now()
     )
     interactions = contact.interactions.select_related("author", "calendar_event")
-    entries = interactions.exclude(upcoming_q).order_by(*TIMELINE_ORDER)
-    if after is not None:
-        entries = entries.filter(_older_than(after))
-    rows = list(entries[: limit + 1])
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    upcoming = (
-        []
-        if after is not None
-        else list(interactions.filter(upcoming_q).order_by("calendar_event__start_time", "id"))
+    rows, has_more = _merged_page(
+        [
+            interactions.exclude(upcoming_q),
+            Note.objects.filter(contact=contact).select_related("author"),
+            Task.objects.filter(contact=contact, completed_at__isnull=False).select_related(
+                "assignee", "completed_by"
+            ),
+        ],
+        after,
+        limit,
     )
-    return TimelinePage(entries=rows, next_after=rows[-1] if has_more else None, upcoming=upcoming)
+    page = TimelinePage(entries=rows, next_after=rows[-1] if has_more else None)
+    if after is None:
+        page.upcoming = list(
+            interactions.filter(upcoming_q).order_by("calendar_event__start_time", "id")
+        )
+        page.open_tasks = list(
+            Task.objects.filter(contact=contact, completed_at__isnull=True)
+            .select_related("assignee")
+            .order_by("due_date", "due_at", "-priority", "created_at")
+        )
+    return _with_members(page)
 
 
 def contacts_matching(*, user: User, query: str = "", tags: list[str] = ()) -> QuerySet[Contact]:
@@ -129,23 +205,29 @@ def organization_deal_totals(*, deals: QuerySet[Deal]) -> dict[str, list[DealTot
 def organization_timeline(
     *,
     organization: Organization,
-    after: Interaction | None = None,
+    after: TimelineEntry | None = None,
     limit: int = TIMELINE_PAGE_SIZE,
 ) -> TimelinePage:
-    """A page of the merged timelines of the organization's contacts, newest first, starting
-    after the `after` entry: keyset-paginated like `contact_timeline`, one query a page
-    whatever the timelines' length (upcoming meetings are not pinned here)."""
-    entries = (
-        Interaction.objects.filter(contact__organization=organization)
-        .select_related("contact", "author", "calendar_event")
-        .order_by(*TIMELINE_ORDER)
+    """A page of the merged timelines of the organization's contacts, with the notes and done
+    tasks of the organization itself, newest first, starting after the `after` entry:
+    keyset-paginated like `contact_timeline`, three queries a page whatever the timelines'
+    length (upcoming meetings are not pinned here)."""
+    rows, has_more = _merged_page(
+        [
+            Interaction.objects.filter(contact__organization=organization).select_related(
+                "contact", "author", "calendar_event"
+            ),
+            Note.objects.filter(organization=organization).select_related("author"),
+            Task.objects.filter(
+                organization=organization, completed_at__isnull=False
+            ).select_related("assignee", "completed_by"),
+        ],
+        after,
+        limit,
     )
-    if after is not None:
-        entries = entries.filter(_older_than(after))
-    rows = list(entries[: limit + 1])
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    return TimelinePage(entries=rows, next_after=rows[-1] if has_more else None, upcoming=[])
+    return _with_members(
+        TimelinePage(entries=rows, next_after=rows[-1] if has_more else None, upcoming=[])
+    )
 
 
 BOARD_CARDS_PER_STAGE = 50

@@ -1,13 +1,15 @@
-"""The first page of a contact's timeline (`#timeline`), rendered once per version and served
-from a cache in each process to every viewer who would get the same HTML.
+"""The first page of a contact's timeline (`#timeline`), rendered once per version and served from
+a cache in each process to every viewer who would get the same HTML.
 
-The HTML depends on the contact's interactions, their meetings and their authors' names
-(`Contact.timeline_version` changes with each of them, in the writing transaction: see
-crm/receivers.py), on the viewer's time zone and language (in the key), and on the time: a
-pinned meeting moves into the entries when it ends, so a page is served only until its first
-upcoming meeting ends. The organizer of a meeting not cancelled sees its Edit and Cancel
-actions with a CSRF token: a page rendered for one of them is never stored, and a stored page
-is never served to one of them.
+The HTML depends on the contact's interactions, notes and tasks, their meetings and their
+authors', assignees' and completers' names (`Contact.timeline_version` changes with each of
+them, in the writing transaction: see crm/receivers.py), on the viewer's time zone and language
+(in the key), and on the time: a pinned meeting moves into the entries when it ends, so a page
+is served only until its first upcoming meeting ends. The organizer of a meeting not cancelled
+sees its Edit and Cancel actions with a CSRF token: a page rendered for one of them is never
+stored, and a stored page is never served to one of them; likewise for the author of a note on
+the page (its Edit and Delete). The pinned open tasks are the same for everyone (their tick is
+posted by htmx with the page's own CSRF header, so the shared markup holds no token).
 
 The version is read with the contact, before the timeline: a page stored under it may be newer
 than it, never older. The cache is per process (`CACHES["fragments"]`), so a deploy starts
@@ -38,12 +40,18 @@ class _Stored:
 
 
 def _organizer_ids(page: TimelinePage) -> frozenset:
-    """Organizers of the page's meetings not cancelled: the viewers shown their actions."""
-    return frozenset(
+    """Organizers of the page's meetings not cancelled and authors of its notes: the viewers
+    shown their own actions (with a CSRF token)."""
+    organizers = {
         entry.calendar_event.organizer_id
         for entry in [*page.upcoming, *page.entries]
-        if entry.calendar_event is not None and not entry.calendar_event.is_cancelled
-    )
+        if getattr(entry, "calendar_event", None) is not None
+        and not entry.calendar_event.is_cancelled
+    }
+    authors = {
+        entry.author_id for entry in page.entries if getattr(entry, "entry_kind", "") == "note"
+    }
+    return frozenset(organizers | authors - {None})
 
 
 def timeline_first_page(request: HttpRequest, contact: Contact) -> SafeString:

@@ -7,6 +7,7 @@ register = template.Library()
 
 
 @register.filter
-def note_html(body: str) -> SafeString:
-    """A note's Markdown as sanitised HTML (`crm.notes.note_html`)."""
-    return render_note(body)
+def note_html(body: str, members=frozenset()) -> SafeString:
+    """A note's Markdown as sanitised HTML (`crm.notes.note_html`), the @mentions of
+    `members` (lower-case usernames) highlighted."""
+    return render_note(body, members or frozenset())

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
@@ -22,7 +23,14 @@ from coop.visibility import manages_team
 from crm.day import has_next_step, record_activity
 from crm.forms import NoteForm, TaskForm, submit_to_service
 from crm.models import Contact, Deal, Note, Organization, Task
-from crm.next_steps import record_team_id, record_url, task_complete, task_create, task_reopen
+from crm.next_steps import (
+    record_team_id,
+    record_url,
+    task_complete,
+    task_create,
+    task_reopen,
+    task_update,
+)
 from crm.notes import note_create, note_delete, note_update
 
 KINDS = {"contacts": Contact, "organizations": Organization, "deals": Deal}
@@ -135,6 +143,56 @@ def task_done(request: HttpRequest, pk: UUID) -> HttpResponse:
     task = service(actor=request.user, task=task)
     message = f"Done: {task.title}" if task.is_done else f"Open again: {task.title}"
     return _answer(request, record, "tasksChanged", message)
+
+
+def _task_record(task: Task):
+    record = task.record
+    if isinstance(record, Deal):
+        record = Deal.objects.select_related("pipeline").get(pk=record.pk)
+    return record
+
+
+@require_http_methods(["GET", "POST"])
+@varies_on_htmx
+def task_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """The task's edit form in place of it (GET), and its save (POST): details by the
+    assignee, the creator or a manager; the assignee by a manager (`task_update` decides)."""
+    task = get_object_or_404(
+        Task.objects.visible_to(request.user).select_related(
+            "assignee", "contact", "organization", "deal"
+        ),
+        pk=pk,
+    )
+    record = _task_record(task)
+    initial = {
+        "title": task.title,
+        "due_date": task.due_date,
+        "due_time": (
+            timezone.localtime(task.due_at, task.assignee.zone).time()
+            if task.due_at and task.assignee
+            else None
+        ),
+        "priority": task.priority,
+        "assignee": task.assignee_id,
+    }
+    form = TaskForm(
+        request.POST or None,
+        initial=initial,
+        members=_members(request, record),
+        auto_id=f"task-{task.pk}-%s",  # unique beside the page's "Add a next step" form
+    )
+    if "assignee" in form.fields:
+        form.fields["assignee"].empty_label = "Unchanged"
+    if form.is_valid():
+        updated = submit_to_service(
+            form, task_update, actor=request.user, task=task, **form.task_fields()
+        )
+        if updated is not None:
+            return _answer(request, record, "tasksChanged", f"Next step saved: {updated.title}")
+    status = 400 if form.is_bound else 200
+    context = {"task": task, "form": form, "kind": KIND_OF[type(record)], "record": record}
+    template = "crm/partials/task_edit.html" if request.htmx else "crm/task_edit_page.html"
+    return render(request, template, context, status=status)
 
 
 @require_POST

@@ -13,7 +13,7 @@ from coop.htmx import varies_on_htmx
 from coop.visibility import manages_team_expression
 from crm.forms import ContactForm, InteractionForm, submit_to_service
 from crm.models import Contact
-from crm.selectors import contact_timeline, contacts_matching
+from crm.selectors import contact_timeline, contacts_matching, timeline_entry
 from crm.services import CONTACT_FIELDS, contact_create, contact_update, interaction_log
 from crm.timeline import timeline_first_page
 from crm.views.bulk import list_context, requested_tags
@@ -133,7 +133,11 @@ def contact_timeline_page(request: HttpRequest, pk: UUID) -> HttpResponse:
         after_id = UUID(request.GET["after"])
     except ValueError as error:
         raise Http404("No such timeline entry.") from error
-    after = get_object_or_404(contact.interactions, pk=after_id)
+    after = timeline_entry(
+        after_id=after_id, interactions=contact.interactions, link={"contact": contact}
+    )
+    if after is None:
+        raise Http404("No such timeline entry.")
     page = contact_timeline(contact=contact, after=after)
     return render(
         request, "crm/contact_detail.html#timeline_page", {"contact": contact, "page": page}

@@ -13,7 +13,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from coop.htmx import varies_on_htmx
 from crm.forms import OrganizationForm, submit_to_service
 from crm.models import Contact, Deal, Interaction, Organization
-from crm.selectors import organization_deal_totals, organization_timeline, organizations_matching
+from crm.selectors import (
+    organization_deal_totals,
+    organization_timeline,
+    organizations_matching,
+    timeline_entry,
+)
 from crm.services import ORGANIZATION_FIELDS, organization_create, organization_update
 from crm.views.bulk import list_context, requested_tags
 
@@ -139,8 +144,13 @@ def organization_timeline_page(request: HttpRequest, pk: UUID) -> HttpResponse:
             after_id = UUID(request.GET["after"])
         except ValueError as error:
             raise Http404("No such timeline entry.") from error
-        entries = Interaction.objects.filter(contact__organization=organization)
-        after = get_object_or_404(entries, pk=after_id)
+        after = timeline_entry(
+            after_id=after_id,
+            interactions=Interaction.objects.filter(contact__organization=organization),
+            link={"organization": organization},
+        )
+        if after is None:
+            raise Http404("No such timeline entry.")
     page = organization_timeline(organization=organization, after=after)
     context = {"organization": organization, "page": page}
     return render(request, "crm/organization_detail.html#timeline_page", context)

@@ -65,6 +65,7 @@ VARYING = {
     "crm:task_new": Call("post", "deal_record"),
     "crm:note_new": Call("post", "deal_record"),
     "crm:task_done": Call("post", "task"),
+    "crm:task_edit": Call("get", "task"),
     "crm:note_edit": Call("get", "note"),
     "crm:note_delete": Call("post", "note", manager=True),
 }

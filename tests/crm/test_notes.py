@@ -96,3 +96,26 @@ def test_nobody_writes_a_note_on_a_record_they_do_not_see(outsider, contact):
     with pytest.raises(ValidationError, match="not visible"):
         note_create(actor=outsider, record=contact, body="Hi")
     assert not Note.objects.exists()
+
+
+def test_a_mention_of_a_team_member_is_highlighted_and_still_sanitised():
+    members = frozenset({"ann"})
+    html = note_html(
+        "Ask @Ann and @stranger; `@ann` in code, [link](https://x.coop/@ann) <b>@ann</b>",
+        members,
+    )
+    assert html.count('<mark class="mention">') == 2  # the text one and the escaped-HTML one
+    assert '<mark class="mention">@Ann</mark>' in html
+    assert "@stranger" in html and '<mark class="mention">@stranger' not in html
+    assert "<code>@ann</code>" in html
+    assert 'href="https://x.coop/@ann"' in html
+    assert "<b>" not in html
+
+
+def test_the_record_section_highlights_mentions_of_team_members(client, rep, manager, deal):
+    note_create(actor=rep, record=deal, body=f"Call @{manager.username} and @nobody")
+    client.force_login(rep)
+    response = client.get(f"/records/deals/{deal.pk}/activity/")
+    body = response.content.decode()
+    assert f'<mark class="mention">@{manager.username}</mark>' in body
+    assert "@nobody" in body and '<mark class="mention">@nobody' not in body

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.django_db
 # + count, page of contacts with organization and owner joined, their tags, the tag filter's
 # names and the bulk bar's owners
 CONTACT_LIST_BUDGET = 8
-# + contact, first timeline page, its upcoming meetings, the contact's deals, its tags
-CONTACT_DETAIL_BUDGET = 8
+# + contact, first timeline page (interactions, notes, done tasks), its upcoming meetings and
+# open tasks, the team's usernames (for a note's mentions), the contact's deals, its tags
+CONTACT_DETAIL_BUDGET = 12
 # Seen again unchanged, the timeline comes from the cache (crm/timeline.py): contact, deals
 # and tags.
 CONTACT_DETAIL_CACHED_BUDGET = 6

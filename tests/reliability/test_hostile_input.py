@@ -185,6 +185,16 @@ ENDPOINTS = [
     Endpoint("crm:task_new", "post", TASK, _deal_record),
     Endpoint("crm:task_new", "post", (*TASK, "assignee"), _deal_record, role="manager"),
     Endpoint("crm:task_done", "post", ("done", "next"), _task),
+    Endpoint(
+        "crm:task_edit", "post", ("title", "due_date", "due_time", "priority", "assignee"), _task
+    ),
+    Endpoint(
+        "crm:task_edit",
+        "post",
+        ("title", "due_date", "due_time", "priority", "assignee"),
+        _task,
+        role="manager",
+    ),
     Endpoint("crm:note_new", "post", ("body", "next"), _deal_record),
     Endpoint("crm:note_edit", "post", ("body",), _note),
     Endpoint("crm:note_edit", "post", ("body",), _note, role="manager"),
