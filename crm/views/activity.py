@@ -58,6 +58,12 @@ def _members(request: HttpRequest, record) -> object | None:
     )
 
 
+# The record pages hold other forms (the Schedule Meeting dialog's `title`, a task's edit
+# form): the "Add a next step" and "Add a note" fields get ids of their own.
+NEW_TASK_ID = "new-task-%s"
+NEW_NOTE_ID = "new-note-%s"
+
+
 def _activity(
     request: HttpRequest,
     record,
@@ -75,8 +81,8 @@ def _activity(
         "kind": KIND_OF[type(record)],
         "no_next_step": isinstance(record, Deal) and not has_next_step(record),
         "activity": record_activity(record=record),
-        "task_form": task_form or TaskForm(members=_members(request, record)),
-        "note_form": note_form or NoteForm(),
+        "task_form": task_form or TaskForm(members=_members(request, record), auto_id=NEW_TASK_ID),
+        "note_form": note_form or NoteForm(auto_id=NEW_NOTE_ID),
         "error": error,
     }
     template = "crm/record_activity_page.html" if page else "crm/partials/record_activity.html"
@@ -118,7 +124,7 @@ def record_activity_view(request: HttpRequest, kind: str, pk: UUID) -> HttpRespo
 @varies_on_htmx
 def task_new(request: HttpRequest, kind: str, pk: UUID) -> HttpResponse:
     record = visible_record(request, kind, pk)
-    form = TaskForm(request.POST, members=_members(request, record))
+    form = TaskForm(request.POST, members=_members(request, record), auto_id=NEW_TASK_ID)
     if form.is_valid():
         task = submit_to_service(
             form, task_create, actor=request.user, record=record, **form.task_fields()
@@ -199,7 +205,7 @@ def task_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
 @varies_on_htmx
 def note_new(request: HttpRequest, kind: str, pk: UUID) -> HttpResponse:
     record = visible_record(request, kind, pk)
-    form = NoteForm(request.POST)
+    form = NoteForm(request.POST, auto_id=NEW_NOTE_ID)
     if form.is_valid():
         note = submit_to_service(
             form, note_create, actor=request.user, record=record, body=form.cleaned_data["body"]

@@ -151,6 +151,8 @@ def test_drag_a_meeting_to_a_slot_in_the_week_view(
     day = _future_day(9)
     _schedule(rep, olga, day, 10)
     login_as(rep)
+    # Both the meeting and the 15:00 slot on screen: a drag does not scroll the page.
+    page.set_viewport_size({"width": 1280, "height": 1400})
     page.goto(_calendar_url(live_server, day, "week"))
     page.get_by_role("link", name="10:00 Roof survey").drag_to(
         page.locator(f'td[data-drop-start="{day.isoformat()}T15:00"]')

@@ -107,7 +107,7 @@ def test_the_organization_page_on_desktop_and_phone(
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot("organization-detail-phone")
     page.goto(live_server.url + "/contacts/new/")
-    page.get_by_label("Organization").press_sequentially("Acm")
+    page.get_by_role("combobox", name="Organization (optional)").press_sequentially("Acm")
     expect(page.locator("#organization-options option")).to_have_count(1)
 
 
