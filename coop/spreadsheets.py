@@ -7,13 +7,16 @@ the rows are read, for a page to stream: a CSV holds one piece of about CHUNK_SI
 an XLSX its write-only sheets in temporary files and the zipped workbook in memory only up to
 XLSX_IN_MEMORY (then on disk).
 
-In: `unneutralise` takes that apostrophe off again, so what was exported imports unchanged.
+In: `unneutralise` takes that apostrophe off again, so what was exported imports unchanged;
+`command_csv_text` reads the small CSV files that commands take (exchange rates, targets).
 """
 
 import csv
 import tempfile
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
+from django.core.management.base import CommandError
 from openpyxl import Workbook
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -73,3 +76,25 @@ def xlsx_stream(sheets: Iterable[tuple[str, list | None, Iterable[list]]]) -> It
         file.seek(0)
         while chunk := file.read(CHUNK_SIZE):
             yield chunk
+
+
+# The most a command reads from a small reference file (exchange rates, targets).
+COMMAND_FILE_MAX_BYTES = 5 * 1024 * 1024
+
+
+def command_csv_text(path: Path, max_bytes: int = COMMAND_FILE_MAX_BYTES) -> str:
+    """The UTF-8 text (byte-order mark dropped) of a CSV file named on a command line, or a
+    `CommandError` that says why it cannot be read and that nothing was imported."""
+    try:
+        if not path.is_file():
+            raise CommandError(f"No file {path}.")
+        if path.stat().st_size > max_bytes:
+            raise CommandError(
+                f"{path} is larger than {max_bytes // (1024 * 1024)} MB; split it. "
+                "Nothing imported."
+            )
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise CommandError(f"{path} is not UTF-8 text. Nothing imported.") from None
+    except OSError as error:
+        raise CommandError(f"{path} cannot be read: {error.strerror}.") from None

@@ -5,7 +5,7 @@ import is its one way in for files.)"""
 import pytest
 from django.core.management import CommandError, call_command
 
-from finance.management.commands.import_exchange_rates import MAX_FILE_BYTES
+from coop.spreadsheets import COMMAND_FILE_MAX_BYTES as MAX_FILE_BYTES
 from finance.models import ExchangeRate
 
 pytestmark = pytest.mark.django_db

@@ -3,10 +3,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from coop.spreadsheets import command_csv_text
 from finance.services import exchange_rates_import
-
-# A year of daily rates for every pair of the supported currencies is far below this.
-MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
 class Command(BaseCommand):
@@ -22,19 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         path: Path = options["file"]
-        try:
-            if not path.is_file():
-                raise CommandError(f"No file {path}.")
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise CommandError(
-                    f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it. "
-                    "Nothing imported."
-                )
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise CommandError(f"{path} is not UTF-8 text. Nothing imported.") from None
-        except OSError as error:
-            raise CommandError(f"{path} cannot be read: {error.strerror}.") from None
+        text = command_csv_text(path)
         try:
             count = exchange_rates_import(text=text)
         except ValidationError as error:

@@ -4,10 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from coop.models import User
+from coop.spreadsheets import command_csv_text
 from finance.services import TARGET_COLUMNS, revenue_targets_import
-
-# Thousands of targets are far below this; the targets page takes at most 1 MB.
-MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
 class Command(BaseCommand):
@@ -36,19 +34,7 @@ class Command(BaseCommand):
         actor = User.objects.filter(username=options["username"], is_active=True).first()
         if actor is None:
             raise CommandError(f"No active user {options['username']!r}. Nothing imported.")
-        try:
-            if not path.is_file():
-                raise CommandError(f"No file {path}.")
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise CommandError(
-                    f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it. "
-                    "Nothing imported."
-                )
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise CommandError(f"{path} is not UTF-8 text. Nothing imported.") from None
-        except OSError as error:
-            raise CommandError(f"{path} cannot be read: {error.strerror}.") from None
+        text = command_csv_text(path)
         try:
             count = revenue_targets_import(actor=actor, text=text)
         except ValidationError as error:
