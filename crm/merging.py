@@ -22,7 +22,7 @@ from calendar_app.services import guests_relink
 from coop.audit import audit_record
 from coop.models import AuditAction, Team, User
 from crm.meeting_scheduling import contact_guest
-from crm.models import Contact, Deal, Interaction, Organization
+from crm.models import Contact, Deal, Interaction, Note, Organization, Task
 from crm.services import (
     CONTACT_FIELDS,
     ORGANIZATION_FIELDS,
@@ -140,14 +140,16 @@ def contacts_merge(
     *, actor: User, keep: Contact, remove: Contact, picks: dict[str, str]
 ) -> Contact:
     """Merge `remove` into `keep`, two visible contacts of one team, in one outermost
-    transaction: every timeline entry, deal, meeting attendance and tag of `remove` moves to
-    `keep`; `keep` takes the value picked for each field (`picks[field]` = "keep" or
-    "remove"); `remove` is deleted and the merge recorded in the audit log."""
+    transaction: every timeline entry, deal, task, note, meeting attendance and tag of
+    `remove` moves to `keep`; `keep` takes the value picked for each field (`picks[field]` =
+    "keep" or "remove"); `remove` is deleted and the merge recorded in the audit log."""
     keep, remove = _locked_pair(Contact, actor, keep, remove, "contact")
     values = _pick(keep, remove, CONTACT_MERGE_FIELDS, picks)
     moved = {
         "interactions": Interaction.objects.filter(contact=remove).update(contact=keep),
         "deals": Deal.objects.filter(contact=remove).update(contact=keep),
+        "tasks": Task.objects.filter(contact=remove).update(contact=keep),
+        "notes": Note.objects.filter(contact=remove).update(contact=keep),
         "tags": _tags_move(keep, remove),
     }
     removed_url = reverse("crm:contact_detail", args=[remove.pk])
@@ -171,12 +173,15 @@ def organizations_merge(
     *, actor: User, keep: Organization, remove: Organization, picks: dict[str, str]
 ) -> Organization:
     """Merge `remove` into `keep`, two visible organizations of one team, in one outermost
-    transaction: its contacts and tags move to `keep`, which takes the value picked for each field;
+    transaction: its contacts, tasks, notes and tags move to `keep`, which takes the value picked
+    for each field;
     `remove` is deleted and the merge recorded in the audit log."""
     keep, remove = _locked_pair(Organization, actor, keep, remove, "organization")
     values = _pick(keep, remove, ORGANIZATION_FIELDS, picks)
     moved = {
         "contacts": Contact.objects.filter(organization=remove).update(organization=keep),
+        "tasks": Task.objects.filter(organization=remove).update(organization=keep),
+        "notes": Note.objects.filter(organization=remove).update(organization=keep),
         "tags": _tags_move(keep, remove),
     }
     removed = {"id": str(remove.pk), "name": remove.name}

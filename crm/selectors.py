@@ -322,8 +322,8 @@ def interactions_between(*, viewer: User, authors: list[User], start, end) -> Qu
 
 
 def contact_personal_data(*, contact: Contact) -> dict:
-    """Everything the CRM stores about a contact (GDPR Art. 15): their fields, timeline and
-    the deals linked to them, as JSON-ready values."""
+    """Everything the CRM stores about a contact (GDPR Art. 15): their fields, timeline, the
+    notes and tasks on them and the deals linked to them, as JSON-ready values."""
     return {
         "contact": {
             "id": str(contact.pk),
@@ -363,5 +363,22 @@ def contact_personal_data(*, contact: Contact) -> dict:
                 "closed_at": deal.closed_at.isoformat() if deal.closed_at else None,
             }
             for deal in contact.deals.select_related("pipeline", "stage").order_by("created_at")
+        ],
+        "notes": [
+            {"body": note.body, "at": note.created_at.isoformat(), "by": str(note.author or "")}
+            for note in Note.objects.filter(contact=contact)
+            .select_related("author")
+            .order_by("created_at")
+        ],
+        "tasks": [
+            {
+                "title": task.title,
+                "due_date": task.due_date.isoformat(),
+                "done_at": task.completed_at.isoformat() if task.completed_at else None,
+                "assignee": str(task.assignee or ""),
+            }
+            for task in Task.objects.filter(contact=contact)
+            .select_related("assignee")
+            .order_by("due_date", "created_at")
         ],
     }

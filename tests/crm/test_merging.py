@@ -9,13 +9,20 @@ from django.utils import timezone
 from calendar_app.models import Attendee
 from coop.models import AuditAction, AuditEvent
 from crm.meeting_scheduling import meeting_schedule
-from crm.merging import contact_duplicates, contacts_merge, organization_duplicates
-from crm.models import Contact, Deal, Interaction, Organization
+from crm.merging import (
+    contact_duplicates,
+    contacts_merge,
+    organization_duplicates,
+    organizations_merge,
+)
+from crm.models import Contact, Deal, Interaction, Note, Organization, Task
 from tests.crm.factories import (
     ContactFactory,
     DealFactory,
     InteractionFactory,
+    NoteFactory,
     OrganizationFactory,
+    TaskFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +87,8 @@ def test_merging_contacts_keeps_every_interaction_deal_meeting_and_picked_field(
         "interactions": 4,
         "deals": 1,
         "meeting_attendances": 1,
+        "tasks": 0,
+        "notes": 0,
         "tags": 0,
     }
 
@@ -116,6 +125,22 @@ def test_merging_organizations_moves_their_contacts(rep_client, team):
     contact.refresh_from_db()
     assert contact.organization == keep
     assert Organization.objects.get().industry == "Bakery"
+
+
+def test_merging_keeps_the_removed_records_tasks_and_notes(rep, team):
+    keep, remove = ContactFactory.create_batch(2, team=team)
+    task = TaskFactory(deal=None, contact=remove, assignee=rep)
+    note = NoteFactory(deal=None, contact=remove, author=rep)
+    contacts_merge(actor=rep, keep=keep, remove=remove, picks={})
+    assert Task.objects.get(pk=task.pk).contact == keep
+    assert Note.objects.get(pk=note.pk).contact == keep
+
+    kept_org, removed_org = OrganizationFactory.create_batch(2, team=team)
+    task = TaskFactory(deal=None, organization=removed_org, assignee=rep)
+    note = NoteFactory(deal=None, organization=removed_org, author=rep)
+    organizations_merge(actor=rep, keep=kept_org, remove=removed_org, picks={})
+    assert Task.objects.get(pk=task.pk).organization == kept_org
+    assert Note.objects.get(pk=note.pk).organization == kept_org
 
 
 def test_the_duplicates_page_lists_pairs_with_a_merge_link(rep_client, team, other_team):

@@ -12,7 +12,7 @@ from coop.audit import audit_record
 from coop.models import AuditAction, AuditEvent
 from crm.meeting_scheduling import meeting_schedule
 from crm.merging import contacts_merge
-from crm.models import Contact, Deal, Interaction
+from crm.models import Contact, Deal, Interaction, Note, Task
 from finance.models import RevenueEntry
 from integrations.deal_closing import deal_close
 from integrations.personal_data import personal_data_erase
@@ -20,7 +20,9 @@ from tests.crm.factories import (
     ContactFactory,
     DealFactory,
     InteractionFactory,
+    NoteFactory,
     PipelineFactory,
+    TaskFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +47,8 @@ def person(team, rep):
         pipeline=pipeline, contact=contact, owner=rep, title="Ann's panels", value_cents=90_000
     )
     deal_close(actor=rep, deal=won, won=True)
+    NoteFactory(deal=None, contact=contact, author=rep, body="Ann prefers mornings")
+    TaskFactory(deal=None, contact=contact, assignee=rep, title="Send Ann the quote")
     return contact
 
 
@@ -57,9 +61,12 @@ def test_the_export_holds_everything_about_the_person_and_is_audited(client, man
     assert [meeting["title"] for meeting in data["meetings"]] == ["Visit Ann Archer"]
     assert sorted(deal["title"] for deal in data["deals"]) == ["Ann's panels", "Ann's roof"]
     assert [entry["amount_cents"] for entry in data["revenue"]] == [90_000]
+    assert [note["body"] for note in data["notes"]] == ["Ann prefers mornings"]
+    assert [task["title"] for task in data["tasks"]] == ["Send Ann the quote"]
     text = client.get(url, {"format": "txt"}).content.decode()
     assert "Personal data held by Co-op CRM about Ann Archer" in text
     assert "Visit Ann Archer" in text and "Ann's panels" in text
+    assert "Ann prefers mornings" in text and "Send Ann the quote" in text
     assert AuditEvent.objects.filter(action=AuditAction.PERSONAL_DATA_EXPORTED).count() == 2
 
 
@@ -85,6 +92,8 @@ def test_erasure_removes_the_person_and_keeps_booked_revenue(client, manager, re
     assert response.status_code == 302
     assert not Contact.objects.filter(pk=person.pk).exists()
     assert not Interaction.objects.filter(summary__contains="Ann").exists()
+    assert not Note.objects.filter(body__contains="Ann").exists()
+    assert not Task.objects.filter(title__contains="Ann").exists()
     assert not Attendee.objects.filter(guest_url=url).exists()
     assert not Event.objects.filter(title__contains="Ann").exists()
     assert not Notification.objects.filter(title__contains="Ann").exists()
