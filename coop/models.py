@@ -25,6 +25,23 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+class Language(models.TextChoices):
+    """The interface languages with complete catalogues. Blank on a user: the browser's choice."""
+
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Español"
+    FRENCH = "fr", "Français"
+    GERMAN = "de", "Deutsch"
+
+
+class ColorScheme(models.TextChoices):
+    """A person's colour scheme; AUTO follows the device's `prefers-color-scheme`."""
+
+    AUTO = "auto", "Same as the device"
+    LIGHT = "light", "Light"
+    DARK = "dark", "Dark"
+
+
 class User(AbstractUser):
     """A person who signs in. Table `users`, UUID primary key, as the integration plan names it."""
 
@@ -35,6 +52,15 @@ class User(AbstractUser):
         default="UTC",
         validators=[validate_time_zone],
         help_text="Dates and times are shown and entered in this IANA time zone.",
+    )
+    language = models.CharField(
+        max_length=8,
+        choices=Language.choices,
+        blank=True,
+        help_text="Interface and email language; blank follows the browser's Accept-Language.",
+    )
+    color_scheme = models.CharField(
+        max_length=5, choices=ColorScheme.choices, default=ColorScheme.AUTO
     )
 
     class Meta(AbstractUser.Meta):
