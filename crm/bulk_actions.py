@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from coop.audit import audit_record
 from coop.models import AuditAction, User
@@ -55,11 +56,15 @@ def selected_ids(values: Iterable[str]) -> list[UUID]:
         try:
             ids[UUID(str(value))] = None
         except ValueError as error:
-            raise ValidationError("The selection holds something that is not a record.") from error
+            raise ValidationError(
+                gettext("The selection holds something that is not a record.")
+            ) from error
     if not ids:
-        raise ValidationError("Select at least one row first.")
+        raise ValidationError(gettext("Select at least one row first."))
     if len(ids) > BULK_MAX:
-        raise ValidationError(f"Select at most {BULK_MAX} rows at once.")
+        raise ValidationError(
+            gettext("Select at most %(count)s rows at once.") % {"count": BULK_MAX}
+        )
     return list(ids)
 
 
@@ -76,7 +81,9 @@ def _lock_selected(*, actor: User, model: type[models.Model], ids: list[UUID]) -
     )
     if len(records) != len(ids):
         raise ValidationError(
-            "Some selected rows no longer exist or are not visible to you: nothing was changed."
+            gettext(
+                "Some selected rows no longer exist or are not visible to you: nothing was changed."
+            )
         )
     return records
 
@@ -97,7 +104,7 @@ def _audit(*, actor: User, kind: str, action: str, records: list, **detail) -> N
 
 def _model_for(kind: str, kinds: dict[str, type[models.Model]]) -> type[models.Model]:
     if kind not in kinds:
-        raise ValidationError("This action does not apply to these records.")
+        raise ValidationError(gettext("This action does not apply to these records."))
     return kinds[kind]
 
 
@@ -111,7 +118,7 @@ def records_tag(
     model = _model_for(kind, TAGGABLE)
     add, remove = tag_names_clean(add), tag_names_clean(remove)
     if not add and not remove:
-        raise ValidationError("Type the name of at least one tag.")
+        raise ValidationError(gettext("Type the name of at least one tag."))
     records = _lock_selected(actor=actor, model=model, ids=ids)
     link = model.tags.through
     record_field = model._meta.model_name
@@ -146,7 +153,9 @@ def records_assign_owner(*, actor: User, kind: str, ids: list[UUID], owner: User
     member of it as the new owner, open deals only, all or nothing, each change kept in the
     owner history and audited, the new owner notified). Returns the records that changed."""
     if kind not in OWNED_RECORD_TYPES:
-        raise ValidationError("Choose contacts, organizations or deals to give a new owner.")
+        raise ValidationError(
+            gettext("Choose contacts, organizations or deals to give a new owner.")
+        )
     return owners_reassign(
         actor=actor, record_type=OWNED_RECORD_TYPES[kind], record_ids=ids, owner=owner
     )
@@ -160,16 +169,21 @@ def deals_move(*, actor: User, ids: list[UUID], stage: PipelineStage) -> int:
     expected values are refreshed once; each move is kept in the stage history
     (`crm_deal_stage_changes`). Returns the number of deals moved."""
     if not Pipeline.objects.visible_to(actor).filter(pk=stage.pipeline_id).exists():
-        raise ValidationError("This stage does not exist or is not visible to you.")
+        raise ValidationError(gettext("This stage does not exist or is not visible to you."))
     if stage.is_closing:
-        raise ValidationError("Use “Close as won” or “Close as lost” on each deal to close it.")
+        raise ValidationError(
+            gettext("Use “Close as won” or “Close as lost” on each deal to close it.")
+        )
     deals = _lock_selected(actor=actor, model=Deal, ids=ids)
     if any(deal.pipeline_id != stage.pipeline_id for deal in deals):
         raise ValidationError(
-            f"Every selected deal must be in the pipeline of “{stage.name}”: nothing was moved."
+            gettext(
+                "Every selected deal must be in the pipeline of “%(stage)s”: nothing was moved."
+            )
+            % {"stage": stage.name}
         )
     if any(deal.status != DealStatus.OPEN for deal in deals):
-        raise ValidationError("Closed deals cannot move: select open deals only.")
+        raise ValidationError(gettext("Closed deals cannot move: select open deals only."))
     now = timezone.now()
     moving = [deal for deal in deals if deal.stage_id != stage.pk]
     stages = {s.pk: s for s in PipelineStage.objects.filter(pipeline_id=stage.pipeline_id)}

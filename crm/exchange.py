@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext, gettext_noop
 
 from coop.money import to_major_units
 from crm.models import Contact, Deal, Organization
@@ -21,46 +22,82 @@ from crm.models import Contact, Deal, Organization
 @dataclass(frozen=True)
 class Column:
     field: str
-    header: str
+    header: str  # in English, marked for translation: exports write it in the reader's language
     synonyms: tuple[str, ...] = ()
 
 
 CONTACT_COLUMNS = (
-    Column("name", "Name", ("full name", "contact", "contact name", "nom", "nombre", "vorname")),
-    Column("email", "Email", ("e-mail", "email address", "mail", "courriel", "correo")),
-    Column("phone", "Phone", ("telephone", "phone number", "mobile", "téléphone", "telefon")),
+    Column(
+        "name",
+        gettext_noop("Name"),
+        ("full name", "contact", "contact name", "nom", "nombre", "vorname"),
+    ),
+    Column(
+        "email", gettext_noop("Email"), ("e-mail", "email address", "mail", "courriel", "correo")
+    ),
+    Column(
+        "phone",
+        gettext_noop("Phone"),
+        ("telephone", "phone number", "mobile", "téléphone", "telefon"),
+    ),
     Column(
         "organization",
-        "Organization",
+        gettext_noop("Organization"),
         ("organisation", "company", "account", "société", "entreprise", "empresa", "firma"),
     ),
-    Column("job_title", "Job title", ("title", "position", "role", "poste", "fonction", "cargo")),
-    Column("notes", "Notes", ("note", "comments", "description", "remarques", "notizen")),
+    Column(
+        "job_title",
+        gettext_noop("Job title"),
+        ("title", "position", "role", "poste", "fonction", "cargo"),
+    ),
+    Column(
+        "notes", gettext_noop("Notes"), ("note", "comments", "description", "remarques", "notizen")
+    ),
 )
 ORGANIZATION_COLUMNS = (
-    Column("name", "Name", ("organization", "company", "nom", "société", "empresa", "firma")),
-    Column("website", "Website", ("web", "url", "site", "site web", "sitio web", "webseite")),
-    Column("domain", "Domain", ("domaine", "dominio", "domäne")),
-    Column("phone", "Phone", ("telephone", "téléphone", "telefon", "teléfono")),
-    Column("address", "Address", ("adresse", "dirección", "street")),
-    Column("industry", "Industry", ("sector", "secteur", "branche", "industrie")),
-    Column("size", "Size", ("employees", "headcount", "taille", "effectif", "tamaño")),
-    Column("notes", "Notes", ("note", "comments", "description", "remarques", "notizen")),
+    Column(
+        "name",
+        gettext_noop("Name"),
+        ("organization", "company", "nom", "société", "empresa", "firma"),
+    ),
+    Column(
+        "website",
+        gettext_noop("Website"),
+        ("web", "url", "site", "site web", "sitio web", "webseite"),
+    ),
+    Column("domain", gettext_noop("Domain"), ("domaine", "dominio", "domäne")),
+    Column("phone", gettext_noop("Phone"), ("telephone", "téléphone", "telefon", "teléfono")),
+    Column("address", gettext_noop("Address"), ("adresse", "dirección", "street")),
+    Column("industry", gettext_noop("Industry"), ("sector", "secteur", "branche", "industrie")),
+    Column(
+        "size", gettext_noop("Size"), ("employees", "headcount", "taille", "effectif", "tamaño")
+    ),
+    Column(
+        "notes", gettext_noop("Notes"), ("note", "comments", "description", "remarques", "notizen")
+    ),
 )
 DEAL_COLUMNS = (
-    Column("title", "Title", ("deal", "name", "opportunity", "titre", "affaire", "título")),
-    Column("pipeline", "Pipeline", ("pipeline name", "funnel", "entonnoir")),
-    Column("stage", "Stage", ("deal stage", "étape", "phase", "etapa")),
-    Column("status", "Status", ("statut", "estado")),
-    Column("value", "Value", ("amount", "deal value", "montant", "valeur", "betrag", "importe")),
-    Column("currency", "Currency", ("devise", "währung", "moneda")),
+    Column(
+        "title",
+        gettext_noop("Title"),
+        ("deal", "name", "opportunity", "titre", "affaire", "título"),
+    ),
+    Column("pipeline", gettext_noop("Pipeline"), ("pipeline name", "funnel", "entonnoir")),
+    Column("stage", gettext_noop("Stage"), ("deal stage", "étape", "phase", "etapa")),
+    Column("status", gettext_noop("Status"), ("statut", "estado")),
+    Column(
+        "value",
+        gettext_noop("Value"),
+        ("amount", "deal value", "montant", "valeur", "betrag", "importe"),
+    ),
+    Column("currency", gettext_noop("Currency"), ("devise", "währung", "moneda")),
     Column(
         "expected_close_date",
-        "Expected close date",
+        gettext_noop("Expected close date"),
         ("close date", "closing date", "date de clôture", "fecha de cierre"),
     ),
-    Column("contact_email", "Contact email", ("email", "e-mail", "courriel")),
-    Column("contact_name", "Contact name", ("contact", "nom du contact")),
+    Column("contact_email", gettext_noop("Contact email"), ("email", "e-mail", "courriel")),
+    Column("contact_name", gettext_noop("Contact name"), ("contact", "nom du contact")),
 )
 COLUMNS = {
     "contacts": CONTACT_COLUMNS,
@@ -85,9 +122,10 @@ def guess_mapping(kind: str, headers: list[str]) -> list[str]:
     header first, then a synonym; each field is given to one column at most."""
     candidates: dict[str, str] = {}
     for column in COLUMNS[kind]:
-        for text in (column.field, column.header, *column.synonyms):
+        for text in (column.field, column.header, gettext(column.header), *column.synonyms):
             candidates.setdefault(header_key(text), column.field)
     exact = {header_key(column.header): column.field for column in COLUMNS[kind]}
+    exact |= {header_key(gettext(column.header)): column.field for column in COLUMNS[kind]}
     exact |= {header_key(column.field): column.field for column in COLUMNS[kind]}
     mapping, taken = [""] * len(headers), set()
     for lookup in (exact, candidates):
@@ -147,4 +185,4 @@ def export_rows(kind: str, records: QuerySet) -> Iterator[list]:
 
 
 def export_header(kind: str) -> list[str]:
-    return [column.header for column in COLUMNS[kind]]
+    return [gettext(column.header) for column in COLUMNS[kind]]

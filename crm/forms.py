@@ -9,6 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from coop.dates import validate_supported_date
 from coop.models import Membership, Team, User
@@ -56,18 +58,25 @@ def teams_for(user: User):
 
 
 class ContactForm(forms.Form):
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
-    name = forms.CharField(max_length=200, validators=[validate_single_line])
-    email = forms.EmailField(required=False)
-    phone = forms.CharField(max_length=40, required=False, validators=[validate_single_line])
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), empty_label=None)
+    name = forms.CharField(label=_("Name"), max_length=200, validators=[validate_single_line])
+    email = forms.EmailField(label=_("Email"), required=False)
+    phone = forms.CharField(
+        label=_("Phone"), max_length=40, required=False, validators=[validate_single_line]
+    )
     organization = forms.CharField(
+        label=_("Organization"),
         max_length=200,
         required=False,
-        help_text="Pick one of the suggestions, or type a new name to create the organization.",
+        help_text=_("Pick one of the suggestions, or type a new name to create the organization."),
         validators=[validate_single_line],
     )
-    job_title = forms.CharField(max_length=150, required=False, validators=[validate_single_line])
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    job_title = forms.CharField(
+        label=_("Job title"), max_length=150, required=False, validators=[validate_single_line]
+    )
+    notes = forms.CharField(
+        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
 
     def __init__(self, *args, user: User, contact: Contact | None = None, **kwargs) -> None:
         if contact is not None:
@@ -103,27 +112,34 @@ class ContactForm(forms.Form):
 
 
 class OrganizationForm(forms.Form):
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
-    name = forms.CharField(max_length=200, validators=[validate_single_line])
-    website = forms.URLField(required=False, assume_scheme="https")
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), empty_label=None)
+    name = forms.CharField(label=_("Name"), max_length=200, validators=[validate_single_line])
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
     domain = forms.CharField(
+        label=_("Domain"),
         max_length=253,
         required=False,
         validators=[validate_single_line],
-        help_text="Leave empty to take it from the website.",
+        help_text=_("Leave empty to take it from the website."),
     )
-    phone = forms.CharField(max_length=40, required=False, validators=[validate_single_line])
-    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    phone = forms.CharField(
+        label=_("Phone"), max_length=40, required=False, validators=[validate_single_line]
+    )
+    address = forms.CharField(
+        label=_("Address"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     industry = forms.CharField(
-        label="Industry or sector",
+        label=_("Industry or sector"),
         max_length=120,
         required=False,
         validators=[validate_single_line],
     )
     size = forms.ChoiceField(
-        choices=[("", "—"), *OrganizationSize.choices], required=False, label="Size"
+        choices=[("", "—"), *OrganizationSize.choices], required=False, label=_("Size")
     )
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    notes = forms.CharField(
+        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
 
     def __init__(
         self, *args, user: User, organization: Organization | None = None, **kwargs
@@ -142,14 +158,16 @@ class OrganizationForm(forms.Form):
 
 
 class InteractionForm(forms.Form):
-    interaction_type = forms.ChoiceField(label="Type", choices=LOGGABLE_TYPES)
-    summary = forms.CharField(max_length=255, validators=[validate_single_line])
-    details = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    interaction_type = forms.ChoiceField(label=_("Type"), choices=LOGGABLE_TYPES)
+    summary = forms.CharField(label=_("Summary"), max_length=255, validators=[validate_single_line])
+    details = forms.CharField(
+        label=_("Details"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     timestamp = forms.DateTimeField(
-        label="When",
+        label=_("When"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="In your time zone. Leave empty for now.",
+        help_text=_("In your time zone. Leave empty for now."),
         validators=[validate_supported_date],
     )
 
@@ -157,8 +175,10 @@ class InteractionForm(forms.Form):
         value = self.cleaned_data["timestamp"]
         if value is not None and value > timezone.now() + datetime.timedelta(minutes=5):
             raise forms.ValidationError(
-                "An interaction is logged once it happened; pick a time that is not in the "
-                "future (schedule a meeting from the calendar instead)."
+                gettext(
+                    "An interaction is logged once it happened; pick a time that is not in the "
+                    "future (schedule a meeting from the calendar instead)."
+                )
             )
         return value
 
@@ -169,7 +189,8 @@ def _amount_to_cents(form: forms.Form, field: str, amount: Decimal, currency: st
     if amount.as_tuple().exponent < -exponent:
         form.add_error(
             field,
-            f"An amount in {currency} has at most {exponent} decimal places.",
+            gettext("An amount in %(currency)s has at most %(places)s decimal places.")
+            % {"currency": currency, "places": exponent},
         )
         return None
     return to_minor_units(amount, currency)
@@ -184,17 +205,22 @@ def contact_label(contact: Contact) -> str:
 class DealForm(forms.Form):
     """A deal's editable facts; the value is typed in the pipeline's currency (e.g. 1250.50)."""
 
-    title = forms.CharField(max_length=200, validators=[validate_single_line])
+    title = forms.CharField(label=_("Title"), max_length=200, validators=[validate_single_line])
     value = forms.DecimalField(
+        label=_("Value"),
         min_value=Decimal(0),
         max_digits=15,
         decimal_places=3,
-        help_text="In the pipeline's currency.",
+        help_text=_("In the pipeline's currency."),
     )
     contact = forms.ModelChoiceField(
-        queryset=Contact.objects.none(), required=False, empty_label="— no contact —"
+        label=_("Contact"),
+        queryset=Contact.objects.none(),
+        required=False,
+        empty_label=_("— no contact —"),
     )
     expected_close_date = forms.DateField(
+        label=_("Expected close date"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         validators=[validate_supported_date],
@@ -216,7 +242,9 @@ class DealForm(forms.Form):
         contacts = Contact.objects.visible_to(user).select_related("organization")
         if deal is not None:
             contacts = contacts.filter(team_id=deal.pipeline.team_id)
-            self.fields["value"].label = f"Value ({deal.currency})"
+            self.fields["value"].label = gettext("Value (%(currency)s)") % {
+                "currency": deal.currency
+            }
             self.fields["value"].help_text = ""
         self._offer_only_the_chosen_contact(contacts)
 
@@ -257,7 +285,9 @@ class DealCreateForm(DealForm):
     """A new deal: its pipeline and open stage come first, then the deal's facts."""
 
     stage = forms.ModelChoiceField(
-        label="Pipeline and stage", queryset=PipelineStage.objects.none(), empty_label="— choose —"
+        label=_("Pipeline and stage"),
+        queryset=PipelineStage.objects.none(),
+        empty_label=_("— choose —"),
     )
     field_order = ["stage", "title", "value", "contact", "expected_close_date"]
 
@@ -284,7 +314,7 @@ class DealCreateForm(DealForm):
 
 
 class DealMoveForm(forms.Form):
-    stage = forms.ModelChoiceField(queryset=PipelineStage.objects.none(), label="Move to stage")
+    stage = forms.ModelChoiceField(queryset=PipelineStage.objects.none(), label=_("Move to stage"))
 
     def __init__(self, *args, deal: Deal, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -294,16 +324,22 @@ class DealMoveForm(forms.Form):
 
 
 class ForecastCategoryForm(forms.Form):
-    category = forms.ChoiceField(choices=ForecastCategory.choices, label="Forecast category")
+    category = forms.ChoiceField(choices=ForecastCategory.choices, label=_("Forecast category"))
 
 
 class DealFilterForm(forms.Form):
-    q = forms.CharField(label="Search by title or contact", required=False)
+    q = forms.CharField(label=_("Search by title or contact"), required=False)
     status = forms.ChoiceField(
-        choices=[("", "Any status"), *DealStatus.choices], required=False, initial="open"
+        label=_("Status"),
+        choices=[("", _("Any status")), *DealStatus.choices],
+        required=False,
+        initial="open",
     )
     pipeline = forms.ModelChoiceField(
-        queryset=Pipeline.objects.none(), required=False, empty_label="All pipelines"
+        label=_("Pipeline"),
+        queryset=Pipeline.objects.none(),
+        required=False,
+        empty_label=_("All pipelines"),
     )
     stage = forms.ModelChoiceField(queryset=PipelineStage.objects.none(), required=False)
 
@@ -322,22 +358,22 @@ IMPORT_MAX_BYTES = 100 * 1024 * 1024
 class ImportOptionsForm(forms.Form):
     """What to import and how; the column mapping comes as `map_<column index>` fields."""
 
-    kind = forms.ChoiceField(label="Records", choices=ImportKind.choices)
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+    kind = forms.ChoiceField(label=_("Records"), choices=ImportKind.choices)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), empty_label=None)
     date_format = forms.ChoiceField(
-        label="Dates in the file look like",
+        label=_("Dates in the file look like"),
         choices=[(value, example) for value, example in DATE_FORMATS.items()],
     )
     policy = forms.ChoiceField(
-        label="When a row matches an existing record",
+        label=_("When a row matches an existing record"),
         choices=POLICIES.items(),
         widget=forms.RadioSelect,
         initial="skip",
     )
     keep_valid = forms.BooleanField(
-        label="Import the valid rows and give me a file of the others",
+        label=_("Import the valid rows and give me a file of the others"),
         required=False,
-        help_text="Otherwise nothing is imported while one row is refused.",
+        help_text=_("Otherwise nothing is imported while one row is refused."),
     )
 
     def __init__(self, *args, user: User, **kwargs) -> None:
@@ -347,9 +383,11 @@ class ImportOptionsForm(forms.Form):
 
 class ImportUploadForm(ImportOptionsForm):
     file = forms.FileField(
-        label="CSV or XLSX file",
-        help_text="UTF-8 CSV (commas or semicolons) or an Excel workbook's first sheet; "
-        "the first row names the columns.",
+        label=_("CSV or XLSX file"),
+        help_text=_(
+            "UTF-8 CSV (commas or semicolons) or an Excel workbook's first sheet; "
+            "the first row names the columns."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.txt"}),
     )
     field_order = ["file", "kind", "team", "date_format", "policy", "keep_valid"]
@@ -357,7 +395,7 @@ class ImportUploadForm(ImportOptionsForm):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > IMPORT_MAX_BYTES:
-            raise ValidationError("A file of at most 100 MB, please: split larger ones.")
+            raise ValidationError(gettext("A file of at most 100 MB, please: split larger ones."))
         return upload
 
 
@@ -369,7 +407,23 @@ def mapping_from(data, headers: list[str], kind: str) -> list[str]:
 
 
 def _shown(value) -> str:
-    return str(value) if value not in (None, "") else "(empty)"
+    return str(value) if value not in (None, "") else gettext("(empty)")
+
+
+# The merge page's field labels, translated (the models' field names are not).
+MERGE_LABELS = {
+    "name": _("Name"),
+    "email": _("Email"),
+    "phone": _("Phone"),
+    "job_title": _("Job title"),
+    "notes": _("Notes"),
+    "organization": _("Organization"),
+    "website": _("Website"),
+    "domain": _("Domain"),
+    "address": _("Address"),
+    "industry": _("Industry"),
+    "size": _("Size"),
+}
 
 
 class MergeForm(forms.Form):
@@ -382,7 +436,8 @@ class MergeForm(forms.Form):
             if mine == theirs:
                 continue
             self.fields[name] = forms.ChoiceField(
-                label=keep._meta.get_field(name).verbose_name.capitalize(),
+                label=MERGE_LABELS.get(name)
+                or keep._meta.get_field(name).verbose_name.capitalize(),
                 choices=[("keep", _shown(mine)), ("remove", _shown(theirs))],
                 widget=forms.RadioSelect,
                 initial="remove" if mine in (None, "") else "keep",
@@ -393,22 +448,24 @@ class TaskForm(forms.Form):
     """A next step on a record. `assignee` is offered only to a manager of the record's team
     (`members`: that team's active members); anyone else's tasks are their own."""
 
-    title = forms.CharField(label="Next step", max_length=200, validators=[validate_single_line])
+    title = forms.CharField(label=_("Next step"), max_length=200, validators=[validate_single_line])
     due_date = forms.DateField(
-        label="Due",
+        label=_("Due"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         validators=[validate_supported_date],
     )
     due_time = forms.TimeField(
-        label="At",
+        label=pgettext_lazy("time of day", "At"),
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-        help_text="Optional, in the assignee's time zone.",
+        help_text=_("Optional, in the assignee's time zone."),
     )
     priority = forms.TypedChoiceField(
-        choices=TaskPriority.choices, coerce=int, initial=TaskPriority.NORMAL
+        label=_("Priority"), choices=TaskPriority.choices, coerce=int, initial=TaskPriority.NORMAL
     )
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=User.objects.none(), required=False
+    )
 
     def __init__(self, *args, members=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -416,7 +473,7 @@ class TaskForm(forms.Form):
             del self.fields["assignee"]
         else:
             self.fields["assignee"].queryset = members
-            self.fields["assignee"].empty_label = "Me"
+            self.fields["assignee"].empty_label = gettext("Me")
         self.fields["due_date"].initial = timezone.localdate()
 
     def task_fields(self) -> dict:
@@ -428,20 +485,21 @@ class TaskForm(forms.Form):
 
 class NoteForm(forms.Form):
     body = forms.CharField(
-        label="Note",
+        label=_("Note"),
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Markdown: **bold**, *italic*, lists, links. Type @username to notify a "
-        "team member.",
+        help_text=_(
+            "Markdown: **bold**, *italic*, lists, links. Type @username to notify a team member."
+        ),
     )
 
 
 BULK_ACTIONS = {
-    "tags_add": "Add tags",
-    "tags_remove": "Remove tags",
-    "owner": "Assign owner",
-    "stage": "Change stage",
-    "export": "Export",
+    "tags_add": _("Add tags"),
+    "tags_remove": _("Remove tags"),
+    "owner": _("Assign owner"),
+    "stage": _("Change stage"),
+    "export": pgettext_lazy("verb", "Export"),
 }
 BULK_ACTIONS_BY_KIND = {
     "contacts": ("tags_add", "tags_remove", "owner", "export"),
@@ -454,21 +512,24 @@ class BulkActionForm(forms.Form):
     """What to do with the rows selected in a list (their ids come as `ids`, checked by
     `crm.bulk_actions.selected_ids`); only the field the action needs is required."""
 
-    action = forms.ChoiceField(label="With the selected rows")
+    action = forms.ChoiceField(label=_("With the selected rows"))
     tags = forms.CharField(
-        label="Tags",
+        label=_("Tags"),
         required=False,
         max_length=500,
-        help_text="Separate tags with commas; a new name makes a new tag.",
+        help_text=_("Separate tags with commas; a new name makes a new tag."),
     )
     owner = forms.ModelChoiceField(
-        label="New owner", queryset=User.objects.none(), required=False, empty_label="Choose…"
+        label=_("New owner"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Choose…"),
     )
     stage = forms.ModelChoiceField(
-        label="New stage", queryset=PipelineStage.objects.none(), required=False
+        label=_("New stage"), queryset=PipelineStage.objects.none(), required=False
     )
     format = forms.ChoiceField(
-        label="File", choices=[("csv", "CSV"), ("xlsx", "XLSX")], required=False
+        label=_("File"), choices=[("csv", "CSV"), ("xlsx", "XLSX")], required=False
     )
 
     NEEDS = {"tags_add": "tags", "tags_remove": "tags", "owner": "owner", "stage": "stage"}
@@ -505,5 +566,6 @@ class BulkActionForm(forms.Form):
         data = super().clean()
         needed = self.NEEDS.get(data.get("action", ""))
         if needed and not data.get(needed):
-            self.add_error(needed, "This action needs it.")
+            self.add_error(needed, gettext("This action needs it."))
+
         return data

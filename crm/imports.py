@@ -34,6 +34,8 @@ from django.core.files.storage import default_storage
 from django.core.validators import EmailValidator, URLValidator
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz
 
 from coop.audit import audit_record
@@ -71,9 +73,9 @@ XLSX_MAX_SHARED_STRINGS = 32 * 1024 * 1024
 BATCH_SIZE = 1_000
 NAME_SIMILARITY = 90  # rapidfuzz token_sort_ratio from which two names are one person
 POLICIES = {
-    "skip": "Skip the row, keep the record as it is",
-    "fill": "Fill the record's empty fields",
-    "overwrite": "Overwrite the record's fields",
+    "skip": _("Skip the row, keep the record as it is"),
+    "fill": _("Fill the record's empty fields"),
+    "overwrite": _("Overwrite the record's fields"),
 }
 DATE_FORMATS = {
     "%Y-%m-%d": "2026-12-31",
@@ -94,7 +96,7 @@ MAX_LENGTHS = {
 }
 MULTILINE = {"notes", "address"}
 
-NOT_UTF8 = (
+NOT_UTF8 = _(
     "This file is not UTF-8 text. Save it as “CSV UTF-8” in your spreadsheet program and "
     "upload it again."
 )
@@ -115,11 +117,16 @@ def _refuse(message: str) -> ValidationError:
 def _check_headers(headers: list[str]) -> list[str]:
     headers = [unneutralise(str(header or "").strip()) for header in headers]
     if not any(headers):
-        raise _refuse("The first row must name the columns; this file's first row is empty.")
+        raise _refuse(
+            gettext("The first row must name the columns; this file's first row is empty.")
+        )
     seen: set[str] = set()
     for header in filter(None, headers):
         if header.casefold() in seen:
-            raise _refuse(f"The column “{header}” appears twice: rename or delete one.")
+            raise _refuse(
+                gettext("The column “%(header)s” appears twice: rename or delete one.")
+                % {"header": header}
+            )
         seen.add(header.casefold())
     return headers
 
@@ -136,7 +143,7 @@ def _csv_table(file: BinaryIO) -> Table:
     except UnicodeDecodeError as error:
         # A long file's sample may end inside a character: only that is not an error.
         if error.start < len(start) - 3 or len(start) < 64 * 1024:
-            raise _refuse(NOT_UTF8) from error
+            raise _refuse(str(NOT_UTF8)) from error
         sample = start[: error.start].decode("utf-8-sig")
     first_line = sample.splitlines()[0] if sample else ""
     delimiter = max([",", ";", "\t"], key=first_line.count)
@@ -145,9 +152,11 @@ def _csv_table(file: BinaryIO) -> Table:
     try:
         headers = _check_headers(next(reader, []))
     except UnicodeDecodeError as error:
-        raise _refuse(NOT_UTF8) from error
+        raise _refuse(str(NOT_UTF8)) from error
     except csv.Error as error:
-        raise _refuse(f"The header row cannot be read: {error}.") from error
+        raise _refuse(
+            gettext("The header row cannot be read: %(error)s.") % {"error": error}
+        ) from error
 
     def rows() -> Iterator[list[str]]:
         try:
@@ -158,12 +167,16 @@ def _csv_table(file: BinaryIO) -> Table:
             text.detach()
         except csv.Error as error:
             raise _refuse(
-                f"Row {reader.line_num} cannot be read ({error}); no cell may be longer "
-                f"than {MAX_CELL:,} characters."
+                gettext(
+                    "Row %(row)s cannot be read (%(error)s); no cell may be longer than "
+                    "%(count)s characters."
+                )
+                % {"row": reader.line_num, "error": error, "count": f"{MAX_CELL:,}"}
             ) from error
         except UnicodeDecodeError as error:
             raise _refuse(
-                f"Row {reader.line_num} is not UTF-8 text: save the file as “CSV UTF-8”."
+                gettext("Row %(row)s is not UTF-8 text: save the file as “CSV UTF-8”.")
+                % {"row": reader.line_num}
             ) from error
 
     return Table(headers, rows())
@@ -188,13 +201,15 @@ def _xlsx_table(file: BinaryIO) -> Table:
         with zipfile.ZipFile(file) as archive:
             members = archive.infolist()
     except zipfile.BadZipFile as error:
-        raise _refuse("This file is not an XLSX workbook (or it is damaged).") from error
+        raise _refuse(gettext("This file is not an XLSX workbook (or it is damaged).")) from error
     unzipped = sum(member.file_size for member in members)
     packed = max(sum(member.compress_size for member in members), 1)
     if unzipped > XLSX_MAX_UNZIPPED or unzipped / packed > XLSX_MAX_RATIO:
         raise _refuse(
-            "This workbook unpacks to far more data than it holds (a “zip bomb”); "
-            "save its sheet as CSV and upload that instead."
+            gettext(
+                "This workbook unpacks to far more data than it holds (a “zip bomb”); "
+                "save its sheet as CSV and upload that instead."
+            )
         )
     strings = sum(
         member.file_size
@@ -203,8 +218,11 @@ def _xlsx_table(file: BinaryIO) -> Table:
     )
     if strings > XLSX_MAX_SHARED_STRINGS:
         raise _refuse(
-            f"This workbook holds over {XLSX_MAX_SHARED_STRINGS // 2**20} MB of distinct texts, "
-            "more than an XLSX import reads at once; save its sheet as CSV and upload that."
+            gettext(
+                "This workbook holds over %(size)s MB of distinct texts, more than an XLSX "
+                "import reads at once; save its sheet as CSV and upload that."
+            )
+            % {"size": XLSX_MAX_SHARED_STRINGS // 2**20}
         )
     file.seek(0)
     try:
@@ -215,13 +233,18 @@ def _xlsx_table(file: BinaryIO) -> Table:
     except ValidationError:
         raise
     except Exception as error:  # openpyxl raises many kinds on a damaged workbook
-        raise _refuse(f"This workbook cannot be read ({type(error).__name__}).") from error
+        raise _refuse(
+            gettext("This workbook cannot be read (%(error)s).") % {"error": type(error).__name__}
+        ) from error
 
     def rows() -> Iterator[list[str]]:
         for number, row in enumerate(values, start=2):
             cells = [_xlsx_cell(value) for value in row]
             if any(len(cell) > MAX_CELL for cell in cells):
-                raise _refuse(f"Row {number} has a cell longer than {MAX_CELL:,} characters.")
+                raise _refuse(
+                    gettext("Row %(row)s has a cell longer than %(count)s characters.")
+                    % {"row": number, "count": f"{MAX_CELL:,}"}
+                )
             if any(cell.strip() for cell in cells):
                 yield _fit(cells, len(headers))
         workbook.close()
@@ -236,7 +259,7 @@ def read_table(file: BinaryIO, file_name: str) -> Table:
         return _xlsx_table(file)
     if file_name.lower().endswith((".csv", ".txt", ".tsv")):
         return _csv_table(file)
-    raise _refuse("Upload a .csv or an .xlsx file.")
+    raise _refuse(gettext("Upload a .csv or an .xlsx file."))
 
 
 def normalise_email(email: str) -> str:
@@ -272,9 +295,12 @@ class RowChecker:
     def __init__(self, *, kind: str, team, mapping: list[str], date_format: str) -> None:
         known = {column.field for column in COLUMNS[kind]}
         if unknown := set(filter(None, mapping)) - known:
-            raise _refuse(f"Unknown fields in the mapping: {', '.join(sorted(unknown))}.")
+            raise _refuse(
+                gettext("Unknown fields in the mapping: %(fields)s.")
+                % {"fields": ", ".join(sorted(unknown))}
+            )
         if date_format not in DATE_FORMATS:
-            raise _refuse("Choose one of the date formats offered.")
+            raise _refuse(gettext("Choose one of the date formats offered."))
         self.kind, self.team, self.mapping, self.date_format = kind, team, mapping, date_format
         if kind == "deals":
             self.pipelines = {
@@ -291,9 +317,11 @@ class RowChecker:
         }
         for name, value in raw.items():
             if name not in MULTILINE and not is_single_line(value):
-                row.errors[name] = "must be one line without control characters"
+                row.errors[name] = gettext("must be one line without control characters")
             elif len(value) > MAX_LENGTHS.get(name, MAX_CELL):
-                row.errors[name] = f"at most {MAX_LENGTHS[name]} characters"
+                row.errors[name] = gettext("at most %(count)s characters") % {
+                    "count": MAX_LENGTHS[name]
+                }
             else:
                 row.values[name] = value
         getattr(self, f"_check_{self.kind}")(row)
@@ -301,7 +329,7 @@ class RowChecker:
 
     def _require(self, row: CheckedRow, name: str) -> None:
         if not row.values.get(name) and name not in row.errors:
-            row.errors[name] = "required"
+            row.errors[name] = gettext("required")
 
     def _check_contacts(self, row: CheckedRow) -> None:
         self._require(row, "name")
@@ -310,7 +338,7 @@ class RowChecker:
                 _email_validator(email)
                 row.values["email"] = normalise_email(email)
             except ValidationError:
-                row.errors["email"] = "not an email address"
+                row.errors["email"] = gettext("not an email address")
 
     def _check_organizations(self, row: CheckedRow) -> None:
         self._require(row, "name")
@@ -320,7 +348,7 @@ class RowChecker:
             try:
                 _url_validator(website)
             except ValidationError:
-                row.errors["website"] = "not a web address"
+                row.errors["website"] = gettext("not a web address")
         row.values["domain"] = organization_domain(
             row.values.get("domain") or row.values.get("website", "")
         )
@@ -330,41 +358,52 @@ class RowChecker:
             if size.casefold() in labels:
                 row.values["size"] = labels[size.casefold()]
             else:
-                row.errors["size"] = f"one of {', '.join(OrganizationSize.values)}"
+                row.errors["size"] = gettext("one of %(values)s") % {
+                    "values": ", ".join(OrganizationSize.values)
+                }
 
     def _check_deals(self, row: CheckedRow) -> None:
         values, errors = row.values, row.errors
         self._require(row, "title")
         pipeline = self.pipelines.get(values.get("pipeline", "").casefold())
         if pipeline is None:
-            errors["pipeline"] = "no pipeline of this name in the team"
+            errors["pipeline"] = gettext("no pipeline of this name in the team")
         status = (values.get("status") or DealStatus.OPEN).casefold()
         if status not in DealStatus.values:
-            errors["status"] = "open, won or lost"
+            errors["status"] = gettext("open, won or lost")
         values["status"] = status
         currency = (values.get("currency") or (pipeline.currency if pipeline else "")).upper()
         if currency not in dict(CURRENCY_CHOICES):
-            errors["currency"] = "not an ISO 4217 code this CRM keeps"
+            errors["currency"] = gettext("not an ISO 4217 code this CRM keeps")
         elif pipeline is not None and currency != pipeline.currency:
-            errors["currency"] = f"the pipeline counts in {pipeline.currency}"
+            errors["currency"] = gettext("the pipeline counts in %(currency)s") % {
+                "currency": pipeline.currency
+            }
         values["currency"] = currency
         if pipeline is not None:
             stages = {stage.name.casefold(): stage for stage in pipeline.stages.all()}
             stage = stages.get(values.get("stage", "").casefold())
             if stage is None:
-                errors["stage"] = f"no stage of this name in {pipeline.name}"
+                errors["stage"] = gettext("no stage of this name in %(pipeline)s") % {
+                    "pipeline": pipeline.name
+                }
             elif (status == DealStatus.OPEN and stage.is_closing) or (
                 (stage.is_won and status == DealStatus.LOST)
                 or (stage.is_lost and status == DealStatus.WON)
             ):
-                errors["stage"] = f"a {status} deal cannot be in this stage"
+                errors["stage"] = {
+                    DealStatus.OPEN: gettext("an open deal cannot be in this stage"),
+                    DealStatus.WON: gettext("a won deal cannot be in this stage"),
+                }.get(status, gettext("a lost deal cannot be in this stage"))
             values["pipeline"], values["stage"] = pipeline, stage
         self._check_amount(row, currency)
         if text := values.get("expected_close_date"):
             try:
                 values["expected_close_date"] = datetime.strptime(text, self.date_format).date()
             except ValueError:
-                errors["expected_close_date"] = f"not a date like {DATE_FORMATS[self.date_format]}"
+                errors["expected_close_date"] = gettext("not a date like %(example)s") % {
+                    "example": DATE_FORMATS[self.date_format]
+                }
         else:
             values["expected_close_date"] = None
 
@@ -375,13 +414,15 @@ class RowChecker:
         try:
             amount = Decimal(text or "0")
         except InvalidOperation:
-            row.errors["value"] = "not an amount"
+            row.errors["value"] = gettext("not an amount")
             return
         if not amount.is_finite() or amount < 0 or amount >= Decimal(10) ** 15:
-            row.errors["value"] = "an amount from 0 to 999,999,999,999,999"
+            row.errors["value"] = gettext("an amount from 0 to 999,999,999,999,999")
         elif currency in dict(CURRENCY_CHOICES):
             if amount.as_tuple().exponent < -minor_unit_exponent(currency):
-                row.errors["value"] = f"at most {minor_unit_exponent(currency)} decimals"
+                row.errors["value"] = gettext("at most %(count)s decimals") % {
+                    "count": minor_unit_exponent(currency)
+                }
             else:
                 row.values["value_cents"] = to_minor_units(amount, currency)
 
@@ -468,7 +509,10 @@ def check_rows(
 ) -> Iterator[CheckedRow]:
     for number, cells in enumerate(table.rows, start=2):
         if number - 1 > MAX_ROWS:
-            raise _refuse(f"A file holds at most {MAX_ROWS:,} rows; split this one.")
+            raise _refuse(
+                gettext("A file holds at most %(count)s rows; split this one.")
+                % {"count": f"{MAX_ROWS:,}"}
+            )
         if limit is not None and number - 1 > limit:
             return
         yield checker.check(number, cells)
@@ -695,12 +739,17 @@ def records_import(
     `manage.py import_records`; a person must manage the team. `run`: the record
     `import_queue` made for a background import, completed here."""
     if actor is not None and not manages_team(actor, team.pk):
-        raise ValidationError("Only the team's managers can import into it.")
+        raise ValidationError(gettext("Only the team's managers can import into it."))
     if policy not in POLICIES:
-        raise _refuse(f"Choose what to do with matches: {', '.join(POLICIES)}.")
+        raise _refuse(
+            gettext("Choose what to do with matches: %(policies)s.")
+            % {"policies": ", ".join(POLICIES)}
+        )
     table = read_table(file, file_name)
     if len(mapping) != len(table.headers):
-        raise _refuse("The mapping does not fit the file's columns; start the import again.")
+        raise _refuse(
+            gettext("The mapping does not fit the file's columns; start the import again.")
+        )
     checker = RowChecker(kind=kind, team=team, mapping=mapping, date_format=date_format)
     if run is None:
         run = ImportRun(team=team, actor=actor, kind=kind, file_name=file_name[:255])
@@ -776,7 +825,7 @@ def error_file(run: ImportRun) -> Iterator[bytes]:
     """The refused rows as CSV: the row number, the reason, then the row as it was."""
     return csv_stream(
         [
-            ["Row", "Reason"],
+            [gettext("Row"), gettext("Reason")],
             *([error["row"], error["reason"], *error["cells"]] for error in run.errors),
         ]
     )
@@ -804,7 +853,8 @@ def _import_undo(*, actor: User | None, run: ImportRun) -> ImportRun:
         )
         if changed:
             raise ValidationError(
-                f"{changed[0]} was changed after the import, which can no longer be undone."
+                gettext("%(record)s was changed after the import, which can no longer be undone.")
+                % {"record": changed[0]}
             )
     created = {
         name: [e.object_id for e in entries if e.model == name and e.before is None]
@@ -820,7 +870,9 @@ def _import_undo(*, actor: User | None, run: ImportRun) -> ImportRun:
         blocker.exists() for blocker in blockers
     ):
         raise ValidationError(
-            "Records added since point at what this import created: it can no longer be undone."
+            gettext(
+                "Records added since point at what this import created: it can no longer be undone."
+            )
         )
     for entry in entries:
         if entry.before is not None:
@@ -843,9 +895,9 @@ def _import_undo(*, actor: User | None, run: ImportRun) -> ImportRun:
 
 def _check_undoable(actor: User | None, run: ImportRun, statuses: tuple) -> None:
     if actor is not None and not manages_team(actor, run.team_id):
-        raise ValidationError("Only the team's managers can undo its imports.")
+        raise ValidationError(gettext("Only the team's managers can undo its imports."))
     if run.status not in statuses or run.finished_at is None:
-        raise ValidationError("Only a completed import can be undone.")
+        raise ValidationError(gettext("Only a completed import can be undone."))
 
 
 # An undo of more records than this runs as a background task (`crm.tasks.import_undo_task`).
@@ -938,7 +990,7 @@ def import_queue(
     deletes it. `options`: the arguments `records_import` takes after the file (mapping,
     policy, ...)."""
     if not manages_team(actor, team.pk):
-        raise ValidationError("Only the team's managers can import into it.")
+        raise ValidationError(gettext("Only the team's managers can import into it."))
     from crm.tasks import import_file
 
     run = ImportRun(

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from calendar_app.services import Guest, event_cancel, event_create, event_update
 from coop.models import User
@@ -32,7 +33,7 @@ def _require_meeting(actor: User, interaction: Interaction) -> Interaction:
         .first()
     )
     if interaction is None:
-        raise ValidationError("This meeting does not exist or is not visible to you.")
+        raise ValidationError(gettext("This meeting does not exist or is not visible to you."))
     return interaction
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz
 
 from calendar_app.services import guests_relink
@@ -76,10 +77,12 @@ def contact_duplicates(*, team: Team) -> list[DuplicatePair]:
         if organization_id is not None:
             by_organization[organization_id].append((" ".join(name.casefold().split()), pk))
     pairs = [
-        (group[0], other, "same phone number") for group in by_phone.values() for other in group[1:]
+        (group[0], other, _("same phone number"))
+        for group in by_phone.values()
+        for other in group[1:]
     ]
     for group in by_organization.values():
-        pairs += _similar_pairs(group, "similar names in the same organization")
+        pairs += _similar_pairs(group, _("similar names in the same organization"))
     return _pairs_to_records(Contact.objects.select_related("organization"), pairs)
 
 
@@ -95,24 +98,38 @@ def organization_duplicates(*, team: Team) -> list[DuplicatePair]:
             by_domain[domain].append(pk)
         names.append((" ".join(name.casefold().split()), pk))
     pairs = [
-        (group[0], other, "same domain") for group in by_domain.values() for other in group[1:]
+        (group[0], other, _("same domain")) for group in by_domain.values() for other in group[1:]
     ]
-    pairs += _similar_pairs(names, "similar names")
+    pairs += _similar_pairs(names, _("similar names"))
     return _pairs_to_records(Organization.objects.all(), pairs)
+
+
+_MERGE_SAME = {
+    "contact": _("Pick two different contacts to merge."),
+    "organization": _("Pick two different organizations to merge."),
+}
+_MERGE_GONE = {
+    "contact": _("This contact does not exist any more."),
+    "organization": _("This organization does not exist any more."),
+}
+_MERGE_TEAMS = {
+    "contact": _("Only contacts of the same team can be merged."),
+    "organization": _("Only organizations of the same team can be merged."),
+}
 
 
 def _locked_pair(model, actor: User, keep, remove, what: str):
     if keep.pk == remove.pk:
-        raise ValidationError(f"Pick two different {what}s to merge.")
+        raise ValidationError(str(_MERGE_SAME[what]))
     # Both rows locked in primary-key order, so two merges of the same pair never deadlock.
     locked = model.objects.select_for_update().in_bulk([keep.pk, remove.pk])
     if len(locked) != 2:
-        raise ValidationError(f"This {what} does not exist any more.")
+        raise ValidationError(str(_MERGE_GONE[what]))
     keep, remove = locked[keep.pk], locked[remove.pk]
     for record in (keep, remove):
         require_visible(model.objects, actor, record, what)
     if keep.team_id != remove.team_id:
-        raise ValidationError(f"Only {what}s of the same team can be merged.")
+        raise ValidationError(str(_MERGE_TEAMS[what]))
     return keep, remove
 
 

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from coop.models import Team, User
 from coop.money import CURRENCY_CHOICES
@@ -19,24 +21,24 @@ from coop.visibility import TeamScopedQuerySet
 
 
 class OrganizationSize(models.TextChoices):
-    MICRO = "1-9", "1-9 people"
-    SMALL = "10-49", "10-49 people"
-    MEDIUM = "50-249", "50-249 people"
-    LARGE = "250+", "250 people or more"
+    MICRO = "1-9", _("1-9 people")
+    SMALL = "10-49", _("10-49 people")
+    MEDIUM = "50-249", _("50-249 people")
+    LARGE = "250+", _("250 people or more")
 
 
 class TagColor(models.TextChoices):
     """The colours a tag may take: named, so the stylesheet (not the data) decides the
     shades, each readable as text on its background."""
 
-    GREY = "grey", "Grey"
-    RED = "red", "Red"
-    ORANGE = "orange", "Orange"
-    GREEN = "green", "Green"
-    TEAL = "teal", "Teal"
-    BLUE = "blue", "Blue"
-    PURPLE = "purple", "Purple"
-    PINK = "pink", "Pink"
+    GREY = "grey", _("Grey")
+    RED = "red", _("Red")
+    ORANGE = "orange", _("Orange")
+    GREEN = "green", _("Green")
+    TEAL = "teal", _("Teal")
+    BLUE = "blue", _("Blue")
+    PURPLE = "purple", _("Purple")
+    PINK = "pink", _("Pink")
 
 
 class Tag(models.Model):
@@ -178,12 +180,12 @@ class Contact(models.Model):
 
 
 class InteractionType(models.TextChoices):
-    CALL = "call", "Call"
-    EMAIL = "email", "Email"
-    MEETING = "meeting", "Meeting"
-    MESSAGE = "message", "Message"
-    PLATFORM_EVENT = "platform_event", "Platform event"
-    CALENDAR_EVENT = "calendar_event", "Calendar event"
+    CALL = "call", _("Call")
+    EMAIL = "email", _("Email")
+    MEETING = "meeting", _("Meeting")
+    MESSAGE = "message", _("Message")
+    PLATFORM_EVENT = "platform_event", _("Platform event")
+    CALENDAR_EVENT = "calendar_event", _("Calendar event")
 
 
 class InteractionQuerySet(models.QuerySet):
@@ -284,8 +286,8 @@ class PipelineStage(models.Model):
     probability = models.SmallIntegerField(
         default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
-    is_won = models.BooleanField(default=False, help_text="Deals closed as won land here.")
-    is_lost = models.BooleanField(default=False, help_text="Deals closed as lost land here.")
+    is_won = models.BooleanField(default=False, help_text=_("Deals closed as won land here."))
+    is_lost = models.BooleanField(default=False, help_text=_("Deals closed as lost land here."))
     # The plan's financial tracking columns. Meaning: the probability-weighted value of the
     # open deals in this stage, in minor units of `expected_value_currency` (the pipeline's
     # currency). Every deal write service refreshes them, and so do bulk loaders
@@ -359,18 +361,18 @@ class LostReason(models.Model):
 
 
 class DealStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    WON = "won", "Won"
-    LOST = "lost", "Lost"
+    OPEN = "open", pgettext_lazy("deal status", "Open")
+    WON = "won", pgettext_lazy("deal status", "Won")
+    LOST = "lost", pgettext_lazy("deal status", "Lost")
 
 
 class ForecastCategory(models.TextChoices):
     """The owner's call on an open deal (a won deal counts as closed, whatever it was)."""
 
-    PIPELINE = "pipeline", "Pipeline"
-    BEST_CASE = "best_case", "Best case"
-    COMMIT = "commit", "Commit"
-    OMITTED = "omitted", "Omitted"
+    PIPELINE = "pipeline", pgettext_lazy("forecast category", "Pipeline")
+    BEST_CASE = "best_case", _("Best case")
+    COMMIT = "commit", pgettext_lazy("forecast category", "Commit")
+    OMITTED = "omitted", _("Omitted")
 
 
 # A stage's default category, from its probability: at least COMMIT_FROM % is commit, at least
@@ -408,7 +410,7 @@ class Deal(models.Model):
         User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="deals"
     )
     title = models.CharField(max_length=200)
-    value_cents = models.BigIntegerField(help_text="Value in minor units of `currency`.")
+    value_cents = models.BigIntegerField(help_text=_("Value in minor units of `currency`."))
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     expected_close_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=DealStatus.choices, default=DealStatus.OPEN)
@@ -552,11 +554,11 @@ class StageVisit(models.Model):
 
 
 class StageChangeKind(models.TextChoices):
-    CREATED = "created", "Created"
-    MOVED = "moved", "Moved"
-    WON = "won", "Won"
-    LOST = "lost", "Lost"
-    REOPENED = "reopened", "Reopened"
+    CREATED = "created", _("Created")
+    MOVED = "moved", _("Moved")
+    WON = "won", pgettext_lazy("deal status", "Won")
+    LOST = "lost", pgettext_lazy("deal status", "Lost")
+    REOPENED = "reopened", _("Reopened")
 
 
 class StageChange(models.Model):
@@ -617,9 +619,9 @@ class CloseDateChange(models.Model):
 
 
 class OwnedRecord(models.TextChoices):
-    DEAL = "deal", "Deal"
-    CONTACT = "contact", "Contact"
-    ORGANIZATION = "organization", "Organization"
+    DEAL = "deal", _("Deal")
+    CONTACT = "contact", _("Contact")
+    ORGANIZATION = "organization", _("Organization")
 
 
 class OwnerChange(models.Model):
@@ -660,17 +662,17 @@ class OwnerChange(models.Model):
 
 
 class ImportKind(models.TextChoices):
-    CONTACTS = "contacts", "Contacts"
-    ORGANIZATIONS = "organizations", "Organizations"
-    DEALS = "deals", "Deals"
+    CONTACTS = "contacts", _("Contacts")
+    ORGANIZATIONS = "organizations", _("Organizations")
+    DEALS = "deals", _("Deals")
 
 
 class ImportStatus(models.TextChoices):
-    RUNNING = "running", "Running in the background"
-    IMPORTED = "imported", "Imported"
-    REFUSED = "refused", "Refused (nothing written)"
-    UNDOING = "undoing", "Being undone in the background"
-    UNDONE = "undone", "Undone"
+    RUNNING = "running", _("Running in the background")
+    IMPORTED = "imported", pgettext_lazy("import status", "Imported")
+    REFUSED = "refused", _("Refused (nothing written)")
+    UNDOING = "undoing", _("Being undone in the background")
+    UNDONE = "undone", _("Undone")
 
 
 class ImportRun(models.Model):
@@ -750,9 +752,9 @@ class ImportMapping(models.Model):
 
 
 class TaskPriority(models.IntegerChoices):
-    LOW = 1, "Low"
-    NORMAL = 2, "Normal"
-    HIGH = 3, "High"
+    LOW = 1, pgettext_lazy("priority", "Low")
+    NORMAL = 2, pgettext_lazy("priority", "Normal")
+    HIGH = 3, pgettext_lazy("priority", "High")
 
 
 def _one_record_q() -> Q:

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from calendar_app.models import Notification
 from calendar_app.selectors import reminder_minutes_for
@@ -54,15 +55,17 @@ def record_link(record: Record) -> dict:
 
 def require_record_visible(actor: User, record: Record) -> None:
     if not type(record).objects.visible_to(actor).filter(pk=record.pk).exists():
-        raise ValidationError("This record does not exist or is not visible to you.")
+        raise ValidationError(gettext("This record does not exist or is not visible to you."))
 
 
 def _require_assignable(actor: User, team_id, assignee: User) -> None:
     if not assignee.is_active or not is_member(assignee, team_id):
-        raise ValidationError({"assignee": "Assign the task to a member of the record's team."})
+        raise ValidationError(
+            {"assignee": gettext("Assign the task to a member of the record's team.")}
+        )
     if assignee.pk != actor.pk and not manages_team(actor, team_id):
         raise ValidationError(
-            {"assignee": "Only a manager of the team may assign a task to someone else."}
+            {"assignee": gettext("Only a manager of the team may assign a task to someone else.")}
         )
 
 
@@ -81,12 +84,12 @@ def _validated(title: str, due_date: datetime.date, priority: int) -> str:
     require_single_line(title=title)
     title = title.strip()
     if not title:
-        raise ValidationError({"title": "Say what is to be done."})
+        raise ValidationError({"title": gettext("Say what is to be done.")})
     if len(title) > 200:
-        raise ValidationError({"title": "Keep the title to 200 characters."})
+        raise ValidationError({"title": gettext("Keep the title to 200 characters.")})
     validate_supported_date(due_date)
     if priority not in TaskPriority.values:
-        raise ValidationError({"priority": "Choose low, normal or high priority."})
+        raise ValidationError({"priority": gettext("Choose low, normal or high priority.")})
     return title
 
 
@@ -146,7 +149,7 @@ def task_create(
 def _locked_visible(actor: User, task: Task) -> Task:
     locked = Task.objects.select_for_update(no_key=True).filter(pk=task.pk).first()
     if locked is None or not can_see_team(actor, locked.team_id):
-        raise ValidationError("This task does not exist or is not visible to you.")
+        raise ValidationError(gettext("This task does not exist or is not visible to you."))
     return locked
 
 
@@ -199,14 +202,20 @@ def task_update(
     edits leave the reminder as it was, so a title fix never reminds twice."""
     task = _locked_visible(actor, task)
     if not _may_edit(actor, task):
-        raise ValidationError("Only the assignee, the creator or a manager may change this task.")
+        raise ValidationError(
+            gettext("Only the assignee, the creator or a manager may change this task.")
+        )
     title = _validated(title, due_date, priority)
     new_assignee = assignee or task.assignee
     reassigned = new_assignee is not None and new_assignee.pk != task.assignee_id
     if reassigned:
         if not manages_team(actor, task.team_id):
             raise ValidationError(
-                {"assignee": "Only a manager of the team may give the task to someone else."}
+                {
+                    "assignee": gettext(
+                        "Only a manager of the team may give the task to someone else."
+                    )
+                }
             )
         _require_assignable(actor, task.team_id, new_assignee)
     fields = ["title", "due_date", "due_at", "priority", "updated_at"]

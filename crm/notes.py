@@ -18,7 +18,9 @@ import nh3
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.formats import number_format
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 
@@ -106,14 +108,19 @@ def mentioned_usernames(body: str) -> list[str]:
 def _clean_body(body: str) -> str:
     body = body.strip()
     if not body:
-        raise ValidationError({"body": "Write something in the note."})
+        raise ValidationError({"body": gettext("Write something in the note.")})
     if len(body) > MAX_NOTE_LENGTH:
-        raise ValidationError({"body": f"Keep a note under {MAX_NOTE_LENGTH:,} characters."})
+        raise ValidationError(
+            {
+                "body": gettext("Keep a note under %(count)s characters.")
+                % {"count": number_format(MAX_NOTE_LENGTH, force_grouping=True)}
+            }
+        )
     if any(
         unicodedata.category(character) == "Cc" and character not in _ALLOWED_CONTROLS
         for character in body
     ):
-        raise ValidationError({"body": "The note holds control characters; remove them."})
+        raise ValidationError({"body": gettext("The note holds control characters; remove them.")})
     return body
 
 
@@ -173,9 +180,9 @@ def _locked_own(actor: User, note: Note) -> Note:
         .first()
     )
     if locked is None or not can_see_team(actor, locked.team_id):
-        raise ValidationError("This note does not exist or is not visible to you.")
+        raise ValidationError(gettext("This note does not exist or is not visible to you."))
     if locked.author_id != actor.pk:
-        raise ValidationError("Only the author of a note may change or delete it.")
+        raise ValidationError(gettext("Only the author of a note may change or delete it."))
     return locked
 
 

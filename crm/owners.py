@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from calendar_app.services import notification_send
 from coop.audit import audit_record
@@ -44,12 +45,14 @@ def owners_reassign(
     """
     model = OWNED_MODELS.get(record_type)
     if model is None:
-        raise ValidationError("Choose deals, contacts or organizations to reassign.")
+        raise ValidationError(gettext("Choose deals, contacts or organizations to reassign."))
     ids = set(record_ids)
     if not ids:
-        raise ValidationError("Choose at least one record to reassign.")
+        raise ValidationError(gettext("Choose at least one record to reassign."))
     if len(ids) > MAX_RECORDS:
-        raise ValidationError(f"Reassign at most {MAX_RECORDS} records at once.")
+        raise ValidationError(
+            gettext("Reassign at most %(count)s records at once.") % {"count": MAX_RECORDS}
+        )
     team_field = model.objects.none().team_field
     records = list(
         model.objects.visible_to(actor)
@@ -59,19 +62,23 @@ def owners_reassign(
         .order_by("pk")
     )
     if len(records) != len(ids):
-        raise ValidationError("Some of these records do not exist or are not visible to you.")
+        raise ValidationError(
+            gettext("Some of these records do not exist or are not visible to you.")
+        )
     team_ids = {record.record_team_id for record in records}
     if not all(manages_team(actor, team_id) for team_id in team_ids):
-        raise ValidationError("Only a manager of the team may reassign its records.")
+        raise ValidationError(gettext("Only a manager of the team may reassign its records."))
     owner_teams = set(
         Membership.objects.filter(user=owner, team_id__in=team_ids).values_list(
             "team_id", flat=True
         )
     )
     if not owner.is_active or team_ids - owner_teams:
-        raise ValidationError("The new owner must be an active member of the records' team.")
+        raise ValidationError(
+            gettext("The new owner must be an active member of the records' team.")
+        )
     if model is Deal and any(not record.is_open for record in records):
-        raise ValidationError("A closed deal keeps the owner it was closed by.")
+        raise ValidationError(gettext("A closed deal keeps the owner it was closed by."))
     changed = [record for record in records if record.owner_id != owner.pk]
     if not changed:
         return 0

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from coop.audit import audit_record
 from coop.models import AuditAction, Team, User
@@ -43,24 +45,36 @@ CURRENCIES = {code for code, _ in CURRENCY_CHOICES}
 
 def require_manager(actor: User, team_id: UUID) -> None:
     if not manages_team(actor, team_id):
-        raise ValidationError("Only a manager of the team may change its pipelines.")
+        raise ValidationError(gettext("Only a manager of the team may change its pipelines."))
+
+
+_NAME_MISSING = {
+    "pipeline": _("Give the pipeline a name."),
+    "stage": _("Give the stage a name."),
+    "reason": _("Give the reason a name."),
+}
+_NAME_TOO_LONG = {
+    "pipeline": _("A pipeline name has at most %(count)s characters."),
+    "stage": _("A stage name has at most %(count)s characters."),
+    "reason": _("A reason name has at most %(count)s characters."),
+}
 
 
 def _clean_name(name: str, what: str, max_length: int) -> str:
     require_single_line(name=name)
     name = name.strip()
     if not name:
-        raise ValidationError(f"Give the {what} a name.")
+        raise ValidationError(str(_NAME_MISSING[what]))
     if len(name) > max_length:
-        raise ValidationError(f"A {what} name has at most {max_length} characters.")
+        raise ValidationError(str(_NAME_TOO_LONG[what]) % {"count": max_length})
     return name
 
 
 def _clean_probability(probability) -> int:
     if not isinstance(probability, int) or isinstance(probability, bool):
-        raise ValidationError("The probability is a whole number from 0 to 100.")
+        raise ValidationError(gettext("The probability is a whole number from 0 to 100."))
     if not 0 <= probability <= 100:
-        raise ValidationError("The probability is a whole number from 0 to 100.")
+        raise ValidationError(gettext("The probability is a whole number from 0 to 100."))
     return probability
 
 
@@ -89,9 +103,9 @@ def pipeline_create(
     require_manager(actor, team.pk)
     name = _clean_name(name, "pipeline", 120)
     if currency not in CURRENCIES:
-        raise ValidationError("Choose one of the listed currencies.")
+        raise ValidationError(gettext("Choose one of the listed currencies."))
     if Pipeline.objects.filter(team=team, name__iexact=name).exists():
-        raise ValidationError("This team already has a pipeline of this name.")
+        raise ValidationError(gettext("This team already has a pipeline of this name."))
     pipeline = Pipeline.objects.create(team=team, name=name, currency=currency)
     stages = DEFAULT_STAGES if default_stages else ()
     PipelineStage.objects.bulk_create(
@@ -117,12 +131,14 @@ def pipeline_update(*, actor: User, pipeline: Pipeline, name: str, currency: str
     pipeline = _locked_pipeline(actor, pipeline)
     name = _clean_name(name, "pipeline", 120)
     if currency not in CURRENCIES:
-        raise ValidationError("Choose one of the listed currencies.")
+        raise ValidationError(gettext("Choose one of the listed currencies."))
     if currency != pipeline.currency and Deal.objects.filter(pipeline=pipeline).exists():
-        raise ValidationError("The pipeline holds deals in its currency; its currency stays.")
+        raise ValidationError(
+            gettext("The pipeline holds deals in its currency; its currency stays.")
+        )
     twin = Pipeline.objects.filter(team_id=pipeline.team_id, name__iexact=name)
     if twin.exclude(pk=pipeline.pk).exists():
-        raise ValidationError("This team already has a pipeline of this name.")
+        raise ValidationError(gettext("This team already has a pipeline of this name."))
     before = {"name": pipeline.name, "currency": pipeline.currency}
     pipeline.name, pipeline.currency = name, currency
     pipeline.save(update_fields=["name", "currency"])
@@ -150,12 +166,12 @@ def _require_unique_stage_name(pipeline: Pipeline, name: str, stage: PipelineSta
     if stage is not None:
         twins = twins.exclude(pk=stage.pk)
     if twins.exists():
-        raise ValidationError("The pipeline already has a stage of this name.")
+        raise ValidationError(gettext("The pipeline already has a stage of this name."))
 
 
 def _clean_flags(is_won: bool, is_lost: bool) -> None:
     if is_won and is_lost:
-        raise ValidationError("A stage is for won deals or for lost deals, not both.")
+        raise ValidationError(gettext("A stage is for won deals or for lost deals, not both."))
 
 
 @transaction.atomic
@@ -217,11 +233,15 @@ def stage_update(
     _require_unique_stage_name(pipeline, name, stage)
     deals = Deal.objects.filter(stage=stage)
     if (is_won or is_lost) and deals.filter(status=DealStatus.OPEN).exists():
-        raise ValidationError("Open deals are in this stage: move them before it closes deals.")
+        raise ValidationError(
+            gettext("Open deals are in this stage: move them before it closes deals.")
+        )
     if (stage.is_won, stage.is_lost) != (is_won, is_lost) and deals.exclude(
         status=DealStatus.OPEN
     ).exists():
-        raise ValidationError("Closed deals are in this stage: its won or lost flag stays.")
+        raise ValidationError(
+            gettext("Closed deals are in this stage: its won or lost flag stays.")
+        )
     before = {
         "name": stage.name,
         "probability": stage.probability,
@@ -249,7 +269,7 @@ def stages_reorder(*, actor: User, pipeline: Pipeline, stage_ids: Sequence[UUID]
     current = [stage for stage in order if not stage.is_archived]
     by_id = {stage.pk: stage for stage in current}
     if len(stage_ids) != len(by_id) or set(stage_ids) != set(by_id):
-        raise ValidationError("The order must name each of the pipeline's stages once.")
+        raise ValidationError(gettext("The order must name each of the pipeline's stages once."))
     archived = [stage for stage in order if stage.is_archived]
     _renumber([*(by_id[stage_id] for stage_id in stage_ids), *archived])
     _audit(actor, pipeline, "stages_reordered", order=[by_id[i].name for i in stage_ids])
@@ -258,11 +278,11 @@ def stages_reorder(*, actor: User, pipeline: Pipeline, stage_ids: Sequence[UUID]
 def stage_shift(*, actor: User, stage: PipelineStage, offset: int) -> None:
     """Move a stage one place earlier (-1) or later (+1): the keyboard's reorder."""
     if offset not in (-1, 1):
-        raise ValidationError("Move a stage one place up or down.")
+        raise ValidationError(gettext("Move a stage one place up or down."))
     current = [s for s in _stage_order(stage.pipeline) if not s.is_archived]
     ids = [s.pk for s in current]
     if stage.pk not in ids:
-        raise ValidationError("An archived stage has no place on the board.")
+        raise ValidationError(gettext("An archived stage has no place on the board."))
     index = ids.index(stage.pk)
     target = index + offset
     if 0 <= target < len(ids):
@@ -281,10 +301,10 @@ def stage_archive(
     pipeline = _locked_pipeline(actor, stage.pipeline)
     stage = PipelineStage.objects.get(pk=stage.pk)
     if stage.is_archived:
-        raise ValidationError("This stage is archived already.")
+        raise ValidationError(gettext("This stage is archived already."))
     current = [s for s in _stage_order(pipeline) if not s.is_archived and s.pk != stage.pk]
     if not stage.is_closing and not any(not s.is_closing for s in current):
-        raise ValidationError("A pipeline keeps at least one open stage.")
+        raise ValidationError(gettext("A pipeline keeps at least one open stage."))
     deals = list(
         Deal.objects.select_for_update(no_key=True)
         .filter(stage=stage, status=DealStatus.OPEN)
@@ -293,13 +313,17 @@ def stage_archive(
     if deals:
         if move_to is None:
             raise ValidationError(
-                f"{len(deals)} open deal{'s are' if len(deals) > 1 else ' is'} in this stage: "
-                "choose the stage to move them to."
+                ngettext(
+                    "%(count)s open deal is in this stage: choose the stage to move it to.",
+                    "%(count)s open deals are in this stage: choose the stage to move them to.",
+                    len(deals),
+                )
+                % {"count": len(deals)}
             )
         if move_to.pipeline_id != pipeline.pk or move_to.pk == stage.pk:
-            raise ValidationError("Move the deals to another stage of this pipeline.")
+            raise ValidationError(gettext("Move the deals to another stage of this pipeline."))
         if move_to.is_closing or move_to.is_archived:
-            raise ValidationError("Move the deals to an open, current stage.")
+            raise ValidationError(gettext("Move the deals to an open, current stage."))
         _deals_move(actor, deals, stage, move_to)
     stage.archived_at = timezone.now()
     stage.save(update_fields=["archived_at"])
@@ -353,7 +377,7 @@ def stage_restore(*, actor: User, stage: PipelineStage) -> PipelineStage:
     pipeline = _locked_pipeline(actor, stage.pipeline)
     stage = PipelineStage.objects.get(pk=stage.pk)
     if not stage.is_archived:
-        raise ValidationError("This stage is not archived.")
+        raise ValidationError(gettext("This stage is not archived."))
     stage.archived_at = None
     stage.save(update_fields=["archived_at"])
     order = [s for s in _stage_order(pipeline) if s.pk != stage.pk]
@@ -387,7 +411,7 @@ def lost_reason_add(*, actor: User, team: Team, name: str) -> LostReason:
     require_manager(actor, team.pk)
     name = _clean_name(name, "reason", 120)
     if LostReason.objects.filter(team=team, name__iexact=name).exists():
-        raise ValidationError("The team has this reason already.")
+        raise ValidationError(gettext("The team has this reason already."))
     top = LostReason.objects.filter(team=team).aggregate(top=Max("position"))["top"]
     reason = LostReason.objects.create(team=team, name=name, position=(top or 0) + 1)
     _audit_reasons(actor, team.pk, "added", reason=name)
@@ -403,11 +427,11 @@ def lost_reason_update(*, actor: User, reason: LostReason, name: str, archived: 
     name = _clean_name(name, "reason", 120)
     twins = LostReason.objects.filter(team_id=reason.team_id, name__iexact=name)
     if twins.exclude(pk=reason.pk).exists():
-        raise ValidationError("The team has this reason already.")
+        raise ValidationError(gettext("The team has this reason already."))
     if archived and not reason.archived:
         others = LostReason.objects.filter(team_id=reason.team_id, archived=False)
         if not others.exclude(pk=reason.pk).exists():
-            raise ValidationError("Keep at least one reason: closing as lost needs one.")
+            raise ValidationError(gettext("Keep at least one reason: closing as lost needs one."))
     before = {"name": reason.name, "archived": reason.archived}
     reason.name, reason.archived = name, archived
     reason.save(update_fields=["name", "archived"])

@@ -26,6 +26,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from coop.audit import audit_record
 from coop.dates import validate_supported_date
@@ -74,17 +76,29 @@ _MULTILINE = {"address", "notes"}
 
 def _require_team_member(actor: User, team: Team) -> None:
     if not can_see_team(actor, team.pk):
-        raise ValidationError("You can only add records to a team you belong to.")
+        raise ValidationError(gettext("You can only add records to a team you belong to."))
+
+
+_NOT_VISIBLE = {
+    "contact": _("This contact does not exist or is not visible to you."),
+    "organization": _("This organization does not exist or is not visible to you."),
+    "pipeline": _("This pipeline does not exist or is not visible to you."),
+    "deal": _("This deal does not exist or is not visible to you."),
+}
+_OWNER_NOT_MEMBER = {
+    "contact's": _("The owner must be a member of the contact's team."),
+    "pipeline's": _("The owner must be a member of the pipeline's team."),
+}
 
 
 def require_visible(queryset, actor: User, obj, what: str) -> None:
     if not queryset.visible_to(actor).filter(pk=obj.pk).exists():
-        raise ValidationError(f"This {what} does not exist or is not visible to you.")
+        raise ValidationError(str(_NOT_VISIBLE[what]))
 
 
 def _require_owner_member(owner: User, team_id, whose: str) -> None:
     if not is_member(owner, team_id):
-        raise ValidationError(f"The owner must be a member of the {whose} team.")
+        raise ValidationError(str(_OWNER_NOT_MEMBER[whose]))
 
 
 def _organization_for(team: Team, organization_name: str) -> Organization | None:
@@ -116,7 +130,9 @@ def _clean_organization(organization: Organization) -> None:
         .exists()
     )
     if twin:
-        raise ValidationError({"name": "This team already has an organization of this name."})
+        raise ValidationError(
+            {"name": gettext("This team already has an organization of this name.")}
+        )
 
 
 def _organization_values(fields: dict[str, str]) -> dict[str, str]:
@@ -190,7 +206,10 @@ def _clean_contact(contact: Contact) -> None:
         )
         if twin is not None:
             raise ValidationError(
-                {"email": f"{twin.name} already has this email address in this team."}
+                {
+                    "email": gettext("%(name)s already has this email address in this team.")
+                    % {"name": twin.name}
+                }
             )
 
 
@@ -281,10 +300,12 @@ def interaction_log(
     require_visible(Contact.objects, actor, contact, "contact")
     if interaction_type not in InteractionType.values:
         raise ValidationError(
-            "Unknown interaction type %(type)s.", params={"type": interaction_type}
+            gettext("Unknown interaction type %(type)s."), params={"type": interaction_type}
         )
     if interaction_type == InteractionType.CALENDAR_EVENT:
-        raise ValidationError("Schedule a meeting to add a calendar event to the timeline.")
+        raise ValidationError(
+            gettext("Schedule a meeting to add a calendar event to the timeline.")
+        )
     require_single_line(summary=summary)
     if timestamp is not None:
         validate_supported_date(timestamp)
@@ -306,15 +327,17 @@ def _validate_deal_parts(
 ) -> None:
     require_visible(Pipeline.objects, actor, pipeline, "pipeline")
     if stage.pipeline_id != pipeline.pk:
-        raise ValidationError("The stage belongs to another pipeline.")
+        raise ValidationError(gettext("The stage belongs to another pipeline."))
     if stage.is_closing:
-        raise ValidationError("A new or open deal goes in an open stage; close it to win or lose.")
+        raise ValidationError(
+            gettext("A new or open deal goes in an open stage; close it to win or lose.")
+        )
     if stage.is_archived:
-        raise ValidationError("This stage is archived; choose an open stage.")
+        raise ValidationError(gettext("This stage is archived; choose an open stage."))
     if contact is not None:
         require_visible(Contact.objects, actor, contact, "contact")
         if contact.team_id != pipeline.team_id:
-            raise ValidationError("The contact belongs to another team than the pipeline.")
+            raise ValidationError(gettext("The contact belongs to another team than the pipeline."))
 
 
 @transaction.atomic
@@ -412,7 +435,7 @@ def deal_update(
     if contact is not None:
         require_visible(Contact.objects, actor, contact, "contact")
         if contact.team_id != deal.pipeline.team_id:
-            raise ValidationError("The contact belongs to another team than the pipeline.")
+            raise ValidationError(gettext("The contact belongs to another team than the pipeline."))
     if owner is not None:
         _require_owner_member(owner, deal.pipeline.team_id, "pipeline's")
         if owner.pk != deal.owner_id:
@@ -447,11 +470,11 @@ def deal_move(*, actor: User, deal: Deal, stage: PipelineStage) -> Deal:
     stage's."""
     deal = deal_lock_open(actor=actor, deal=deal)
     if stage.pipeline_id != deal.pipeline_id:
-        raise ValidationError("The stage belongs to another pipeline.")
+        raise ValidationError(gettext("The stage belongs to another pipeline."))
     if stage.is_closing:
-        raise ValidationError("Use “Close as won” or “Close as lost” to close a deal.")
+        raise ValidationError(gettext("Use “Close as won” or “Close as lost” to close a deal."))
     if stage.is_archived:
-        raise ValidationError("This stage is archived; choose an open stage.")
+        raise ValidationError(gettext("This stage is archived; choose an open stage."))
     if stage.pk != deal.stage_id:
         from_stage = deal.stage
         deal.stage = stage
@@ -484,11 +507,11 @@ def deal_forecast_category_set(*, actor: User, deal: Deal, category: str) -> Dea
     team. Every change is recorded (`ForecastCategoryChange`, `by_manager` when the actor is
     not the owner), and from then on moving the deal keeps the chosen category."""
     if category not in ForecastCategory.values:
-        raise ValidationError("Choose pipeline, best case, commit or omitted.")
+        raise ValidationError(gettext("Choose pipeline, best case, commit or omitted."))
     deal = deal_lock_open(actor=actor, deal=deal)
     if not may_set_forecast_category(actor, deal):
         raise ValidationError(
-            "Only the deal's owner or a manager of its team may set its forecast category."
+            gettext("Only the deal's owner or a manager of its team may set its forecast category.")
         )
     if category != deal.forecast_category:
         ForecastCategoryChange.objects.create(
@@ -511,7 +534,9 @@ def deal_lock_open(*, actor: User, deal: Deal) -> Deal:
     require_visible(Deal.objects, actor, deal, "deal")
     if not deal.is_open:
         raise ValidationError(
-            "This deal is already closed as %(status)s.", params={"status": deal.status}
+            gettext("This deal is already closed as won.")
+            if deal.status == DealStatus.WON
+            else gettext("This deal is already closed as lost.")
         )
     return deal
 
@@ -567,9 +592,9 @@ def deal_mark_closed(
 
 def _validate_lost_reason(deal: Deal, lost_reason: LostReason | None) -> None:
     if lost_reason is None:
-        raise ValidationError("Choose why the deal was lost.")
+        raise ValidationError(gettext("Choose why the deal was lost."))
     if lost_reason.team_id != deal.pipeline.team_id or lost_reason.archived:
-        raise ValidationError("Choose one of the team's lost reasons.")
+        raise ValidationError(gettext("Choose one of the team's lost reasons."))
 
 
 def deal_lock_closed(*, actor: User, deal: Deal) -> Deal:
@@ -579,9 +604,9 @@ def deal_lock_closed(*, actor: User, deal: Deal) -> Deal:
     deal = Deal.objects.select_for_update(no_key=True).select_related("pipeline").get(pk=deal.pk)
     require_visible(Deal.objects, actor, deal, "deal")
     if not manages_team(actor, deal.pipeline.team_id):
-        raise ValidationError("Only a manager of the deal's team may reopen it.")
+        raise ValidationError(gettext("Only a manager of the deal's team may reopen it."))
     if deal.is_open:
-        raise ValidationError("This deal is open already.")
+        raise ValidationError(gettext("This deal is open already."))
     return deal
 
 
@@ -597,7 +622,7 @@ def deal_mark_reopened(*, actor: User, deal: Deal, at: datetime) -> Deal:
     ).order_by("position")
     stage = open_stages.filter(pk__in=from_stage_id[:1]).first() or open_stages.first()
     if stage is None:
-        raise ValidationError("The pipeline has no open stage to reopen the deal in.")
+        raise ValidationError(gettext("The pipeline has no open stage to reopen the deal in."))
     from_stage = deal.stage
     deal.status = DealStatus.OPEN
     deal.closed_at = None
@@ -662,7 +687,10 @@ def records_export(
     neutralised, with the export recorded in the audit log now (its filters and row count).
     The file comes in pieces, made while they are read: stream them."""
     if file_format not in EXPORT_FORMATS:
-        raise ValidationError(f"Unknown export format {file_format!r}: use csv or xlsx.")
+        raise ValidationError(
+            gettext("Unknown export format %(format)s: use csv or xlsx.")
+            % {"format": repr(file_format)}
+        )
     audit_record(
         actor=actor,
         action=AuditAction.EXPORTED,

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
 
 from coop.models import User
 from coop.validators import require_single_line
@@ -47,11 +48,13 @@ def tag_names_clean(names: Iterable[str]) -> list[str]:
             require_single_line(tag_name=name)
             if len(name) > TAG_NAME_MAX:
                 raise ValidationError(
-                    f"A tag name has at most {TAG_NAME_MAX} characters: “{name[:TAG_NAME_MAX]}…”."
+                    gettext("A tag name has at most %(count)s characters: “%(name)s…”.")
+                    % {"count": TAG_NAME_MAX, "name": name[:TAG_NAME_MAX]}
                 )
             cleaned.setdefault(name.casefold(), name)
     if len(cleaned) > TAGS_AT_ONCE:
-        raise ValidationError(f"At most {TAGS_AT_ONCE} tags at once.")
+        raise ValidationError(gettext("At most %(count)s tags at once.") % {"count": TAGS_AT_ONCE})
+
     return list(cleaned.values())
 
 

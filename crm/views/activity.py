@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -130,7 +131,12 @@ def task_new(request: HttpRequest, kind: str, pk: UUID) -> HttpResponse:
             form, task_create, actor=request.user, record=record, **form.task_fields()
         )
         if task is not None:
-            return _answer(request, record, "tasksChanged", f"Next step added: {task.title}")
+            return _answer(
+                request,
+                record,
+                "tasksChanged",
+                gettext("Next step added: %(title)s") % {"title": task.title},
+            )
     return _refused(request, record, form, "tasks")
 
 
@@ -147,7 +153,9 @@ def task_done(request: HttpRequest, pk: UUID) -> HttpResponse:
         record = Deal.objects.select_related("pipeline").get(pk=record.pk)
     service = task_complete if request.POST.get("done") else task_reopen
     task = service(actor=request.user, task=task)
-    message = f"Done: {task.title}" if task.is_done else f"Open again: {task.title}"
+    message = (gettext("Done: %(title)s") if task.is_done else gettext("Open again: %(title)s")) % {
+        "title": task.title
+    }
     return _answer(request, record, "tasksChanged", message)
 
 
@@ -188,13 +196,18 @@ def task_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
         auto_id=f"task-{task.pk}-%s",  # unique beside the page's "Add a next step" form
     )
     if "assignee" in form.fields:
-        form.fields["assignee"].empty_label = "Unchanged"
+        form.fields["assignee"].empty_label = gettext("Unchanged")
     if form.is_valid():
         updated = submit_to_service(
             form, task_update, actor=request.user, task=task, **form.task_fields()
         )
         if updated is not None:
-            return _answer(request, record, "tasksChanged", f"Next step saved: {updated.title}")
+            return _answer(
+                request,
+                record,
+                "tasksChanged",
+                gettext("Next step saved: %(title)s") % {"title": updated.title},
+            )
     status = 400 if form.is_bound else 200
     context = {"task": task, "form": form, "kind": KIND_OF[type(record)], "record": record}
     template = "crm/partials/task_edit.html" if request.htmx else "crm/task_edit_page.html"
@@ -211,7 +224,7 @@ def note_new(request: HttpRequest, kind: str, pk: UUID) -> HttpResponse:
             form, note_create, actor=request.user, record=record, body=form.cleaned_data["body"]
         )
         if note is not None:
-            return _answer(request, record, "notesChanged", "Note added.")
+            return _answer(request, record, "notesChanged", gettext("Note added."))
     return _refused(request, record, form, "notes")
 
 
@@ -229,14 +242,16 @@ def note_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     note = _visible_note(request, pk)
     record = note.record
     form = NoteForm(request.POST or None, initial={"body": note.body})
-    refusal = "" if note.author_id == request.user.pk else "Only its author may edit a note."
+    refusal = (
+        "" if note.author_id == request.user.pk else gettext("Only its author may edit a note.")
+    )
     if not refusal and form.is_valid():
         try:
             note_update(actor=request.user, note=note, body=form.cleaned_data["body"])
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            return _answer(request, record, "notesChanged", "Note saved.")
+            return _answer(request, record, "notesChanged", gettext("Note saved."))
     status = 400 if refusal or form.is_bound else 200
     context = {"note": note, "form": form, "refusal": refusal, "kind": KIND_OF[type(record)]}
     template = "crm/partials/note_edit.html" if request.htmx else "crm/note_edit_page.html"
@@ -253,4 +268,4 @@ def note_delete_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     except ValidationError as error:
         reason = " ".join(error.messages)
         return _activity(request, record, status=400, error=reason, page=not request.htmx)
-    return _answer(request, record, "notesChanged", "Note deleted.")
+    return _answer(request, record, "notesChanged", gettext("Note deleted."))

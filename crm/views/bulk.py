@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from coop.htmx import varies_on_htmx
@@ -73,7 +74,9 @@ def _refused(request: HttpRequest, kind: str, reasons: list[str]) -> HttpRespons
 def _export(request: HttpRequest, kind: str, ids: list, file_format: str) -> HttpResponse:
     records = MATCHING[kind](user=request.user).filter(pk__in=ids)
     if records.count() != len(ids):
-        raise ValidationError("Some selected rows no longer exist or are not visible to you.")
+        raise ValidationError(
+            gettext("Some selected rows no longer exist or are not visible to you.")
+        )
     body = records_export(
         actor=request.user,
         kind=kind,
@@ -110,20 +113,36 @@ def bulk_action(request: HttpRequest, kind: str) -> HttpResponse:
             names = tag_names_clean([data["tags"]])
             add, remove = (names, []) if action == "tags_add" else ([], names)
             count = records_tag(actor=request.user, kind=kind, ids=ids, add=add, remove=remove)
-            done = f"Tags {'added to' if add else 'removed from'}"
+            values = {}
+            done = (
+                gettext("Tags added to %(records)s.")
+                if add
+                else gettext("Tags removed from %(records)s.")
+            )
         elif action == "owner":
             count = records_assign_owner(
                 actor=request.user, kind=kind, ids=ids, owner=data["owner"]
             )
-            done = f"{data['owner']} now owns"
+            done, values = gettext("%(owner)s now owns %(records)s."), {"owner": data["owner"]}
         else:
             count = deals_move(actor=request.user, ids=ids, stage=data["stage"])
-            done = f"Moved to {data['stage'].name}:"
+            done = gettext("Moved to %(stage)s: %(records)s.")
+            values = {"stage": data["stage"].name}
     except ValidationError as error:
         return _refused(request, kind, error.messages)
-    noun = kind if count != 1 else kind[:-1]
-    messages.success(request, f"{done} {count} {noun}.")
+    messages.success(request, done % {**values, "records": _records(kind, count)})
     return redirect(_back(request, kind))
+
+
+def _records(kind: str, count: int) -> str:
+    """`count` records of `kind`, as a sentence names them ("3 contacts")."""
+    if kind == "contacts":
+        text = ngettext("%(count)s contact", "%(count)s contacts", count)
+    elif kind == "organizations":
+        text = ngettext("%(count)s organization", "%(count)s organizations", count)
+    else:
+        text = ngettext("%(count)s deal", "%(count)s deals", count)
+    return text % {"count": count}
 
 
 @require_GET

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -75,7 +76,7 @@ def contact_new(request: HttpRequest) -> HttpResponse:
             **_contact_fields(data),
         )
         if contact is not None:
-            messages.success(request, f"Contact {contact.name} added.")
+            messages.success(request, gettext("Contact %(name)s added.") % {"name": contact.name})
             return redirect("crm:contact_detail", pk=contact.pk)
     return _contact_form_page(request, form, None)
 
@@ -95,7 +96,7 @@ def contact_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
             **_contact_fields(data),
         )
         if saved is not None:
-            messages.success(request, "Contact saved.")
+            messages.success(request, gettext("Contact saved."))
             return redirect("crm:contact_detail", pk=contact.pk)
     return _contact_form_page(request, form, contact)
 
@@ -163,7 +164,9 @@ def contact_log_interaction(request: HttpRequest, pk: UUID) -> HttpResponse:
                     {"contact": contact, "log_form": InteractionForm(), "logged": interaction},
                 )
                 return trigger_client_event(response, "interactionLogged")
-            messages.success(request, f"Logged: {interaction.summary}")
+            messages.success(
+                request, gettext("Logged: %(summary)s") % {"summary": interaction.summary}
+            )
             return redirect("crm:contact_detail", pk=contact.pk)
     if request.htmx:
         return render(

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coop.htmx import varies_on_htmx
@@ -125,7 +126,11 @@ def deal_new(request: HttpRequest) -> HttpResponse:
             **form.deal_fields(),
         )
         if deal is not None:
-            messages.success(request, f"Deal {deal.title} opened in {stage.name}.")
+            messages.success(
+                request,
+                gettext("Deal %(title)s opened in %(stage)s.")
+                % {"title": deal.title, "stage": stage.name},
+            )
             return redirect("crm:deal_detail", pk=deal.pk)
     return _deal_form_page(request, form, None)
 
@@ -134,13 +139,18 @@ def deal_new(request: HttpRequest) -> HttpResponse:
 def deal_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     deal = visible_deal(request, pk)
     if not deal.is_open:
-        messages.error(request, f"This deal is closed as {deal.status}; it can no longer change.")
+        messages.error(
+            request,
+            gettext("This deal is closed as won; it can no longer change.")
+            if deal.status == DealStatus.WON
+            else gettext("This deal is closed as lost; it can no longer change."),
+        )
         return redirect("crm:deal_detail", pk=deal.pk)
     form = DealForm(request.POST or None, user=request.user, deal=deal)
     if form.is_valid() and submit_to_service(
         form, deal_update, actor=request.user, deal=deal, **form.deal_fields()
     ):
-        messages.success(request, "Deal saved.")
+        messages.success(request, gettext("Deal saved."))
         return redirect("crm:deal_detail", pk=deal.pk)
     return _deal_form_page(request, form, deal)
 
@@ -173,7 +183,7 @@ def deal_forecast_category_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     deal = visible_deal(request, pk)
     form = ForecastCategoryForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose pipeline, best case, commit or omitted.")
+        messages.error(request, gettext("Choose pipeline, best case, commit or omitted."))
         return redirect("crm:deal_detail", pk=deal.pk)
     try:
         deal = deal_forecast_category_set(
@@ -183,7 +193,7 @@ def deal_forecast_category_view(request: HttpRequest, pk: UUID) -> HttpResponse:
         messages.error(request, _error_text(error))
     else:
         label = ForecastCategory(deal.forecast_category).label
-        messages.success(request, f"Forecast category: {label}.")
+        messages.success(request, gettext("Forecast category: %(label)s.") % {"label": label})
     return redirect("crm:deal_detail", pk=deal.pk)
 
 
@@ -196,17 +206,22 @@ def deal_move_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     form = DealMoveForm(request.POST, deal=deal)
     error, moved = "", None
     if not form.is_valid():
-        error = "Choose an open stage of this deal's pipeline."
+        error = gettext("Choose an open stage of this deal's pipeline.")
     else:
         try:
             moved = deal_move(actor=request.user, deal=deal, stage=form.cleaned_data["stage"])
         except ValidationError as exc:
             error = _error_text(exc)
     if request.htmx:
-        status = f"Moved {deal.title} to {moved.stage.name}." if moved else ""
+        status = (
+            gettext("Moved %(title)s to %(stage)s.")
+            % {"title": deal.title, "stage": moved.stage.name}
+            if moved
+            else ""
+        )
         return render_board(request, deal.pipeline, status=status, error=error)
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, f"Moved to {moved.stage.name}.")
+        messages.success(request, gettext("Moved to %(stage)s.") % {"stage": moved.stage.name})
     return redirect("crm:deal_detail", pk=deal.pk)

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coop.htmx import varies_on_htmx
@@ -211,9 +212,9 @@ def import_undo_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     try:
         run = import_undo_start(actor=request.user, run=run)
         if run.status == ImportStatus.UNDOING:
-            messages.info(request, "The import is being undone in the background.")
+            messages.info(request, gettext("The import is being undone in the background."))
         else:
-            messages.success(request, "The import was undone.")
+            messages.success(request, gettext("The import was undone."))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("crm:import_detail", pk=run.pk)

@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from calendar_app.forms import EventForm, default_start
@@ -29,9 +31,9 @@ DEFAULT_LENGTH = datetime.timedelta(minutes=30)
 
 class MeetingForm(EventForm):
     invite = forms.BooleanField(
-        label="Email an invitation to the contact",
+        label=_("Email an invitation to the contact"),
         required=False,
-        help_text="With an .ics file for their calendar; changes and cancellation follow.",
+        help_text=_("With an .ics file for their calendar; changes and cancellation follow."),
     )
 
 
@@ -98,13 +100,16 @@ def meeting_new(request: HttpRequest, pk: UUID) -> HttpResponse:
                 return changed(
                     request,
                     event="meetingScheduled",
-                    message=f"Meeting “{interaction.summary}” scheduled for {when}.",
+                    message=gettext("Meeting “%(title)s” scheduled for %(when)s.")
+                    % {"title": interaction.summary, "when": when},
                     redirect_to=reverse("crm:contact_detail", args=[contact.pk]),
                 )
     else:
         start = _prefilled_start(request)
         title = (
-            f"{deal.title}: meeting with {contact.name}" if deal else f"Meeting with {contact.name}"
+            gettext("%(deal)s: meeting with %(name)s") % {"deal": deal.title, "name": contact.name}
+            if deal
+            else gettext("Meeting with %(name)s") % {"name": contact.name}
         )
         form = MeetingForm(
             initial={"title": title[:200], "start_time": start, "end_time": start + DEFAULT_LENGTH},
@@ -112,7 +117,7 @@ def meeting_new(request: HttpRequest, pk: UUID) -> HttpResponse:
         )
     context = dict(
         form=form,
-        heading=f"Schedule a meeting with {contact.name}",
+        heading=gettext("Schedule a meeting with %(name)s") % {"name": contact.name},
         action=action,
         contact=contact,
         deal=deal,
@@ -130,7 +135,7 @@ def meeting_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
     event = interaction.calendar_event
     refusal = event_change_refusal(request.user, event)
     if refusal:
-        context = {"heading": "This meeting cannot be edited", "errors": [refusal]}
+        context = {"heading": gettext("This meeting cannot be edited"), "errors": [refusal]}
         return dialog(request, ERROR_DIALOG, context, invalid=True)
     conflicts: list = []
     if request.method == "POST":
@@ -150,7 +155,8 @@ def meeting_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
                 return changed(
                     request,
                     event="meetingChanged",
-                    message=f"Meeting “{form.cleaned_data['title']}” saved.",
+                    message=gettext("Meeting “%(title)s” saved.")
+                    % {"title": form.cleaned_data["title"]},
                     redirect_to=reverse("crm:contact_detail", args=[interaction.contact_id]),
                 )
     else:
@@ -166,7 +172,7 @@ def meeting_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
         )
     context = dict(
         form=form,
-        heading="Edit the meeting",
+        heading=gettext("Edit the meeting"),
         action=reverse("crm:meeting_edit", args=[interaction.pk]),
         contact=interaction.contact,
         conflicts=conflicts,

@@ -5,6 +5,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from coop.visibility import teams_visible_to
@@ -56,7 +57,11 @@ def _merge(request: HttpRequest, what: str, pk: UUID, other: UUID) -> HttpRespon
             form, merge, actor=request.user, keep=keep, remove=remove, picks=form.cleaned_data
         )
         if merged is not None:
-            messages.success(request, f"{remove} was merged into {merged}.")
+            messages.success(
+                request,
+                gettext("%(remove)s was merged into %(keep)s.")
+                % {"remove": remove, "keep": merged},
+            )
             return redirect(f"crm:{what}_detail", pk=merged.pk)
     context = {"form": form, "keep": keep, "remove": remove, "what": what}
     status = 400 if form.is_bound else 200

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from coop.htmx import varies_on_htmx
@@ -89,7 +90,9 @@ def organization_new(request: HttpRequest) -> HttpResponse:
             **_fields(form.cleaned_data),
         )
         if organization is not None:
-            messages.success(request, f"Organization {organization.name} added.")
+            messages.success(
+                request, gettext("Organization %(name)s added.") % {"name": organization.name}
+            )
             return redirect("crm:organization_detail", pk=organization.pk)
     return _form_page(request, form, None)
 
@@ -107,7 +110,7 @@ def organization_edit(request: HttpRequest, pk: UUID) -> HttpResponse:
             **_fields(form.cleaned_data),
         )
         if saved is not None:
-            messages.success(request, "Organization saved.")
+            messages.success(request, gettext("Organization saved."))
             return redirect("crm:organization_detail", pk=organization.pk)
     return _form_page(request, form, organization)
 

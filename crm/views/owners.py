@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from coop.models import User
@@ -64,7 +65,7 @@ def owners_reassign_view(request: HttpRequest) -> HttpResponse:
     except ValueError:
         ids, owner = None, None
     if ids is None or owner is None:
-        messages.error(request, "Choose the records and their new owner.")
+        messages.error(request, gettext("Choose the records and their new owner."))
         return HttpResponseRedirect(target)
     try:
         changed = owners_reassign(
@@ -75,8 +76,14 @@ def owners_reassign_view(request: HttpRequest) -> HttpResponse:
     else:
         if changed:
             messages.success(
-                request, f"{owner} now owns {changed} more record{'s' * (changed > 1)}."
+                request,
+                ngettext(
+                    "%(owner)s now owns %(count)s more record.",
+                    "%(owner)s now owns %(count)s more records.",
+                    changed,
+                )
+                % {"owner": owner, "count": changed},
             )
         else:
-            messages.info(request, f"{owner} owned these already.")
+            messages.info(request, gettext("%(owner)s owned these already.") % {"owner": owner})
     return HttpResponseRedirect(target)

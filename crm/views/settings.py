@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
 from coop.htmx import varies_on_htmx
@@ -49,14 +50,14 @@ def _int(value: str | None) -> int | None:
 
 def _kind(value: str | None) -> tuple[bool, bool]:
     if value not in KINDS:
-        raise ValidationError("Choose whether the stage is open, won or lost.")
+        raise ValidationError(gettext("Choose whether the stage is open, won or lost."))
     return KINDS[value]
 
 
 def _stage(pipeline: Pipeline, value: str | None) -> PipelineStage:
     stage = pipeline.stages.filter(pk=_uuid(value)).first() if _uuid(value) else None
     if stage is None:
-        raise ValidationError("Choose one of the pipeline's stages.")
+        raise ValidationError(gettext("Choose one of the pipeline's stages."))
     return stage
 
 
@@ -68,7 +69,7 @@ def _apply(request: HttpRequest, pipeline: Pipeline) -> str:
         pipeline_update(
             actor=actor, pipeline=pipeline, name=data.get("name", ""), currency=data.get("currency")
         )
-        return "Pipeline saved."
+        return gettext("Pipeline saved.")
     if action == "add_stage":
         is_won, is_lost = _kind(data.get("kind", "open"))
         stage = stage_add(
@@ -79,7 +80,7 @@ def _apply(request: HttpRequest, pipeline: Pipeline) -> str:
             is_won=is_won,
             is_lost=is_lost,
         )
-        return f"Stage {stage.name} added."
+        return gettext("Stage %(name)s added.") % {"name": stage.name}
     if action == "update_stage":
         is_won, is_lost = _kind(data.get("kind"))
         stage = stage_update(
@@ -90,27 +91,38 @@ def _apply(request: HttpRequest, pipeline: Pipeline) -> str:
             is_won=is_won,
             is_lost=is_lost,
         )
-        return f"Stage {stage.name} saved."
+        return gettext("Stage %(name)s saved.") % {"name": stage.name}
     if action == "move_stage":
         stage = _stage(pipeline, data.get("stage"))
         stage_shift(actor=actor, stage=stage, offset={"up": -1, "down": 1}.get(data.get("to"), 0))
-        return f"Stage {stage.name} moved {data.get('to')}."
+        if data.get("to") == "up":
+            return gettext("Stage %(name)s moved up.") % {"name": stage.name}
+        if data.get("to") == "down":
+            return gettext("Stage %(name)s moved down.") % {"name": stage.name}
+        return gettext("Stage %(name)s left where it was.") % {"name": stage.name}
     if action == "reorder":
         ids = [_uuid(value) for value in data.getlist("order")]
         if None in ids:
-            raise ValidationError("The order must name each of the pipeline's stages once.")
+            raise ValidationError(
+                gettext("The order must name each of the pipeline's stages once.")
+            )
         stages_reorder(actor=actor, pipeline=pipeline, stage_ids=ids)
-        return "Stages reordered."
+        return gettext("Stages reordered.")
     if action == "archive_stage":
         stage = _stage(pipeline, data.get("stage"))
         move_to = _stage(pipeline, data.get("move_to")) if data.get("move_to") else None
         moved = stage_archive(actor=actor, stage=stage, move_to=move_to)
-        moved_text = f" and its {moved} open deal(s) moved to {move_to.name}" if moved else ""
-        return f"Stage {stage.name} archived{moved_text}."
+        if moved:
+            return ngettext(
+                "Stage %(name)s archived and its %(count)s open deal moved to %(to)s.",
+                "Stage %(name)s archived and its %(count)s open deals moved to %(to)s.",
+                moved,
+            ) % {"name": stage.name, "count": moved, "to": move_to.name}
+        return gettext("Stage %(name)s archived.") % {"name": stage.name}
     if action == "restore_stage":
         stage = stage_restore(actor=actor, stage=_stage(pipeline, data.get("stage")))
-        return f"Stage {stage.name} restored."
-    raise ValidationError("Unknown action.")
+        return gettext("Stage %(name)s restored.") % {"name": stage.name}
+    raise ValidationError(gettext("Unknown action."))
 
 
 def _settings_context(pipeline: Pipeline) -> dict:
@@ -160,7 +172,7 @@ def pipeline_new(request: HttpRequest) -> HttpResponse:
         team = teams.filter(pk=_uuid(request.POST.get("team"))).first()
         try:
             if team is None:
-                raise ValidationError("Choose one of the teams you manage.")
+                raise ValidationError(gettext("Choose one of the teams you manage."))
             pipeline = pipeline_create(
                 actor=request.user,
                 team=team,
@@ -171,7 +183,11 @@ def pipeline_new(request: HttpRequest) -> HttpResponse:
             messages.error(request, " ".join(error.messages))
             status = 400
         else:
-            messages.success(request, f"Pipeline {pipeline.name} created; set its stages here.")
+            messages.success(
+                request,
+                gettext("Pipeline %(name)s created; set its stages here.")
+                % {"name": pipeline.name},
+            )
             return redirect("crm:pipeline_settings", pk=pipeline.pk)
     context = {"teams": teams, "currencies": CURRENCY_CHOICES, "data": request.POST}
     return render(request, "crm/pipeline_new.html", context, status=status)
@@ -183,22 +199,22 @@ def _apply_reason(request: HttpRequest, teams) -> str:
     if action == "add":
         team = teams.filter(pk=_uuid(data.get("team"))).first()
         if team is None:
-            raise ValidationError("Choose one of the teams you manage.")
+            raise ValidationError(gettext("Choose one of the teams you manage."))
         reason = lost_reason_add(actor=request.user, team=team, name=data.get("name", ""))
-        return f"Reason {reason.name} added."
+        return gettext("Reason %(name)s added.") % {"name": reason.name}
     if action == "update":
         reason_id = _uuid(data.get("reason"))
         reason = LostReason.objects.filter(team__in=teams, pk=reason_id).first()
         if reason is None:
-            raise ValidationError("Choose one of your teams' reasons.")
+            raise ValidationError(gettext("Choose one of your teams' reasons."))
         reason = lost_reason_update(
             actor=request.user,
             reason=reason,
             name=data.get("name", ""),
             archived=data.get("archived") == "on",
         )
-        return f"Reason {reason.name} saved."
-    raise ValidationError("Unknown action.")
+        return gettext("Reason %(name)s saved.") % {"name": reason.name}
+    raise ValidationError(gettext("Unknown action."))
 
 
 @require_http_methods(["GET", "POST"])
