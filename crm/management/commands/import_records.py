@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext
 
 from coop.models import Team
 from crm.exchange import COLUMNS, guess_mapping
@@ -38,10 +39,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         path: Path = options["file"]
         if not path.is_file():
-            raise CommandError(f"No file {path}.")
+            raise CommandError(gettext("No file %(path)s.") % {"path": path})
         team = Team.objects.filter(name=options["team"]).first()
         if team is None:
-            raise CommandError(f"No team named {options['team']!r}.")
+            raise CommandError(gettext("No team named %(team)r.") % {"team": options["team"]})
         kind = options["kind"]
         started = time.monotonic()
         try:
@@ -66,20 +67,31 @@ class Command(BaseCommand):
         if options["errors"] and run.errors:
             with options["errors"].open("wb") as file:
                 file.writelines(error_file(run))
-        summary = (
-            f"{run.get_status_display()}: {run.rows} rows, {run.created} created, "
-            f"{run.updated} updated, {run.skipped} skipped, {run.failed} refused "
-            f"in {time.monotonic() - started:.1f} s (import {run.pk})."
-        )
+        summary = gettext(
+            "%(status)s: %(rows)s rows, %(created)s created, %(updated)s updated, "
+            "%(skipped)s skipped, %(failed)s refused in %(seconds).1f s (import %(id)s)."
+        ) % {
+            "status": run.get_status_display(),
+            "rows": run.rows,
+            "created": run.created,
+            "updated": run.updated,
+            "skipped": run.skipped,
+            "failed": run.failed,
+            "seconds": time.monotonic() - started,
+            "id": run.pk,
+        }
         if run.status == ImportStatus.REFUSED:
             for error in run.errors[:20]:
-                self.stderr.write(f"row {error['row']}: {error['reason']}")
+                self.stderr.write(
+                    gettext("row %(row)s: %(reason)s")
+                    % {"row": error["row"], "reason": error["reason"]}
+                )
             raise CommandError(summary)
         self.stdout.write(self.style.SUCCESS(summary))
 
     def _progress(self, rows: int) -> None:
         if rows % 10_000 == 0:
-            self.stderr.write(f"{rows} rows read")
+            self.stderr.write(gettext("%(rows)s rows read") % {"rows": rows})
 
     def _mapping(self, kind: str, headers: list[str], overrides: list[str]) -> list[str]:
         mapping = guess_mapping(kind, headers)
@@ -87,8 +99,13 @@ class Command(BaseCommand):
         for override in overrides:
             header, _, field = override.partition("=")
             if header not in headers:
-                raise CommandError(f"No column {header!r} in the file.")
+                raise CommandError(
+                    gettext("No column %(header)r in the file.") % {"header": header}
+                )
             if field and field not in fields:
-                raise CommandError(f"Unknown field {field!r}: one of {', '.join(sorted(fields))}.")
+                raise CommandError(
+                    gettext("Unknown field %(field)r: one of %(fields)s.")
+                    % {"field": field, "fields": ", ".join(sorted(fields))}
+                )
             mapping[headers.index(header)] = field
         return mapping
