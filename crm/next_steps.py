@@ -20,7 +20,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from calendar_app.models import Notification
@@ -97,16 +98,16 @@ def _notify_assigned(task: Task, actor: User) -> None:
     """Tell the assignee a task was given to them by someone else."""
     if task.assignee_id is None or task.assignee_id == actor.pk:
         return
-    notifications_send(
-        notifications=[
-            Notification(
-                user=task.assignee,
-                title=f"New task from {actor}: {task.title}",
-                body=f"Due {task.due_date:%a %d %b %Y} on {task.record}.",
-                link=record_url(task.record),
-            )
-        ]
-    )
+    with translation.override(task.assignee.language or None):
+        notification = Notification(
+            user=task.assignee,
+            title=gettext("New task from %(actor)s: %(title)s")
+            % {"actor": actor, "title": task.title},
+            body=gettext("Due %(date)s on %(record)s.")
+            % {"date": date_format(task.due_date, "D d M Y"), "record": task.record},
+            link=record_url(task.record),
+        )
+    notifications_send(notifications=[notification])
 
 
 @transaction.atomic
@@ -244,15 +245,18 @@ def task_update(
 
 
 def _reminder_notification(task: Task) -> Notification:
-    when = f"{task.due_date:%a %d %b %Y}"
-    if task.due_at is not None:
-        when += f", {timezone.localtime(task.due_at, task.assignee.zone):%H:%M}"
-    return Notification(
-        user=task.assignee,
-        title=f"Task due: {task.title}",
-        body=f"{task.title} on {task.record}, due {when}.",
-        link=record_url(task.record),
-    )
+    """The reminder of a task, in its assignee's language."""
+    with translation.override(task.assignee.language or None):
+        when = date_format(task.due_date, "D d M Y")
+        if task.due_at is not None:
+            when += ", " + date_format(timezone.localtime(task.due_at, task.assignee.zone), "H:i")
+        return Notification(
+            user=task.assignee,
+            title=gettext("Task due: %(title)s") % {"title": task.title},
+            body=gettext("%(title)s on %(record)s, due %(when)s.")
+            % {"title": task.title, "record": task.record, "when": when},
+            link=record_url(task.record),
+        )
 
 
 def task_reminders_send_due(*, now: datetime.datetime | None = None) -> int:

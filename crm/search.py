@@ -32,6 +32,9 @@ from django.db import connection
 from django.db.models import Case, F, Lookup, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest, Length
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from coop.models import User
 from crm.models import Contact, Deal, Organization, Task
@@ -242,7 +245,9 @@ def _tasks(user: User, query: str, limit: int, similar: bool) -> list[SearchHit]
             task.title,
             record_url(task.record),
             _joined(
-                "Done" if task.completed_at else f"Due {task.due_date:%-d %b %Y}",
+                gettext("Done")
+                if task.completed_at
+                else gettext("Due %(date)s") % {"date": date_format(task.due_date, "j M Y")},
                 getattr(task.record, "title", None) or task.record.name,
             ),
         )
@@ -252,9 +257,9 @@ def _tasks(user: User, query: str, limit: int, similar: bool) -> list[SearchHit]
 
 def crm_search_providers_register() -> None:
     """The CRM's own kinds (called from `CrmConfig.ready`)."""
-    search_provider_register(SearchProvider("contacts", "Contacts", _contacts, order=10))
+    search_provider_register(SearchProvider("contacts", _("Contacts"), _contacts, order=10))
     search_provider_register(
-        SearchProvider("organizations", "Organizations", _organizations, order=20)
+        SearchProvider("organizations", _("Organizations"), _organizations, order=20)
     )
-    search_provider_register(SearchProvider("deals", "Deals", _deals, order=30))
-    search_provider_register(SearchProvider("tasks", "Tasks", _tasks, order=40))
+    search_provider_register(SearchProvider("deals", _("Deals"), _deals, order=30))
+    search_provider_register(SearchProvider("tasks", _("Tasks"), _tasks, order=40))

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.tasks import task
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from coop.models import User
 from crm.imports import ProgressWriter, import_undo, records_import, upload_delete
@@ -36,7 +37,8 @@ def import_file(run_id: str, options: dict) -> dict:
         # Whatever went wrong, the page stops waiting and says so; the unexpected is raised
         # on, for the task's result and the logs.
         run.status = ImportStatus.REFUSED
-        reason = " ".join(getattr(error, "messages", [f"The import failed ({error})."]))
+        failed = gettext("The import failed (%(error)s).") % {"error": error}
+        reason = " ".join(getattr(error, "messages", [failed]))
         run.errors = [{"row": 0, "cells": [], "reason": reason}]
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "errors", "finished_at"])
