@@ -11,6 +11,9 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from coop.admin import AuditedAdmin, ServiceAdmin, SingleLineTextMixin
 from coop.money import format_money
@@ -119,7 +122,9 @@ class InteractionInline(admin.TabularInline):
     max_num = 0
     can_delete = False
     show_change_link = True
-    verbose_name_plural = f"Latest {RECENT_INTERACTIONS} interactions (read-only)"
+    verbose_name_plural = format_lazy(
+        _("Latest {count} interactions (read-only)"), count=RECENT_INTERACTIONS
+    )
 
 
 class ContactAdminForm(OwnerRequiredForm):
@@ -136,7 +141,7 @@ class ContactAdminForm(OwnerRequiredForm):
         team = data.get("team") or (self.instance.team if self.instance.team_id else None)
         organization = data.get("organization")
         if team and organization and organization.team_id != team.pk:
-            self.add_error("organization", "The organization belongs to another team.")
+            self.add_error("organization", gettext("The organization belongs to another team."))
         return data
 
 
@@ -169,10 +174,10 @@ class ContactAdmin(ServiceAdmin):
             saved = contact_create(actor=request.user, team=data["team"], **fields)
         adopt(obj, saved)
 
-    @admin.display(description="timeline")
+    @admin.display(description=_("timeline"))
     def all_interactions(self, contact: Contact) -> str:
         url = reverse("admin:crm_interaction_changelist") + f"?contact__id__exact={contact.pk}"
-        return format_html('<a href="{}">Interactions</a>', url)
+        return format_html('<a href="{}">{}</a>', url, gettext("Interactions"))
 
 
 @admin.register(Interaction)
@@ -331,15 +336,15 @@ class PipelineStageAdmin(ServiceAdmin):
             saved = stage_add(actor=request.user, pipeline=data["pipeline"], **fields)
         adopt(obj, saved)
 
-    @admin.action(description="Archive selected stages (those without open deals)")
+    @admin.action(description=_("Archive selected stages (those without open deals)"))
     def archive(self, request: HttpRequest, queryset: QuerySet[PipelineStage]) -> None:
-        self._each(request, queryset, stage_archive, "archived")
+        self._each(request, queryset, stage_archive, archived=True)
 
-    @admin.action(description="Restore selected archived stages")
+    @admin.action(description=_("Restore selected archived stages"))
     def restore(self, request: HttpRequest, queryset: QuerySet[PipelineStage]) -> None:
-        self._each(request, queryset, stage_restore, "restored")
+        self._each(request, queryset, stage_restore, archived=False)
 
-    def _each(self, request: HttpRequest, queryset, service, done: str) -> None:
+    def _each(self, request: HttpRequest, queryset, service, *, archived: bool) -> None:
         count = 0
         for stage in queryset.select_related("pipeline"):
             try:
@@ -350,7 +355,11 @@ class PipelineStageAdmin(ServiceAdmin):
                 )
             else:
                 count += 1
-        self.message_user(request, f"{count} stage(s) {done}.")
+        if archived:
+            done = ngettext("%(count)s stage archived.", "%(count)s stages archived.", count)
+        else:
+            done = ngettext("%(count)s stage restored.", "%(count)s stages restored.", count)
+        self.message_user(request, done % {"count": count})
 
 
 @admin.register(LostReason)
@@ -437,9 +446,11 @@ class DealAdminForm(OwnerRequiredForm):
         data = super().clean()
         pipeline, stage = data.get("pipeline"), data.get("stage")
         if pipeline and stage and stage.pipeline_id != pipeline.pk:
-            self.add_error("stage", "The stage belongs to another pipeline.")
+            self.add_error("stage", gettext("The stage belongs to another pipeline."))
         if stage and stage.is_closing:
-            self.add_error("stage", "Open deals go in an open stage; use the close actions.")
+            self.add_error(
+                "stage", gettext("Open deals go in an open stage; use the close actions.")
+            )
         return data
 
 
@@ -490,7 +501,7 @@ class DealAdmin(ServiceAdmin):
             )
         adopt(obj, saved)
 
-    @admin.display(description="value", ordering="value_cents")
+    @admin.display(description=_("value"), ordering="value_cents")
     def value(self, deal: Deal) -> str:
         return format_money(deal.value_cents, deal.currency)
 
