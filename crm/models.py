@@ -554,7 +554,7 @@ class StageVisit(models.Model):
 
 
 class StageChangeKind(models.TextChoices):
-    CREATED = "created", _("Created")
+    CREATED = "created", pgettext_lazy("stage change", "Created")
     MOVED = "moved", _("Moved")
     WON = "won", pgettext_lazy("deal status", "Won")
     LOST = "lost", pgettext_lazy("deal status", "Lost")
