@@ -60,7 +60,7 @@ def teams_for(user: User):
 class ContactForm(forms.Form):
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), empty_label=None)
     name = forms.CharField(label=_("Name"), max_length=200, validators=[validate_single_line])
-    email = forms.EmailField(label=_("Email"), required=False)
+    email = forms.EmailField(label=pgettext_lazy("field", "Email"), required=False)
     phone = forms.CharField(
         label=_("Phone"), max_length=40, required=False, validators=[validate_single_line]
     )
@@ -413,7 +413,7 @@ def _shown(value) -> str:
 # The merge page's field labels, translated (the models' field names are not).
 MERGE_LABELS = {
     "name": _("Name"),
-    "email": _("Email"),
+    "email": pgettext_lazy("field", "Email"),
     "phone": _("Phone"),
     "job_title": _("Job title"),
     "notes": _("Notes"),

@@ -181,7 +181,7 @@ class Contact(models.Model):
 
 class InteractionType(models.TextChoices):
     CALL = "call", _("Call")
-    EMAIL = "email", _("Email")
+    EMAIL = "email", pgettext_lazy("interaction", "Email")
     MEETING = "meeting", _("Meeting")
     MESSAGE = "message", _("Message")
     PLATFORM_EVENT = "platform_event", _("Platform event")
