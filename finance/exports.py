@@ -38,7 +38,9 @@ def summary_rows(forecast: RevenueForecast) -> list[list]:
         ["P10", _money(forecast, total["p10"])],
         ["P50", _money(forecast, total["p50"])],
         ["P90", _money(forecast, total["p90"])],
+        # xgettext:no-python-format
         [gettext("95 % interval low"), _money(forecast, total["low95"])],
+        # xgettext:no-python-format
         [gettext("95 % interval high"), _money(forecast, total["high95"])],
         [gettext("Interval method"), interval["method"]],
         [gettext("Interval model"), interval_model_text(interval["model"])],
@@ -57,7 +59,9 @@ def period_header() -> list[str]:
         "P10",
         "P50",
         "P90",
+        # xgettext:no-python-format
         gettext("95 % low"),
+        # xgettext:no-python-format
         gettext("95 % high"),
         gettext("Method"),
     ]

@@ -84,7 +84,12 @@ def _validate_request(
 
 def _default_name(period_type: str, start: datetime.date, end: datetime.date, scope: str) -> str:
     first, last = period_label(start, period_type), period_label(end, period_type)
-    span = first if first == last else f"{first} to {last}"
+    # Made in the language of the person generating it, like a name they would type.
+    span = (
+        first
+        if first == last
+        else gettext("%(first)s to %(last)s") % {"first": first, "last": last}
+    )
     return f"{scope}: {span}"
 
 
