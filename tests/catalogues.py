@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from django.utils.translation import trans_real
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,3 +26,15 @@ def compile_catalogues(apps: tuple[str, ...]) -> None:
                 subprocess.run([msgfmt, "--check", "-o", str(mo), str(po)], check=True)
     trans_real._translations = {}
     trans_real._default = None
+
+
+def page_in(client, user, url: str, language: str) -> str:
+    """The page at `url` as `user` reads it in `language`: their own setting, the browser's
+    Accept-Language and the active language all say it, whichever the middleware follows."""
+    user.language = language
+    user.save(update_fields=["language"])
+    client.force_login(user)
+    with translation.override(language):
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    return response.text

@@ -11,7 +11,7 @@ from django.utils import translation
 
 from crm.models import DealStatus
 from finance.services import forecast_export
-from tests.catalogues import compile_catalogues
+from tests.catalogues import compile_catalogues, page_in
 from tests.finance.factories import generate_forecast
 
 pytestmark = pytest.mark.django_db
@@ -63,21 +63,9 @@ def forecast(make_deal, manager, team):
     return generate_forecast(manager, team)
 
 
-def _page(client, user, forecast, language: str) -> str:
-    user.language = language
-    user.save(update_fields=["language"])
-    client.force_login(user)
-    with translation.override(language):
-        response = client.get(
-            reverse("finance:detail", args=[forecast.pk]), HTTP_ACCEPT_LANGUAGE=language
-        )
-    assert response.status_code == 200
-    return response.text
-
-
 @pytest.mark.parametrize("language", ["de", "fr", "es"])
 def test_the_forecast_page_is_translated(client, manager, forecast, language):
-    page = _page(client, manager, forecast, language)
+    page = page_in(client, manager, reverse("finance:detail", args=[forecast.pk]), language)
     for words in EXPECTED[language]:
         assert words in page
     for words in ENGLISH:
