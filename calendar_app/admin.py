@@ -2,6 +2,7 @@
 services send and re-arm those), so event times are read-only: move meetings in the app."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext, gettext_lazy
 
 from calendar_app.caldav_sync import account_disconnect, account_failures_reset
 from calendar_app.models import (
@@ -130,13 +131,15 @@ class CalDavAccountAdmin(AuditedAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # only the person can connect, with their app password
 
-    @admin.action(description="Reset failures and sync again", permissions=["change"])
+    @admin.action(description=gettext_lazy("Reset failures and sync again"), permissions=["change"])
     def reset_failures(self, request, queryset) -> None:
         accounts = account_failures_reset(account_ids=queryset.values_list("pk", flat=True))
         for account in accounts:
             self.log_change(request, account, "Reset failures")
         self.message_user(
-            request, f"{len(accounts)} account(s) reset; each syncs again now.", messages.SUCCESS
+            request,
+            gettext("%(count)d account(s) reset; each syncs again now.") % {"count": len(accounts)},
+            messages.SUCCESS,
         )
 
     def delete_model(self, request, obj) -> None:

@@ -33,6 +33,7 @@ import niquests
 from caldav.lib import error as caldav_error
 from caldav.lib.url import URL
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 from lxml import etree
 from niquests.packages.urllib3.contrib.resolver.system import SystemResolver
 
@@ -41,7 +42,7 @@ MULTIGET_BATCH = 100
 # Bytes of a listing read from the network at a time, on their way to a temporary file.
 DOWNLOAD_CHUNK = 64 * 1024
 CALENDAR_CONTENT_TYPE = "text/calendar; charset=utf-8"
-PRIVATE_REFUSAL = "That server is on a private network; ask your administrator."
+PRIVATE_REFUSAL = gettext_lazy("That server is on a private network; ask your administrator.")
 DAV = "{DAV:}"
 SYNC_COLLECTION = (
     b'<?xml version="1.0" encoding="utf-8"?>'
@@ -151,10 +152,10 @@ def public_address_refusal(url: str) -> str | None:
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        return "That server name does not resolve."
+        return gettext("That server name does not resolve.")
     for info in infos:
         if not ipaddress.ip_address(info[4][0]).is_global:
-            return PRIVATE_REFUSAL
+            return str(PRIVATE_REFUSAL)
     return None
 
 
@@ -171,15 +172,28 @@ def _client(server_url: str, username: str, password: str) -> caldav.DAVClient:
     return client
 
 
+# What the app was doing when a server refused or failed, for the messages of `_raise_for`.
+REFUSED = gettext_lazy("The server refused the user name or app password.")
+STORING, READING, DELETING, READING_CALENDAR = (
+    gettext_lazy("storing a meeting"),
+    gettext_lazy("reading a meeting"),
+    gettext_lazy("deleting a meeting"),
+    gettext_lazy("reading a calendar"),
+)
+
+
 def _raise_for(status: int, what: str) -> None:
+    words = {"status": status, "what": what}
     if status in (401, 403):
-        raise CalDavRefused(f"The server refused the user name or app password ({what}).")
+        raise CalDavRefused(
+            gettext("The server refused the user name or app password (%(what)s).") % words
+        )
     if status == 412:
-        raise PreconditionFailed(f"Changed on the server meanwhile ({what}).")
+        raise PreconditionFailed(gettext("Changed on the server meanwhile (%(what)s).") % words)
     if status >= 500:
-        raise CalDavUnavailable(f"The server failed ({status}) on {what}.")
+        raise CalDavUnavailable(gettext("The server failed (%(status)s) on %(what)s.") % words)
     if status >= 400:
-        raise CalDavError(f"The server answered {status} on {what}.")
+        raise CalDavError(gettext("The server answered %(status)s on %(what)s.") % words)
 
 
 class Connection:
@@ -196,7 +210,7 @@ class Connection:
             yield
         except niquests.RequestException as error:
             if getattr(self.client.session.resolver, "refused", ""):
-                raise CalDavRefused(PRIVATE_REFUSAL) from error
+                raise CalDavRefused(str(PRIVATE_REFUSAL)) from error
             raise
 
     def calendars(self) -> list[RemoteInfo]:
@@ -210,9 +224,9 @@ class Connection:
                     RemoteInfo(url=str(cal.url), name=cal.get_display_name() or "") for cal in found
                 ]
         except caldav_error.AuthorizationError as error:
-            raise CalDavRefused("The server refused the user name or app password.") from error
+            raise CalDavRefused(str(REFUSED)) from error
         except caldav_error.DAVError as error:
-            raise CalDavError("No CalDAV calendars were found at that address.") from error
+            raise CalDavError(gettext("No CalDAV calendars were found at that address.")) from error
 
     def put(self, url: str, body: bytes, *, etag: str | None) -> str:
         """Store an object: `If-Match: etag` when we know its ETag, else `If-None-Match: *`
@@ -221,7 +235,7 @@ class Connection:
         headers["If-Match" if etag else "If-None-Match"] = etag or "*"
         with self._guarded():
             response = self.client.put(url, body.decode(), headers)
-        _raise_for(response.status, "storing a meeting")
+        _raise_for(response.status, STORING)
         return response.headers.get("ETag") or self.get(url)[0]
 
     def get(self, url: str) -> tuple[str, str] | None:
@@ -230,7 +244,7 @@ class Connection:
             response = self.client.request(url, "GET")
         if response.status == 404:
             return None
-        _raise_for(response.status, "reading a meeting")
+        _raise_for(response.status, READING)
         return response.headers.get("ETag", ""), response.raw
 
     def delete(self, url: str, *, etag: str) -> None:
@@ -238,7 +252,7 @@ class Connection:
         with self._guarded():
             response = self.client.delete(url, {"If-Match": etag})
         if response.status != 404:
-            _raise_for(response.status, "deleting a meeting")
+            _raise_for(response.status, DELETING)
 
     def listing(self, url: str, sync_token: str) -> Listing:
         """The calendar's changes since `sync_token` (everything when it is empty or the
@@ -253,12 +267,18 @@ class Connection:
             return Listing(url, file, full=not sync_token)
         file.close()
         if status >= 500 and status != 501:
-            raise CalDavUnavailable(f"The server failed ({status}) on reading a calendar.")
+            raise CalDavUnavailable(
+                gettext("The server failed (%(status)s) on %(what)s.")
+                % {"status": status, "what": READING_CALENDAR}
+            )
         status, file = self._download(url, "PROPFIND", PROPFIND_ETAGS, depth="1")
         if status >= 300:
             file.close()
-            _raise_for(status, "reading a calendar")
-            raise CalDavError(f"The server answered {status} on reading a calendar.")
+            _raise_for(status, READING_CALENDAR)
+            raise CalDavError(
+                gettext("The server answered %(status)s on %(what)s.")
+                % {"status": status, "what": READING_CALENDAR}
+            )
         return Listing(url, file, full=True)
 
     def _download(self, url: str, method: str, body: bytes, *, depth: str, again: bool = True):
@@ -280,13 +300,11 @@ class Connection:
                 try:  # the library negotiates the scheme the server asks for
                     self.client.request(url, "PROPFIND", PROPFIND_ETAGS, {"Depth": "0"})
                 except caldav_error.AuthorizationError as error:
-                    raise CalDavRefused(
-                        "The server refused the user name or app password."
-                    ) from error
+                    raise CalDavRefused(str(REFUSED)) from error
                 return self._download(url, method, body, depth=depth, again=False)
             if response.status_code in (401, 403) and method == "PROPFIND":
                 response.close()
-                _raise_for(response.status_code, "reading a calendar")
+                _raise_for(response.status_code, READING_CALENDAR)
             file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by its Listing)
             try:
                 for chunk in response.iter_content(chunk_size=DOWNLOAD_CHUNK):
@@ -307,9 +325,11 @@ class Connection:
                 with self._guarded():
                     found = calendar.multiget(batch)
             except caldav_error.AuthorizationError as error:
-                raise CalDavRefused("The server refused the user name or app password.") from error
+                raise CalDavRefused(str(REFUSED)) from error
             except caldav_error.DAVError as error:
-                raise CalDavUnavailable(f"The calendar could not be read: {error}") from error
+                raise CalDavUnavailable(
+                    gettext("The calendar could not be read: %(error)s") % {"error": error}
+                ) from error
             for obj in found:
                 if obj.data:
                     yield str(obj.url), obj.data

@@ -41,6 +41,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from calendar_app import crypto, ics
 from calendar_app.caldav_client import (
@@ -101,7 +102,9 @@ def account_connect(*, user: User, server_url: str, username: str, password: str
     the commit."""
     found = Connection(server_url, username, password).calendars()
     if not found:
-        raise CalDavError("That account has no calendar yet: make one on the server first.")
+        raise CalDavError(
+            gettext("That account has no calendar yet: make one on the server first.")
+        )
     with transaction.atomic(durable=True):
         previous = CalDavAccount.objects.filter(user=user).values("server_url", "username").first()
         account, _ = CalDavAccount.objects.select_for_update(no_key=True).update_or_create(
@@ -171,7 +174,7 @@ def account_calendars_choose(
     busy = set(busy)
     known = set(calendars.values_list("pk", flat=True))
     if (receiving is not None and receiving not in known) or not busy <= known:
-        raise ValidationError("Choose among your account's calendars.", code="calendar")
+        raise ValidationError(gettext("Choose among your account's calendars."), code="calendar")
     old_receiver = calendars.filter(receives_meetings=True).values_list("pk", flat=True).first()
     if old_receiver != receiving:
         account.copies.all().delete()  # the meetings go to the new calendar at the next sync
@@ -244,8 +247,12 @@ def failure_reason(error: BaseException) -> str:
     if isinstance(error, CalDavError):
         return str(error)
     if isinstance(error, crypto.InvalidToken):
-        return "The stored password cannot be decrypted (encryption key changed): reconnect."
-    return f"The server could not be reached ({error.__class__.__name__})."
+        return gettext(
+            "The stored password cannot be decrypted (encryption key changed): reconnect."
+        )
+    return gettext("The server could not be reached (%(error)s).") % {
+        "error": error.__class__.__name__
+    }
 
 
 def account_failure_record(*, account_id: UUID, error: BaseException) -> CalDavAccount | None:

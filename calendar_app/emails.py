@@ -9,12 +9,17 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from calendar_app import ics
 from calendar_app.models import Event, Notification
 from coop.validators import one_line
 
-SUBJECT_PREFIX = {"REQUEST": "Invitation", "UPDATE": "Updated invitation", "CANCEL": "Cancelled"}
+SUBJECT_PREFIX = {
+    "REQUEST": gettext_lazy("Invitation"),
+    "UPDATE": gettext_lazy("Updated invitation"),
+    "CANCEL": pgettext_lazy("an email subject: a cancelled meeting", "Cancelled"),
+}
 
 
 def send_invitations(*, event_id, update: bool = False) -> int:
@@ -38,7 +43,10 @@ def send_invitations(*, event_id, update: bool = False) -> int:
                 {"event": event, "kind": kind, "recipient": attendee.guest_name},
             )
         message = EmailMessage(
-            subject=one_line(f"{SUBJECT_PREFIX[kind]}: {event.title}"),
+            subject=one_line(
+                gettext("%(prefix)s: %(title)s")
+                % {"prefix": SUBJECT_PREFIX[kind], "title": event.title}
+            ),
             body=body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[attendee.guest_email],

@@ -6,6 +6,7 @@ import uuid
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from calendar_app.caldav_client import public_address_refusal
 from calendar_app.grid import local_datetime
@@ -17,27 +18,40 @@ DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="
 
 
 class EventForm(forms.Form):
-    title = forms.CharField(max_length=200, validators=[validate_single_line])
+    title = forms.CharField(
+        label=gettext_lazy("Title"), max_length=200, validators=[validate_single_line]
+    )
     start_time = forms.DateTimeField(
-        label="Start", widget=DATETIME_WIDGET, validators=[validate_supported_date]
+        label=gettext_lazy("Start"), widget=DATETIME_WIDGET, validators=[validate_supported_date]
     )
     end_time = forms.DateTimeField(
-        label="End", widget=DATETIME_WIDGET, validators=[validate_supported_date]
+        label=gettext_lazy("End"), widget=DATETIME_WIDGET, validators=[validate_supported_date]
     )
-    location = forms.CharField(max_length=255, required=False, validators=[validate_single_line])
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    location = forms.CharField(
+        label=gettext_lazy("Location"),
+        max_length=255,
+        required=False,
+        validators=[validate_single_line],
+    )
+    description = forms.CharField(
+        label=gettext_lazy("Description"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
 
     def __init__(self, *args, zone_name: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["title"].widget.attrs["autofocus"] = True
         if zone_name:
-            self.fields["start_time"].help_text = f"In your time zone, {zone_name}."
+            self.fields["start_time"].help_text = gettext("In your time zone, %(zone)s.") % {
+                "zone": zone_name
+            }
 
     def clean(self) -> dict:
         data = super().clean()
         start, end = data.get("start_time"), data.get("end_time")
         if start and end and end <= start:
-            self.add_error("end_time", "The meeting must end after it starts.")
+            self.add_error("end_time", gettext("The meeting must end after it starts."))
         return data
 
 
@@ -46,16 +60,16 @@ class MoveForm(forms.Form):
     from a drag a day (the event keeps its local time of day) or a start slot."""
 
     start_time = forms.DateTimeField(
-        label="New start",
+        label=gettext_lazy("New start"),
         widget=DATETIME_WIDGET,
         required=False,
         validators=[validate_supported_date],
     )
     end_time = forms.DateTimeField(
-        label="New end",
+        label=gettext_lazy("New end"),
         widget=DATETIME_WIDGET,
         required=False,
-        help_text="Leave it empty to keep the meeting's length.",
+        help_text=gettext_lazy("Leave it empty to keep the meeting's length."),
         validators=[validate_supported_date],
     )
     date = forms.DateField(
@@ -71,16 +85,16 @@ class MoveForm(forms.Form):
         data = super().clean()
         start, end = data.get("start_time"), data.get("end_time")
         if start and end and end <= start:
-            self.add_error("end_time", "The meeting must end after it starts.")
+            self.add_error("end_time", gettext("The meeting must end after it starts."))
         return data
 
 
 class PreferenceForm(forms.Form):
     reminder_minutes = forms.IntegerField(
-        label="Remind me before each meeting (minutes)",
+        label=gettext_lazy("Remind me before each meeting (minutes)"),
         min_value=0,
         max_value=MAX_REMINDER_MINUTES,
-        help_text="0 sends the reminder when the meeting starts; at most one week.",
+        help_text=gettext_lazy("0 sends the reminder when the meeting starts; at most one week."),
     )
 
 
@@ -97,20 +111,26 @@ def default_start(
 
 class CalDavConnectForm(forms.Form):
     server_url = forms.URLField(
-        label="Server address",
+        label=gettext_lazy("Server address"),
         max_length=500,
         assume_scheme="https",
-        help_text="Your calendar server, e.g. https://cloud.example.coop/remote.php/dav/ "
-        "(Nextcloud) or https://caldav.fastmail.com/ (Fastmail).",
+        help_text=gettext_lazy(
+            "Your calendar server, e.g. https://cloud.example.coop/remote.php/dav/ "
+            "(Nextcloud) or https://caldav.fastmail.com/ (Fastmail)."
+        ),
     )
-    username = forms.CharField(label="User name", max_length=200, validators=[validate_single_line])
+    username = forms.CharField(
+        label=gettext_lazy("User name"), max_length=200, validators=[validate_single_line]
+    )
     password = forms.CharField(
-        label="App password",
+        label=gettext_lazy("App password"),
         max_length=500,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Make an app password for Co-op CRM in your calendar's settings. It is stored "
-        "encrypted and never shown again.",
+        help_text=gettext_lazy(
+            "Make an app password for Co-op CRM in your calendar's settings. It is stored "
+            "encrypted and never shown again."
+        ),
     )
 
     def clean_server_url(self) -> str:
@@ -123,14 +143,14 @@ class CalDavConnectForm(forms.Form):
 
 class CalDavCalendarsForm(forms.Form):
     receiving = forms.TypedChoiceField(
-        label="Put my CRM meetings in",
+        label=gettext_lazy("Put my CRM meetings in"),
         coerce=uuid.UUID,
         empty_value=None,
         required=False,
         widget=forms.RadioSelect,
     )
     busy = forms.TypedMultipleChoiceField(
-        label="Count as busy",
+        label=gettext_lazy("Count as busy"),
         coerce=uuid.UUID,
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -139,5 +159,8 @@ class CalDavCalendarsForm(forms.Form):
     def __init__(self, *args, calendars, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         choices = [(str(calendar.pk), str(calendar)) for calendar in calendars]
-        self.fields["receiving"].choices = [("", "None: do not copy my meetings"), *choices]
+        self.fields["receiving"].choices = [
+            ("", gettext("None: do not copy my meetings")),
+            *choices,
+        ]
         self.fields["busy"].choices = choices

@@ -5,6 +5,8 @@ import datetime
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext
+
 from calendar_app.models import Event
 
 DAY_HOURS = range(24)
@@ -109,7 +111,7 @@ def build_days(
                     "event",
                     start,
                     event.end_time.astimezone(zone),
-                    "Busy" if busy_only else event.title,
+                    gettext("Busy") if busy_only else event.title,
                     event,
                     movable and not busy_only,
                     busy_only,
@@ -118,7 +120,7 @@ def build_days(
     for busy in busy_times:
         start = busy.start_time.astimezone(zone)
         if start.date() in days:
-            title = busy.title if busy.user_id == viewer.pk else "Busy"
+            title = busy.title if busy.user_id == viewer.pk else gettext("Busy")
             days[start.date()].entries.append(
                 Entry("busy", start, busy.end_time.astimezone(zone), title, busy, busy_only=True)
             )

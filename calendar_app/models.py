@@ -11,6 +11,7 @@ import uuid
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, gettext_lazy
 
 from coop.models import Team, User
 
@@ -29,8 +30,8 @@ def feed_token_digest(token: str) -> str:
 
 
 class EventStatus(models.TextChoices):
-    CONFIRMED = "confirmed", "Confirmed"
-    CANCELLED = "cancelled", "Cancelled"
+    CONFIRMED = "confirmed", gettext_lazy("Confirmed")
+    CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
 
 class Event(models.Model):
@@ -83,10 +84,10 @@ class Event(models.Model):
 
 
 class Rsvp(models.TextChoices):
-    NEEDS_ACTION = "needs_action", "Awaiting reply"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    TENTATIVE = "tentative", "Tentative"
+    NEEDS_ACTION = "needs_action", gettext_lazy("Awaiting reply")
+    ACCEPTED = "accepted", gettext_lazy("Accepted")
+    DECLINED = "declined", gettext_lazy("Declined")
+    TENTATIVE = "tentative", gettext_lazy("Tentative")
 
 
 class Attendee(models.Model):
@@ -139,8 +140,8 @@ class Attendee(models.Model):
 
 
 class ReminderKind(models.TextChoices):
-    BEFORE = "before", "Before the meeting"
-    FOLLOW_UP = "follow_up", "Follow-up after the meeting"
+    BEFORE = "before", gettext_lazy("Before the meeting")
+    FOLLOW_UP = "follow_up", gettext_lazy("Follow-up after the meeting")
 
 
 class Reminder(models.Model):
@@ -214,7 +215,7 @@ class CalendarPreference(models.Model):
     reminder_minutes = models.PositiveIntegerField(
         default=DEFAULT_REMINDER_MINUTES,
         validators=[MinValueValidator(0), MaxValueValidator(MAX_REMINDER_MINUTES)],
-        help_text="How long before each meeting the reminder is sent.",
+        help_text=gettext_lazy("How long before each meeting the reminder is sent."),
     )
     # NULL until the user makes a feed address: Django's advice for an optional unique string.
     feed_token_hash = models.CharField(  # noqa: DJ001
@@ -235,9 +236,9 @@ class CalendarPreference(models.Model):
 
 
 class CalDavStatus(models.TextChoices):
-    ACTIVE = "active", "Connected"
-    FAILING = "failing", "Failing, retrying"
-    STOPPED = "stopped", "Stopped after repeated failures"
+    ACTIVE = "active", gettext_lazy("Connected")
+    FAILING = "failing", gettext_lazy("Failing, retrying")
+    STOPPED = "stopped", gettext_lazy("Stopped after repeated failures")
 
 
 class CalDavAccount(models.Model):
@@ -263,7 +264,7 @@ class CalDavAccount(models.Model):
 
     class Meta:
         db_table = "calendar_caldav_accounts"
-        verbose_name = "CalDAV account"
+        verbose_name = gettext_lazy("CalDAV account")
         indexes = [models.Index(fields=["next_sync_at"], name="calendar_caldav_next_sync_idx")]
         constraints = [
             models.CheckConstraint(
@@ -339,7 +340,7 @@ class BusyTime(models.Model):
     @property
     def title(self) -> str:
         """What the owner sees (in a conflict warning, say): the remote event's summary."""
-        return self.summary or "Busy"
+        return self.summary or gettext("Busy")
 
 
 class PushedEvent(models.Model):

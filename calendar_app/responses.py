@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django_htmx.http import reswap, trigger_client_event
 
 from calendar_app.services import ConflictError
@@ -62,8 +63,14 @@ def cancelled(
     try:
         cancel()
     except ValidationError as error:
-        context = {"heading": "The meeting was not cancelled", "errors": error.messages}
+        context = {
+            "heading": gettext("The meeting was not cancelled"),
+            "errors": error.messages,
+        }
         return dialog(request, ERROR_DIALOG, context, invalid=True)
     return changed(
-        request, event="meetingChanged", message=f"“{title}” cancelled.", redirect_to=redirect_to
+        request,
+        event="meetingChanged",
+        message=gettext("“%(title)s” cancelled.") % {"title": title},
+        redirect_to=redirect_to,
     )

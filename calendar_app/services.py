@@ -14,7 +14,9 @@ import icalendar
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 
 from calendar_app import ics
 from calendar_app.models import (
@@ -53,7 +55,11 @@ class ConflictError(ValidationError):
 
     def __init__(self, events: list[Event]):
         super().__init__(
-            "This overlaps %(count)d other event(s) in your calendar.",
+            ngettext(
+                "This overlaps %(count)d other event in your calendar.",
+                "This overlaps %(count)d other events in your calendar.",
+                len(events),
+            ),
             code="conflict",
             params={"count": len(events)},
         )
@@ -62,15 +68,17 @@ class ConflictError(ValidationError):
 
 def _validate(*, title: str, start_time: datetime, end_time: datetime) -> None:
     if not title.strip():
-        raise ValidationError("Give the meeting a title.", code="title")
+        raise ValidationError(gettext("Give the meeting a title."), code="title")
     if timezone.is_naive(start_time) or timezone.is_naive(end_time):
         raise ValueError("Event times must be timezone-aware.")
     validate_supported_date(start_time)
     validate_supported_date(end_time)
     if end_time <= start_time:
-        raise ValidationError("The meeting must end after it starts.", code="end_before_start")
+        raise ValidationError(
+            gettext("The meeting must end after it starts."), code="end_before_start"
+        )
     if end_time - start_time > MAX_EVENT_LENGTH:
-        raise ValidationError("A meeting can last at most 24 hours.", code="too_long")
+        raise ValidationError(gettext("A meeting can last at most 24 hours."), code="too_long")
 
 
 def _check_conflicts(
@@ -138,9 +146,9 @@ def _schedule_reminders(event: Event) -> None:
 def event_change_refusal(actor: User, event: Event) -> str | None:
     """Why the actor may not move, edit or cancel the event, or None when they may."""
     if event.organizer_id != actor.pk and not actor.is_staff:
-        return "Only the organizer can change this meeting."
+        return gettext("Only the organizer can change this meeting.")
     if event.is_cancelled:
-        return "This meeting is cancelled."
+        return gettext("This meeting is cancelled.")
     return None
 
 
@@ -331,7 +339,7 @@ def attendee_rsvp_set(*, attendee: Attendee, rsvp: str) -> Attendee:
     """Record an attendee's reply (from their calendar, or one their server took from the
     emailed invitation); a declined user's calendar copy is then removed at the next push."""
     if rsvp not in Rsvp.values:
-        raise ValidationError("Unknown reply.", code="rsvp")
+        raise ValidationError(gettext("Unknown reply."), code="rsvp")
     attendee = Attendee.objects.select_for_update(no_key=True).get(pk=attendee.pk)
     if attendee.rsvp != rsvp:
         attendee.rsvp = rsvp
@@ -357,9 +365,9 @@ def invitation_reply_apply(*, ical: bytes) -> int:
     try:
         calendar = icalendar.Calendar.from_ical(ical)
     except ValueError as error:
-        raise ValidationError("This is not an iCalendar document.", code="ical") from error
+        raise ValidationError(gettext("This is not an iCalendar document."), code="ical") from error
     if str(calendar.get("method", "")).upper() != "REPLY":
-        raise ValidationError("This is not a reply to an invitation.", code="method")
+        raise ValidationError(gettext("This is not a reply to an invitation."), code="method")
     changed = 0
     for component in calendar.walk("VEVENT"):
         event_id = ics.event_id_from_uid(str(component.get("uid", "")))
@@ -417,19 +425,40 @@ def feed_token_regenerate(*, user: User) -> str:
 
 
 def _reminder_text(reminder: Reminder) -> tuple[str, str]:
+    """The reminder's title and text, in its person's language (the browser's choice is not
+    known here: without a language of their own, the site's)."""
+    with translation.override(reminder.user.language or None):
+        return _reminder_words(reminder)
+
+
+def _reminder_words(reminder: Reminder) -> tuple[str, str]:
     event = reminder.event
     with_whom = ", ".join(
         attendee.guest_name for attendee in event.attendees.all() if attendee.is_guest
     )
     with timezone.override(reminder.user.zone):
-        when = timezone.localtime(event.start_time).strftime("%a %d %b %Y, %H:%M")
-    place = f" at {event.location}" if event.location else ""
+        when = date_format(timezone.localtime(event.start_time), "D d M Y, H:i")
+    words = {"title": event.title, "with": with_whom, "when": when, "place": event.location}
     if reminder.kind == ReminderKind.BEFORE:
-        title = f"Upcoming meeting: {event.title}"
-        body = f"{event.title}{' with ' + with_whom if with_whom else ''}, {when}{place}."
+        title = gettext("Upcoming meeting: %(title)s") % words
+        if with_whom and event.location:
+            body = gettext("%(title)s with %(with)s, %(when)s at %(place)s.") % words
+        elif with_whom:
+            body = gettext("%(title)s with %(with)s, %(when)s.") % words
+        elif event.location:
+            body = gettext("%(title)s, %(when)s at %(place)s.") % words
+        else:
+            body = gettext("%(title)s, %(when)s.") % words
     else:
-        title = f"Log the outcome of your meeting with {with_whom or event.title}"
-        body = f"Your meeting “{event.title}” ({when}) has ended. Log how it went on the timeline."
+        title = gettext("Log the outcome of your meeting with %(whom)s") % {
+            "whom": with_whom or event.title
+        }
+        body = (
+            gettext(
+                "Your meeting “%(title)s” (%(when)s) has ended. Log how it went on the timeline."
+            )
+            % words
+        )
     return title, body
 
 

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -119,7 +120,8 @@ def event_move_view(request: HttpRequest, pk: UUID) -> HttpResponse:
             return changed(
                 request,
                 event="meetingChanged",
-                message=f"“{event.title}” moved to {when}.",
+                message=gettext("“%(title)s” moved to %(when)s.")
+                % {"title": event.title, "when": when},
                 redirect_to=reverse("calendar_app:event_detail", args=[event.pk]),
             )
     context = {
@@ -127,7 +129,7 @@ def event_move_view(request: HttpRequest, pk: UUID) -> HttpResponse:
         "form": form,
         "conflicts": conflicts,
         "proposed": proposed,
-        "heading": f"Move “{event.title}”",
+        "heading": gettext("Move “%(title)s”") % {"title": event.title},
     }
     return dialog(request, MOVE_DIALOG, context, invalid=True)
 
@@ -177,7 +179,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Reminder setting saved.")
+            messages.success(request, gettext("Reminder setting saved."))
             return redirect("calendar_app:preferences")
     # Only a hash of the token is stored: its address is shown once, right after it is made.
     new_token = request.session.pop(NEW_FEED_SESSION_KEY, None)
@@ -196,7 +198,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 def feed_regenerate(request: HttpRequest) -> HttpResponse:
     request.session[NEW_FEED_SESSION_KEY] = feed_token_regenerate(user=request.user)
     messages.success(
-        request, "Your calendar feed has a new address; any older one no longer works."
+        request, gettext("Your calendar feed has a new address; any older one no longer works.")
     )
     return redirect("calendar_app:preferences")
 
@@ -214,7 +216,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     )
     now = timezone.now()
     events = events_of(user=preference.user, start=now - FEED_PAST, end=now + FEED_FUTURE)
-    body = ics.feed(f"Co-op CRM: {preference.user}", events)
+    body = ics.feed(gettext("Co-op CRM: %(person)s") % {"person": preference.user}, events)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="coop-crm.ics"'
     response["Cache-Control"] = "private, no-cache"
@@ -253,7 +255,9 @@ def caldav_settings(request: HttpRequest) -> HttpResponse:
         except (CalDavError, *caldav_sync.RETRIED_ERRORS) as error:
             form.add_error(None, caldav_sync.failure_reason(error))
         else:
-            messages.success(request, "Calendar connected. Your meetings are on their way.")
+            messages.success(
+                request, gettext("Calendar connected. Your meetings are on their way.")
+            )
             return redirect("calendar_app:caldav")
     return _caldav_page(request, connect_form=form, status=400)
 
@@ -268,7 +272,7 @@ def caldav_calendars(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Calendar choices saved.")
+            messages.success(request, gettext("Calendar choices saved."))
             return redirect("calendar_app:caldav")
     return _caldav_page(request, calendars_form=form, status=400)
 
@@ -279,14 +283,14 @@ def caldav_test(request: HttpRequest) -> HttpResponse:
     try:
         caldav_sync.account_test(user=request.user)
     except CalDavError as error:
-        messages.error(request, f"The connection failed: {error}")
+        messages.error(request, gettext("The connection failed: %(error)s") % {"error": error})
     else:
-        messages.success(request, "The connection works.")
+        messages.success(request, gettext("The connection works."))
     return redirect("calendar_app:caldav")
 
 
 @require_POST
 def caldav_disconnect(request: HttpRequest) -> HttpResponse:
     caldav_sync.account_disconnect(user=request.user)
-    messages.success(request, "Calendar disconnected; its password is deleted.")
+    messages.success(request, gettext("Calendar disconnected; its password is deleted."))
     return redirect("calendar_app:caldav")

@@ -5,6 +5,7 @@ exports, and here as a read-only summary on each forecast."""
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy, ngettext
 
 from coop.admin import AuditedAdmin
 from coop.money import format_money
@@ -65,19 +66,17 @@ class RevenueForecastAdmin(AuditedAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.display(description="Expected", ordering="total_expected_cents")
+    @admin.display(description=gettext_lazy("Expected"), ordering="total_expected_cents")
     def expected(self, obj: RevenueForecast) -> str:
         return format_money(obj.total_expected_cents, obj.currency)
 
-    @admin.display(description="Forecast page (with its deals)")
+    @admin.display(description=gettext_lazy("Forecast page (with its deals)"))
     def page_link(self, obj: RevenueForecast) -> str:
         count = obj.deals.count()
-        return format_html(
-            '<a href="{}">{} deal{} on the forecast page</a>',
-            reverse("finance:detail", args=[obj.pk]),
-            count,
-            "" if count == 1 else "s",
-        )
+        words = ngettext(
+            "%(count)d deal on the forecast page", "%(count)d deals on the forecast page", count
+        ) % {"count": count}
+        return format_html('<a href="{}">{}</a>', reverse("finance:detail", args=[obj.pk]), words)
 
 
 @admin.register(ExchangeRate)
@@ -97,7 +96,7 @@ class RevenueEntryAdmin(AuditedAdmin):
     list_select_related = ["team", "owner"]
     raw_id_fields = ["deal", "owner", "created_by"]
 
-    @admin.display(description="Amount", ordering="amount_cents")
+    @admin.display(description=gettext_lazy("Amount"), ordering="amount_cents")
     def amount(self, obj: RevenueEntry) -> str:
         return format_money(obj.amount_cents, obj.currency)
 
@@ -109,6 +108,6 @@ class RevenueTargetAdmin(AuditedAdmin):
     search_fields = ["team__name", "user__username"]
     raw_id_fields = ["user"]
 
-    @admin.display(description="Target", ordering="amount_cents")
+    @admin.display(description=gettext_lazy("Target"), ordering="amount_cents")
     def amount(self, obj: RevenueTarget) -> str:
         return format_money(obj.amount_cents, obj.currency)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from coop.demo import seed_core
 from crm.models import Deal, DealStatus
@@ -161,7 +162,18 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
     rates = seed_rates(today)
     targets = seed_targets(team, today)
     revenue = seed_revenue(team, people["fiona"], today)
-    log(f"Finance demo: {rates} new rate(s), {targets} target(s), {revenue} revenue entries.")
+    log(
+        gettext(
+            "Finance demo: %(rates)d new rate(s), %(targets)d target(s), %(revenue)d revenue "
+            "entries."
+        )
+        % {"rates": rates, "targets": targets, "revenue": revenue}
+    )
     won = seed_won_revenue(team)
     forecasts = seed_forecasts(team, people, today)
-    log(f"Finance demo: revenue of {won} won deal(s) booked, {forecasts} new forecast(s).")
+    log(
+        gettext(
+            "Finance demo: revenue of %(won)d won deal(s) booked, %(forecasts)d new forecast(s)."
+        )
+        % {"won": won, "forecasts": forecasts}
+    )

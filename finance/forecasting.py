@@ -11,15 +11,23 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from uuid import UUID
 
+from django.utils.translation import gettext, gettext_noop
+
 from coop.money import round_half_even
 from finance.intervals import WorkBudget, revenue_interval
 from finance.periods import next_period_start, period_start, periods_between
 from finance.rates import convert_minor, scaled
 
-INTERVAL_MODEL = (
+INTERVAL_MODEL = gettext_noop(
     "Revenue = realized + sum of open deal values, each open deal won independently with "
     "its stage probability (Bernoulli)."
 )
+
+
+def interval_model_text(stored: str) -> str:
+    """The model sentence a forecast stored (in English), in the active language when it is
+    the known one; anything else as stored."""
+    return gettext(INTERVAL_MODEL) if stored == INTERVAL_MODEL else stored
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 
 from coop.models import Team, User
 from coop.money import CURRENCY_CHOICES, to_minor_units
@@ -27,18 +28,22 @@ class DateInput(forms.DateInput):
 
 
 class GenerateForm(forms.Form):
-    scope = forms.ChoiceField(label="Whose deals")
+    scope = forms.ChoiceField(label=gettext_lazy("Whose deals"))
     period_type = forms.ChoiceField(
-        label="Periods", choices=PeriodType.choices, initial=PeriodType.MONTHLY
+        label=gettext_lazy("Periods"), choices=PeriodType.choices, initial=PeriodType.MONTHLY
     )
-    start = forms.DateField(label="From", widget=DateInput(), validators=[validate_finance_day])
-    end = forms.DateField(label="To", widget=DateInput(), validators=[validate_finance_day])
-    currency = forms.ChoiceField(label="Report currency", choices=CURRENCY_CHOICES)
+    start = forms.DateField(
+        label=gettext_lazy("From"), widget=DateInput(), validators=[validate_finance_day]
+    )
+    end = forms.DateField(
+        label=gettext_lazy("To"), widget=DateInput(), validators=[validate_finance_day]
+    )
+    currency = forms.ChoiceField(label=gettext_lazy("Report currency"), choices=CURRENCY_CHOICES)
     name = forms.CharField(
-        label="Name",
+        label=gettext_lazy("Name"),
         max_length=255,
         required=False,
-        help_text="Optional; a name is made up.",
+        help_text=gettext_lazy("Optional; a name is made up."),
         validators=[validate_single_line],
     )
 
@@ -57,7 +62,7 @@ class GenerateForm(forms.Form):
         data = super().clean()
         start, end, period_type = data.get("start"), data.get("end"), data.get("period_type")
         if start and end and end < start:
-            self.add_error("end", "The end date must be on or after the start date.")
+            self.add_error("end", gettext("The end date must be on or after the start date."))
         elif start and end and period_type:
             try:
                 validate_period_count(start, end, period_type)
@@ -74,7 +79,7 @@ class WhatIfForm(forms.Form):
     """The what-if levers. One probability field per stage of the forecast's open deals."""
 
     value_change_percent = forms.DecimalField(
-        label="Change open deal values by (%)",
+        label=gettext_lazy("Change open deal values by (%)"),
         initial=0,
         min_value=-100,
         max_value=500,
@@ -82,15 +87,15 @@ class WhatIfForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "1"}),
     )
     slip_percent = forms.IntegerField(
-        label="Slip this share of open deals to the next period (%)",
+        label=gettext_lazy("Slip this share of open deals to the next period (%)"),
         initial=0,
         min_value=0,
         max_value=100,
         widget=forms.NumberInput(attrs={"step": "5"}),
     )
-    shock_currency = forms.ChoiceField(label="Shock the rate of", required=False)
+    shock_currency = forms.ChoiceField(label=gettext_lazy("Shock the rate of"), required=False)
     shock_percent = forms.DecimalField(
-        label="by (%)",
+        label=gettext_lazy("by (%)"),
         initial=0,
         min_value=-90,
         max_value=500,
@@ -98,7 +103,10 @@ class WhatIfForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "1"}),
     )
     name = forms.CharField(
-        label="Scenario name", max_length=255, required=False, validators=[validate_single_line]
+        label=gettext_lazy("Scenario name"),
+        max_length=255,
+        required=False,
+        validators=[validate_single_line],
     )
 
     def __init__(self, *args, stages: list[dict], currencies: list[str], **kwargs):
@@ -106,14 +114,18 @@ class WhatIfForm(forms.Form):
         self.stages = stages
         for stage in stages:
             self.fields[f"stage_{stage['stage_id']}"] = forms.IntegerField(
-                label=f"{stage['stage_name']} ({stage['deals']} deal"
-                f"{'' if stage['deals'] == 1 else 's'}): win probability (%)",
+                label=ngettext(
+                    "%(stage)s (%(count)d deal): win probability (%%)",
+                    "%(stage)s (%(count)d deals): win probability (%%)",
+                    stage["deals"],
+                )
+                % {"stage": stage["stage_name"], "count": stage["deals"]},
                 initial=stage["probability"],
                 min_value=0,
                 max_value=100,
                 widget=forms.NumberInput(attrs={"step": "5"}),
             )
-        self.fields["shock_currency"].choices = [("", "— no rate shock —")] + [
+        self.fields["shock_currency"].choices = [("", gettext("— no rate shock —"))] + [
             (code, code) for code in currencies
         ]
         if not currencies:
@@ -141,15 +153,19 @@ class WhatIfForm(forms.Form):
 
 
 class RevenueEntryForm(forms.Form):
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+    team = forms.ModelChoiceField(
+        label=gettext_lazy("Team"), queryset=Team.objects.none(), empty_label=None
+    )
     booked_on = forms.DateField(
-        label="Booked on", widget=DateInput(), validators=[validate_finance_day]
+        label=gettext_lazy("Booked on"), widget=DateInput(), validators=[validate_finance_day]
     )
     amount = forms.DecimalField(
-        label="Amount", min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+        label=gettext_lazy("Amount"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
     )
-    currency = forms.ChoiceField(choices=CURRENCY_CHOICES)
-    description = forms.CharField(max_length=255, validators=[validate_single_line])
+    currency = forms.ChoiceField(label=gettext_lazy("Currency"), choices=CURRENCY_CHOICES)
+    description = forms.CharField(
+        label=gettext_lazy("Description"), max_length=255, validators=[validate_single_line]
+    )
 
     def __init__(self, *args, team_ids: set, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -161,23 +177,30 @@ class RevenueEntryForm(forms.Form):
 
 
 class TargetForm(forms.Form):
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
+    team = forms.ModelChoiceField(
+        label=gettext_lazy("Team"), queryset=Team.objects.none(), empty_label=None
+    )
     person = forms.ModelChoiceField(
+        label=gettext_lazy("Person"),
         queryset=User.objects.none(),
         required=False,
-        empty_label="The whole team",
-        help_text="Empty: the team's own target.",
+        empty_label=gettext_lazy("The whole team"),
+        help_text=gettext_lazy("Empty: the team's own target."),
     )
     period_type = forms.ChoiceField(
-        label="Period", choices=PeriodType.choices, initial=PeriodType.MONTHLY
+        label=gettext_lazy("Period"), choices=PeriodType.choices, initial=PeriodType.MONTHLY
     )
     period_start = forms.DateField(
-        label="Period starts on", widget=DateInput(), validators=[validate_finance_day]
+        label=gettext_lazy("Period starts on"),
+        widget=DateInput(),
+        validators=[validate_finance_day],
     )
     amount = forms.DecimalField(
-        label="Target", min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+        label=gettext_lazy("Target"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
     )
-    currency = forms.ChoiceField(choices=CURRENCY_CHOICES, initial="EUR")
+    currency = forms.ChoiceField(
+        label=gettext_lazy("Currency"), choices=CURRENCY_CHOICES, initial="EUR"
+    )
 
     def __init__(self, *args, managed: QuerySet[Team], user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -196,20 +219,30 @@ class TargetForm(forms.Form):
 
 class TargetImportForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text="Header: team,person,period_type,period_start,amount,currency "
-        "(person: a username, or empty for the team's target).",
+        label=gettext_lazy("CSV file"),
+        help_text=gettext_lazy(
+            "Header: team,person,period_type,period_start,amount,currency "
+            "(person: a username, or empty for the team's target)."
+        ),
     )
 
 
 class SubmissionForm(forms.Form):
     level = forms.ChoiceField(choices=SubmissionLevel.choices, widget=forms.HiddenInput())
     amount = forms.DecimalField(
-        label="Number", min_value=Decimal("0"), max_digits=14, decimal_places=2
+        label=pgettext_lazy("a forecast number", "Number"),
+        min_value=Decimal("0"),
+        max_digits=14,
+        decimal_places=2,
     )
-    currency = forms.ChoiceField(choices=CURRENCY_CHOICES, initial="EUR")
+    currency = forms.ChoiceField(
+        label=gettext_lazy("Currency"), choices=CURRENCY_CHOICES, initial="EUR"
+    )
     comment = forms.CharField(
-        max_length=500, required=False, validators=[validate_single_line], label="Comment"
+        max_length=500,
+        required=False,
+        validators=[validate_single_line],
+        label=gettext_lazy("Comment"),
     )
 
     def amount_cents(self) -> int:

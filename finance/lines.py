@@ -12,6 +12,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.db.models import Count, Max, Q, Sum
+from django.utils.translation import gettext
 
 from coop.models import Team, User
 from crm.models import DealStatus
@@ -178,13 +179,23 @@ def scenario_levers(forecast: RevenueForecast) -> list[str]:
         .distinct()
     )
     words = [
-        f"{names.get(UUID(stage_id), 'A stage')}: win probability {probability} %"
+        gettext("%(stage)s: win probability %(probability)s %%")
+        % {"stage": names.get(UUID(stage_id), gettext("A stage")), "probability": probability}
         for stage_id, probability in overrides.items()
     ]
     if Decimal(levers.get("value_change_percent", "0")):
-        words.append(f"Open deal values changed by {levers['value_change_percent']} %")
+        words.append(
+            gettext("Open deal values changed by %(percent)s %%")
+            % {"percent": levers["value_change_percent"]}
+        )
     if levers.get("slip_percent"):
-        words.append(f"{levers['slip_percent']} % of open deals slipped to the next period")
+        words.append(
+            gettext("%(percent)s %% of open deals slipped to the next period")
+            % {"percent": levers["slip_percent"]}
+        )
     if levers.get("shock_currency") and Decimal(levers.get("shock_percent", "0")):
-        words.append(f"{levers['shock_currency']} rate changed by {levers['shock_percent']} %")
-    return words or ["No lever changed"]
+        words.append(
+            gettext("%(currency)s rate changed by %(percent)s %%")
+            % {"currency": levers["shock_currency"], "percent": levers["shock_percent"]}
+        )
+    return words or [gettext("No lever changed")]

@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from coop.models import Team, User
 from coop.money import CURRENCY_CHOICES
@@ -190,7 +191,9 @@ class ForecastDeal(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
     realized = models.BooleanField(default=False)
-    on_date = models.DateField(help_text="Expected close date, or the day a won deal closed.")
+    on_date = models.DateField(
+        help_text=gettext_lazy("Expected close date, or the day a won deal closed.")
+    )
     period_start = models.DateField()
     deal_value_cents = models.BigIntegerField()
     deal_currency = models.CharField(max_length=3)
@@ -246,8 +249,8 @@ class ImportedForecast(models.Model):
 
 
 class RevenueSource(models.TextChoices):
-    DEAL = "deal", "Won deal"
-    MANUAL = "manual", "Entered by finance"
+    DEAL = "deal", gettext_lazy("Won deal")
+    MANUAL = "manual", gettext_lazy("Entered by finance")
 
 
 class RevenueEntryQuerySet(TeamFiguresQuerySet):
@@ -292,7 +295,7 @@ class RevenueEntry(models.Model):
     class Meta:
         db_table = "finance_revenue_entries"
         ordering = ["-booked_on", "-created_at"]
-        verbose_name_plural = "revenue entries"
+        verbose_name_plural = gettext_lazy("revenue entries")
         indexes = [models.Index(fields=["team", "booked_on"], name="finance_revenue_team_idx")]
         constraints = [
             models.CheckConstraint(
@@ -325,7 +328,7 @@ class RevenueTarget(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="revenue_targets",
-        help_text="Empty: the whole team's target.",
+        help_text=gettext_lazy("Empty: the whole team's target."),
     )
     period_type = models.CharField(max_length=20, choices=PeriodType.choices)
     period_start = models.DateField()
@@ -358,8 +361,11 @@ class RevenueTarget(models.Model):
         ]
 
     def __str__(self) -> str:
-        whose = self.user or self.team
-        return f"{whose} {self.get_period_type_display()} from {self.period_start}"
+        return gettext("%(whose)s %(period_type)s from %(start)s") % {
+            "whose": self.user or self.team,
+            "period_type": self.get_period_type_display(),
+            "start": self.period_start,
+        }
 
     def clean(self) -> None:
         if self.period_type in PeriodType.values and self.period_start:
@@ -367,15 +373,21 @@ class RevenueTarget(models.Model):
             if expected != self.period_start:
                 raise ValidationError(
                     {
-                        "period_start": f"A {self.get_period_type_display().lower()} starts "
-                        f"on {expected.isoformat()}, not {self.period_start.isoformat()}."
+                        "period_start": gettext(
+                            "A %(period_type)s starts on %(expected)s, not %(given)s."
+                        )
+                        % {
+                            "period_type": str(self.get_period_type_display()).lower(),
+                            "expected": expected.isoformat(),
+                            "given": self.period_start.isoformat(),
+                        }
                     }
                 )
 
 
 class SubmissionLevel(models.TextChoices):
-    REP = "rep", "Rep's own number"
-    TEAM = "team", "Team roll-up"
+    REP = "rep", gettext_lazy("Rep's own number")
+    TEAM = "team", gettext_lazy("Team roll-up")
 
 
 class ForecastSubmissionQuerySet(TeamFiguresQuerySet):

@@ -11,6 +11,8 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import dateformat
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 EARLIEST_DAY = datetime.date(2000, 1, 1)
 LATEST_DAY = datetime.date(2100, 12, 31)
@@ -18,10 +20,10 @@ MAX_PERIODS = 400
 
 
 class PeriodType(models.TextChoices):
-    DAILY = "daily", "Day"
-    WEEKLY = "weekly", "ISO week"
-    MONTHLY = "monthly", "Month"
-    QUARTERLY = "quarterly", "Quarter"
+    DAILY = "daily", pgettext_lazy("period type", "Day")
+    WEEKLY = "weekly", pgettext_lazy("period type", "ISO week")
+    MONTHLY = "monthly", pgettext_lazy("period type", "Month")
+    QUARTERLY = "quarterly", pgettext_lazy("period type", "Quarter")
 
 
 def period_start(day: datetime.date, period_type: str) -> datetime.date:
@@ -83,7 +85,9 @@ def validate_finance_day(day: datetime.date) -> None:
     """A form field validator and service check: the day lies in the supported years."""
     if not EARLIEST_DAY <= day <= LATEST_DAY:
         raise ValidationError(
-            "Forecasts and revenue cover the years %(first)d to %(last)d: pick a date in them.",
+            gettext(
+                "Forecasts and revenue cover the years %(first)d to %(last)d: pick a date in them."
+            ),
             code="date_out_of_range",
             params={"first": EARLIEST_DAY.year, "last": LATEST_DAY.year},
         )
@@ -95,27 +99,40 @@ def validate_period_count(start: datetime.date, end: datetime.date, period_type:
     count = period_count(start, end, period_type)
     if count > MAX_PERIODS:
         raise ValidationError(
-            "That range has more than %(max)d periods (%(count)s %(unit)s): choose a longer "
-            "period type or a shorter range.",
+            gettext(
+                "That range has more than %(max)d periods (%(count)s %(unit)s): choose a longer "
+                "period type or a shorter range."
+            ),
             code="too_many_periods",
-            params={
-                "max": MAX_PERIODS,
-                "count": f"{count:,}",
-                "unit": PeriodType(period_type).label.lower() + "s",
-            },
+            params={"max": MAX_PERIODS, "count": f"{count:,}", "unit": _unit_plural(period_type)},
         )
 
 
+def _unit_plural(period_type: str) -> str:
+    """ "days", "ISO weeks", "months", "quarters", in the active language."""
+    units = {
+        PeriodType.DAILY: pgettext("periods, plural", "days"),
+        PeriodType.WEEKLY: pgettext("periods, plural", "ISO weeks"),
+        PeriodType.MONTHLY: pgettext("periods, plural", "months"),
+        PeriodType.QUARTERLY: pgettext("periods, plural", "quarters"),
+    }
+    return units[period_type]
+
+
 def period_label(start: datetime.date, period_type: str) -> str:
-    """Human label: 2026-03-04, 2026-W10, Mar 2026, 2026 Q1."""
+    """Human label: 2026-03-04, 2026-W10, Mar 2026, 2026 Q1 (the month's name and the
+    quarter's in the active language)."""
     if period_type == PeriodType.DAILY:
         return start.isoformat()
     if period_type == PeriodType.WEEKLY:
         year, week, _ = start.isocalendar()
         return f"{year}-W{week:02d}"
     if period_type == PeriodType.MONTHLY:
-        return start.strftime("%b %Y")
-    return f"{start.year} Q{(start.month - 1) // 3 + 1}"
+        return dateformat.format(start, "M Y")
+    return pgettext("a calendar quarter: 2026 Q1", "%(year)s Q%(quarter)s") % {
+        "year": start.year,
+        "quarter": (start.month - 1) // 3 + 1,
+    }
 
 
 # How many past periods the dashboard compares (pipeline vs actual revenue, health metrics).

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from coop.money import to_major_units, to_minor_units
 from finance.models import ExchangeRate
@@ -25,8 +26,11 @@ class MissingRateError(ValidationError):
     def __init__(self, base: str, quote: str, on: datetime.date):
         self.base, self.quote, self.on = base, quote, on
         super().__init__(
-            f"No exchange rate from {base} to {quote} on or before {on.isoformat()}: "
-            "import one (manage.py import_exchange_rates) or add it in the admin."
+            gettext(
+                "No exchange rate from %(base)s to %(quote)s on or before %(day)s: "
+                "import one (manage.py import_exchange_rates) or add it in the admin."
+            )
+            % {"base": base, "quote": quote, "day": on.isoformat()}
         )
 
 

@@ -8,6 +8,7 @@ Every function reads in a fixed number of queries, whatever the number of teams 
 import dataclasses
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from coop.models import Membership, Role, Team, User
 from coop.visibility import (
@@ -33,7 +34,7 @@ class Scope:
     @property
     def label(self) -> str:
         if self.user is None:
-            return f"{self.team} — whole team"
+            return gettext("%(team)s — whole team") % {"team": self.team}
         return f"{self.team} — {self.user}"
 
 

@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from coop.audit import audit_record
 from coop.bulk import copy_insert
@@ -69,19 +70,26 @@ def _validate_request(
     *, period_type: str, start: datetime.date, end: datetime.date, currency: str
 ) -> None:
     if period_type not in PeriodType.values:
-        raise ValidationError(f"Unknown period type {period_type!r}.")
+        raise ValidationError(
+            gettext("Unknown period type %(period_type)r.") % {"period_type": period_type}
+        )
     if currency not in CURRENCIES:
-        raise ValidationError(f"Unknown currency {currency!r}.")
+        raise ValidationError(gettext("Unknown currency %(currency)r.") % {"currency": currency})
     validate_finance_day(start)
     validate_finance_day(end)
     if end < start:
-        raise ValidationError("The end date must be on or after the start date.")
+        raise ValidationError(gettext("The end date must be on or after the start date."))
     validate_period_count(start, end, period_type)
 
 
 def _default_name(period_type: str, start: datetime.date, end: datetime.date, scope: str) -> str:
     first, last = period_label(start, period_type), period_label(end, period_type)
-    span = first if first == last else f"{first} to {last}"
+    # Made in the language of the person generating it, like a name they would type.
+    span = (
+        first
+        if first == last
+        else gettext("%(first)s to %(last)s") % {"first": first, "last": last}
+    )
     return f"{scope}: {span}"
 
 
@@ -243,7 +251,7 @@ def forecast_record(
     _validate_request(period_type=period_type, start=start, end=end, currency=currency)
     require_single_line(name=name)
     if actor is not None and not scope_allowed(actor, team, scope_user):
-        raise ValidationError("You may not forecast that team or person.")
+        raise ValidationError(gettext("You may not forecast that team or person."))
     zone_name = time_zone or (actor.time_zone if actor is not None else "UTC")
     zone = zoneinfo.ZoneInfo(zone_name)
     scope_name = str(scope_user) if scope_user is not None else str(team)
@@ -346,10 +354,10 @@ def scenario_save(
     """Store a what-if result as a named forecast linked to its baseline (with its deals,
     buckets and imported copy), in one transaction. The actor must see the baseline."""
     if not RevenueForecast.objects.visible_to(actor).filter(pk=baseline.pk).exists():
-        raise ValidationError("This forecast does not exist or is not visible to you.")
+        raise ValidationError(gettext("This forecast does not exist or is not visible to you."))
     name = name.strip()
     if not name:
-        raise ValidationError("Give the scenario a name.")
+        raise ValidationError(gettext("Give the scenario a name."))
     require_single_line(name=name)
     outcome = what_if_outcome(baseline, what_if)
     scenario = RevenueForecast(
@@ -433,15 +441,15 @@ def revenue_entry_create(
 ) -> RevenueEntry:
     """Finance staff record revenue that did not come from a deal."""
     if team.pk not in finance_team_ids(actor):
-        raise ValidationError("Only the team's finance staff may enter revenue.")
+        raise ValidationError(gettext("Only the team's finance staff may enter revenue."))
     if currency not in CURRENCIES:
-        raise ValidationError(f"Unknown currency {currency!r}.")
+        raise ValidationError(gettext("Unknown currency %(currency)r.") % {"currency": currency})
     if amount_cents <= 0:
-        raise ValidationError("The amount must be more than zero.")
+        raise ValidationError(gettext("The amount must be more than zero."))
     validate_finance_day(booked_on)
     description = description.strip()
     if not description:
-        raise ValidationError("Say what the revenue is for.")
+        raise ValidationError(gettext("Say what the revenue is for."))
     require_single_line(description=description)
     return RevenueEntry.objects.create(
         team=team,
@@ -456,7 +464,9 @@ def revenue_entry_create(
 
 def _target_person(team: Team, person: User | None) -> None:
     if person is not None and not is_member(person, team.pk):
-        raise ValidationError(f"{person} is not a member of {team}.")
+        raise ValidationError(
+            gettext("%(person)s is not a member of %(team)s.") % {"person": person, "team": team}
+        )
 
 
 def _validated_target(
@@ -469,17 +479,23 @@ def _validated_target(
     currency: str,
 ) -> RevenueTarget:
     if period_type not in PeriodType.values:
-        raise ValidationError(f"Unknown period type {period_type!r}.")
+        raise ValidationError(
+            gettext("Unknown period type %(period_type)r.") % {"period_type": period_type}
+        )
     if currency not in CURRENCIES:
-        raise ValidationError(f"Unknown currency {currency!r}.")
+        raise ValidationError(gettext("Unknown currency %(currency)r.") % {"currency": currency})
     if amount_cents <= 0:
-        raise ValidationError("The target must be more than zero.")
+        raise ValidationError(gettext("The target must be more than zero."))
     validate_finance_day(first_day)
     expected = period_start(first_day, period_type)
     if expected != first_day:
         raise ValidationError(
-            f"A {PeriodType(period_type).label.lower()} period starts on "
-            f"{expected.isoformat()}, not {first_day.isoformat()}."
+            gettext("A %(period_type)s period starts on %(expected)s, not %(given)s.")
+            % {
+                "period_type": str(PeriodType(period_type).label).lower(),
+                "expected": expected.isoformat(),
+                "given": first_day.isoformat(),
+            }
         )
     _target_person(team, person)
     return RevenueTarget(
@@ -518,7 +534,7 @@ def revenue_target_set(
     """A manager of the team sets (or replaces) the team's target for a period, or a
     member's when `person` is given."""
     if not manages_team(actor, team.pk):
-        raise ValidationError("Only the team's managers set its targets.")
+        raise ValidationError(gettext("Only the team's managers set its targets."))
     target = _validated_target(
         team=team,
         person=person,
@@ -549,38 +565,40 @@ def forecast_submit(
     manager's number for the team (`level` team), which needs a comment when it differs from
     the sum of the reps' latest numbers. Every call is a new row: the history is kept."""
     if level not in SubmissionLevel.values:
-        raise ValidationError(f"Unknown submission level {level!r}.")
+        raise ValidationError(gettext("Unknown submission level %(level)r.") % {"level": level})
     if period_type not in PeriodType.values:
-        raise ValidationError(f"Unknown period type {period_type!r}.")
+        raise ValidationError(
+            gettext("Unknown period type %(period_type)r.") % {"period_type": period_type}
+        )
     if currency not in CURRENCIES:
-        raise ValidationError(f"Unknown currency {currency!r}.")
+        raise ValidationError(gettext("Unknown currency %(currency)r.") % {"currency": currency})
     if amount_cents < 0:
-        raise ValidationError("The number cannot be negative.")
+        raise ValidationError(gettext("The number cannot be negative."))
     validate_finance_day(first_day)
     if period_start(first_day, period_type) != first_day:
-        raise ValidationError("Submit for a period by its first day.")
+        raise ValidationError(gettext("Submit for a period by its first day."))
     comment = comment.strip()
     require_single_line(comment=comment)
     commit = None
     if level == SubmissionLevel.REP:
         if not is_member(actor, team.pk):
-            raise ValidationError("You submit your own number in your own team only.")
+            raise ValidationError(gettext("You submit your own number in your own team only."))
         commit = commit_default(
             team=team, person=actor, period_type=period_type, first=first_day, currency=currency
         )
     else:
         if not manages_team(actor, team.pk):
-            raise ValidationError("Only the team's managers submit its number.")
+            raise ValidationError(gettext("Only the team's managers submit its number."))
         rolled_up = [
             row.submission
             for row in team_rollup(team=team, period_type=period_type, first=first_day)
             if row.submission is not None
         ]
         if any(s.currency != currency for s in rolled_up):
-            raise ValidationError("Submit in the currency the reps submitted in.")
+            raise ValidationError(gettext("Submit in the currency the reps submitted in."))
         commit = sum(s.amount_cents for s in rolled_up)
         if amount_cents != commit and not comment:
-            raise ValidationError("Say why you adjust the reps' total in a comment.")
+            raise ValidationError(gettext("Say why you adjust the reps' total in a comment."))
     return ForecastSubmission.objects.create(
         team=team,
         submitted_by=actor,
@@ -599,7 +617,9 @@ def probability_choice_set(*, actor: User, pipeline: Pipeline, use_learned: bool
     """A manager of the pipeline's team chooses which stage probabilities its forecasts use
     from now on: the learned ones or the configured ones. Forecasts record what they used."""
     if not manages_team(actor, pipeline.team_id):
-        raise ValidationError("Only the team's managers choose its forecast probabilities.")
+        raise ValidationError(
+            gettext("Only the team's managers choose its forecast probabilities.")
+        )
     ProbabilityChoice.objects.update_or_create(
         pipeline=pipeline,
         defaults={"use_learned": use_learned, "chosen_by": actor, "chosen_at": timezone.now()},
@@ -650,32 +670,38 @@ TARGET_COLUMNS = ("team", "person", "period_type", "period_start", "amount", "cu
 def _parse_target_row(row: dict, teams: dict[str, Team], people: dict[str, User]):
     team = teams.get((row["team"] or "").strip())
     if team is None:
-        raise ValidationError(f"no team {row['team']!r} that you manage")
+        raise ValidationError(gettext("no team %(team)r that you manage") % {"team": row["team"]})
     username = (row["person"] or "").strip()
     person = None
     if username:
         person = people.get(username)
         if person is None:
-            raise ValidationError(f"no user {username!r}")
+            raise ValidationError(gettext("no user %(username)r") % {"username": username})
     try:
         first_day = datetime.date.fromisoformat((row["period_start"] or "").strip())
     except ValueError:
         raise ValidationError(
-            f"period_start {row['period_start']!r} is not a YYYY-MM-DD date"
+            gettext("period_start %(date)r is not a YYYY-MM-DD date")
+            % {"date": row["period_start"]}
         ) from None
     currency = (row["currency"] or "").strip().upper()
     try:
         amount = Decimal((row["amount"] or "").strip())
     except InvalidOperation:
-        raise ValidationError(f"amount {row['amount']!r} is not a number") from None
+        raise ValidationError(
+            gettext("amount %(amount)r is not a number") % {"amount": row["amount"]}
+        ) from None
     if not amount.is_finite() or not 0 < amount < Decimal("1e13"):
-        raise ValidationError(f"amount {row['amount']!r} must be a positive number")
+        raise ValidationError(
+            gettext("amount %(amount)r must be a positive number") % {"amount": row["amount"]}
+        )
     if currency not in CURRENCIES:
-        raise ValidationError(f"unknown currency {currency!r}")
+        raise ValidationError(gettext("unknown currency %(currency)r") % {"currency": currency})
     amount_cents = to_minor_units(amount, currency)
     if to_major_units(amount_cents, currency) != amount:
         raise ValidationError(
-            f"amount {row['amount']!r} is not a whole number of {currency}'s smallest unit"
+            gettext("amount %(amount)r is not a whole number of %(currency)s's smallest unit")
+            % {"amount": row["amount"], "currency": currency}
         )
     return _validated_target(
         team=team,
@@ -700,7 +726,10 @@ def revenue_targets_import(*, actor: User, text: str) -> int:
     except csv.Error:
         header = None
     if header is None or [name.strip().lower() for name in header] != list(TARGET_COLUMNS):
-        raise ValidationError(f"Line 1: the header must be exactly: {','.join(TARGET_COLUMNS)}")
+        raise ValidationError(
+            gettext("Line 1: the header must be exactly: %(header)s")
+            % {"header": ",".join(TARGET_COLUMNS)}
+        )
     reader.fieldnames = list(TARGET_COLUMNS)
     managed = Team.objects.filter(pk__in=manager_team_ids(actor))
     teams = {team.name: team for team in managed}
@@ -712,18 +741,24 @@ def revenue_targets_import(*, actor: User, text: str) -> int:
     for row in _csv_rows(reader):
         line = reader.line_num
         if None in row or None in row.values():
-            raise ValidationError(f"Line {line}: expected six columns.")
+            raise ValidationError(gettext("Line %(line)s: expected six columns.") % {"line": line})
         try:
             target = _parse_target_row(row, teams, people)
         except ValidationError as error:
-            raise ValidationError(f"Line {line}: {error.messages[0]}.") from None
+            raise ValidationError(
+                gettext("Line %(line)s: %(problem)s.")
+                % {"line": line, "problem": error.messages[0]}
+            ) from None
         key = (target.team_id, target.user_id, target.period_type, target.period_start)
         if key in seen:
-            raise ValidationError(f"Line {line}: the same target is already on line {seen[key]}.")
+            raise ValidationError(
+                gettext("Line %(line)s: the same target is already on line %(first)s.")
+                % {"line": line, "first": seen[key]}
+            )
         seen[key] = line
         targets.append(target)
     if not targets:
-        raise ValidationError("The file has no targets.")
+        raise ValidationError(gettext("The file has no targets."))
     _save_targets(targets)
     return len(targets)
 
@@ -735,23 +770,31 @@ def _parse_rate_row(row: dict) -> ExchangeRate:
     try:
         day = datetime.date.fromisoformat((row.get("date") or "").strip())
     except ValueError:
-        raise ValidationError(f"date {row.get('date')!r} is not a YYYY-MM-DD date") from None
+        raise ValidationError(
+            gettext("date %(date)r is not a YYYY-MM-DD date") % {"date": row.get("date")}
+        ) from None
     base = (row.get("base") or "").strip().upper()
     quote = (row.get("quote") or "").strip().upper()
     for code in (base, quote):
         if code not in CURRENCIES:
-            raise ValidationError(f"unknown currency {code!r}")
+            raise ValidationError(gettext("unknown currency %(currency)r") % {"currency": code})
     if base == quote:
-        raise ValidationError("base and quote are the same currency")
+        raise ValidationError(gettext("base and quote are the same currency"))
     try:
         rate = Decimal((row.get("rate") or "").strip())
     except InvalidOperation:
-        raise ValidationError(f"rate {row.get('rate')!r} is not a number") from None
+        raise ValidationError(
+            gettext("rate %(rate)r is not a number") % {"rate": row.get("rate")}
+        ) from None
     if not rate.is_finite() or rate <= 0:
-        raise ValidationError(f"rate {row.get('rate')!r} must be a positive number")
+        raise ValidationError(
+            gettext("rate %(rate)r must be a positive number") % {"rate": row.get("rate")}
+        )
     # The size first: quantizing a huge exponent (1e999999) is itself an error.
     if rate >= Decimal("1e10") or rate != rate.quantize(RATE_PLACES):
-        raise ValidationError(f"rate {row.get('rate')!r} has too many digits")
+        raise ValidationError(
+            gettext("rate %(rate)r has too many digits") % {"rate": row.get("rate")}
+        )
     return ExchangeRate(date=day, base=base, quote=quote, rate=rate)
 
 
@@ -764,7 +807,9 @@ def _csv_rows(reader: csv.DictReader):
         except StopIteration:
             return
         except csv.Error as error:
-            raise ValidationError(f"Line {reader.line_num}: {error}.") from None
+            raise ValidationError(
+                gettext("Line %(line)s: %(problem)s.") % {"line": reader.line_num, "problem": error}
+            ) from None
 
 
 @transaction.atomic
@@ -779,29 +824,44 @@ def exchange_rates_import(*, text: str) -> int:
     except csv.Error:
         header = None
     if header is None or [name.strip().lower() for name in header] != list(RATE_COLUMNS):
-        raise ValidationError("Line 1: the header must be exactly: date,base,quote,rate")
+        raise ValidationError(
+            gettext("Line 1: the header must be exactly: %(header)s")
+            % {"header": ",".join(RATE_COLUMNS)}
+        )
     reader.fieldnames = list(RATE_COLUMNS)
     rates, seen = [], {}
     for row in _csv_rows(reader):
         line = reader.line_num
         if None in row:
-            raise ValidationError(f"Line {line}: more than four columns.")
+            raise ValidationError(
+                gettext("Line %(line)s: more than four columns.") % {"line": line}
+            )
         if None in row.values():
-            raise ValidationError(f"Line {line}: fewer than four columns.")
+            raise ValidationError(
+                gettext("Line %(line)s: fewer than four columns.") % {"line": line}
+            )
         try:
             rate = _parse_rate_row(row)
         except ValidationError as error:
-            raise ValidationError(f"Line {line}: {error.messages[0]}.") from None
+            raise ValidationError(
+                gettext("Line %(line)s: %(problem)s.")
+                % {"line": line, "problem": error.messages[0]}
+            ) from None
         key = (rate.date, rate.base, rate.quote)
         if key in seen:
             raise ValidationError(
-                f"Line {line}: {rate.base}/{rate.quote} on {rate.date} is already on line "
-                f"{seen[key]}."
+                gettext("Line %(line)s: %(pair)s on %(date)s is already on line %(first)s.")
+                % {
+                    "line": line,
+                    "pair": f"{rate.base}/{rate.quote}",
+                    "date": rate.date,
+                    "first": seen[key],
+                }
             )
         seen[key] = line
         rates.append(rate)
     if not rates:
-        raise ValidationError("The file has no rates.")
+        raise ValidationError(gettext("The file has no rates."))
     ExchangeRate.objects.bulk_create(
         rates,
         update_conflicts=True,
@@ -822,7 +882,9 @@ def forecast_export(
     recorded in the audit log now. The file comes in pieces, made while they are read: stream
     them. `actor` None is an operator's `manage.py export_forecast`."""
     if file_format not in EXPORT_FORMATS:
-        raise ValidationError(f"Unknown export format {file_format!r}: use csv or xlsx.")
+        raise ValidationError(
+            gettext("Unknown export format %(format)r: use csv or xlsx.") % {"format": file_format}
+        )
     body = EXPORT_FORMATS[file_format](forecast)
     audit_record(
         actor=actor,

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -26,6 +27,7 @@ from finance import categories, learned, lines, past_periods, scopes, services
 from finance import submissions as calls
 from finance import targets as quotas
 from finance.charts import bar_pairs
+from finance.forecasting import interval_model_text
 from finance.forms import (
     GenerateForm,
     RevenueEntryForm,
@@ -90,7 +92,9 @@ def generate(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error)
         else:
             url = reverse("finance:detail", args=[forecast.pk])
-            messages.success(request, f"Forecast “{forecast.name}” generated.")
+            messages.success(
+                request, gettext("Forecast “%(name)s” generated.") % {"name": forecast.name}
+            )
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if request.htmx:
         return render(request, "finance/index.html#generate-form", {"form": form}, status=422)
@@ -199,6 +203,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
         "rows": rows,
         "category_total": sum((row["categories"] for row in rows), categories.CategoryTotals()),
         "interval": forecast.confidence_interval,
+        "interval_model": interval_model_text(forecast.confidence_interval.get("model", "")),
         "chart": _chart_data(forecast, rows, extra.get("past")),
         "deals": _bucketed_deals_page(request, forecast, rows),
         "whatif_form": _whatif_form(forecast, open_deals=open_deals),
@@ -254,14 +259,19 @@ def scenario_save(request: HttpRequest, pk) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, f"Scenario “{scenario.name}” saved.")
+            messages.success(
+                request, gettext("Scenario “%(name)s” saved.") % {"name": scenario.name}
+            )
             return redirect("finance:detail", pk=scenario.pk)
     else:
+        form_word = gettext("Form")
         problems = "; ".join(
-            f"{form.fields[name].label if name in form.fields else 'Form'}: {' '.join(errs)}"
+            f"{form.fields[name].label if name in form.fields else form_word}: {' '.join(errs)}"
             for name, errs in form.errors.items()
         )
-        messages.error(request, f"The scenario was not saved. {problems}")
+        messages.error(
+            request, gettext("The scenario was not saved. %(problems)s") % {"problems": problems}
+        )
     return redirect(reverse("finance:detail", args=[forecast.pk]) + "#what-if")
 
 
@@ -308,7 +318,10 @@ def revenue(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Revenue “{entry.description}” recorded.")
+            messages.success(
+                request,
+                gettext("Revenue “%(description)s” recorded.") % {"description": entry.description},
+            )
             return redirect("finance:revenue")
     entries = RevenueEntry.objects.visible_to(request.user).select_related("team", "owner")
     page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
@@ -354,7 +367,7 @@ def targets(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Target set: {target}.")
+            messages.success(request, gettext("Target set: %(target)s.") % {"target": target})
             return redirect("finance:targets")
     status = 422 if request.method == "POST" else 200
     return _targets_page(request, form, TargetImportForm(), status=status)
@@ -373,16 +386,20 @@ def targets_import(request: HttpRequest) -> HttpResponse:
         upload = import_form.cleaned_data["file"]
         try:
             if upload.size > MAX_IMPORT_BYTES:
-                raise ValidationError("The file is larger than 1 MB.")
+                raise ValidationError(gettext("The file is larger than 1 MB."))
             try:
                 text = upload.read().decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise ValidationError("The file is not UTF-8 text.") from None
+                raise ValidationError(gettext("The file is not UTF-8 text.")) from None
             count = services.revenue_targets_import(actor=request.user, text=text)
         except ValidationError as error:
             import_form.add_error(None, error)
         else:
-            messages.success(request, f"{count} target{'s' if count != 1 else ''} imported.")
+            messages.success(
+                request,
+                ngettext("%(count)d target imported.", "%(count)d targets imported.", count)
+                % {"count": count},
+            )
             return redirect("finance:targets")
     form = TargetForm(managed=managed, user=request.user)
     return _targets_page(request, form, import_form, status=422)
@@ -457,9 +474,9 @@ def submissions(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
             else:
-                messages.success(request, "Number submitted.")
+                messages.success(request, gettext("Number submitted."))
         else:
-            messages.error(request, "Enter a number of at least zero and a short comment.")
+            messages.error(request, gettext("Enter a number of at least zero and a short comment."))
         return redirect(here)
     own = _history(team, SubmissionLevel.REP, request.user)
     # Numbers are offered in the currency of the team's pipelines (the first by name).
@@ -566,14 +583,22 @@ def probabilities(request: HttpRequest) -> HttpResponse:
         source = request.POST.get("source")
         try:
             if source not in {"learned", "configured"}:
-                raise ValidationError("Choose learned or configured probabilities.")
+                raise ValidationError(gettext("Choose learned or configured probabilities."))
             services.probability_choice_set(
                 actor=request.user, pipeline=pipeline, use_learned=source == "learned"
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, f"{pipeline.name}: forecasts now use {source} probabilities.")
+            messages.success(
+                request,
+                (
+                    gettext("%(pipeline)s: forecasts now use learned probabilities.")
+                    if source == "learned"
+                    else gettext("%(pipeline)s: forecasts now use configured probabilities.")
+                )
+                % {"pipeline": pipeline.name},
+            )
         return redirect("finance:probabilities")
     today = timezone.localdate(timezone=request.user.zone)
     try:
@@ -607,7 +632,11 @@ def probabilities_refit(request: HttpRequest) -> HttpResponse:
     records = sum(services.learned_probabilities_refit(team=team) for team in managed)
     messages.success(
         request,
-        f"Learned probabilities refit: {records} record{'s' if records != 1 else ''} "
-        f"for {', '.join(team.name for team in managed)}.",
+        ngettext(
+            "Learned probabilities refit: %(count)d record for %(teams)s.",
+            "Learned probabilities refit: %(count)d records for %(teams)s.",
+            records,
+        )
+        % {"count": records, "teams": ", ".join(team.name for team in managed)},
     )
     return redirect("finance:probabilities")

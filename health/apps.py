@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class HealthConfig(AppConfig):
     name = "health"
-    verbose_name = "Health"
+    verbose_name = gettext_lazy("Health")
 
     def ready(self) -> None:
         from coop.consent import consent_withdrawal_handler_register

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from coop.consent import consent_grant
 from coop.demo import DEMO_TEAM
@@ -99,7 +100,7 @@ def _checkins(user: User, baseline: int, rng: random.Random) -> list[CheckIn]:
 @transaction.atomic
 def seed_reps(*, options: dict, log: Callable[[str], None]) -> None:
     """The extra demo reps, before the CRM demo data so that they own deals and log calls."""
-    log(f"Health: {_reps()} new demo rep(s).")
+    log(gettext("Health: %(count)d new demo rep(s).") % {"count": _reps()})
 
 
 def _scale_people() -> tuple[dict[str, int], dict[str, list[str]]]:
@@ -145,7 +146,15 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
     rollup = rollup_range(start=today - timedelta(days=DAYS), end=today)
     publication = insights_publish()
     log(
-        f"Health: {created_users} new demo rep(s), {CheckIn.objects.count() - before} new "
-        f"check-in(s), {granted} new consent(s), {rollup.written} daily metric row(s) up to "
-        f"date, {publication.published} team week(s) published."
+        gettext(
+            "Health: %(reps)d new demo rep(s), %(checkins)d new check-in(s), %(consents)d new "
+            "consent(s), %(rows)d daily metric row(s) up to date, %(weeks)d team week(s) published."
+        )
+        % {
+            "reps": created_users,
+            "checkins": CheckIn.objects.count() - before,
+            "consents": granted,
+            "rows": rollup.written,
+            "weeks": publication.published,
+        }
     )

@@ -30,6 +30,8 @@ from uuid import UUID
 
 from django.db.models import Avg, BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext
 
 from calendar_app.models import EventStatus
 from calendar_app.selectors import events_between
@@ -69,22 +71,29 @@ def pearson(xs: list[float], ys: list[float]) -> float | None:
 
 
 def describe_r(r: float | None) -> str:
+    """Pearson's r in words, in the active language."""
     if r is None:
-        return "not defined: too few weeks or no variation"
+        return gettext("not defined: too few weeks or no variation")
     size = abs(r)
-    strength = (
-        "no clear"
-        if size < 0.1
-        else "a weak"
-        if size < 0.3
-        else "a moderate"
-        if size < 0.5
-        else "a strong"
+    if size < 0.1:
+        return gettext("no clear relationship")
+    if size < 0.3:
+        return (
+            gettext("a weak positive relationship")
+            if r > 0
+            else gettext("a weak negative relationship")
+        )
+    if size < 0.5:
+        return (
+            gettext("a moderate positive relationship")
+            if r > 0
+            else gettext("a moderate negative relationship")
+        )
+    return (
+        gettext("a strong positive relationship")
+        if r > 0
+        else gettext("a strong negative relationship")
     )
-    if strength == "no clear":
-        return "no clear relationship"
-    direction = "positive" if r > 0 else "negative"
-    return f"{strength} {direction} relationship"
 
 
 def stress_class(stress: int) -> str:
@@ -216,12 +225,13 @@ def recommendations_for(user: User) -> list[Recommendation]:
         found.append(
             Recommendation(
                 rule="sustained-stress",
-                title="Your stress has stayed high",
-                text=(
-                    f"Your last {HIGH_STRESS_RUN} check-ins all show stress of {HIGH_STRESS} or "
-                    "more. Consider planning a lighter day, taking your breaks, or talking to "
+                title=gettext("Your stress has stayed high"),
+                text=gettext(
+                    "Your last %(count)d check-ins all show stress of %(stress)d or more. "
+                    "Consider planning a lighter day, taking your breaks, or talking to "
                     "someone you trust."
-                ),
+                )
+                % {"count": HIGH_STRESS_RUN, "stress": HIGH_STRESS},
             )
         )
     week_start = today - timedelta(days=6)
@@ -246,27 +256,37 @@ def recommendations_for(user: User) -> list[Recommendation]:
         found.append(
             Recommendation(
                 rule="interaction-spike",
-                title="A busy week while your stress rises",
-                text=(
-                    f"You logged {this_week} interactions in the last 7 days, more than "
-                    f"{SPIKE_FACTOR:g} times your weekly average of the 4 weeks before "
-                    f"({weekly_average:.1f}), and your stress is higher than then. Could some "
+                title=gettext("A busy week while your stress rises"),
+                text=gettext(
+                    "You logged %(count)d interactions in the last 7 days, more than "
+                    "%(factor)s times your weekly average of the 4 weeks before "
+                    "(%(average)s), and your stress is higher than then. Could some "
                     "of it wait, or be shared with a colleague?"
-                ),
+                )
+                % {
+                    "count": this_week,
+                    "factor": number_format(SPIKE_FACTOR),
+                    "average": number_format(weekly_average, decimal_pos=1),
+                },
             )
         )
     crowded_days = _back_to_back_days(user, today)
     if crowded_days:
-        days = ", ".join(day.strftime("%a %-d %b") for day in crowded_days)
+        days = ", ".join(date_format(day, "D j M") for day in crowded_days)
         found.append(
             Recommendation(
                 rule="back-to-back",
-                title="Meetings back to back",
-                text=(
-                    f"On {days} you have {BACK_TO_BACK_CHAIN} or more meetings in a row with "
-                    f"less than {int(BACK_TO_BACK_GAP.total_seconds() // 60)} minutes between "
-                    "them. A short break between meetings helps you arrive prepared."
-                ),
+                title=gettext("Meetings back to back"),
+                text=gettext(
+                    "On %(days)s you have %(chain)d or more meetings in a row with less than "
+                    "%(minutes)d minutes between them. A short break between meetings helps you "
+                    "arrive prepared."
+                )
+                % {
+                    "days": days,
+                    "chain": BACK_TO_BACK_CHAIN,
+                    "minutes": int(BACK_TO_BACK_GAP.total_seconds() // 60),
+                },
             )
         )
     return found

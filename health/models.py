@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy
 
 from coop.models import Team, User
 
@@ -29,7 +30,7 @@ class CheckIn(models.Model):
     user = models.ForeignKey(
         User, on_delete=models.DB_CASCADE, db_index=False, related_name="checkins"
     )
-    date = models.DateField(help_text="The day in the person's own time zone.")
+    date = models.DateField(help_text=gettext_lazy("The day in the person's own time zone."))
     stress = models.SmallIntegerField(
         validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text="0 = no stress at all, 100 = the most stress you can imagine.",
@@ -40,7 +41,7 @@ class CheckIn(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("24"))],
-        help_text="Hours slept last night (optional).",
+        help_text=gettext_lazy("Hours slept last night (optional)."),
     )
     energy = models.SmallIntegerField(
         null=True,
@@ -54,7 +55,9 @@ class CheckIn(models.Model):
     class Meta:
         db_table = "health_checkins"
         ordering = ["-date"]
-        permissions = [("read_checkins", "Can read other people's raw wellness check-ins")]
+        permissions = [
+            ("read_checkins", gettext_lazy("Can read other people's raw wellness check-ins"))
+        ]
         constraints = [
             models.UniqueConstraint(fields=["user", "date"], name="health_checkin_user_date_uniq"),
             models.CheckConstraint(
@@ -131,7 +134,7 @@ class PublishedWeek(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey(Team, on_delete=models.DB_CASCADE, db_index=False, related_name="+")
-    week_start = models.DateField(help_text="The Monday the week begins.")
+    week_start = models.DateField(help_text=gettext_lazy("The Monday the week begins."))
     people = models.SmallIntegerField()
     mean_stress = models.SmallIntegerField()
     low = models.SmallIntegerField(null=True, blank=True)
@@ -143,7 +146,10 @@ class PublishedWeek(models.Model):
         db_table = "health_published_weeks"
         ordering = ["team", "-week_start"]
         permissions = [
-            ("view_team_insights", "Can view the wellness insights of teams one is not in")
+            (
+                "view_team_insights",
+                gettext_lazy("Can view the wellness insights of teams one is not in"),
+            )
         ]
         constraints = [
             models.UniqueConstraint(

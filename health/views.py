@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from coop.audit import audit_record
@@ -43,7 +45,10 @@ def index(request: HttpRequest) -> HttpResponse:
         form = CheckInForm(request.POST)
         if form.is_valid():
             checkin_save(user=user, **form.cleaned_data)
-            messages.success(request, f"Check-in saved for {today:%A %-d %B}.")
+            messages.success(
+                request,
+                gettext("Check-in saved for %(day)s.") % {"day": date_format(today, "l j F")},
+            )
             return redirect("health:index")
     else:
         initial = (
@@ -85,15 +90,19 @@ def consent(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ConsentForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "That choice was not understood; nothing was changed.")
+            messages.error(request, gettext("That choice was not understood; nothing was changed."))
             return redirect("health:consent")
         scope = ConsentScope(form.cleaned_data["scope"])
         if form.cleaned_data["action"] == "grant":
             consent_grant(user=request.user, scope=scope, method="consent page")
-            messages.success(request, f"Allowed: {scope.label}.")
+            messages.success(request, gettext("Allowed: %(use)s.") % {"use": scope.label})
         else:
             consent_revoke(user=request.user, scope=scope, method="consent page")
-            messages.success(request, f"Withdrawn: {scope.label}. {PURPOSES[scope].on_withdrawal}")
+            messages.success(
+                request,
+                gettext("Withdrawn: %(use)s. %(consequence)s")
+                % {"use": scope.label, "consequence": PURPOSES[scope].on_withdrawal},
+            )
         return redirect("health:consent")
     granted = consent_scopes_of(request.user)
     purposes = [

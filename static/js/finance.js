@@ -1,5 +1,6 @@
 // Forecast charts (Chart.js, served by the app). Data comes from json_script blocks; every
-// chart has a table with the same figures next to it.
+// chart has a table with the same figures next to it. The series names come translated in the
+// canvas's data-*-label attributes.
 (function () {
   "use strict";
 
@@ -21,8 +22,8 @@
         datasets: [
           { type: "line", label: "P90", data: data.p90, borderColor: "rgba(37, 99, 235, 0.35)", pointRadius: 0, fill: false },
           { type: "line", label: "P10", data: data.p10, borderColor: "rgba(37, 99, 235, 0.35)", backgroundColor: "rgba(37, 99, 235, 0.15)", pointRadius: 0, fill: "-1" },
-          { type: "line", label: "Expected", data: data.expected, borderColor: "rgb(29, 78, 216)", backgroundColor: "rgb(29, 78, 216)", borderWidth: 2 },
-          { type: "bar", label: "Actual revenue", data: data.actual, backgroundColor: "rgba(22, 128, 61, 0.6)" },
+          { type: "line", label: canvas.dataset.expectedLabel || "Expected", data: data.expected, borderColor: "rgb(29, 78, 216)", backgroundColor: "rgb(29, 78, 216)", borderWidth: 2 },
+          { type: "bar", label: canvas.dataset.actualLabel || "Actual revenue", data: data.actual, backgroundColor: "rgba(22, 128, 61, 0.6)" },
         ],
       },
       options: {
@@ -41,8 +42,8 @@
       data: {
         labels: data.labels,
         datasets: [
-          { label: "Pipeline value", data: data.pipeline, backgroundColor: "rgba(37, 99, 235, 0.55)" },
-          { label: "Actual revenue", data: data.actual, backgroundColor: "rgba(22, 128, 61, 0.6)" },
+          { label: canvas.dataset.pipelineLabel || "Pipeline value", data: data.pipeline, backgroundColor: "rgba(37, 99, 235, 0.55)" },
+          { label: canvas.dataset.actualLabel || "Actual revenue", data: data.actual, backgroundColor: "rgba(22, 128, 61, 0.6)" },
         ],
       },
       options: {

@@ -9,14 +9,14 @@
   }
 
   const builders = {
-    history(data) {
+    history(data, canvas) {
       return {
         type: "line",
         data: {
           labels: data.labels,
           datasets: [
-            { label: "Stress", data: data.stress, borderColor: "#b42318", backgroundColor: "#b42318", tension: 0.2 },
-            { label: "Wellness score", data: data.score, borderColor: "#1570ef", backgroundColor: "#1570ef", tension: 0.2 },
+            { label: canvas.dataset.stressLabel || "Stress", data: data.stress, borderColor: "#b42318", backgroundColor: "#b42318", tension: 0.2 },
+            { label: canvas.dataset.scoreLabel || "Wellness score", data: data.score, borderColor: "#1570ef", backgroundColor: "#1570ef", tension: 0.2 },
           ],
         },
         options: {
@@ -33,7 +33,7 @@
       if (charts.has(canvas)) return;
       const data = readData(canvas);
       const build = builders[canvas.dataset.chart];
-      if (data && build) charts.set(canvas, new Chart(canvas, build(data)));
+      if (data && build) charts.set(canvas, new Chart(canvas, build(data, canvas)));
     });
   }
 

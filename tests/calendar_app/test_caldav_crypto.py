@@ -40,7 +40,7 @@ def test_rotation_reencrypts_every_password_so_the_old_key_can_go(settings):
     out = StringIO()
     call_command("caldav_rotate_key", stdout=out)  # step 2
 
-    assert "1 password(s) re-encrypted" in out.getvalue()
+    assert "1 password re-encrypted" in out.getvalue()
     settings.CALDAV_ENCRYPTION_KEYS = [NEW]  # step 3: the old key removed
     account.refresh_from_db()
     assert crypto.decrypt(account.password_encrypted) == "app-password"

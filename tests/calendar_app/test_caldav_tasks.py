@@ -29,7 +29,7 @@ def test_cron_claims_each_due_account_once(settings):
 
     out = StringIO()
     call_command("sync_calendars", "--quiet", stdout=out, stderr=StringIO())
-    assert "1 calendar account(s) synced." in out.getvalue()
+    assert "1 calendar account synced." in out.getvalue()
     due.refresh_from_db()
     assert due.next_sync_at > timezone.now() + datetime.timedelta(minutes=9)
     assert due.status == CalDavStatus.FAILING and due.failure_count == 1

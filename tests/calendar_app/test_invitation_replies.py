@@ -49,7 +49,7 @@ def test_an_emailed_acceptance_sets_the_guests_rsvp(guest, tmp_path):
     path.write_bytes(_email_with(_reply(guest.event, "olga@sun.example", "ACCEPTED")))
     out = StringIO()
     call_command("import_invitation_reply", str(path), stdout=out)
-    assert "1 reply(ies) recorded." in out.getvalue()
+    assert "1 reply recorded." in out.getvalue()
     assert Attendee.objects.get(pk=guest.pk).rsvp == Rsvp.ACCEPTED
 
 

@@ -69,7 +69,7 @@ def test_the_command_sends_due_reminders_and_is_idempotent(meeting, capsys):
     call_command("send_reminders")
     call_command("send_reminders")
     out = capsys.readouterr().out
-    assert out.splitlines() == ["2 reminder(s) sent.", "0 reminder(s) sent."]
+    assert out.splitlines() == ["2 reminders sent.", "0 reminders sent."]
     assert Notification.objects.count() == 2
 
 

@@ -165,7 +165,7 @@ def test_import_exchange_rates_imports_and_replaces_idempotently(tmp_path):
     out = io.StringIO()
     call_command("import_exchange_rates", path, stdout=out)
     call_command("import_exchange_rates", path, stdout=out)
-    assert "Imported 2 exchange rate(s)" in out.getvalue()
+    assert "Imported 2 exchange rates" in out.getvalue()
     assert ExchangeRate.objects.count() == 2
     path = _rates_file(tmp_path, "date,base,quote,rate\n2026-01-02,USD,EUR,0.92\n")
     call_command("import_exchange_rates", path, stdout=out)

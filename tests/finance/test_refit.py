@@ -86,8 +86,8 @@ def test_the_command_refits_every_team_or_one(pipeline, other_team, capsys):
     _closed_in(pipeline, "Lead", won=True)
     call_command("refit_probabilities")
     out = capsys.readouterr().out
-    assert "North: 1 learned record(s)." in out
-    assert "South: 0 learned record(s)." in out
+    assert "North: 1 learned record." in out
+    assert "South: 0 learned records." in out
     call_command("refit_probabilities", "--team", "North")
     assert LearnedRecord.objects.count() == 1
     with pytest.raises(CommandError, match="No team named 'Nowhere'"):

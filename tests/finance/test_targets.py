@@ -178,7 +178,7 @@ def test_import_targets_command_imports_as_the_manager_and_reruns_idempotently(
     out = io.StringIO()
     call_command("import_targets", path, "--as", manager.username, stdout=out)
     call_command("import_targets", path, "--as", manager.username, stdout=out)
-    assert out.getvalue().count("Imported 2 target(s)") == 2
+    assert out.getvalue().count("Imported 2 targets") == 2
     assert RevenueTarget.objects.count() == 2
     quota = RevenueTarget.objects.get(user=rep)
     assert (quota.period_start, quota.amount_cents, quota.currency) == (FEB, 250_025, "EUR")

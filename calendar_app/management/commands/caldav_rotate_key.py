@@ -1,5 +1,6 @@
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from calendar_app.caldav_sync import passwords_reencrypt
 
@@ -16,4 +17,11 @@ class Command(BaseCommand):
             count = passwords_reencrypt()
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(f"{count} password(s) re-encrypted with the newest key.")
+        self.stdout.write(
+            ngettext(
+                "%(count)d password re-encrypted with the newest key.",
+                "%(count)d passwords re-encrypted with the newest key.",
+                count,
+            )
+            % {"count": count}
+        )

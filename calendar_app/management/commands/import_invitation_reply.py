@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext, ngettext
 
 from calendar_app.services import invitation_reply_apply
 
@@ -43,16 +44,21 @@ class Command(BaseCommand):
                 with Path(source).open("rb") as file:
                     raw = file.read(MAX_BYTES + 1)
         except (OSError, ValueError) as error:
-            raise CommandError(f"Cannot read {source}: {error}") from error
+            raise CommandError(
+                gettext("Cannot read %(source)s: %(error)s") % {"source": source, "error": error}
+            ) from error
         if len(raw) > MAX_BYTES:
-            raise CommandError("The message is larger than 5 MiB.")
+            raise CommandError(gettext("The message is larger than 5 MiB."))
         documents = _calendars(raw)
         if not documents:
-            raise CommandError("No iCalendar reply found in the message.")
+            raise CommandError(gettext("No iCalendar reply found in the message."))
         changed = 0
         for document in documents:
             try:
                 changed += invitation_reply_apply(ical=document)
             except ValidationError as error:
                 raise CommandError(" ".join(error.messages)) from error
-        self.stdout.write(f"{changed} reply(ies) recorded.")
+        self.stdout.write(
+            ngettext("%(count)d reply recorded.", "%(count)d replies recorded.", changed)
+            % {"count": changed}
+        )

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
+from django.utils.translation import gettext, ngettext
 
 from calendar_app.services import reminders_send_due
 from calendar_app.tasks import send_due_reminders
@@ -26,11 +27,16 @@ class Command(BaseCommand):
         if options["enqueue"]:
             send_due_reminders.enqueue()
             if not options["quiet"]:
-                self.stdout.write("Reminder run queued.")
+                self.stdout.write(gettext("Reminder run queued."))
             return
         try:
             sent = reminders_send_due()
         except DatabaseError as error:
-            raise CommandError(f"Could not send reminders: {error}") from error
+            raise CommandError(
+                gettext("Could not send reminders: %(error)s") % {"error": error}
+            ) from error
         if sent or not options["quiet"]:
-            self.stdout.write(f"{sent} reminder(s) sent.")
+            self.stdout.write(
+                ngettext("%(count)d reminder sent.", "%(count)d reminders sent.", sent)
+                % {"count": sent}
+            )

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
+from django.utils.translation import gettext, ngettext
 
 from calendar_app.caldav_sync import RETRIED_ERRORS, account_sync, accounts_claim_due
 from calendar_app.tasks import sync_caldav_account
@@ -27,7 +28,9 @@ class Command(BaseCommand):
         try:
             due = accounts_claim_due()
         except DatabaseError as error:
-            raise CommandError(f"Could not read the accounts: {error}") from error
+            raise CommandError(
+                gettext("Could not read the accounts: %(error)s") % {"error": error}
+            ) from error
         failed = 0
         for account_id in due:
             if options["enqueue"]:
@@ -38,7 +41,26 @@ class Command(BaseCommand):
             except RETRIED_ERRORS:
                 failed += 1  # recorded on the account; its next turn tries again
         if failed:
-            self.stderr.write(f"{failed} account(s) could not be reached.")
+            self.stderr.write(
+                ngettext(
+                    "%(count)d account could not be reached.",
+                    "%(count)d accounts could not be reached.",
+                    failed,
+                )
+                % {"count": failed}
+            )
         if due or not options["quiet"]:
-            verb = "queued" if options["enqueue"] else "synced"
-            self.stdout.write(f"{len(due)} calendar account(s) {verb}.")
+            count = len(due)
+            if options["enqueue"]:
+                words = ngettext(
+                    "%(count)d calendar account queued.",
+                    "%(count)d calendar accounts queued.",
+                    count,
+                )
+            else:
+                words = ngettext(
+                    "%(count)d calendar account synced.",
+                    "%(count)d calendar accounts synced.",
+                    count,
+                )
+            self.stdout.write(words % {"count": count})

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext
 
 from finance.models import RevenueForecast
 from finance.services import forecast_export
@@ -22,11 +23,19 @@ class Command(BaseCommand):
         try:
             forecast = RevenueForecast.objects.get(pk=options["forecast_id"])
         except (RevenueForecast.DoesNotExist, ValidationError):
-            raise CommandError(f"No forecast with id {options['forecast_id']!r}.") from None
+            raise CommandError(
+                gettext("No forecast with id %(id)r.") % {"id": options["forecast_id"]}
+            ) from None
         output: Path = options["output"]
         if not output.parent.is_dir():
-            raise CommandError(f"The folder {output.parent} does not exist.")
+            raise CommandError(
+                gettext("The folder %(folder)s does not exist.") % {"folder": output.parent}
+            )
         pieces = forecast_export(actor=None, forecast=forecast, file_format=options["file_format"])
         with output.open("wb") as file:
             file.writelines(pieces)
-        self.stdout.write(self.style.SUCCESS(f"Wrote {forecast.name!r} to {output}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                gettext("Wrote %(name)r to %(path)s.") % {"name": forecast.name, "path": output}
+            )
+        )

@@ -2,6 +2,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext, ngettext
 
 from coop.models import Team
 from finance.periods import PeriodType
@@ -13,7 +14,9 @@ def _date(text: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(text)
     except ValueError:
-        raise CommandError(f"{text!r} is not a date: use YYYY-MM-DD.") from None
+        raise CommandError(
+            gettext("%(text)r is not a date: use YYYY-MM-DD.") % {"text": text}
+        ) from None
 
 
 class Command(BaseCommand):
@@ -44,15 +47,15 @@ class Command(BaseCommand):
         if options["team"]:
             teams = teams.filter(name=options["team"])
             if not teams.exists():
-                raise CommandError(f"No team named {options['team']!r}.")
+                raise CommandError(gettext("No team named %(team)r.") % {"team": options["team"]})
         if end < start:
-            raise CommandError("--end must be on or after --start.")
+            raise CommandError(gettext("--end must be on or after --start."))
         if options["enqueue"]:
             for team in teams:
                 generate_team_forecast.enqueue(
                     str(team.pk), options["period"], start.isoformat(), end.isoformat(), currency
                 )
-                self.stdout.write(f"{team}: forecast queued.")
+                self.stdout.write(gettext("%(team)s: forecast queued.") % {"team": team})
             return
         failures = 0
         for team in teams:
@@ -69,13 +72,32 @@ class Command(BaseCommand):
                 self.stderr.write(f"{team}: {' '.join(error.messages)}")
                 continue
             if not created:
-                self.stdout.write(f"{team}: already forecast today ({forecast.pk}), skipped.")
+                self.stdout.write(
+                    gettext("%(team)s: already forecast today (%(id)s), skipped.")
+                    % {"team": team, "id": forecast.pk}
+                )
                 continue
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"{team}: forecast {forecast.pk}, {forecast.deals.count()} deals, "
-                    f"expected {forecast.total_expected_cents} {currency} cents."
+                    gettext(
+                        "%(team)s: forecast %(id)s, %(deals)d deals, expected %(cents)d "
+                        "%(currency)s cents."
+                    )
+                    % {
+                        "team": team,
+                        "id": forecast.pk,
+                        "deals": forecast.deals.count(),
+                        "cents": forecast.total_expected_cents,
+                        "currency": currency,
+                    }
                 )
             )
         if failures:
-            raise CommandError(f"{failures} team(s) could not be forecast.")
+            raise CommandError(
+                ngettext(
+                    "%(count)d team could not be forecast.",
+                    "%(count)d teams could not be forecast.",
+                    failures,
+                )
+                % {"count": failures}
+            )

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext, ngettext
 
 from coop.spreadsheets import command_csv_text
 from finance.services import exchange_rates_import
@@ -24,5 +25,17 @@ class Command(BaseCommand):
         try:
             count = exchange_rates_import(text=text)
         except ValidationError as error:
-            raise CommandError(f"{path}: {' '.join(error.messages)} Nothing imported.") from None
-        self.stdout.write(self.style.SUCCESS(f"Imported {count} exchange rate(s) from {path}."))
+            raise CommandError(
+                gettext("%(path)s: %(problem)s Nothing imported.")
+                % {"path": path, "problem": " ".join(error.messages)}
+            ) from None
+        self.stdout.write(
+            self.style.SUCCESS(
+                ngettext(
+                    "Imported %(count)d exchange rate from %(path)s.",
+                    "Imported %(count)d exchange rates from %(path)s.",
+                    count,
+                )
+                % {"count": count, "path": path}
+            )
+        )

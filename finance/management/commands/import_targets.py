@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext, ngettext
 
 from coop.models import User
 from coop.spreadsheets import command_csv_text
@@ -33,10 +34,25 @@ class Command(BaseCommand):
         path: Path = options["file"]
         actor = User.objects.filter(username=options["username"], is_active=True).first()
         if actor is None:
-            raise CommandError(f"No active user {options['username']!r}. Nothing imported.")
+            raise CommandError(
+                gettext("No active user %(username)r. Nothing imported.")
+                % {"username": options["username"]}
+            )
         text = command_csv_text(path)
         try:
             count = revenue_targets_import(actor=actor, text=text)
         except ValidationError as error:
-            raise CommandError(f"{path}: {' '.join(error.messages)} Nothing imported.") from None
-        self.stdout.write(self.style.SUCCESS(f"Imported {count} target(s) from {path}."))
+            raise CommandError(
+                gettext("%(path)s: %(problem)s Nothing imported.")
+                % {"path": path, "problem": " ".join(error.messages)}
+            ) from None
+        self.stdout.write(
+            self.style.SUCCESS(
+                ngettext(
+                    "Imported %(count)d target from %(path)s.",
+                    "Imported %(count)d targets from %(path)s.",
+                    count,
+                )
+                % {"count": count, "path": path}
+            )
+        )

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext, ngettext
 
 from coop.models import Team
 from finance.services import learned_probabilities_refit
@@ -27,11 +28,20 @@ class Command(BaseCommand):
         if options["team"] is not None:
             teams = teams.filter(name=options["team"])
             if not teams.exists():
-                raise CommandError(f"No team named {options['team']!r}.")
+                raise CommandError(gettext("No team named %(team)r.") % {"team": options["team"]})
         for team in teams:
             if options["enqueue"]:
                 refit_learned_probabilities.enqueue(str(team.pk))
-                self.stdout.write(f"{team}: refit queued.")
+                self.stdout.write(gettext("%(team)s: refit queued.") % {"team": team})
             else:
                 count = learned_probabilities_refit(team=team)
-                self.stdout.write(self.style.SUCCESS(f"{team}: {count} learned record(s)."))
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        ngettext(
+                            "%(team)s: %(count)d learned record.",
+                            "%(team)s: %(count)d learned records.",
+                            count,
+                        )
+                        % {"team": team, "count": count}
+                    )
+                )

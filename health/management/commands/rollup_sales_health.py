@@ -2,6 +2,7 @@ from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from health.services import insights_publish, rollup_range
 from health.tasks import rollup_sales_health
@@ -13,7 +14,9 @@ def iso_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError as error:
-        raise CommandError(f"{value!r} is not a date: use YYYY-MM-DD.") from error
+        raise CommandError(
+            gettext("%(text)r is not a date: use YYYY-MM-DD.") % {"text": value}
+        ) from error
 
 
 class Command(BaseCommand):
@@ -43,23 +46,43 @@ class Command(BaseCommand):
         else:
             start = end = today - timedelta(days=1)
         if start > today:
-            raise CommandError(f"{start} is in the future: there is nothing to roll up yet.")
+            raise CommandError(
+                gettext("%(start)s is in the future: there is nothing to roll up yet.")
+                % {"start": start}
+            )
         if (end - start).days >= MAX_DAYS:
-            raise CommandError(f"At most {MAX_DAYS} days at a time; split the range.")
+            raise CommandError(
+                gettext("At most %(max)d days at a time; split the range.") % {"max": MAX_DAYS}
+            )
         if options["enqueue"]:
             day = start
             while day <= end:
                 rollup_sales_health.enqueue(day.isoformat())
                 day += timedelta(days=1)
+            days = (end - start).days + 1
             self.stdout.write(
-                f"Rollup of {start} to {end} queued ({(end - start).days + 1} day(s))."
+                ngettext(
+                    "Rollup of %(start)s to %(end)s queued (%(days)d day).",
+                    "Rollup of %(start)s to %(end)s queued (%(days)d days).",
+                    days,
+                )
+                % {"start": start, "end": end, "days": days}
             )
             return
         result = rollup_range(start=start, end=end)
         publication = insights_publish()
         self.stdout.write(
             self.style.SUCCESS(
-                f"sales_health_metrics {start} to {end}: {result.written} row(s) written, "
-                f"{result.removed} removed; {publication.published} team week(s) published."
+                gettext(
+                    "sales_health_metrics %(start)s to %(end)s: %(written)d row(s) written, "
+                    "%(removed)d removed; %(published)d team week(s) published."
+                )
+                % {
+                    "start": start,
+                    "end": end,
+                    "written": result.written,
+                    "removed": result.removed,
+                    "published": publication.published,
+                }
             )
         )
