@@ -44,15 +44,12 @@ NOT_READ = {
 
 @dataclass(frozen=True)
 class Visit:
-    """A page to check: its path and who opens it (the rep, or the staff auditor for the
-    pages of managers and staff)."""
+    """A page to check: its path, its name (the URL's, for screenshots and reports) and who
+    opens it (the rep, or the staff auditor for the pages of managers and staff)."""
 
     path: str
+    name: str
     who: str = "rep"
-
-    @property
-    def name(self) -> str:
-        return self.path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "home"
 
 
 def visits(world) -> list[Visit]:
@@ -62,21 +59,24 @@ def visits(world) -> list[Visit]:
     for name, params in _app_routes():
         if name in NOT_PAGES or name in NOT_READ:
             continue
+        label = name.replace(":", "-")
         if params:
             route = REGISTRY[name]
             if route.get != 200:
                 continue
             who = "rep" if "rep" in route.audience and "rep" not in route.get_by_role else "staff"
-            found.append(Visit(reverse(name, kwargs=route.kwargs(world)), who))
+            found.append(Visit(reverse(name, kwargs=route.kwargs(world)), label, who))
         elif name == "health:metrics":
-            found.append(Visit(reverse(name), "staff"))
+            found.append(Visit(reverse(name), label, "staff"))
         elif PAGE_GET.get(name, 200) == 200:
-            found.append(Visit(reverse(name)))
+            found.append(Visit(reverse(name), label))
     calendar = reverse("crm:calendar")
-    found += [Visit(f"{calendar}?view=week"), Visit(f"{calendar}?view=month")]
+    found += [
+        Visit(f"{calendar}?view={view}", f"crm-calendar-{view}") for view in ("week", "month")
+    ]
     reports = reverse("crm:reports")
-    found += [Visit(f"{reports}?report={report}") for report in REPORTS]
-    found.append(Visit("/admin/", "staff"))
+    found += [Visit(f"{reports}?report={report}", f"crm-reports-{report}") for report in REPORTS]
+    found.append(Visit("/admin/", "admin-index", "staff"))
     return found
 
 
@@ -154,7 +154,7 @@ def test_every_page_and_dialog_has_no_wcag_aa_violation(
             signed_in = visit.who
         response = page.goto(live_server.url + visit.path)
         assert response.status == 200, visit
-        problems[visit.path] = _violations(page)
+        problems[visit.name] = _violations(page)
     _sign_in(page, live_server.url, users, "rep")
     problems.update(_open_dialogs(page, live_server.url, seeded))
     context.close()
@@ -178,7 +178,7 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(
         page.goto(live_server.url + visit.path)
         width = page.evaluate("document.scrollingElement.scrollWidth")
         if width > PHONE["width"]:
-            too_wide[visit.path] = width
+            too_wide[visit.name] = width
         page.screenshot(path=SCREENSHOTS / f"phone-{visit.name}.png", full_page=True)
     context.close()
     assert not too_wide, too_wide
