@@ -176,6 +176,7 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(
             _sign_in(page, live_server.url, users, visit.who)
             signed_in = visit.who
         page.goto(live_server.url + visit.path)
+        page.wait_for_load_state("networkidle")  # what htmx loads into the page too
         width = page.evaluate("document.scrollingElement.scrollWidth")
         if width > PHONE["width"]:
             too_wide[visit.name] = width
