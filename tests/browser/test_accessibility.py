@@ -111,6 +111,18 @@ def _violations(page: Page) -> list[str]:
     ]
 
 
+def test_axe_reports_what_it_finds(page):
+    """The check can fail: axe is injected and reports a low-contrast text and an image
+    without a text alternative (were it not run, every page would pass unseen)."""
+    page.set_content(
+        '<html lang="en"><head><title>Bad</title></head><body><main>'
+        '<p style="color:#999;background:#fff">Faint</p><img src="data:,">'
+        "</main></body></html>"
+    )
+    found = " ".join(_violations(page))
+    assert "color-contrast" in found and "image-alt" in found, found
+
+
 def _open_dialogs(page: Page, url: str, world) -> dict[str, list[str]]:
     """The main dialogs opened as a person opens them, each checked while open."""
     found = {}
