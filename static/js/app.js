@@ -64,3 +64,29 @@ document.addEventListener("focusin", (event) => {
     results.hidden = false;
   }
 });
+
+// Chart colours for Chart.js canvases (finance, wellness): the stylesheet's custom properties
+// (--chart-1..3, the Okabe-Ito colours; --ink-muted, --line), resolved for the colour scheme
+// in force, so the canvases follow light and dark mode as the rest of the page does.
+window.coopChartTheme = () => {
+  const probe = document.createElement("span");
+  probe.hidden = true;
+  document.body.append(probe);
+  const resolve = (name) => {
+    probe.style.color = `var(${name})`;
+    return getComputedStyle(probe).color;
+  };
+  const theme = {
+    series: [resolve("--chart-1"), resolve("--chart-2"), resolve("--chart-3")],
+    text: resolve("--ink-muted"),
+    grid: resolve("--line"),
+    // "rgb(r, g, b)" with an opacity: for bands and translucent bars.
+    faded: (color, alpha) => color.replace(/^rgb\((.*)\)$/, `rgba($1, ${alpha})`),
+  };
+  probe.remove();
+  if (typeof Chart !== "undefined") {
+    Chart.defaults.color = theme.text;
+    Chart.defaults.borderColor = theme.grid;
+  }
+  return theme;
+};

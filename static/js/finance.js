@@ -14,16 +14,18 @@
     return (value) => format.format(value);
   }
 
-  function forecastChart(canvas, data) {
+  // Colours from the stylesheet (Okabe-Ito, light or dark): static/js/app.js.
+  function forecastChart(canvas, data, theme) {
     const money = moneyFormatter(data.currency);
+    const [expected, actual] = [theme.series[0], theme.series[2]];
     return new Chart(canvas, {
       data: {
         labels: data.labels,
         datasets: [
-          { type: "line", label: "P90", data: data.p90, borderColor: "rgba(37, 99, 235, 0.35)", pointRadius: 0, fill: false },
-          { type: "line", label: "P10", data: data.p10, borderColor: "rgba(37, 99, 235, 0.35)", backgroundColor: "rgba(37, 99, 235, 0.15)", pointRadius: 0, fill: "-1" },
-          { type: "line", label: canvas.dataset.expectedLabel || "Expected", data: data.expected, borderColor: "rgb(29, 78, 216)", backgroundColor: "rgb(29, 78, 216)", borderWidth: 2 },
-          { type: "bar", label: canvas.dataset.actualLabel || "Actual revenue", data: data.actual, backgroundColor: "rgba(22, 128, 61, 0.6)" },
+          { type: "line", label: "P90", data: data.p90, borderColor: theme.faded(expected, 0.5), borderDash: [4, 4], pointRadius: 0, fill: false },
+          { type: "line", label: "P10", data: data.p10, borderColor: theme.faded(expected, 0.5), borderDash: [4, 4], backgroundColor: theme.faded(expected, 0.15), pointRadius: 0, fill: "-1" },
+          { type: "line", label: canvas.dataset.expectedLabel || "Expected", data: data.expected, borderColor: expected, backgroundColor: expected, borderWidth: 2 },
+          { type: "bar", label: canvas.dataset.actualLabel || "Actual revenue", data: data.actual, backgroundColor: actual },
         ],
       },
       options: {
@@ -35,15 +37,15 @@
     });
   }
 
-  function pastChart(canvas, data, currency) {
+  function pastChart(canvas, data, currency, theme) {
     const money = moneyFormatter(currency);
     return new Chart(canvas, {
       type: "bar",
       data: {
         labels: data.labels,
         datasets: [
-          { label: canvas.dataset.pipelineLabel || "Pipeline value", data: data.pipeline, backgroundColor: "rgba(37, 99, 235, 0.55)" },
-          { label: canvas.dataset.actualLabel || "Actual revenue", data: data.actual, backgroundColor: "rgba(22, 128, 61, 0.6)" },
+          { label: canvas.dataset.pipelineLabel || "Pipeline value", data: data.pipeline, backgroundColor: theme.series[0] },
+          { label: canvas.dataset.actualLabel || "Actual revenue", data: data.actual, backgroundColor: theme.series[2] },
         ],
       },
       options: {
@@ -59,13 +61,14 @@
     if (!data || typeof Chart === "undefined") {
       return;
     }
+    const theme = window.coopChartTheme();
     const main = document.getElementById("forecast-chart");
     if (main) {
-      main.dataset.ready = String(Boolean(forecastChart(main, data)));
+      main.dataset.ready = String(Boolean(forecastChart(main, data, theme)));
     }
     const past = document.getElementById("past-chart");
     if (past) {
-      pastChart(past, data.past, data.currency);
+      pastChart(past, data.past, data.currency, theme);
     }
   });
 })();

@@ -9,14 +9,15 @@
   }
 
   const builders = {
-    history(data, canvas) {
+    history(data, theme, canvas) {
+      const [score, stress] = theme.series;
       return {
         type: "line",
         data: {
           labels: data.labels,
           datasets: [
-            { label: canvas.dataset.stressLabel || "Stress", data: data.stress, borderColor: "#b42318", backgroundColor: "#b42318", tension: 0.2 },
-            { label: canvas.dataset.scoreLabel || "Wellness score", data: data.score, borderColor: "#1570ef", backgroundColor: "#1570ef", tension: 0.2 },
+            { label: canvas.dataset.stressLabel || "Stress", data: data.stress, borderColor: stress, backgroundColor: stress, borderDash: [6, 3], tension: 0.2 },
+            { label: canvas.dataset.scoreLabel || "Wellness score", data: data.score, borderColor: score, backgroundColor: score, tension: 0.2 },
           ],
         },
         options: {
@@ -29,11 +30,12 @@
 
   function drawCharts(root) {
     if (typeof Chart === "undefined") return;
+    const theme = window.coopChartTheme(); // Okabe-Ito colours for light or dark: static/js/app.js
     root.querySelectorAll("canvas[data-chart]").forEach((canvas) => {
       if (charts.has(canvas)) return;
       const data = readData(canvas);
       const build = builders[canvas.dataset.chart];
-      if (data && build) charts.set(canvas, new Chart(canvas, build(data, canvas)));
+      if (data && build) charts.set(canvas, new Chart(canvas, build(data, theme, canvas)));
     });
   }
 
