@@ -3,7 +3,7 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models import Count, F, Min, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -108,6 +108,21 @@ def timeline_entry(*, after_id, interactions, link: dict) -> TimelineEntry | Non
     )
 
 
+def _upcoming_q() -> Q:
+    """Meetings not over yet: confirmed events ending in the future."""
+    return Q(
+        calendar_event__status=EventStatus.CONFIRMED, calendar_event__end_time__gt=timezone.now()
+    )
+
+
+def upcoming_meetings_end(*, contact: Contact):
+    """When the first of the contact's meetings not over yet ends (None without one): until
+    then no meeting joins the timeline's entries. One query."""
+    return contact.interactions.filter(_upcoming_q()).aggregate(
+        end=Min("calendar_event__end_time")
+    )["end"]
+
+
 def contact_timeline(
     *, contact: Contact, after: TimelineEntry | None = None, limit: int = TIMELINE_PAGE_SIZE
 ) -> TimelinePage:
@@ -120,9 +135,7 @@ def contact_timeline(
     listed, soonest first, in the first page's `upcoming`, and the open tasks in its
     `open_tasks` (two more queries).
     """
-    upcoming_q = Q(
-        calendar_event__status=EventStatus.CONFIRMED, calendar_event__end_time__gt=timezone.now()
-    )
+    upcoming_q = _upcoming_q()
     interactions = contact.interactions.select_related("author", "calendar_event")
     rows, has_more = _merged_page(
         [
