@@ -242,6 +242,12 @@ class Interaction(models.Model):
                 condition=models.Q(calendar_event__isnull=False),
                 name="crm_interaction_event_idx",
             ),
+            # A contact's meetings, for its upcoming ones (crm.selectors._upcoming_meetings).
+            models.Index(
+                fields=["contact", "calendar_event"],
+                condition=models.Q(calendar_event__isnull=False),
+                name="crm_interaction_meetings_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
