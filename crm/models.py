@@ -150,6 +150,8 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["team", "name"], name="crm_contact_team_name_idx"),
             models.Index(fields=["email"], name="crm_contact_email_idx"),
+            # The contact list's order: its first page read in order, not all of them sorted.
+            models.Index(fields=["name", "id"], name="crm_contact_name_id_idx"),
         ]
         constraints = [
             # One contact per email address within a team, whatever the case: what import
