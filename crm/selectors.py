@@ -117,9 +117,9 @@ def _upcoming_meetings(contact: Contact) -> QuerySet[Interaction]:
     of everyone for a busy contact (a sequential scan of `calendar_events`): 200 ms at 50,000
     events (benchmarks/RESULTS.md, "Contact page")."""
     meetings = list(
-        Interaction.objects.filter(contact=contact, calendar_event__isnull=False).values_list(
-            "calendar_event_id", flat=True
-        )
+        Interaction.objects.filter(contact=contact, calendar_event__isnull=False)
+        .order_by()
+        .values_list("calendar_event_id", flat=True)
     )
     return contact.interactions.filter(
         calendar_event_id__in=meetings,
