@@ -5,7 +5,7 @@ python -m benchmarks [--runs 20] [--duration 60] [--no-load-test]
 
 import argparse
 
-from benchmarks.provenance import load_average, provenance_lines, replace_section
+from benchmarks.provenance import git_commit, load_average, provenance_lines, replace_section
 from benchmarks.setup import django_setup
 
 
@@ -57,7 +57,7 @@ def main() -> None:
     from coop.models import Team, User
     from health.services import rollup_day
 
-    before = load_average()
+    before, commit = load_average(), git_commit()
     if not args.only_reports:
         searches = [
             progress(measure(name, get, runs=args.runs, warmup=2)) for name, get in search_work()
@@ -131,7 +131,7 @@ def main() -> None:
     print("\n".join(table))
     database = f"PostgreSQL {connection.cursor().connection.info.server_version}"
     body = [
-        *provenance_lines(before=before, after=after, database=database),
+        *provenance_lines(before=before, commit=commit, after=after, database=database),
         "- Data: `manage.py seed_demo --scale large`; server times are Django's whole stack "
         "in-process (Client with a logged-in session, DEBUG off); peak MiB is Python's "
         "(tracemalloc) of one extra run; the baselines run once, untraced (—).",

@@ -29,7 +29,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchmarks.provenance import load_average, provenance_lines, replace_section
+from benchmarks.provenance import git_commit, load_average, provenance_lines, replace_section
 from benchmarks.setup import django_setup
 
 HERE = Path(__file__).resolve().parent
@@ -283,7 +283,7 @@ def main() -> None:
     parser.add_argument("--no-save", action="store_true", help="print only, not in RESULTS.md")
     args = parser.parse_args()
     django_setup()
-    before = load_average()
+    before, commit = load_average(), git_commit()
     results = load_test(
         targets=args.target,
         duration=args.duration,
@@ -295,7 +295,7 @@ def main() -> None:
     print("\n".join(table))
     if not args.no_save:
         body = [
-            *provenance_lines(before=before, after=load_average()),
+            *provenance_lines(before=before, commit=commit, after=load_average()),
             f"- gunicorn: {args.workers} workers; wrk: {args.connections} connections, one "
             f"thread; {', '.join(args.target) if args.target else 'loopback'}; logged in; "
             f"the machine may be shared (see the load average).",

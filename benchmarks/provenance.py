@@ -51,11 +51,12 @@ def git_commit() -> str:
     return head.stdout.strip() + ("+dirty" if dirty else "")
 
 
-def provenance_lines(*, before: str, after: str, database: str = "") -> list[str]:
-    """The bullet lines every results section starts with."""
+def provenance_lines(*, before: str, after: str, commit: str, database: str = "") -> list[str]:
+    """The bullet lines every results section starts with; `commit` is `git_commit()` taken
+    when the run started (the checkout may change while it runs)."""
     now = datetime.datetime.now(datetime.UTC)
     return [
-        f"- Date: {now:%Y-%m-%d %H:%M} UTC; git commit `{git_commit()}`",
+        f"- Date: {now:%Y-%m-%d %H:%M} UTC; git commit `{commit}` at the start",
         f"- Machine: {machine()}" + (f"; {database}" if database else ""),
         f"- Load before: `{before}`",
         f"- Load after: `{after}`",
