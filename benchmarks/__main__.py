@@ -4,35 +4,9 @@ python -m benchmarks [--runs 20] [--duration 60] [--no-load-test]
 """
 
 import argparse
-import datetime
-import os
-import platform
-import subprocess
-from pathlib import Path
 
+from benchmarks.provenance import git_commit, load_average, provenance_lines, replace_section
 from benchmarks.setup import django_setup
-
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    memory = int(Path("/proc/meminfo").read_text().split()[1]) // 2**20
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {memory} GiB RAM, {platform.system()} {platform.release()}"
-    )
-
-
-def load_average() -> str:
-    uptime = ["uptime"]
-    return subprocess.run(uptime, capture_output=True, text=True, check=False).stdout.strip()  # noqa: S603
 
 
 def progress(row):
@@ -83,7 +57,7 @@ def main() -> None:
     from coop.models import Team, User
     from health.services import rollup_day
 
-    before = load_average()
+    before, commit = load_average(), git_commit()
     if not args.only_reports:
         searches = [
             progress(measure(name, get, runs=args.runs, warmup=2)) for name, get in search_work()
@@ -155,17 +129,17 @@ def main() -> None:
         table += ["", *format_load(loads, duration=args.duration)]
     after = load_average()
     print("\n".join(table))
-    RESULTS.write_text(
-        "# Benchmark results (latest `make bench`)\n\n"
-        f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC\n"
-        f"- Machine: {machine()}; PostgreSQL {connection.cursor().connection.info.server_version}\n"
-        f"- Load before: `{before}`\n- Load after: `{after}`\n"
+    database = f"PostgreSQL {connection.cursor().connection.info.server_version}"
+    body = [
+        *provenance_lines(before=before, commit=commit, after=after, database=database),
         "- Data: `manage.py seed_demo --scale large`; server times are Django's whole stack "
         "in-process (Client with a logged-in session, DEBUG off); peak MiB is Python's "
-        "(tracemalloc) of one extra run; the baselines run once, untraced (—).\n\n"
-        + "\n".join(table)
-        + "\n"
-    )
+        "(tracemalloc) of one extra run; the baselines run once, untraced (—).",
+        "",
+        *table,
+    ]
+    # Only this section is replaced: the others (`make loadtest`, the notes) stay.
+    replace_section("# Benchmark results (latest `make bench`)", "\n".join(body), first=True)
 
 
 if __name__ == "__main__":

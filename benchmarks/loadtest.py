@@ -1,5 +1,9 @@
-"""The load test: wrk with a logged-in session cookie against the contact detail page, the
-pipeline board and the benchmark floor (`/bench/floor`, a minimal logged-in view).
+"""The load test: wrk with a logged-in session cookie against every list and report page
+(`PAGES`: the contact page, warm and with a cold timeline cache for one request in ten, a
+later timeline page, the contact, deal and organization lists, the home page and its My day,
+the reports, a search, a calendar week, the pipeline board) and the benchmark floor
+(`/bench/floor`, a minimal logged-in view), each page's throughput stated as its share of
+the floor's. `make loadtest` writes its table into `benchmarks/RESULTS.md` ("Load test").
 
 By default it starts gunicorn itself (2 workers, loopback) on the database of
 `DATABASE_URL`. `--target URL` (repeatable) points it at app servers already running
@@ -8,6 +12,7 @@ drives every target at once with the same connections each, and the figures are 
 (requests, errors) or the worst of the targets (latency percentiles).
 
     python -m benchmarks.loadtest [--duration 60] [--connections 4] [--target URL ...]
+                                  [--only NAME ...] [--no-save]
 """
 
 import argparse
@@ -24,11 +29,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+from benchmarks.provenance import git_commit, load_average, provenance_lines, replace_section
 from benchmarks.setup import django_setup
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 LOG = Path(tempfile.gettempdir()) / "coop-loadtest-gunicorn.log"
+COLD_EVERY = 10  # the cold-cache mix: one request in ten renders a timeline not cached yet
+FLOOR = "floor (/bench/floor)"
 
 
 @dataclasses.dataclass
@@ -39,6 +47,19 @@ class LoadResult:
     p95_ms: float
     p99_ms: float
     errors: int
+
+
+@dataclasses.dataclass
+class Page:
+    """One row of the load test: a GET of `path` as `username` (under htmx when `htmx`, as
+    the page that embeds it asks); with `cold_paths`, every `COLD_EVERY`th request goes to
+    the next of them instead (each once)."""
+
+    name: str
+    path: str
+    username: str = "maria"
+    htmx: bool = False
+    cold_paths: list[str] = dataclasses.field(default_factory=list)
 
 
 def ensure_wrk() -> str:
@@ -105,23 +126,30 @@ def start_gunicorn(workers: int) -> tuple[subprocess.Popen, str]:
     raise RuntimeError(f"gunicorn did not start; see {LOG}")
 
 
-def run_wrk(wrk: str, urls: list[str], cookie: str, duration: int, connections: int) -> dict:
+def run_wrk(wrk: str, urls: list[str], page: Page, duration: int, connections: int) -> dict:
     """wrk against every URL at once (one process each); their JSON reports combined."""
-    env = {**os.environ, "BENCH_COOKIE": cookie}
-    command = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s"]
-    processes = [
-        subprocess.Popen(  # noqa: S603 (our wrk command line)
-            [*command, str(HERE / "wrk_report.lua"), url],
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for url in urls
-    ]
-    reports = []
-    for process in processes:
-        out, _ = process.communicate()
-        reports.append(json.loads(out.strip().splitlines()[-1]))
+    env = {**os.environ, "BENCH_COOKIE": session_cookie(page.username)}
+    if page.htmx:
+        env["BENCH_HTMX"] = "1"
+    with tempfile.NamedTemporaryFile("w", suffix=".txt") as cold:
+        if page.cold_paths:
+            cold.write("\n".join(page.cold_paths) + "\n")
+            cold.flush()
+            env |= {"BENCH_COLD_EVERY": str(COLD_EVERY), "BENCH_COLD_PATHS": cold.name}
+        command = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s"]
+        processes = [
+            subprocess.Popen(  # noqa: S603 (our wrk command line)
+                [*command, str(HERE / "wrk_report.lua"), url],
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for url in urls
+        ]
+        reports = []
+        for process in processes:
+            out, _ = process.communicate()
+            reports.append(json.loads(out.strip().splitlines()[-1]))
     return {
         "requests_per_s": sum(r["requests"] / (r["duration_us"] / 1e6) for r in reports),
         "errors": sum(
@@ -131,21 +159,76 @@ def run_wrk(wrk: str, urls: list[str], cookie: str, duration: int, connections: 
     }
 
 
-def load_test(
-    *, targets: list[str] | None, duration: int, connections: int, workers: int = 2
-) -> list[LoadResult]:
+def cold_contact_paths(busy_id, viewer: str, count: int) -> list[str]:
+    """The pages of `count` contacts `viewer` sees other than the busy one, those with the
+    most interactions first: each requested once in the cold mix, so its timeline is rendered
+    (no worker has it cached) from a timeline about as full as the busy contact's first page."""
+    from django.db.models import Count
     from django.urls import reverse
 
-    from benchmarks.pages import BUSY_CONTACT
-    from crm.models import Pipeline
+    from coop.models import User
+    from crm.models import Contact
 
-    wrk = ensure_wrk()
-    cookie = session_cookie("maria")
+    contacts = (
+        Contact.objects.visible_to(User.objects.get(username=viewer))
+        .exclude(pk=busy_id)
+        .annotate(entries=Count("interactions"))
+        .order_by("-entries", "id")
+        .values_list("pk", flat=True)[:count]
+    )
+    return [reverse("crm:contact_detail", args=[pk]) for pk in contacts]
+
+
+def pages(duration: int) -> list[Page]:
+    """Every page of the load test, the floor last."""
+    from django.urls import reverse
+
+    from benchmarks.pages import BUSY_CONTACT, BUSY_USER
+    from crm.models import Contact, Pipeline
+    from crm.selectors import contact_timeline
+
     pipeline = Pipeline.objects.filter(team__name="Demo Co-op Sales").order_by("name").first()
-    paths = [
-        ("contact detail", reverse("crm:contact_detail", args=[BUSY_CONTACT])),
-        ("pipeline board", reverse("crm:pipeline_board", args=[pipeline.pk])),
-        ("floor (/bench/floor)", reverse("bench_floor")),
+    contact = reverse("crm:contact_detail", args=[BUSY_CONTACT])
+    first_page = contact_timeline(contact=Contact.objects.get(pk=BUSY_CONTACT))
+    later = reverse("crm:contact_timeline", args=[BUSY_CONTACT])
+    # Enough contacts never to request one twice at 3,000 req/s.
+    cold = cold_contact_paths(BUSY_CONTACT, "maria", duration * 3_000 // COLD_EVERY)
+    second = []
+    if first_page.next_after is not None:  # a timeline of one page has none (small data)
+        second.append(
+            Page("contact timeline, second page", f"{later}?after={first_page.next_after.pk}")
+        )
+    return [
+        Page("contact detail", contact),
+        Page(f"contact detail, 1 in {COLD_EVERY} cold", contact, cold_paths=cold),
+        *second,
+        Page("contacts list", reverse("crm:contact_list")),
+        Page("deals list", reverse("crm:deal_list")),
+        Page("organizations list", reverse("crm:organization_list")),
+        Page("home (dashboard)", reverse("dashboard")),
+        Page(f"home: My day of {BUSY_USER}", reverse("crm:my_day"), BUSY_USER, htmx=True),
+        Page("reports", reverse("crm:reports")),
+        Page("search (q=ana)", reverse("crm:search") + "?q=ana"),
+        Page(f"calendar week of {BUSY_USER}", reverse("crm:calendar") + "?view=week", BUSY_USER),
+        Page("pipeline board", reverse("crm:pipeline_board", args=[pipeline.pk])),
+        Page(FLOOR, reverse("bench_floor")),
+    ]
+
+
+def load_test(
+    *,
+    targets: list[str] | None,
+    duration: int,
+    connections: int,
+    workers: int = 2,
+    only: list[str] | None = None,
+) -> list[LoadResult]:
+    """The rows of `pages` (those whose name contains one of `only`, and the floor)."""
+    wrk = ensure_wrk()
+    chosen = [
+        page
+        for page in pages(duration)
+        if not only or page.name == FLOOR or any(word in page.name for word in only)
     ]
     server = None
     if not targets:
@@ -153,11 +236,11 @@ def load_test(
         targets = [base]
     try:
         results = []
-        for name, path in paths:
-            figures = run_wrk(wrk, [t + path for t in targets], cookie, duration, connections)
+        for page in chosen:
+            figures = run_wrk(wrk, [t + page.path for t in targets], page, duration, connections)
             results.append(
                 LoadResult(
-                    name=name,
+                    name=page.name,
                     requests_per_s=figures["requests_per_s"],
                     p50_ms=figures["p50_us"],
                     p95_ms=figures["p95_us"],
@@ -165,6 +248,7 @@ def load_test(
                     errors=figures["errors"],
                 )
             )
+            print(f"  {page.name}: {figures['requests_per_s']:,.1f} req/s", flush=True)
         return results
     finally:
         if server is not None:
@@ -193,15 +277,32 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4, help="per target (4)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--target", action="append", help="base URL of a running app server")
+    parser.add_argument(
+        "--only", action="append", help="the pages whose row name contains this (and the floor)"
+    )
+    parser.add_argument("--no-save", action="store_true", help="print only, not in RESULTS.md")
     args = parser.parse_args()
     django_setup()
+    before, commit = load_average(), git_commit()
     results = load_test(
         targets=args.target,
         duration=args.duration,
         connections=args.connections,
         workers=args.workers,
+        only=args.only,
     )
-    print("\n".join(format_load(results, duration=args.duration)))
+    table = format_load(results, duration=args.duration)
+    print("\n".join(table))
+    if not args.no_save:
+        body = [
+            *provenance_lines(before=before, commit=commit, after=load_average()),
+            f"- gunicorn: {args.workers} workers; wrk: {args.connections} connections, one "
+            f"thread; {', '.join(args.target) if args.target else 'loopback'}; logged in; "
+            f"the machine may be shared (see the load average).",
+            "",
+            *table,
+        ]
+        replace_section("## Load test (latest `make loadtest`)", "\n".join(body))
 
 
 if __name__ == "__main__":

@@ -152,6 +152,8 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["team", "name"], name="crm_contact_team_name_idx"),
             models.Index(fields=["email"], name="crm_contact_email_idx"),
+            # The contact list's order: its first page read in order, not all of them sorted.
+            models.Index(fields=["name", "id"], name="crm_contact_name_id_idx"),
         ]
         constraints = [
             # One contact per email address within a team, whatever the case: what import
@@ -243,6 +245,12 @@ class Interaction(models.Model):
                 fields=["calendar_event"],
                 condition=models.Q(calendar_event__isnull=False),
                 name="crm_interaction_event_idx",
+            ),
+            # A contact's meetings, for its upcoming ones (crm.selectors._upcoming_meetings).
+            models.Index(
+                fields=["contact", "calendar_event"],
+                condition=models.Q(calendar_event__isnull=False),
+                name="crm_interaction_meetings_idx",
             ),
         ]
         constraints = [

@@ -3,8 +3,8 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from calendar_app.models import EventStatus
@@ -108,25 +108,53 @@ def timeline_entry(*, after_id, interactions, link: dict) -> TimelineEntry | Non
     )
 
 
+def _upcoming_meetings(contact: Contact) -> QuerySet[Interaction]:
+    """The contact's meetings not over yet (confirmed events ending in the future).
+
+    The ids of the contact's meetings come first, in a query of their own read from the
+    partial index `crm_interaction_meetings_idx` (a few rows; without any, no second query),
+    so PostgreSQL fetches those events by key. Joined in one query, it read every future event
+    of everyone for a busy contact (a sequential scan of `calendar_events`): 200 ms at 50,000
+    events (benchmarks/RESULTS.md, "Contact page")."""
+    meetings = list(
+        Interaction.objects.filter(contact=contact, calendar_event__isnull=False)
+        .order_by()
+        .values_list("calendar_event_id", flat=True)
+    )
+    return contact.interactions.filter(
+        calendar_event_id__in=meetings,
+        calendar_event__status=EventStatus.CONFIRMED,
+        calendar_event__end_time__gt=timezone.now(),
+    )
+
+
+def upcoming_meetings_end(*, contact: Contact):
+    """When the first of the contact's meetings not over yet ends (None without one): until
+    then no meeting joins the timeline's entries. One query, two with meetings."""
+    return _upcoming_meetings(contact).aggregate(end=Min("calendar_event__end_time"))["end"]
+
+
 def contact_timeline(
     *, contact: Contact, after: TimelineEntry | None = None, limit: int = TIMELINE_PAGE_SIZE
 ) -> TimelinePage:
     """A page of the contact's interactions, notes and done tasks, newest first (a note at
     its writing, a task at its completion), starting after the `after` entry.
 
-    Keyset-paginated, so a page costs three queries whatever the timeline's length, and an
-    entry logged meanwhile never shifts or repeats the pages a person is scrolling through.
-    Meetings not over yet (confirmed events ending in the future) are left out of the pages and
-    listed, soonest first, in the first page's `upcoming`, and the open tasks in its
-    `open_tasks` (two more queries).
+    Keyset-paginated, so a page costs three queries whatever the timeline's length (and one
+    or two for the contact's meetings), and an entry logged meanwhile never shifts or repeats
+    the pages a person is scrolling through. Meetings not over yet (confirmed events ending in
+    the future) are left out of the pages and listed, soonest first, in the first page's
+    `upcoming`, and the open tasks in its `open_tasks` (one more query).
     """
-    upcoming_q = Q(
-        calendar_event__status=EventStatus.CONFIRMED, calendar_event__end_time__gt=timezone.now()
-    )
     interactions = contact.interactions.select_related("author", "calendar_event")
+    upcoming = list(
+        _upcoming_meetings(contact)
+        .select_related("author", "calendar_event")
+        .order_by("calendar_event__start_time", "id")
+    )
     rows, has_more = _merged_page(
         [
-            interactions.exclude(upcoming_q),
+            interactions.exclude(pk__in=[meeting.pk for meeting in upcoming]),
             Note.objects.filter(contact=contact).select_related("author"),
             Task.objects.filter(contact=contact, completed_at__isnull=False).select_related(
                 "assignee", "completed_by"
@@ -137,9 +165,7 @@ def contact_timeline(
     )
     page = TimelinePage(entries=rows, next_after=rows[-1] if has_more else None)
     if after is None:
-        page.upcoming = list(
-            interactions.filter(upcoming_q).order_by("calendar_event__start_time", "id")
-        )
+        page.upcoming = upcoming
         page.open_tasks = list(
             Task.objects.filter(contact=contact, completed_at__isnull=True)
             .select_related("assignee")
@@ -169,8 +195,17 @@ def organizations_matching(
 ) -> QuerySet[Organization]:
     """The user's visible organizations whose name, domain or industry contains `query` and
     that carry every tag named in `tags`, each with `contact_count`."""
+    # A count per row (a subquery) rather than a join of every contact grouped: the page's
+    # count and its rows then never read the contacts of the organizations not shown.
+    contacts = (
+        Contact.objects.filter(organization=OuterRef("pk"))
+        .order_by()
+        .values("organization")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     organizations = filter_by_tags(Organization.objects.visible_to(user), tags).annotate(
-        contact_count=Count("contacts", distinct=True)
+        contact_count=Coalesce(Subquery(contacts), 0)
     )
     query = query.strip()
     if query:

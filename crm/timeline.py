@@ -1,5 +1,6 @@
-"""The first page of a contact's timeline (`#timeline`), rendered once per version and served from
-a cache in each process to every viewer who would get the same HTML.
+"""The pages of a contact's timeline (the first, `#timeline`, and the later ones of the infinite
+scroll, `#timeline_page`), each rendered once per version and served from a cache in each
+process to every viewer who would get the same HTML.
 
 The HTML depends on the contact's interactions, notes and tasks, their meetings and their
 authors', assignees' and completers' names (`Contact.timeline_version` changes with each of
@@ -17,7 +18,9 @@ empty and markup of the previous release is never served.
 """
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
+from uuid import UUID
 
 from django.core.cache import caches
 from django.http import HttpRequest
@@ -26,7 +29,7 @@ from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
 from crm.models import Contact
-from crm.selectors import TimelinePage, contact_timeline
+from crm.selectors import TimelinePage, contact_timeline, timeline_entry, upcoming_meetings_end
 
 FRAGMENT_CACHE = "fragments"
 FRAGMENT_TIMEOUT = 600  # seconds; a bound on memory, not on staleness
@@ -54,27 +57,67 @@ def _organizer_ids(page: TimelinePage) -> frozenset:
     return frozenset(organizers | authors - {None})
 
 
-def timeline_first_page(request: HttpRequest, contact: Contact) -> SafeString:
-    """The `#timeline` fragment of `contact` (already checked visible) for `request.user`."""
-    cache = caches[FRAGMENT_CACHE]
-    key = (
-        f"crm-timeline:{contact.pk}:{contact.timeline_version}:"
+def _key(contact: Contact, part: str) -> str:
+    return (
+        f"crm-timeline:{contact.pk}:{contact.timeline_version}:{part}:"
         f"{timezone.get_current_timezone_name()}:{translation.get_language()}"
     )
+
+
+type _Built = tuple[str, TimelinePage, datetime | None]
+
+
+def _cached(request: HttpRequest, key: str, build: Callable[[], _Built | None]) -> str | None:
+    """The stored page of `key` if `request.user` may be served it and it is still current;
+    otherwise `build()`'s (html, page, until), stored unless the viewer sees their own actions
+    on it. None when `build` finds nothing to render."""
+    cache = caches[FRAGMENT_CACHE]
     stored = cache.get(key)
-    now = timezone.now()
     if (
         stored is not None
         and request.user.pk not in stored.organizer_ids
-        and (stored.until is None or now < stored.until)
+        and (stored.until is None or timezone.now() < stored.until)
     ):
         return mark_safe(stored.html)  # noqa: S308 (our own rendered template)
-    page = contact_timeline(contact=contact)
-    html = render_to_string(
-        "crm/contact_detail.html#timeline", {"contact": contact, "page": page}, request
-    )
+    built = build()
+    if built is None:
+        return None
+    html, page, until = built
     organizer_ids = _organizer_ids(page)
     if request.user.pk not in organizer_ids:
-        until = min((e.calendar_event.end_time for e in page.upcoming), default=None)
         cache.set(key, _Stored(html, organizer_ids, until), FRAGMENT_TIMEOUT)
     return html
+
+
+def timeline_first_page(request: HttpRequest, contact: Contact) -> SafeString:
+    """The `#timeline` fragment of `contact` (already checked visible) for `request.user`."""
+
+    def build() -> _Built:
+        page = contact_timeline(contact=contact)
+        html = render_to_string(
+            "crm/contact_detail.html#timeline", {"contact": contact, "page": page}, request
+        )
+        return html, page, min((e.calendar_event.end_time for e in page.upcoming), default=None)
+
+    return _cached(request, _key(contact, "first"), build)
+
+
+def timeline_later_page(request: HttpRequest, contact: Contact, after_id: UUID) -> str | None:
+    """The `#timeline_page` fragment of the entries after `after_id` (the infinite scroll),
+    cached like the first page: until the contact's timeline changes or its first upcoming
+    meeting ends (it then joins the entries, maybe on this page). None when `after_id` is no
+    entry of the contact's timeline."""
+
+    def build() -> _Built | None:
+        after = timeline_entry(
+            after_id=after_id, interactions=contact.interactions, link={"contact": contact}
+        )
+        if after is None:
+            return None
+        page = contact_timeline(contact=contact, after=after)
+        html = render_to_string(
+            "crm/contact_detail.html#timeline_page", {"contact": contact, "page": page}, request
+        )
+        return html, page, upcoming_meetings_end(contact=contact)
+
+    return _cached(request, _key(contact, f"after:{after_id}"), build)

@@ -14,9 +14,9 @@ from coop.htmx import varies_on_htmx
 from coop.visibility import manages_team_expression
 from crm.forms import ContactForm, InteractionForm, submit_to_service
 from crm.models import Contact
-from crm.selectors import contact_timeline, contacts_matching, timeline_entry
+from crm.selectors import contacts_matching
 from crm.services import CONTACT_FIELDS, contact_create, contact_update, interaction_log
-from crm.timeline import timeline_first_page
+from crm.timeline import timeline_first_page, timeline_later_page
 from crm.views.bulk import list_context, requested_tags
 
 CONTACTS_PER_PAGE = 25
@@ -134,15 +134,10 @@ def contact_timeline_page(request: HttpRequest, pk: UUID) -> HttpResponse:
         after_id = UUID(request.GET["after"])
     except ValueError as error:
         raise Http404("No such timeline entry.") from error
-    after = timeline_entry(
-        after_id=after_id, interactions=contact.interactions, link={"contact": contact}
-    )
-    if after is None:
+    html = timeline_later_page(request, contact, after_id)
+    if html is None:
         raise Http404("No such timeline entry.")
-    page = contact_timeline(contact=contact, after=after)
-    return render(
-        request, "crm/contact_detail.html#timeline_page", {"contact": contact, "page": page}
-    )
+    return HttpResponse(html)
 
 
 @require_POST

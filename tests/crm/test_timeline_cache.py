@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from crm.meeting_scheduling import meeting_cancel, meeting_schedule, meeting_update
 from crm.models import Contact, Interaction, InteractionType
-from crm.services import interaction_log
+from crm.selectors import TIMELINE_PAGE_SIZE
+from crm.services import contact_timelines_touch, interaction_log
 from tests.crm.factories import ContactFactory, InteractionFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +156,82 @@ def test_a_password_change_leaves_the_timelines_alone(rep, contact):
     rep.set_password("another-long-passphrase")
     rep.save()
     assert Contact.objects.get(pk=contact.pk).timeline_version == version
+
+
+def _older_entries(contact, author, n=TIMELINE_PAGE_SIZE + 5):
+    """`n` calls, a day apart, the newest yesterday: more than the first page holds."""
+    now = timezone.now()
+    return [
+        InteractionFactory(
+            contact=contact,
+            author=author,
+            summary=f"Old call {i:02d}",
+            timestamp=now - datetime.timedelta(days=1 + i),
+        )
+        for i in range(n)
+    ]
+
+
+def _second_page(client, contact, first_page) -> str:
+    url = reverse("crm:contact_timeline", args=[contact.pk])
+    response = client.get(url, {"after": first_page[TIMELINE_PAGE_SIZE - 1].pk})
+    assert response.status_code == 200
+    return response.text
+
+
+def test_a_later_page_seen_again_comes_from_the_cache_with_its_edits(
+    manager_client, rep, contact, django_assert_max_num_queries
+):
+    entries = _older_entries(contact, rep)
+    last = entries[-1]
+    assert "Old call 24" in _second_page(manager_client, contact, entries)
+    # Session, user, unread notifications and the contact: no timeline query, no cursor one.
+    with django_assert_max_num_queries(4):
+        assert "Old call 24" in _second_page(manager_client, contact, entries)
+    last.summary = "Corrected call"
+    last.save()
+    page = _second_page(manager_client, contact, entries)
+    assert "Corrected call" in page
+    assert "Old call 24" not in page
+
+
+def test_a_meeting_that_ends_joins_a_later_page_without_any_write(
+    manager_client, rep, contact, monkeypatch
+):
+    entries = _older_entries(contact, rep)
+    interaction = _meeting(rep, contact, starts_in=datetime.timedelta(minutes=10))
+    # Its entry, once over, falls between the older calls on the second page.
+    Interaction.objects.filter(pk=interaction.pk).update(
+        timestamp=entries[TIMELINE_PAGE_SIZE + 1].timestamp + datetime.timedelta(hours=1)
+    )
+    contact_timelines_touch(contacts=Contact.objects.filter(pk=contact.pk))
+    assert "Roof survey" not in _second_page(manager_client, contact, entries)
+    after_it = interaction.calendar_event.end_time + datetime.timedelta(minutes=1)
+    monkeypatch.setattr(timezone, "now", lambda: after_it)
+    assert "Roof survey" in _second_page(manager_client, contact, entries)
+
+
+def test_a_later_page_of_another_contacts_entry_is_not_found_even_once_cached(
+    manager_client, team, rep, contact
+):
+    entries = _older_entries(contact, rep)
+    other = ContactFactory(team=team, owner=rep)
+    _second_page(manager_client, contact, entries)
+    url = reverse("crm:contact_timeline", args=[other.pk])
+    response = manager_client.get(url, {"after": entries[TIMELINE_PAGE_SIZE - 1].pk})
+    assert response.status_code == 404
+
+
+def test_the_organizer_of_a_meeting_on_a_later_page_sees_its_actions(
+    rep_client, manager_client, rep, contact
+):
+    entries = _older_entries(contact, rep)
+    interaction = _meeting(rep, contact, starts_in=-datetime.timedelta(days=3))
+    Interaction.objects.filter(pk=interaction.pk).update(
+        timestamp=entries[TIMELINE_PAGE_SIZE + 1].timestamp + datetime.timedelta(hours=1)
+    )
+    contact_timelines_touch(contacts=Contact.objects.filter(pk=contact.pk))
+    for _ in range(2):
+        assert "Roof survey" in _second_page(manager_client, contact, entries)
+        assert "Cancel meeting" not in _second_page(manager_client, contact, entries)
+        assert "Cancel meeting" in _second_page(rep_client, contact, entries)
