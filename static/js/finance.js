@@ -1,7 +1,10 @@
 // Forecast charts (Chart.js, served by the app). Data comes from json_script blocks; every
-// chart has a table with the same figures next to it.
+// chart has a table with the same figures next to it. Labels are translated by the page's
+// JavaScript catalogue (Django's JavaScriptCatalog, loaded by base.html); amounts follow the
+// page's language (<html lang>).
 (function () {
   "use strict";
+  const gettext = window.gettext || ((text) => text);
 
   function readData(id) {
     const element = document.getElementById(id);
@@ -9,7 +12,7 @@
   }
 
   function moneyFormatter(currency) {
-    const format = new Intl.NumberFormat(undefined, { style: "currency", currency: currency, maximumFractionDigits: 0 });
+    const format = new Intl.NumberFormat(document.documentElement.lang || undefined, { style: "currency", currency: currency, maximumFractionDigits: 0 });
     return (value) => format.format(value);
   }
 
@@ -21,8 +24,8 @@
         datasets: [
           { type: "line", label: "P90", data: data.p90, borderColor: "rgba(37, 99, 235, 0.35)", pointRadius: 0, fill: false },
           { type: "line", label: "P10", data: data.p10, borderColor: "rgba(37, 99, 235, 0.35)", backgroundColor: "rgba(37, 99, 235, 0.15)", pointRadius: 0, fill: "-1" },
-          { type: "line", label: "Expected", data: data.expected, borderColor: "rgb(29, 78, 216)", backgroundColor: "rgb(29, 78, 216)", borderWidth: 2 },
-          { type: "bar", label: "Actual revenue", data: data.actual, backgroundColor: "rgba(22, 128, 61, 0.6)" },
+          { type: "line", label: gettext("Expected"), data: data.expected, borderColor: "rgb(29, 78, 216)", backgroundColor: "rgb(29, 78, 216)", borderWidth: 2 },
+          { type: "bar", label: gettext("Actual revenue"), data: data.actual, backgroundColor: "rgba(22, 128, 61, 0.6)" },
         ],
       },
       options: {
@@ -41,8 +44,8 @@
       data: {
         labels: data.labels,
         datasets: [
-          { label: "Pipeline value", data: data.pipeline, backgroundColor: "rgba(37, 99, 235, 0.55)" },
-          { label: "Actual revenue", data: data.actual, backgroundColor: "rgba(22, 128, 61, 0.6)" },
+          { label: gettext("Pipeline value"), data: data.pipeline, backgroundColor: "rgba(37, 99, 235, 0.55)" },
+          { label: gettext("Actual revenue"), data: data.actual, backgroundColor: "rgba(22, 128, 61, 0.6)" },
         ],
       },
       options: {

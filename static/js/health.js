@@ -1,6 +1,8 @@
 // Wellness pages: dashboard tabs and the Chart.js charts. Data comes from json_script blocks
 // (no inline scripts: the Content-Security-Policy forbids them); each chart has a table too.
+// Labels are translated by the page's JavaScript catalogue (JavaScriptCatalog, in base.html).
 (() => {
+  const gettext = window.gettext || ((text) => text);
   const charts = new WeakMap();
 
   function readData(canvas) {
@@ -15,8 +17,8 @@
         data: {
           labels: data.labels,
           datasets: [
-            { label: "Stress", data: data.stress, borderColor: "#b42318", backgroundColor: "#b42318", tension: 0.2 },
-            { label: "Wellness score", data: data.score, borderColor: "#1570ef", backgroundColor: "#1570ef", tension: 0.2 },
+            { label: gettext("Stress"), data: data.stress, borderColor: "#b42318", backgroundColor: "#b42318", tension: 0.2 },
+            { label: gettext("Wellness score"), data: data.score, borderColor: "#1570ef", backgroundColor: "#1570ef", tension: 0.2 },
           ],
         },
         options: {
