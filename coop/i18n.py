@@ -1,7 +1,9 @@
 """The language a person gets: in their pages (coop.middleware.UserLanguageMiddleware) and in
 what is sent to them outside a request (emails, invitations, notifications)."""
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
+from functools import wraps
 
 from django.conf import settings
 from django.utils import translation
@@ -20,3 +22,21 @@ def language_for(user) -> str:
 def in_language_of(user) -> AbstractContextManager:
     """`with in_language_of(recipient):` renders what is sent to them in their language."""
     return translation.override(language_for(user))
+
+
+def written_for[**P, R](
+    recipient: Callable[P, object],
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator of a function that writes to one person (a notification, an email):
+    it runs in the language of `recipient(*args, **kwargs)`, whoever's request or command
+    calls it. `@written_for(lambda task: task.assignee)`."""
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        @wraps(function)
+        def in_their_language(*args: P.args, **kwargs: P.kwargs) -> R:
+            with in_language_of(recipient(*args, **kwargs)):
+                return function(*args, **kwargs)
+
+        return in_their_language
+
+    return decorate

@@ -1,5 +1,6 @@
-"""What is sent to a person outside a request goes out in their language: invitations in
-the recipient's (a guest without an account: the organizer's), reminders in their user's."""
+"""What is sent to a person goes out in their language, whoever causes it: invitations in
+the recipient's (a guest without an account: the organizer's), reminders and notifications
+in their user's."""
 
 import datetime
 
@@ -10,7 +11,10 @@ from django.utils import dateformat, timezone, translation
 from calendar_app import services
 from calendar_app.models import Notification
 from calendar_app.services import event_create, reminders_send_due
+from coop.i18n import written_for
 from coop.languages import Language
+from coop.models import User
+from crm import next_steps
 from crm.meeting_scheduling import contact_guest
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +98,42 @@ def test_a_reminder_is_written_in_its_recipients_language(
     assert sent >= 1
     assert set(written_in) == {"fr"}
     assert Notification.objects.filter(user=rep).exists()
+
+
+def test_written_for_runs_a_function_in_its_recipients_language_only(rep):
+    rep.language = Language.SPANISH
+
+    @written_for(lambda user, note: user)
+    def compose(user, note):
+        return translation.get_language(), note
+
+    with translation.override("de"):
+        assert compose(rep, "x") == ("es", "x")
+        assert translation.get_language() == "de"
+        assert compose(User(language=""), "y") == ("en-gb", "y")
+
+
+def test_a_task_given_by_a_german_manager_is_announced_in_the_french_assignees_language(
+    manager, rep, contact, monkeypatch
+):
+    rep.language = Language.FRENCH
+    rep.save()
+    manager.language = Language.GERMAN
+    manager.save()
+    written_in = []
+
+    def recording(**fields):
+        written_in.append((fields["user"], translation.get_language()))
+        return Notification(**fields)
+
+    monkeypatch.setattr(next_steps, "Notification", recording)
+    with translation.override("de"):  # the manager's request
+        next_steps.task_create(
+            actor=manager,
+            record=contact,
+            title="Call back",
+            due_date=timezone.localdate() + datetime.timedelta(days=1),
+            assignee=rep,
+        )
+        next_steps.task_reminders_send_due(now=timezone.now() + datetime.timedelta(days=2))
+    assert written_in == [(rep, "fr"), (rep, "fr")]
