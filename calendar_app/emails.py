@@ -1,6 +1,8 @@
 """Outgoing calendar email: invitations with an .ics attachment and reminder messages.
 
 Called from `transaction.on_commit` callbacks only, so nothing is sent for a rolled-back write.
+Each message is written in its recipient's language (`coop.i18n.in_language_of`): a person's
+own setting; a guest without an account gets the organizer's, the language they deal in.
 Subjects are made one line (`coop.validators.one_line`): a title stored with a line break
 before the services refused them would otherwise make Django refuse every email about it.
 """
@@ -13,6 +15,7 @@ from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from calendar_app import ics
 from calendar_app.models import Event, Notification
+from coop.i18n import in_language_of
 from coop.validators import one_line
 
 SUBJECT_PREFIX = {
@@ -37,16 +40,18 @@ def send_invitations(*, event_id, update: bool = False) -> int:
     for attendee in attendees:
         if not attendee.is_guest or attendee.invited_at is None or not attendee.guest_email:
             continue
-        with timezone.override(event.organizer.zone):
+        recipient = attendee.user if attendee.user_id else event.organizer
+        with timezone.override(event.organizer.zone), in_language_of(recipient):
             body = render_to_string(
                 "calendar_app/email/invitation.txt",
                 {"event": event, "kind": kind, "recipient": attendee.guest_name},
             )
-        message = EmailMessage(
-            subject=one_line(
+            subject = one_line(
                 gettext("%(prefix)s: %(title)s")
                 % {"prefix": SUBJECT_PREFIX[kind], "title": event.title}
-            ),
+            )
+        message = EmailMessage(
+            subject=subject,
             body=body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[attendee.guest_email],

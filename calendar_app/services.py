@@ -33,6 +33,7 @@ from calendar_app.models import (
 )
 from calendar_app.selectors import conflicts, reminder_minutes_for
 from coop.dates import validate_supported_date
+from coop.i18n import in_language_of
 from coop.models import Team, User
 from coop.validators import require_single_line
 
@@ -516,7 +517,8 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
                 break
             notifications = []
             for reminder in batch:
-                title, body = _reminder_text(reminder)
+                with in_language_of(reminder.user):
+                    title, body = _reminder_text(reminder)
                 notifications.append(
                     Notification(user=reminder.user, event=reminder.event, title=title, body=body)
                 )

@@ -11,6 +11,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from coop.languages import Language as coop_languages
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -58,6 +60,8 @@ MIDDLEWARE = [
     "coop.middleware.RejectNullCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: the signed-in person's language, else the browser's.
+    "coop.middleware.UserLanguageMiddleware",
     "coop.middleware.SessionIdleTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "coop.middleware.UserTimeZoneMiddleware",
@@ -78,6 +82,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -147,7 +152,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
+# The interface languages (coop.models.Language, whose complete catalogues we ship). English is
+# British English ("en-gb"): its dates and numbers are the ones the app has always shown, and
+# a browser asking for any English ("en", "en-us") gets it. Each person's language comes from
+# their settings, else the browser's Accept-Language (or the login page's choice, a cookie),
+# else English: coop.middleware.UserLanguageMiddleware.
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb" if code == "en" else code, label) for code, label in coop_languages.choices]
+# Catalogues of what belongs to no app: the project's templates/, config/, static/js/.
+# Each app keeps its own in <app>/locale/ (CONTRIBUTING.md "Translations").
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

@@ -12,6 +12,7 @@ clamps to it (`clamp_day`), forms and services refuse a date outside it with a m
 import datetime
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 EARLIEST_DAY = datetime.date(1900, 1, 1)
 LATEST_DAY = datetime.date(2999, 12, 31)
@@ -28,7 +29,7 @@ def validate_supported_date(value: datetime.date | datetime.datetime) -> None:
     day = value.date() if isinstance(value, datetime.datetime) else value
     if not EARLIEST_DAY <= day <= LATEST_DAY:
         raise ValidationError(
-            "Pick a date from the year %(first)d to %(last)d.",
+            _("Pick a date from the year %(first)d to %(last)d."),
             code="date_out_of_range",
             params={"first": EARLIEST_DAY.year, "last": LATEST_DAY.year},
         )

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils.translation import ngettext
 
 from coop.models import Membership, Role, Team, User
 
@@ -23,7 +24,7 @@ DEMO_PEOPLE = [
 @transaction.atomic
 def seed_core() -> tuple[Team, list[User], int]:
     """Create the demo team and users that are missing; return them and how many were new."""
-    team, _ = Team.objects.get_or_create(name=DEMO_TEAM)
+    team, _created = Team.objects.get_or_create(name=DEMO_TEAM)
     users, created = [], 0
     for username, display_name, role, time_zone in DEMO_PEOPLE:
         user = User.objects.filter(username=username).first()
@@ -47,9 +48,24 @@ def seed_core() -> tuple[Team, list[User], int]:
 
 def seed(*, options: dict, log: Callable[[str], None]) -> None:
     _team, users, created = seed_core()
-    log(f"Demo team {DEMO_TEAM!r}: {created} new user(s), {len(users)} in all.")
+    log(
+        ngettext(
+            "Demo team “%(team)s”: %(new)d new user, %(all)d in all.",
+            "Demo team “%(team)s”: %(new)d new users, %(all)d in all.",
+            created,
+        )
+        % {"team": DEMO_TEAM, "new": created, "all": len(users)}
+    )
     if options.get("scale") == "large":
-        log(f"Large scale: {seed_scale_people()} new user(s) in {SCALE_TEAMS} teams.")
+        added = seed_scale_people()
+        log(
+            ngettext(
+                "Large scale: %(new)d new user in %(teams)d teams.",
+                "Large scale: %(new)d new users in %(teams)d teams.",
+                added,
+            )
+            % {"new": added, "teams": SCALE_TEAMS}
+        )
 
 
 # `seed_demo --scale large`: the demo team grows to ten people (with the health module's
@@ -84,7 +100,7 @@ def seed_scale_people() -> int:
         return 0
     teams = {}
     for name in sorted({p[0] for p in missing}):
-        teams[name], _ = Team.objects.get_or_create(name=name)
+        teams[name], _created = Team.objects.get_or_create(name=name)
     hashed = make_password(settings.DEMO_PASSWORD)
     users = User.objects.bulk_create(
         User(

@@ -1,12 +1,31 @@
-"""Show and parse dates and times in the signed-in user's own time zone; end idle sessions;
-refuse NUL characters."""
+"""Show and parse dates and times in the signed-in user's own time zone and language; end
+idle sessions; refuse NUL characters."""
 
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.middleware.locale import LocaleMiddleware
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from coop.i18n import language_for
+
+
+class UserLanguageMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware (the language cookie set on the login page, else the
+    browser's Accept-Language, else English), except that a signed-in person who chose a
+    language in their settings always gets it. Runs after authentication."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.language:
+            language = language_for(user)
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+            return
+        super().process_request(request)
 
 
 class UserTimeZoneMiddleware:
@@ -69,12 +88,12 @@ class RejectNullCharactersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if "\x00" in request.path:
-            raise BadRequest("The address contains a NUL character.")
+            raise BadRequest(_("The address contains a NUL character."))
         data = [request.GET]
         if request.method == "POST" and request.content_type in FORM_TYPES:
             data.append(request.POST)
         for query in data:
             for key, values in query.lists():
                 if "\x00" in key or any("\x00" in value for value in values):
-                    raise BadRequest("The request contains a NUL character.")
+                    raise BadRequest(_("The request contains a NUL character."))
         return self.get_response(request)

@@ -9,6 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from coop.languages import Language
 
 
 @cache
@@ -19,27 +22,18 @@ def _time_zone_names() -> frozenset[str]:
 def validate_time_zone(value: str) -> None:
     if value not in _time_zone_names():
         raise ValidationError(
-            "%(value)s is not a known time zone (use an IANA name such as Europe/Paris).",
+            _("%(value)s is not a known time zone (use an IANA name such as Europe/Paris)."),
             params={"value": value},
             code="invalid_time_zone",
         )
 
 
-class Language(models.TextChoices):
-    """The interface languages with complete catalogues. Blank on a user: the browser's choice."""
-
-    ENGLISH = "en", "English"
-    SPANISH = "es", "Español"
-    FRENCH = "fr", "Français"
-    GERMAN = "de", "Deutsch"
-
-
 class ColorScheme(models.TextChoices):
     """A person's colour scheme; AUTO follows the device's `prefers-color-scheme`."""
 
-    AUTO = "auto", "Same as the device"
-    LIGHT = "light", "Light"
-    DARK = "dark", "Dark"
+    AUTO = "auto", _("Same as the device")
+    LIGHT = "light", _("Light")
+    DARK = "dark", _("Dark")
 
 
 class User(AbstractUser):
@@ -51,13 +45,13 @@ class User(AbstractUser):
         max_length=64,
         default="UTC",
         validators=[validate_time_zone],
-        help_text="Dates and times are shown and entered in this IANA time zone.",
+        help_text=_("Dates and times are shown and entered in this IANA time zone."),
     )
     language = models.CharField(
         max_length=8,
         choices=Language.choices,
         blank=True,
-        help_text="Interface and email language; blank follows the browser's Accept-Language.",
+        help_text=_("Interface and email language; blank follows the browser's Accept-Language."),
     )
     color_scheme = models.CharField(
         max_length=5, choices=ColorScheme.choices, default=ColorScheme.AUTO
@@ -86,7 +80,7 @@ class Team(models.Model):
     stale_deal_days = models.PositiveSmallIntegerField(
         default=14,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
-        help_text="An open deal with no activity for this many days is listed as stale.",
+        help_text=_("An open deal with no activity for this many days is listed as stale."),
     )
 
     class Meta:
@@ -98,9 +92,9 @@ class Team(models.Model):
 
 
 class Role(models.TextChoices):
-    REP = "rep", "Sales rep"
-    MANAGER = "manager", "Manager"
-    FINANCE = "finance", "Finance"
+    REP = "rep", _("Sales rep")
+    MANAGER = "manager", _("Manager")
+    FINANCE = "finance", _("Finance")
 
 
 class Membership(models.Model):
@@ -129,8 +123,8 @@ class Membership(models.Model):
 class ConsentScope(models.TextChoices):
     """The purposes a person may allow their health data to be used for, each on its own."""
 
-    DEAL_WELLNESS = "deal_wellness", "Attach my wellness score to deals I close"
-    TEAM_INSIGHTS = "team_insights", "Include me in team wellness insights"
+    DEAL_WELLNESS = "deal_wellness", _("Attach my wellness score to deals I close")
+    TEAM_INSIGHTS = "team_insights", _("Include me in team wellness insights")
     PERSONAL_RECOMMENDATIONS = (
         "personal_recommendations",
         "Give me personal wellness recommendations",
@@ -164,8 +158,8 @@ class Consent(models.Model):
 
 
 class ConsentAction(models.TextChoices):
-    GRANT = "grant", "Granted"
-    REVOKE = "revoke", "Revoked"
+    GRANT = "grant", _("Granted")
+    REVOKE = "revoke", _("Revoked")
 
 
 class AppendOnlyError(Exception):
@@ -193,7 +187,7 @@ class ConsentEvent(models.Model):
     action = models.CharField(max_length=10, choices=ConsentAction.choices)
     text_version = models.CharField(max_length=20)
     method = models.CharField(
-        max_length=40, help_text="How it was given or withdrawn, e.g. “consent page”."
+        max_length=40, help_text=_("How it was given or withdrawn, e.g. “consent page”.")
     )
     actor = models.ForeignKey(
         User,
@@ -201,7 +195,7 @@ class ConsentEvent(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="Who clicked: the person themself, unless an operator acted for them.",
+        help_text=_("Who clicked: the person themself, unless an operator acted for them."),
     )
     at = models.DateTimeField()
 
@@ -235,25 +229,25 @@ class ConsentEvent(models.Model):
 
 
 class AuditAction(models.TextChoices):
-    CONSENT_GRANTED = "consent_granted", "Consent granted"
-    CONSENT_REVOKED = "consent_revoked", "Consent revoked"
-    EXPORTED = "exported", "Data exported"
-    DEAL_CLOSED = "deal_closed", "Deal closed"
-    FORECAST_GENERATED = "forecast_generated", "Forecast generated"
-    HEALTH_DATA_VIEWED = "health_data_viewed", "Health data viewed"
-    ADMIN_ADDED = "admin_added", "Added in the admin"
-    ADMIN_CHANGED = "admin_changed", "Changed in the admin"
-    ADMIN_DELETED = "admin_deleted", "Deleted in the admin"
-    IMPORTED = "imported", "Data imported"
-    IMPORT_UNDONE = "import_undone", "Import undone"
-    MERGED = "merged", "Records merged"
-    PERSONAL_DATA_EXPORTED = "personal_data_exported", "A person's data exported"
-    PERSONAL_DATA_ERASED = "personal_data_erased", "A person's data erased"
-    DEAL_REOPENED = "deal_reopened", "Deal reopened"
-    OWNER_CHANGED = "owner_changed", "Owner changed"
-    PIPELINE_CHANGED = "pipeline_changed", "Pipeline settings changed"
-    LOST_REASONS_CHANGED = "lost_reasons_changed", "Lost reasons changed"
-    BULK_CHANGED = "bulk_changed", "Records changed in bulk"
+    CONSENT_GRANTED = "consent_granted", _("Consent granted")
+    CONSENT_REVOKED = "consent_revoked", _("Consent revoked")
+    EXPORTED = "exported", _("Data exported")
+    DEAL_CLOSED = "deal_closed", _("Deal closed")
+    FORECAST_GENERATED = "forecast_generated", _("Forecast generated")
+    HEALTH_DATA_VIEWED = "health_data_viewed", _("Health data viewed")
+    ADMIN_ADDED = "admin_added", _("Added in the admin")
+    ADMIN_CHANGED = "admin_changed", _("Changed in the admin")
+    ADMIN_DELETED = "admin_deleted", _("Deleted in the admin")
+    IMPORTED = "imported", _("Data imported")
+    IMPORT_UNDONE = "import_undone", _("Import undone")
+    MERGED = "merged", _("Records merged")
+    PERSONAL_DATA_EXPORTED = "personal_data_exported", _("A person's data exported")
+    PERSONAL_DATA_ERASED = "personal_data_erased", _("A person's data erased")
+    DEAL_REOPENED = "deal_reopened", _("Deal reopened")
+    OWNER_CHANGED = "owner_changed", _("Owner changed")
+    PIPELINE_CHANGED = "pipeline_changed", _("Pipeline settings changed")
+    LOST_REASONS_CHANGED = "lost_reasons_changed", _("Lost reasons changed")
+    BULK_CHANGED = "bulk_changed", _("Records changed in bulk")
 
 
 class AuditEvent(models.Model):

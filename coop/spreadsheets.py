@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -87,14 +88,18 @@ def command_csv_text(path: Path, max_bytes: int = COMMAND_FILE_MAX_BYTES) -> str
     `CommandError` that says why it cannot be read and that nothing was imported."""
     try:
         if not path.is_file():
-            raise CommandError(f"No file {path}.")
+            raise CommandError(_("No file %(path)s.") % {"path": path})
         if path.stat().st_size > max_bytes:
             raise CommandError(
-                f"{path} is larger than {max_bytes // (1024 * 1024)} MB; split it. "
-                "Nothing imported."
+                _("%(path)s is larger than %(size)d MB; split it. Nothing imported.")
+                % {"path": path, "size": max_bytes // (1024 * 1024)}
             )
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise CommandError(f"{path} is not UTF-8 text. Nothing imported.") from None
+        raise CommandError(
+            _("%(path)s is not UTF-8 text. Nothing imported.") % {"path": path}
+        ) from None
     except OSError as error:
-        raise CommandError(f"{path} cannot be read: {error.strerror}.") from None
+        raise CommandError(
+            _("%(path)s cannot be read: %(reason)s.") % {"path": path, "reason": error.strerror}
+        ) from None

@@ -12,9 +12,10 @@ such as NEL) and the line and paragraph separators U+2028 and U+2029 are refused
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 REFUSED_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
-MESSAGE = "Use one line of text, without line breaks, tabs or other control characters."
+MESSAGE = _("Use one line of text, without line breaks, tabs or other control characters.")
 
 
 def is_single_line(value: str) -> bool:
@@ -34,8 +35,10 @@ def require_single_line(**fields: str) -> None:
     for name, value in fields.items():
         if not is_single_line(value.strip()):
             raise ValidationError(
-                "The %(field)s must be one line of text, without line breaks, tabs or other "
-                "control characters.",
+                _(
+                    "The %(field)s must be one line of text, without line breaks, tabs or "
+                    "other control characters."
+                ),
                 code="control_character",
                 params={"field": name.replace("_", " ")},
             )

@@ -28,6 +28,7 @@ from calendar_app.models import Notification
 from calendar_app.selectors import reminder_minutes_for
 from calendar_app.services import notifications_send
 from coop.dates import validate_supported_date
+from coop.i18n import written_for
 from coop.models import User
 from coop.validators import require_single_line
 from coop.visibility import can_see_team, is_member, manages_team
@@ -94,6 +95,7 @@ def _validated(title: str, due_date: datetime.date, priority: int) -> str:
     return title
 
 
+@written_for(lambda task, actor: task.assignee)
 def _notify_assigned(task: Task, actor: User) -> None:
     """Tell the assignee a task was given to them by someone else."""
     if task.assignee_id is None or task.assignee_id == actor.pk:
@@ -244,6 +246,7 @@ def task_update(
     return task
 
 
+@written_for(lambda task: task.assignee)
 def _reminder_notification(task: Task) -> Notification:
     """The reminder of a task, in its assignee's language."""
     with translation.override(task.assignee.language or None):

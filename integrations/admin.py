@@ -8,6 +8,8 @@ from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from crm.admin import DealAdmin
 from crm.models import Deal, LostReason
@@ -18,7 +20,7 @@ class ClosingActionForm(ActionForm):
     """The lost reason (by name, matched in each deal's team) closing as lost requires."""
 
     lost_reason = forms.CharField(
-        required=False, max_length=120, help_text="Lost reason, for “Close as lost”."
+        required=False, max_length=120, help_text=_("Lost reason, for “Close as lost”.")
     )
 
 
@@ -41,22 +43,32 @@ def _close_selected(modeladmin, request: HttpRequest, queryset: QuerySet[Deal], 
             )
         else:
             closed += 1
-    modeladmin.message_user(request, f"{closed} deal(s) closed as {'won' if won else 'lost'}.")
+    modeladmin.message_user(
+        request,
+        (
+            ngettext("%(count)d deal closed as won.", "%(count)d deals closed as won.", closed)
+            if won
+            else ngettext(
+                "%(count)d deal closed as lost.", "%(count)d deals closed as lost.", closed
+            )
+        )
+        % {"count": closed},
+    )
 
 
 class ClosingDealAdmin(DealAdmin):
     actions = ["close_as_won", "close_as_lost", "reopen"]
     action_form = ClosingActionForm
 
-    @admin.action(description="Close selected deals as won")
+    @admin.action(description=_("Close selected deals as won"))
     def close_as_won(self, request: HttpRequest, queryset: QuerySet[Deal]) -> None:
         _close_selected(self, request, queryset, won=True)
 
-    @admin.action(description="Close selected deals as lost")
+    @admin.action(description=_("Close selected deals as lost"))
     def close_as_lost(self, request: HttpRequest, queryset: QuerySet[Deal]) -> None:
         _close_selected(self, request, queryset, won=False)
 
-    @admin.action(description="Reopen selected closed deals (managers; removes booked revenue)")
+    @admin.action(description=_("Reopen selected closed deals (managers; removes booked revenue)"))
     def reopen(self, request: HttpRequest, queryset: QuerySet[Deal]) -> None:
         reopened = 0
         for deal in queryset:
@@ -68,7 +80,11 @@ class ClosingDealAdmin(DealAdmin):
                 )
             else:
                 reopened += 1
-        self.message_user(request, f"{reopened} deal(s) reopened.")
+        self.message_user(
+            request,
+            ngettext("%(count)d deal reopened.", "%(count)d deals reopened.", reopened)
+            % {"count": reopened},
+        )
 
 
 admin.site.unregister(Deal)

@@ -8,6 +8,7 @@ all of them.
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from coop.audit import audit_record
 from coop.consent import has_consent
@@ -51,7 +52,7 @@ def deal_close(
     )
     deal = deal_lock_open(actor=actor, deal=deal)
     if deal.owner_id != owner_id:
-        raise ValidationError("The deal changed owner while closing; try again.")
+        raise ValidationError(_("The deal changed owner while closing; try again."))
     now = timezone.now()
     owner_day = timezone.localdate(now, owner.zone) if owner else None
     score = None
@@ -95,7 +96,7 @@ def deal_reopen(*, actor: User, deal: Deal) -> Deal:
     )
     deal = deal_lock_closed(actor=actor, deal=deal)
     if deal.owner_id != owner_id:
-        raise ValidationError("The deal changed owner while reopening; try again.")
+        raise ValidationError(_("The deal changed owner while reopening; try again."))
     was = deal.status
     closed_at = deal.closed_at
     detail = {"was": was}

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calendar_app.selectors import guest_meetings
 from calendar_app.services import guest_erase
@@ -34,7 +35,9 @@ from finance.services import revenue_deals_anonymise
 
 def _require(actor: User, contact: Contact) -> None:
     if not manages_team(actor, contact.team_id):
-        raise ValidationError("Only staff and the team's managers handle personal data requests.")
+        raise ValidationError(
+            _("Only staff and the team's managers handle personal data requests.")
+        )
 
 
 def personal_data_export(*, actor: User, contact: Contact, file_format: str) -> dict:
@@ -65,7 +68,7 @@ def personal_data_erase(*, actor: User, contact: Contact) -> dict:
     names the contact by id only."""
     contact = Contact.objects.select_for_update().filter(pk=contact.pk).first()
     if contact is None:
-        raise ValidationError("This contact does not exist any more.")
+        raise ValidationError(_("This contact does not exist any more."))
     _require(actor, contact)
     url = reverse("crm:contact_detail", args=[contact.pk])
     contact_id, team_id = str(contact.pk), contact.team_id

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from coop.visibility import manages_team
@@ -27,21 +28,23 @@ def deal_close_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     deal = visible_deal(request, pk)
     outcome = request.POST.get("outcome")
     if outcome not in ("won", "lost"):
-        messages.error(request, "Choose whether the deal was won or lost.")
+        messages.error(request, _("Choose whether the deal was won or lost."))
         return redirect("crm:deal_detail", pk=deal.pk)
+    won = outcome == "won"
     reason = _lost_reason(deal, request.POST.get("lost_reason", ""))
     try:
         deal = deal_close(
             actor=request.user,
             deal=deal,
-            won=outcome == "won",
+            won=won,
             lost_reason=reason,
             lost_comment=request.POST.get("lost_comment", "")[:2000],
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"{deal.title} closed as {deal.status}.")
+        closed = _("%(deal)s closed as won.") if won else _("%(deal)s closed as lost.")
+        messages.success(request, closed % {"deal": deal.title})
     return redirect("crm:deal_detail", pk=deal.pk)
 
 
@@ -66,7 +69,11 @@ def deal_reopen_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"{deal.title} is open again, in {deal.stage.name}.")
+        messages.success(
+            request,
+            _("%(deal)s is open again, in %(stage)s.")
+            % {"deal": deal.title, "stage": deal.stage.name},
+        )
     return redirect("crm:deal_detail", pk=deal.pk)
 
 
@@ -74,7 +81,7 @@ def _handled_contact(request: HttpRequest, pk: UUID) -> Contact:
     """The contact, if the user handles its team's personal data requests; a 404 otherwise."""
     contact = visible_contact(request, pk)
     if not manages_team(request.user, contact.team_id):
-        raise Http404("No such contact.")
+        raise Http404(_("No such contact."))
     return contact
 
 
@@ -86,7 +93,7 @@ def contact_personal_data(request: HttpRequest, pk: UUID) -> HttpResponse:
     if file_format is None:
         return render(request, "integrations/personal_data.html", {"contact": contact})
     if file_format not in ("json", "txt"):
-        raise Http404("Unknown format.")
+        raise Http404(_("Unknown format."))
     data = personal_data_export(actor=request.user, contact=contact, file_format=file_format)
     if file_format == "json":
         response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
@@ -102,12 +109,12 @@ def contact_personal_data(request: HttpRequest, pk: UUID) -> HttpResponse:
 def contact_erase(request: HttpRequest, pk: UUID) -> HttpResponse:
     contact = _handled_contact(request, pk)
     if request.POST.get("confirm") != "yes":
-        messages.error(request, "Tick the confirmation to erase this person's data.")
+        messages.error(request, _("Tick the confirmation to erase this person's data."))
         return redirect("integrations:contact_personal_data", pk=contact.pk)
     try:
         personal_data_erase(actor=request.user, contact=contact)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("integrations:contact_personal_data", pk=contact.pk)
-    messages.success(request, "The person's data was erased.")
+    messages.success(request, _("The person's data was erased."))
     return redirect("crm:contact_list")

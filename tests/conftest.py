@@ -8,6 +8,14 @@ from coop.models import Role
 from tests.coop.factories import MembershipFactory, TeamFactory, UserFactory
 
 
+def pytest_configure(config):
+    """The translation catalogues compiled (the .mo files are not committed), as
+    `scripts/bootstrap` does: a test run after editing a .po sees the edit."""
+    from scripts.compile_messages import main as compile_messages
+
+    compile_messages()
+
+
 @pytest.fixture
 def debug_on(settings):
     """DEBUG on, as `make run` has it: `seed_demo` refuses to write demo users without it."""

@@ -10,7 +10,7 @@
   }
 
   function moneyFormatter(currency) {
-    const format = new Intl.NumberFormat(undefined, { style: "currency", currency: currency, maximumFractionDigits: 0 });
+    const format = new Intl.NumberFormat(document.documentElement.lang || undefined, { style: "currency", currency: currency, maximumFractionDigits: 0 });
     return (value) => format.format(value);
   }
 

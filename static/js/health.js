@@ -1,5 +1,6 @@
 // Wellness pages: dashboard tabs and the Chart.js charts. Data comes from json_script blocks
 // (no inline scripts: the Content-Security-Policy forbids them); each chart has a table too.
+// Labels are translated by the page's JavaScript catalogue (JavaScriptCatalog, in base.html).
 (() => {
   const charts = new WeakMap();
 

@@ -117,7 +117,7 @@ def test_a_failing_clean_up_undoes_the_withdrawal(rep, monkeypatch):
 def test_consent_page_says_what_each_purpose_shares_and_with_whom(rep_client):
     page = rep_client.get(reverse("health:consent")).text
     for scope, purpose in PURPOSES.items():
-        assert scope.label in page
+        assert str(scope.label) in page
         for text in (purpose.shares, purpose.with_whom, purpose.on_withdrawal):
             assert escape(text) in page
     assert page.count("Not allowed") == len(PURPOSES)

@@ -6,7 +6,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC_URL_NAMES = {"login", "logout", "healthz", "readyz", "favicon", "calendar_app:feed"}
+# The language choice and the JavaScript catalogue serve the login page too.
+PUBLIC_URL_NAMES = {
+    "login",
+    "logout",
+    "healthz",
+    "readyz",
+    "favicon",
+    "calendar_app:feed",
+    "set_language",
+    "javascript-catalog",
+}
 
 
 def _concrete_paths(resolver: URLResolver, prefix: str = "", namespace: str = ""):

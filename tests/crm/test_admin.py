@@ -195,7 +195,7 @@ def test_close_action_uses_deal_close_and_refuses_closed_deals(client, staff_use
     client.force_login(staff_user)
     data = {"action": "close_as_won", "_selected_action": [deal.pk]}
     response = client.post("/admin/crm/deal/", data, follow=True)
-    assert "1 deal(s) closed as won." in response.text
+    assert "1 deal closed as won." in response.text
     deal.refresh_from_db()
     assert (deal.status, deal.stage.name) == (DealStatus.WON, "Won")
     response = client.post("/admin/crm/deal/", {**data, "action": "close_as_lost"}, follow=True)

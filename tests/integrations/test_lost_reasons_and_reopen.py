@@ -118,5 +118,5 @@ def test_the_admin_closes_as_lost_with_the_reason_typed(client, staff_user, open
     client.force_login(staff_user)
     data = {"action": "close_as_lost", "_selected_action": [open_deal.pk], "lost_reason": "price"}
     response = client.post("/admin/crm/deal/", data, follow=True)
-    assert "1 deal(s) closed as lost." in response.text
+    assert "1 deal closed as lost." in response.text
     assert Deal.objects.get(pk=open_deal.pk).lost_reason.name == "Price"

@@ -331,6 +331,7 @@ PAGE_GET = {
     "health:metrics": 404,  # only staff given the permission explicitly
     "login": 302,  # a signed-in user is sent on to the dashboard
     "favicon": 301,  # to the static icon
+    "set_language": 302,  # a GET changes nothing and goes back
 }
 
 

@@ -112,6 +112,11 @@ WHATIF = ("value_change_percent", "slip_percent", "shock_currency", "shock_perce
 
 ENDPOINTS = [
     Endpoint("login", "post", ("username", "password"), role="anonymous"),
+    Endpoint("set_language", "post", ("language", "next"), role="anonymous"),
+    Endpoint("set_language", "post", ("language", "next")),
+    Endpoint(
+        "personal_settings", "post", ("display_name", "time_zone", "language", "color_scheme")
+    ),
     Endpoint("crm:contact_new", "post", CONTACT),
     Endpoint("crm:contact_edit", "post", CONTACT, _pk("contact")),
     Endpoint(

@@ -3,6 +3,7 @@ import os
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from coop.models import Role
 from coop.services import member_add
@@ -41,8 +42,12 @@ class Command(BaseCommand):
             raise CommandError(" ".join(error.messages)) from error
         self.stdout.write(
             self.style.SUCCESS(
-                f"Added {membership.user.username} to {membership.team.name} "
-                f"as {membership.get_role_display()}."
+                _("Added %(user)s to %(team)s as %(role)s.")
+                % {
+                    "user": membership.user.username,
+                    "team": membership.team.name,
+                    "role": membership.get_role_display(),
+                }
             )
         )
 
@@ -50,13 +55,16 @@ class Command(BaseCommand):
         if variable:
             value = os.environ.get(variable)
             if not value:
-                raise CommandError(f"The environment variable {variable} is not set or is empty.")
+                raise CommandError(
+                    _("The environment variable %(name)s is not set or is empty.")
+                    % {"name": variable}
+                )
             return value
         if not self.stdin_is_interactive():
-            raise CommandError("No terminal to prompt on: name a variable with --password-env.")
-        first = getpass.getpass("Password: ")
-        if first != getpass.getpass("Password (again): "):
-            raise CommandError("The two passwords differ.")
+            raise CommandError(_("No terminal to prompt on: name a variable with --password-env."))
+        first = getpass.getpass(_("Password: "))
+        if first != getpass.getpass(_("Password (again): ")):
+            raise CommandError(_("The two passwords differ."))
         return first
 
     def stdin_is_interactive(self) -> bool:

@@ -3,6 +3,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from coop import demo as coop_demo
 from crm import demo as crm_demo
@@ -83,9 +84,11 @@ class Command(BaseCommand):
         production database must never get the demo admin with the public password."""
         if not settings.DEBUG and not options["force_in_production"]:
             raise CommandError(
-                "DEBUG is off, so this may be a production database: seed_demo would add a "
-                "staff admin whose password is public. Run it with DEBUG=true, or add "
-                "--force-in-production if this database is a scratch one."
+                _(
+                    "DEBUG is off, so this may be a production database: seed_demo would add a "
+                    "staff admin whose password is public. Run it with DEBUG=true, or add "
+                    "--force-in-production if this database is a scratch one."
+                )
             )
         for name, size in SCALES[options["scale"]].items():
             if options[name] is None:
@@ -102,10 +105,13 @@ class Command(BaseCommand):
             # index-only scans skip the heap (autovacuum would get there, but later).
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM (ANALYZE)")
-            log("Large scale: tables vacuumed and analyzed.")
+            log(_("Large scale: tables vacuumed and analyzed."))
         self.stdout.write(
             self.style.SUCCESS(
-                "Demo login: http://127.0.0.1:8000/  user 'maria' (manager), 'rafael' (rep), "
-                f"'fiona' (finance) or 'admin' (staff); password {settings.DEMO_PASSWORD!r}"
+                _(
+                    "Demo login: http://127.0.0.1:8000/  user 'maria' (manager), 'rafael' (rep), "
+                    "'fiona' (finance) or 'admin' (staff); password %(password)r"
+                )
+                % {"password": settings.DEMO_PASSWORD}
             )
         )
