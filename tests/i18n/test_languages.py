@@ -37,7 +37,7 @@ def test_the_site_offers_the_languages_people_choose_from():
 def test_a_visitor_gets_the_browsers_language_else_english(client, accept, lang, title):
     headers = {"Accept-Language": accept} if accept else {}
     response = client.get(reverse("login"), headers=headers)
-    assert f'<html lang="{lang}">' in response.text
+    assert f'<html lang="{lang}" ' in response.text
     assert f"<h1>{title}</h1>" in response.text
     assert response["Content-Language"] == lang
     assert "Accept-Language" in response["Vary"]
@@ -60,12 +60,12 @@ def test_a_signed_in_persons_own_language_wins_over_the_browser(client, rep):
     rep.save()
     client.force_login(rep)
     page = client.get(reverse("dashboard"), headers={"Accept-Language": "de"}).text
-    assert '<html lang="fr">' in page
+    assert '<html lang="fr" ' in page
     assert "Tableau de bord" in page and "Vos équipes" in page
     rep.language = ""
     rep.save()
     page = client.get(reverse("dashboard"), headers={"Accept-Language": "de"}).text
-    assert '<html lang="de">' in page and "Ihre Teams" in page
+    assert '<html lang="de" ' in page and "Ihre Teams" in page
 
 
 def test_the_top_bar_links_the_settings_page(rep_client):
@@ -95,7 +95,7 @@ def test_the_settings_page_shows_and_saves_a_persons_settings(rep_client, rep):
         ColorScheme.DARK,
     )
     page = rep_client.get(response["Location"]).text
-    assert '<html lang="de">' in page
+    assert '<html lang="de" ' in page
     assert "Ihre Einstellungen sind gespeichert." in page
     assert "<h1>Ihre Einstellungen</h1>" in page
     assert '<option value="dark" selected>Dunkel</option>' in page

@@ -24,7 +24,7 @@ FOLDERS = {
 READ_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt", "data-confirm", "label"}
 # Text that is the same in every language: the product's name, file format names and the
 # forecast's percentile names (statistical notation).
-ALLOWED = {"Co-op CRM", "CSV", "XLSX", "ICS", "JSON", "P10", "P50", "P90"}
+ALLOWED = {"Co-op CRM", "CSV", "XLSX", "ICS", "JSON", "P10", "P50", "P90", "MAPE"}
 OPAQUE = "\x00"  # a template tag or variable: no text of its own
 ENTITY = re.compile(r"&#?\w+;")
 LETTER = re.compile(r"[^\W\d_]")
