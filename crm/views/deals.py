@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coop.htmx import varies_on_htmx
@@ -31,7 +32,7 @@ from crm.services import (
     may_set_forecast_category,
 )
 from crm.views.bulk import list_context, requested_tags
-from crm.views.pipelines import render_board
+from crm.views.pipelines import render_moved
 
 
 def visible_deal(request: HttpRequest, pk: UUID) -> Deal:
@@ -203,8 +204,13 @@ def deal_move_view(request: HttpRequest, pk: UUID) -> HttpResponse:
         except ValidationError as exc:
             error = _error_text(exc)
     if request.htmx:
-        status = f"Moved {deal.title} to {moved.stage.name}." if moved else ""
-        return render_board(request, deal.pipeline, status=status, error=error)
+        status = ""
+        if moved:
+            status = gettext("Moved %(deal)s to %(stage)s.") % {
+                "deal": deal.title,
+                "stage": moved.stage.name,
+            }
+        return render_moved(request, deal, status=status, error=error)
     if error:
         messages.error(request, error)
     else:
