@@ -78,10 +78,10 @@ def open_stages(pipeline: Pipeline) -> list[PipelineStage]:
     )
 
 
-def _open_deals(pipeline: Pipeline, stage_ids: list, board_filter: BoardFilter) -> QuerySet:
-    return board_filter.apply(
-        Deal.objects.filter(pipeline=pipeline, status=DealStatus.OPEN, stage_id__in=stage_ids)
-    )
+def _open_deals(stage_ids: list, board_filter: BoardFilter) -> QuerySet:
+    """The open deals of these stages (of one pipeline) that pass the filter. By stage alone,
+    not also by pipeline, so the planner walks the (stage, key, id) index."""
+    return board_filter.apply(Deal.objects.filter(status=DealStatus.OPEN, stage_id__in=stage_ids))
 
 
 def board_totals(
@@ -91,7 +91,7 @@ def board_totals(
     open deals that pass the filter: one query for all columns."""
     columns = {stage.pk: BoardColumn(stage=stage) for stage in stages}
     rows = (
-        _open_deals(pipeline, list(columns), board_filter)
+        _open_deals(list(columns), board_filter)
         .order_by()
         .values("stage_id")
         .annotate(n=Count("id"), total=Sum("value_cents"))
@@ -159,9 +159,7 @@ def board_columns(
     sort = board_filter.sort
     if connection.features.supports_slicing_ordering_in_compound:
         heads = [
-            _ordered(_open_deals(pipeline, [stage.pk], board_filter), sort).values_list("id")[
-                : per_page + 1
-            ]
+            _ordered(_open_deals([stage.pk], board_filter), sort).values_list("id")[: per_page + 1]
             for stage in stages
         ]
         ids = [row[0] for row in heads[0].union(*heads[1:], all=True).order_by()]
@@ -173,7 +171,7 @@ def board_columns(
             order_by=(key.desc(), F("id").desc()) if descending else (key.asc(), F("id").asc()),
         )
         ranked = (
-            _open_deals(pipeline, [stage.pk for stage in stages], board_filter)
+            _open_deals([stage.pk for stage in stages], board_filter)
             .annotate(rank=rank)
             .filter(rank__lte=per_page + 1)
         )
@@ -206,7 +204,5 @@ def column_cards(
 ) -> tuple[list[Deal], str]:
     """A page of one column's cards after the cursor `after` (the first page without it),
     and the cursor of the page after it ("" on the last). One query. Raises BadCursor."""
-    deals = _ordered(
-        _cards(_open_deals(pipeline, [stage.pk], board_filter)), board_filter.sort, after
-    )
+    deals = _ordered(_cards(_open_deals([stage.pk], board_filter)), board_filter.sort, after)
     return _page(list(deals[: per_page + 1]), per_page, board_filter.sort)
