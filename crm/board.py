@@ -67,6 +67,8 @@ class BoardColumn:
     deals: list[Deal] = field(default_factory=list)
     # The cursor of the next page (the last card shown), or "" when every card is shown.
     next_after: str = ""
+    # Where the next page is (the view sets it, with the board's filter and order).
+    more_url: str = ""
 
 
 def open_stages(pipeline: Pipeline) -> list[PipelineStage]:
