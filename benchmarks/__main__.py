@@ -39,12 +39,18 @@ def main() -> None:
     parser.add_argument(
         "--only-search", action="store_true", help="the search rows alone, printed, not saved"
     )
+    parser.add_argument(
+        "--only-board",
+        action="store_true",
+        help="the pipeline board rows (1,000 and 100,000 deals) alone, printed, not saved",
+    )
     args = parser.parse_args()
     django_setup()
 
     from django.db import connection
     from django.utils import timezone
 
+    from benchmarks.board import board_work
     from benchmarks.forecast import ForecastWork, rolled_back, vacuum_forecast_rows
     from benchmarks.imports import import_rows
     from benchmarks.learned import learned_accuracy
@@ -58,6 +64,13 @@ def main() -> None:
     from health.services import rollup_day
 
     before, commit = load_average(), git_commit()
+    if args.only_board:
+        boards = [
+            progress(measure(name, get, runs=args.runs, warmup=2)) for name, get in board_work()
+        ]
+        print(f"Load before: {before}; after: {load_average()}")
+        print("\n".join(table_rows(boards)))
+        return
     if not args.only_reports:
         searches = [
             progress(measure(name, get, runs=args.runs, warmup=2)) for name, get in search_work()
@@ -73,7 +86,10 @@ def main() -> None:
     team = Team.objects.get(name=DEMO_TEAM)
     work = ForecastWork(team, User.objects.get(username="fiona"))
     size = f"{work.open_deals:,} open deals, monthly x 12, intervals"
-    pages = [progress(measure(name, get, runs=args.runs, warmup=2)) for name, get in page_work()]
+    pages = [
+        progress(measure(name, get, runs=args.runs, warmup=2))
+        for name, get in [*page_work(), *board_work()]
+    ]
     rollup = progress(
         measure(
             "daily rollup, all users",

@@ -352,6 +352,37 @@ class DealFilterForm(forms.Form):
         self.fields["stage"].widget = forms.HiddenInput()
 
 
+class BoardFilterForm(forms.Form):
+    """The pipeline board's filter and order (the tags come as `?tag=`, see requested_tags)."""
+
+    q = forms.CharField(
+        label=_("Search by title, contact or organization"), required=False, max_length=100
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("Anyone")
+    )
+    sort = forms.ChoiceField(
+        label=_("Order cards by"),
+        choices=[("close", _("Expected close date")), ("value", _("Value, highest first"))],
+        required=False,
+    )
+
+    def __init__(self, *args, pipeline: Pipeline, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.input_type = "search"
+        self.fields["q"].validators.append(validate_single_line)
+        members = Membership.objects.filter(team_id=pipeline.team_id, user__is_active=True)
+        self.fields["owner"].queryset = User.objects.filter(
+            pk__in=members.values("user_id")
+        ).order_by("display_name", "username")
+
+    def clean_q(self) -> str:
+        return " ".join(self.cleaned_data["q"].split())
+
+    def clean_sort(self) -> str:
+        return self.cleaned_data["sort"] or "close"
+
+
 IMPORT_MAX_BYTES = 100 * 1024 * 1024
 
 

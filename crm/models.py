@@ -5,12 +5,13 @@ Table names follow the integration plan (`crm_contacts`, `crm_interactions`, `cr
 queryset applies the one visibility rule (`coop.visibility`) for every view, partial and export.
 """
 
+import datetime
 import uuid
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -397,6 +398,11 @@ def stage_forecast_category(stage: PipelineStage) -> str:
     return ForecastCategory.PIPELINE
 
 
+# On the pipeline board a deal without an expected close date sorts after every dated one,
+# as if it closed on the last representable day (crm.board and its index below).
+NO_CLOSE_DATE = datetime.date(9999, 12, 31)
+
+
 class DealQuerySet(TeamScopedQuerySet):
     team_field = "pipeline__team_id"
 
@@ -468,6 +474,20 @@ class Deal(models.Model):
                 fields=["owner", "expected_close_date"],
                 condition=Q(status=DealStatus.OPEN),
                 name="crm_deal_open_owner_close_idx",
+            ),
+            # The board's columns, paged by keyset on (sort key, id): by close date (undated
+            # last) and by value. A page walks one stage's entries from the cursor on.
+            models.Index(
+                F("stage"),
+                Coalesce("expected_close_date", Value(NO_CLOSE_DATE)),
+                F("id"),
+                condition=Q(status=DealStatus.OPEN),
+                name="h22board_deal_stage_close_idx",
+            ),
+            models.Index(
+                fields=["stage", "value_cents", "id"],
+                condition=Q(status=DealStatus.OPEN),
+                name="h22board_deal_stage_value_idx",
             ),
         ]
         constraints = [

@@ -3,8 +3,8 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from calendar_app.models import EventStatus
@@ -263,58 +263,6 @@ def organization_timeline(
     return _with_members(
         TimelinePage(entries=rows, next_after=rows[-1] if has_more else None, upcoming=[])
     )
-
-
-BOARD_CARDS_PER_STAGE = 50
-
-
-@dataclass
-class BoardColumn:
-    stage: PipelineStage
-    deal_count: int = 0
-    total_cents: int = 0
-    deals: list[Deal] = field(default_factory=list)
-
-    @property
-    def hidden_count(self) -> int:
-        return self.deal_count - len(self.deals)
-
-
-def pipeline_board(
-    *, pipeline: Pipeline, cards_per_stage: int = BOARD_CARDS_PER_STAGE
-) -> list[BoardColumn]:
-    """The open stages of a pipeline as columns: count and total value (in the pipeline's
-    currency) of the open deals in each, and the `cards_per_stage` most recently moved deals.
-
-    Three queries whatever the number of deals: stages, per-stage aggregates, cards.
-    """
-    columns = {
-        stage.pk: BoardColumn(stage=stage)
-        for stage in pipeline.stages.filter(
-            is_won=False, is_lost=False, archived_at__isnull=True
-        ).order_by("position")
-    }
-    open_deals = Deal.objects.filter(
-        pipeline=pipeline, status=DealStatus.OPEN, stage_id__in=list(columns)
-    )
-    for row in open_deals.values("stage_id").annotate(n=Count("id"), total=Sum("value_cents")):
-        column = columns[row["stage_id"]]
-        column.deal_count, column.total_cents = row["n"], row["total"] or 0
-    cards = (
-        open_deals.select_related("contact", "owner")
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=F("stage_id"),
-                order_by=(F("stage_entered_at").desc(), F("id").desc()),
-            )
-        )
-        .filter(rank__lte=cards_per_stage)
-        .order_by("stage_id", "rank")
-    )
-    for deal in cards:
-        columns[deal.stage_id].deals.append(deal)
-    return list(columns.values())
 
 
 def deals_matching(

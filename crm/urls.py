@@ -105,6 +105,11 @@ urlpatterns = [
     path("pipelines/", pipelines.pipeline_list, name="pipeline_list"),
     path("pipelines/new/", settings.pipeline_new, name="pipeline_new"),
     path("pipelines/<uuid:pk>/", pipelines.pipeline_board_view, name="pipeline_board"),
+    path(
+        "pipelines/<uuid:pk>/stages/<uuid:stage_pk>/cards/",
+        pipelines.pipeline_column_view,
+        name="pipeline_column",
+    ),
     path("pipelines/<uuid:pk>/settings/", settings.pipeline_settings, name="pipeline_settings"),
     path("lost-reasons/", settings.lost_reasons, name="lost_reasons"),
     path("reports/", reports.reports, name="reports"),

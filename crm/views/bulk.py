@@ -3,7 +3,7 @@ filter those lists share, and the tag suggestions of the tag inputs."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -36,11 +36,11 @@ MATCHING = {
 TAG_FILTER_CHOICES = 50
 
 
-def requested_tags(request: HttpRequest) -> tuple[list[str], str]:
-    """The tag names a list is filtered by (`?tag=` once per tag), and an error message for
-    names no tag can have (the list is then shown unfiltered by tags)."""
+def requested_tags(request: HttpRequest, params: QueryDict | None = None) -> tuple[list[str], str]:
+    """The tag names a list is filtered by (`?tag=` once per tag, or `tag` of `params`), and
+    an error message for names no tag can have (the list is then shown unfiltered by tags)."""
     try:
-        return tag_names_clean(request.GET.getlist("tag")), ""
+        return tag_names_clean((request.GET if params is None else params).getlist("tag")), ""
     except ValidationError as error:
         return [], " ".join(error.messages)
 

@@ -32,7 +32,7 @@ from crm.services import (
     may_set_forecast_category,
 )
 from crm.views.bulk import list_context, requested_tags
-from crm.views.pipelines import render_board
+from crm.views.pipelines import render_moved
 
 
 def visible_deal(request: HttpRequest, pk: UUID) -> Deal:
@@ -219,7 +219,7 @@ def deal_move_view(request: HttpRequest, pk: UUID) -> HttpResponse:
             if moved
             else ""
         )
-        return render_board(request, deal.pipeline, status=status, error=error)
+        return render_moved(request, deal, status=status, error=error)
     if error:
         messages.error(request, error)
     else:

@@ -1,6 +1,6 @@
 // Pipeline board: drag a deal card onto another stage column. The drop fills the card's own
-// "Move to" form (the keyboard path) and submits it through htmx, which swaps in the
-// re-rendered board with updated counts and totals. No inline scripts (CSP).
+// "Move to" form (the keyboard path) and submits it through htmx, which swaps in the moved
+// card and the updated counts and totals. No inline scripts (CSP).
 document.addEventListener("dragstart", (event) => {
   const card = event.target.closest && event.target.closest(".deal-card");
   if (!card) return;
@@ -57,7 +57,45 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-// After a move the board is re-rendered: put the keyboard focus back on the moved deal.
+// A move answers the moved card (and, out of band, every column's count and total): put the
+// card into its new column, in the board's order among the cards loaded there. A card whose
+// place is past the loaded ones waits above the loader and gives way to the server's copy
+// when that page arrives.
+function comesBefore(card, other, sort) {
+  const a = card.dataset.key, b = other.dataset.key;
+  if (sort === "value") {
+    const x = BigInt(a), y = BigInt(b);
+    return x > y || (x === y && card.dataset.deal > other.dataset.deal);
+  }
+  return a < b || (a === b && card.dataset.deal < other.dataset.deal);
+}
+
+document.addEventListener("htmx:afterSwap", () => {
+  const card = document.querySelector(".deal-card[data-moved]");
+  if (!card) return;
+  delete card.dataset.moved;
+  const list = document.querySelector(
+    `.board-column[data-stage="${CSS.escape(card.dataset.stage)}"] .deal-cards`
+  );
+  if (!list || list === card.parentElement) return;
+  const sort = document.getElementById("board").dataset.sort;
+  const next = Array.from(list.querySelectorAll(".deal-card")).find((other) =>
+    comesBefore(card, other, sort)
+  );
+  const loader = list.querySelector(".more-cards");
+  if (!next && loader) card.dataset.placed = "true";
+  list.insertBefore(card, next || loader);
+});
+
+// A loaded page may hold a card already placed there by a move: keep the server's copy.
+document.addEventListener("htmx:afterSettle", () => {
+  document.querySelectorAll(".deal-card[data-placed]").forEach((placed) => {
+    const selector = `.deal-card[data-deal="${CSS.escape(placed.dataset.deal)}"]`;
+    if (placed.parentElement.querySelectorAll(selector).length > 1) placed.remove();
+  });
+});
+
+// After a move the card is re-rendered: put the keyboard focus back on the moved deal.
 let movedDeal = null;
 document.addEventListener("htmx:beforeRequest", (event) => {
   const card = event.target.closest && event.target.closest(".deal-card");

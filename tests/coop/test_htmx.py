@@ -56,6 +56,7 @@ VARYING = {
     "crm:deal_tags": Call("post", "deal"),
     "crm:deal_move": Call("post", "deal"),
     "crm:pipeline_board": Call("get", "pipeline"),
+    "crm:pipeline_column": Call("get", "board_column"),
     "crm:pipeline_settings": Call("get", "pipeline", manager=True),
     "finance:detail": Call("get", "forecast", {"HX-Target": "forecast-deals"}),
     "finance:generate": Call("post"),
@@ -93,6 +94,7 @@ def world(rep, team):
         "meeting": meeting,
         "event": meeting.calendar_event,
         "pipeline": pipeline,
+        "board_column": [pipeline.pk, pipeline.stages.get(name="Lead").pk],
         "deal": deal,
         "forecast": generate_forecast(rep, team, scope_user=rep),
         "import_run": ImportRun.objects.create(

@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.board import BOARD_CARDS_PER_PAGE
 from crm.models import Contact, Deal, Interaction, InteractionType
-from crm.selectors import BOARD_CARDS_PER_STAGE, TIMELINE_PAGE_SIZE
+from crm.selectors import TIMELINE_PAGE_SIZE
 from crm.services import contact_timelines_touch
 from crm.views.contacts import CONTACTS_PER_PAGE
 from crm.views.deals import DEALS_PER_PAGE
@@ -27,7 +28,11 @@ CONTACT_DETAIL_BUDGET = 12
 # Seen again unchanged, the timeline comes from the cache (crm/timeline.py): contact, deals
 # and tags.
 CONTACT_DETAIL_CACHED_BUDGET = 6
-BOARD_BUDGET = 7  # + pipeline, stages, per-stage aggregates, cards
+# + pipeline, the owner filter's people, stages, per-stage aggregates, the ids of each column's
+# first cards, the cards, the tag filter's names (with the owner filter: the owner)
+BOARD_BUDGET = 11
+# + pipeline, stages, a page of one column's cards (with the owner filter: the owner)
+BOARD_MORE_BUDGET = 7
 # + count, page of deals with their joins, the pipeline filter's choices, their tags, the tag
 # filter's names, the bulk bar's owners and stages
 DEAL_LIST_BUDGET = 10
@@ -99,7 +104,7 @@ def _board(page: str) -> tuple[list[int], int]:
 def _board_of(rows: int) -> tuple[list[int], int]:
     """What the board shows for `rows` deals spread over Lead, Proposal and Negotiation."""
     counts = [len(range(stage, rows, 3)) for stage in range(3)]
-    return counts, sum(min(n, BOARD_CARDS_PER_STAGE) for n in counts)
+    return counts, sum(min(n, BOARD_CARDS_PER_PAGE) for n in counts)
 
 
 @pytest.mark.parametrize("rows", [10, 1000])
@@ -158,6 +163,43 @@ def test_board_queries_do_not_grow_with_deals(
     with django_assert_max_num_queries(BOARD_BUDGET):
         page = rep_client.get(reverse("crm:pipeline_board", args=[pipeline.pk])).text
     assert _board(page) == _board_of(rows)
+
+
+@pytest.mark.parametrize("rows", [10, 1000])
+def test_board_queries_do_not_grow_with_deals_under_a_filter(
+    rep_client, pipeline, stages, rep, contact, rows, django_assert_max_num_queries
+):
+    _deals(pipeline, stages, rep, contact, rows)
+    url = reverse("crm:pipeline_board", args=[pipeline.pk])
+    with django_assert_max_num_queries(BOARD_BUDGET):
+        page = rep_client.get(url, {"owner": rep.pk, "q": "deal", "sort": "value"}).text
+    assert _board(page) == _board_of(rows)
+
+
+@pytest.mark.parametrize("rows", [10, 1000])
+def test_more_cards_queries_do_not_grow_with_deals(
+    rep_client, pipeline, stages, rep, contact, rows, django_assert_max_num_queries
+):
+    _deals(pipeline, stages, rep, contact, rows)
+    lead = reverse("crm:pipeline_column", args=[pipeline.pk, stages["Lead"].pk])
+    shown, after = 0, ""
+    for sort in ("close", "value"):
+        params = {"owner": rep.pk, "sort": sort}
+        with django_assert_max_num_queries(BOARD_MORE_BUDGET):
+            first = rep_client.get(lead, params, headers={"HX-Request": "true"}).text
+        shown = first.count('<li class="deal-card"')
+        assert shown == min(len(range(0, rows, 3)), BOARD_CARDS_PER_PAGE)
+        after = re.findall(r"after=([^\"&]+)", first)
+        if after:
+            with django_assert_max_num_queries(BOARD_MORE_BUDGET):
+                second = rep_client.get(
+                    lead, {**params, "after": after[0]}, headers={"HX-Request": "true"}
+                ).text
+            assert second.count('<li class="deal-card"') == min(
+                len(range(0, rows, 3)) - BOARD_CARDS_PER_PAGE, BOARD_CARDS_PER_PAGE
+            )
+        else:
+            assert rows < 3 * BOARD_CARDS_PER_PAGE
 
 
 @pytest.mark.parametrize("rows", [10, 1000])

@@ -60,6 +60,11 @@ def _organization(world):
     return {"pk": world.contact.organization_id}
 
 
+def _board_column(world):
+    stage = world.pipeline.stages.filter(is_won=False, is_lost=False).order_by("position")[0]
+    return {"pk": world.pipeline.pk, "stage_pk": stage.pk}
+
+
 def _import_run(world):
     run, _ = ImportRun.objects.get_or_create(
         team=world.team, kind="contacts", file_name="world.csv", defaults={"status": "imported"}
@@ -138,6 +143,8 @@ REGISTRY: dict[str, Route] = {
     "crm:import_errors": Route(_import_run, audience=MANAGERS),
     "crm:import_undo": Route(_import_run, audience=MANAGERS, get=405, post=302),
     "crm:pipeline_board": Route(lambda world: {"pk": world.pipeline.pk}),
+    # More cards of a board column: the first open stage of the world's pipeline.
+    "crm:pipeline_column": Route(_board_column),
     # A pipeline's settings are its team managers' (and staff's); an empty POST names no
     # action and is refused on the page.
     "crm:pipeline_settings": Route(

@@ -26,6 +26,7 @@ from tests.reliability.test_access_matrix import (
     PAGE_GET,
     REGISTRY,
     _app_routes,
+    _board_column,
     _deal_record,
     _note,
     _routes,
@@ -154,11 +155,13 @@ ENDPOINTS = [
         lambda world: {"pk": world.contact.organization_id},
     ),
     Endpoint("crm:deal_list", "get", ("q", "status", "pipeline", "stage", "page")),
+    Endpoint("crm:pipeline_board", "get", ("q", "owner", "tag", "sort"), _pk("pipeline")),
+    Endpoint("crm:pipeline_column", "get", ("q", "owner", "tag", "sort", "after"), _board_column),
     Endpoint("crm:deal_contact_options", "get", ("contact_search", "team")),
     Endpoint("crm:deal_new", "post", (*DEAL, "stage")),
     Endpoint("crm:deal_new", "get", ("contact", "stage")),
     Endpoint("crm:deal_edit", "post", DEAL, _pk("deal")),
-    Endpoint("crm:deal_move", "post", ("stage",), _pk("deal")),
+    Endpoint("crm:deal_move", "post", ("stage", "q", "owner", "tag", "sort"), _pk("deal")),
     Endpoint("crm:deal_forecast_category", "post", ("category",), _pk("deal")),
     Endpoint(
         "integrations:deal_close", "post", ("outcome", "lost_reason", "lost_comment"), _pk("deal")
