@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from coop.demo import DEMO_TEAM
 from coop.models import Team, User
+from crm.activity import deal_activity_refresh
 from crm.demo import demo_id
 from crm.models import Contact, Deal, DealStatus, Pipeline, Task
 from finance.models import RevenueForecast
@@ -91,6 +92,8 @@ def day_tasks(team: Team) -> int:
                     )
                 )
         Task.objects.bulk_create(rows, batch_size=2_000)
+        # Bulk rows bypass the task services, which keep the deals' last activity.
+        deal_activity_refresh(Deal.objects.filter(pk__in={row.deal_id for row in rows}))
     return Task.objects.filter(team=team).count()
 
 

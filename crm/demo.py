@@ -21,6 +21,7 @@ from django.utils import timezone
 from coop.bulk import copy_insert
 from coop.demo import DEMO_TEAM
 from coop.models import Role, Team, User
+from crm.activity import deal_activity_refresh
 from crm.models import (
     Contact,
     Deal,
@@ -661,4 +662,7 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
     if added["interactions"]:
         # COPY sends no signals: the cached first pages of the team's timelines are stale.
         contact_timelines_touch(contacts=Contact.objects.filter(team=team))
+    if added["deals"] or added["interactions"]:
+        # Nor does it keep the deals' last activity (`crm.activity`).
+        deal_activity_refresh(Deal.objects.filter(pipeline__team=team))
     log("CRM: added " + ", ".join(f"{count:,} {kind}" for kind, count in added.items()) + ".")

@@ -442,6 +442,9 @@ class Deal(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, through="DealTag", related_name="deals")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The latest of the deal's own change, a note or done task on it and an interaction with
+    # its contact: kept by the writes that make activity (`crm.activity`), read by "My day".
+    last_activity_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = DealQuerySet.as_manager()
 
@@ -458,6 +461,12 @@ class Deal(models.Model):
                 fields=["owner", "expected_close_date"],
                 condition=Q(status=DealStatus.OPEN),
                 name="crm_deal_open_owner_close_idx",
+            ),
+            # A person's open deals by last activity: the stale ones, when they are few.
+            models.Index(
+                fields=["owner", "last_activity_at"],
+                condition=Q(status=DealStatus.OPEN),
+                name="crm_deal_open_owner_active_idx",
             ),
         ]
         constraints = [
@@ -482,6 +491,13 @@ class Deal(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        """A change of the deal (a stage move too) is activity on it: its last activity is now."""
+        self.last_activity_at = timezone.now()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "last_activity_at"}
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:

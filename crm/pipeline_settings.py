@@ -323,7 +323,9 @@ def _deals_move(
     and stage changes as `crm.services.deal_move` does for one."""
     now = timezone.now()
     ids = [deal.pk for deal in deals]
-    Deal.objects.filter(pk__in=ids).update(stage=to_stage, stage_entered_at=now, updated_at=now)
+    Deal.objects.filter(pk__in=ids).update(
+        stage=to_stage, stage_entered_at=now, updated_at=now, last_activity_at=now
+    )
     Deal.objects.filter(pk__in=ids, forecast_category_chosen=False).update(
         forecast_category=stage_forecast_category(to_stage)
     )
