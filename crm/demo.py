@@ -37,6 +37,7 @@ from crm.models import (
     StageVisit,
     stage_forecast_category,
 )
+from crm.search import search_words_refresh
 from crm.services import contact_timelines_touch, stage_expected_values_refresh
 
 DEFAULT_CONTACTS = 200
@@ -665,4 +666,6 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
     if added["deals"] or added["interactions"]:
         # Nor does it keep the deals' last activity (`crm.activity`).
         deal_activity_refresh(Deal.objects.filter(pipeline__team=team))
+    if added["contacts"] or added["deals"]:
+        search_words_refresh()
     log("CRM: added " + ", ".join(f"{count:,} {kind}" for kind, count in added.items()) + ".")

@@ -962,3 +962,18 @@ def _tagging(record: type[models.Model], field: str, table: str) -> type[models.
 ContactTag = _tagging(Contact, "contact", "crm_contact_tags")
 OrganizationTag = _tagging(Organization, "organization", "crm_organization_tags")
 DealTag = _tagging(Deal, "deal", "crm_deal_tags")
+
+
+class SearchWord(models.Model):
+    """A word of the names and titles the search looks in (lower case, letters only): the
+    dictionary the search corrects a mistyped query against (`crm.search`). It only grows: a
+    word no record has any more corrects a query to one that finds nothing. Its trigram index
+    is created on PostgreSQL by the migration (SQLite has no typo pass)."""
+
+    word = models.CharField(max_length=60, primary_key=True)
+
+    class Meta:
+        db_table = "crm_search_words"
+
+    def __str__(self) -> str:
+        return self.word
