@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from coop.audit import audit_record
 from coop.models import AuditAction, Team, User
@@ -417,3 +418,34 @@ def lost_reason_update(*, actor: User, reason: LostReason, name: str, archived: 
         actor, reason.team_id, "updated", before=before, after={"name": name, "archived": archived}
     )
     return reason
+
+
+STALE_DEAL_DAYS_MIN, STALE_DEAL_DAYS_MAX = 1, 365
+
+
+@transaction.atomic(durable=True)
+def team_stale_deal_days_set(*, actor: User, team: Team, days: int) -> Team:
+    """Set after how many days without activity "My day" lists a team's open deal as stale
+    (a manager of the team; 1 to 365 days). Audited with the old and the new value. Locks the
+    team row."""
+    if not manages_team(actor, team.pk):
+        raise ValidationError(gettext("Only a manager of the team may change its settings."))
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise ValidationError(gettext("Give the number of days as a whole number."))
+    if not STALE_DEAL_DAYS_MIN <= days <= STALE_DEAL_DAYS_MAX:
+        raise ValidationError(
+            gettext("A deal is stale after %(min)d to %(max)d days without activity.")
+            % {"min": STALE_DEAL_DAYS_MIN, "max": STALE_DEAL_DAYS_MAX}
+        )
+    team = Team.objects.select_for_update(no_key=True).get(pk=team.pk)
+    before = team.stale_deal_days
+    if before != days:
+        team.stale_deal_days = days
+        team.save(update_fields=["stale_deal_days"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.PIPELINE_CHANGED,
+            obj=team,
+            detail={"change": "stale_deal_days", "from": before, "to": days},
+        )
+    return team

@@ -8,8 +8,10 @@ them, in the writing transaction: see crm/receivers.py), on the viewer's time zo
 is served only until its first upcoming meeting ends. The organizer of a meeting not cancelled
 sees its Edit and Cancel actions with a CSRF token: a page rendered for one of them is never
 stored, and a stored page is never served to one of them; likewise for the author of a note on
-the page (its Edit and Delete). The pinned open tasks are the same for everyone (their tick is
-posted by htmx with the page's own CSRF header, so the shared markup holds no token).
+the page (its Edit and Delete). The pinned open tasks are the same for everyone: their tick is
+posted by htmx with the page's own CSRF header, and the stored markup holds a `<!--csrf-->`
+hole where the viewer's CSRF field goes on the way out, for the form's plain POST without
+JavaScript.
 
 The version is read with the contact, before the timeline: a page stored under it may be newer
 than it, never older. The cache is per process (`CACHES["fragments"]`), so a deploy starts
@@ -21,6 +23,7 @@ from datetime import datetime
 
 from django.core.cache import caches
 from django.http import HttpRequest
+from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
@@ -68,7 +71,7 @@ def timeline_first_page(request: HttpRequest, contact: Contact) -> SafeString:
         and request.user.pk not in stored.organizer_ids
         and (stored.until is None or now < stored.until)
     ):
-        return mark_safe(stored.html)  # noqa: S308 (our own rendered template)
+        return _with_csrf(request, stored.html)
     page = contact_timeline(contact=contact)
     html = render_to_string(
         "crm/contact_detail.html#timeline", {"contact": contact, "page": page}, request
@@ -77,4 +80,12 @@ def timeline_first_page(request: HttpRequest, contact: Contact) -> SafeString:
     if request.user.pk not in organizer_ids:
         until = min((e.calendar_event.end_time for e in page.upcoming), default=None)
         cache.set(key, _Stored(html, organizer_ids, until), FRAGMENT_TIMEOUT)
-    return html
+    return _with_csrf(request, html)
+
+
+CSRF_HOLE = "<!--csrf-->"
+
+
+def _with_csrf(request: HttpRequest, html: str) -> SafeString:
+    """The shared markup with the viewer's CSRF field in its holes."""
+    return mark_safe(html.replace(CSRF_HOLE, csrf_input(request)))  # noqa: S308 (our own template)

@@ -107,6 +107,7 @@ urlpatterns = [
     path("pipelines/<uuid:pk>/", pipelines.pipeline_board_view, name="pipeline_board"),
     path("pipelines/<uuid:pk>/settings/", settings.pipeline_settings, name="pipeline_settings"),
     path("lost-reasons/", settings.lost_reasons, name="lost_reasons"),
+    path("teams/<uuid:pk>/stale-deals/", settings.team_stale_days, name="team_stale_days"),
     path("reports/", reports.reports, name="reports"),
     path("deals/", deals.deal_list, name="deal_list"),
     path("deals/new/", deals.deal_new, name="deal_new"),

@@ -143,6 +143,9 @@ REGISTRY: dict[str, Route] = {
     "crm:pipeline_settings": Route(
         lambda world: {"pk": world.pipeline.pk}, audience=MANAGERS, post=400
     ),
+    # A team's stale-deal threshold is its managers' (and staff's); an empty POST gives no
+    # number of days and is refused on the page.
+    "crm:team_stale_days": Route(lambda world: {"pk": world.team.pk}, audience=MANAGERS, post=400),
     "crm:deal_detail": Route(_deal),
     # Tags: an empty POST names no tag; refused with the reason.
     "crm:contact_tags": Route(_contact, get=405, post=400),
