@@ -133,6 +133,7 @@ urlpatterns = [
     path("records/<slug:kind>/<uuid:pk>/notes/", activity.note_new, name="note_new"),
     path("tasks/<uuid:pk>/done/", activity.task_done, name="task_done"),
     path("tasks/<uuid:pk>/edit/", activity.task_edit, name="task_edit"),
+    path("notes/<uuid:pk>/", activity.note_entry, name="note_entry"),
     path("notes/<uuid:pk>/edit/", activity.note_edit, name="note_edit"),
     path("notes/<uuid:pk>/delete/", activity.note_delete_view, name="note_delete"),
     path("contacts/<uuid:pk>/meetings/new/", meetings.meeting_new, name="meeting_new"),

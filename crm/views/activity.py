@@ -31,7 +31,7 @@ from crm.next_steps import (
     task_reopen,
     task_update,
 )
-from crm.notes import note_create, note_delete, note_update
+from crm.notes import note_create, note_delete, note_update, team_usernames
 
 KINDS = {"contacts": Contact, "organizations": Organization, "deals": Deal}
 KIND_OF = {model: kind for kind, model in KINDS.items()}
@@ -220,6 +220,23 @@ def _visible_note(request: HttpRequest, pk: UUID) -> Note:
         "author", "contact", "organization", "deal__pipeline"
     )
     return get_object_or_404(notes, pk=pk)
+
+
+@require_GET
+def note_entry(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """One note as its record's page shows it: what the edit form's Cancel puts back in place
+    of the form (a deal's notes in its activity section, a contact's or organization's on the
+    timeline)."""
+    note = _visible_note(request, pk)
+    members = team_usernames(note.team_id)
+    if note.deal_id:
+        template = "crm/partials/record_activity.html#note_entry"
+        context = {"item": note, "activity": {"members": members}}
+    else:
+        note.entry_kind = "note"
+        template = "crm/partials/timeline_record_entry.html"
+        context = {"entry": note, "members": members}
+    return render(request, template, context)
 
 
 @require_http_methods(["GET", "POST"])
