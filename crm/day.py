@@ -236,11 +236,19 @@ class Activity:
     members: frozenset[str] = frozenset()
 
 
-def record_activity(*, record) -> Activity:
-    """At most four queries whatever the record's history."""
+def record_activity(*, record, pinned: bool = True, feed: bool = True) -> Activity:
+    """At most four queries whatever the record's history; without the open tasks (`pinned`)
+    or the `feed`, which a contact's and an organization's pages show on their timeline
+    instead, fewer."""
     link = {type(record).__name__.lower(): record}
     tasks = Task.objects.filter(**link).select_related("assignee", "completed_by")
-    open_tasks = list(tasks.filter(completed_at__isnull=True).order_by("due_date", "due_at"))
+    open_tasks = (
+        list(tasks.filter(completed_at__isnull=True).order_by("due_date", "due_at"))
+        if pinned
+        else []
+    )
+    if not feed:
+        return Activity(open_tasks=open_tasks, feed=[])
     done = list(
         tasks.filter(completed_at__isnull=False).order_by("-completed_at")[: ACTIVITY_LIMIT + 1]
     )

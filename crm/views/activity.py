@@ -80,7 +80,11 @@ def _activity(
         "record": record,
         "kind": KIND_OF[type(record)],
         "no_next_step": isinstance(record, Deal) and not has_next_step(record),
-        "activity": record_activity(record=record),
+        # A contact's timeline pins its open tasks; contacts and organizations show their
+        # notes and done tasks on their timelines: not loaded for this section.
+        "activity": record_activity(
+            record=record, pinned=not isinstance(record, Contact), feed=isinstance(record, Deal)
+        ),
         "task_form": task_form or TaskForm(members=_members(request, record), auto_id=NEW_TASK_ID),
         "note_form": note_form or NoteForm(auto_id=NEW_NOTE_ID),
         "error": error,
