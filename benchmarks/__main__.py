@@ -1,6 +1,7 @@
 """`make bench`: every benchmark, one table on stdout and in `benchmarks/RESULTS.md`.
 
 python -m benchmarks [--runs 20] [--duration 60] [--no-load-test]
+python -m benchmarks --only-day     # "My day" and search at two data sizes, printed
 """
 
 import argparse
@@ -44,6 +45,11 @@ def main() -> None:
         action="store_true",
         help="the pipeline board rows (1,000 and 100,000 deals) alone, printed, not saved",
     )
+    parser.add_argument(
+        "--only-day",
+        action="store_true",
+        help='the "My day" and search rows at two sizes, printed, not saved',
+    )
     args = parser.parse_args()
     django_setup()
 
@@ -56,7 +62,7 @@ def main() -> None:
     from benchmarks.learned import learned_accuracy
     from benchmarks.loadtest import format_load, load_test
     from benchmarks.measure import measure, measure_once
-    from benchmarks.pages import page_work
+    from benchmarks.pages import day_work, page_work
     from benchmarks.reports import report_work
     from benchmarks.search import search_work
     from coop.demo import DEMO_TEAM
@@ -77,6 +83,13 @@ def main() -> None:
         ]
         if args.only_search:
             print("\n".join(table_rows(searches)))
+            return
+        if args.only_day:
+            days = [
+                progress(measure(name, get, runs=args.runs, warmup=2)) for name, get in day_work()
+            ]
+            print(f"Load before: {before}\nLoad after: {load_average()}")
+            print("\n".join(table_rows(days + searches)))
             return
     reports = [
         progress(measure(name, get, runs=args.runs, warmup=2)) for name, get in report_work()

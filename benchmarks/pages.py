@@ -5,14 +5,16 @@ gunicorn would run it, without the network."""
 import datetime
 from collections.abc import Callable
 
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from coop.demo import DEMO_TEAM
-from coop.models import Team, User
+from coop.models import Membership, Role, Team, User
+from crm.activity import deal_activity_refresh
 from crm.demo import demo_id
-from crm.models import Contact, Deal, DealStatus, Pipeline, Task
+from crm.models import Contact, Deal, DealStatus, Pipeline, PipelineStage, Task
 from finance.models import RevenueForecast
 from finance.periods import PeriodType
 from finance.services import forecast_generate
@@ -91,7 +93,98 @@ def day_tasks(team: Team) -> int:
                     )
                 )
         Task.objects.bulk_create(rows, batch_size=2_000)
+        # Bulk rows bypass the task services, which keep the deals' last activity.
+        deal_activity_refresh(Deal.objects.filter(pk__in={row.deal_id for row in rows}))
     return Task.objects.filter(team=team).count()
+
+
+SMALL_DAY_TEAM = "Benchmark: small team for My day"
+SMALL_DAY_REPS, SMALL_DAY_DEALS = 3, 100  # deals per rep
+
+
+@transaction.atomic
+def small_day_team() -> tuple[User, User]:
+    """(a rep, the manager) of a small team made once: three reps with 100 open deals each,
+    a third of them quiet for 60 days, and a task on another third, due over the last and
+    next 15 days, one in three done: "My day" at a small team's size, next to the large data."""
+    team, _ = Team.objects.get_or_create(name=SMALL_DAY_TEAM)
+    manager, _ = User.objects.get_or_create(username="day-bench-manager")
+    Membership.objects.get_or_create(team=team, user=manager, defaults={"role": Role.MANAGER})
+    reps = []
+    for n in range(SMALL_DAY_REPS):
+        rep, _ = User.objects.get_or_create(username=f"day-bench-rep-{n}")
+        Membership.objects.get_or_create(team=team, user=rep, defaults={"role": Role.REP})
+        reps.append(rep)
+    if Deal.objects.filter(pipeline__team=team).exists():
+        return reps[0], manager
+    pipeline = Pipeline.objects.create(team=team, name="Sales", currency="EUR")
+    stage = PipelineStage.objects.create(pipeline=pipeline, name="Lead", probability=20)
+    today, now = timezone.localdate(), timezone.now()
+    deals = [
+        Deal(
+            pipeline=pipeline,
+            stage=stage,
+            owner=rep,
+            title=f"Small day deal {n}",
+            value_cents=100_000,
+            currency="EUR",
+            expected_close_date=today + datetime.timedelta(days=n % 60 - 20),
+            stage_entered_at=now - datetime.timedelta(days=60 if n % 3 == 0 else 1),
+        )
+        for rep in reps
+        for n in range(SMALL_DAY_DEALS)
+    ]
+    Deal.objects.bulk_create(deals)
+    quiet = [deal.pk for n, deal in enumerate(deals) if n % 3 == 0]
+    old = now - datetime.timedelta(days=60)
+    Deal.objects.filter(pk__in=quiet).update(created_at=old, updated_at=old)
+    steps = [deal for n, deal in enumerate(deals) if n % 3 == 1]  # not on the quiet ones
+    Task.objects.bulk_create(
+        Task(
+            team=team,
+            deal=deal,
+            title=f"Small day step {n}",
+            due_date=today + datetime.timedelta(days=n % 31 - 15),
+            assignee=deal.owner,
+            created_by=deal.owner,
+            completed_at=now if n % 3 == 0 else None,
+            completed_by=deal.owner if n % 3 == 0 else None,
+        )
+        for n, deal in enumerate(steps)
+    )
+    deal_activity_refresh(Deal.objects.filter(pipeline=pipeline))
+    return reps[0], manager
+
+
+def day_work() -> list[tuple[str, Callable[[], None]]]:
+    """(row name, one request) of "My day" at two sizes, as the dashboard loads it (an htmx
+    request for the fragment): a rep and the manager's team view of the demo team on the
+    large data, and of the small team."""
+    demo = Team.objects.get(name=DEMO_TEAM)
+    day_tasks(demo)
+    small_rep, small_manager = small_day_team()
+    day, htmx = reverse("crm:my_day"), {"HX-Request": "true"}
+    rows = []
+    for rep, manager, team_of in (
+        (User.objects.get(username=BUSY_USER), User.objects.get(username="maria"), demo),
+        (small_rep, small_manager, Team.objects.get(name=SMALL_DAY_TEAM)),
+    ):
+        members = team_of.members.count()
+        size = Task.objects.filter(team=team_of).count()
+        rep_deals = Deal.objects.filter(owner=rep, status=DealStatus.OPEN).count()
+        team_deals = Deal.objects.filter(pipeline__team=team_of, status=DealStatus.OPEN).count()
+        rows += [
+            (
+                f"my day of a rep ({rep_deals:,} open deals)",
+                getter(client_for(rep.username), day, headers=htmx),
+            ),
+            (
+                f"my day, manager's team view ({members} people, {team_deals:,} open deals, "
+                f"{size:,} tasks)",
+                getter(client_for(manager.username), day, {"who": "team"}, headers=htmx),
+            ),
+        ]
+    return rows
 
 
 def page_work() -> list[tuple[str, Callable[[], None]]]:
@@ -104,11 +197,6 @@ def page_work() -> list[tuple[str, Callable[[], None]]]:
     deals = pipeline.deals.count()
     forecast = dashboard_forecast(team, User.objects.get(username="fiona"))
     members = team.members.count()
-    tasks = day_tasks(team)
-    rep_deals = Deal.objects.filter(owner__username=BUSY_USER, status=DealStatus.OPEN).count()
-    team_deals = Deal.objects.filter(pipeline__team=team, status=DealStatus.OPEN).count()
-    day = reverse("crm:my_day")
-    htmx = {"HX-Request": "true"}
     return [
         (
             f"contact detail ({timeline:,} interactions)",
@@ -129,14 +217,5 @@ def page_work() -> list[tuple[str, Callable[[], None]]]:
             # As the dashboard loads the tab: an htmx request for the fragment.
             getter(manager, reverse("health:insights"), headers={"HX-Request": "true"}),
         ),
-        # As the dashboard loads it: an htmx request for the fragment.
-        (
-            f"my day of a rep ({rep_deals:,} open deals)",
-            getter(rep, day, headers=htmx),
-        ),
-        (
-            f"my day, manager's team view ({members} people, {team_deals:,} open deals, "
-            f"{tasks:,} tasks)",
-            getter(manager, day, {"who": "team"}, headers=htmx),
-        ),
+        *day_work(),
     ]

@@ -16,6 +16,7 @@ from django.utils import timezone
 from coop.bulk import copy_insert
 from coop.models import Membership, Role, Team, User
 from crm.models import Contact, Deal, Pipeline, PipelineStage
+from crm.search import search_words_refresh
 
 from .pages import client_for, getter
 
@@ -80,6 +81,7 @@ def small_team_user() -> User:
             for n in range(SMALL_DEALS)
         ),
     )
+    search_words_refresh()  # COPY sends no signals
     return user
 
 

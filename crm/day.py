@@ -8,7 +8,9 @@ Definitions, written once:
   whole cents (`coop.money.round_half_even`);
 - a deal's *last activity* is the latest of its own change, its stage move, a note or a done
   task on it, and an interaction (up to now) on its contact; an open deal is *stale* when that
-  is older than its team's `stale_deal_days` (listed by expected close date, soonest first);
+  is older than its team's `stale_deal_days` (listed by expected close date, soonest first).
+  The deal keeps it in `last_activity_at` (`crm.activity`), so the stale list is a filter on
+  the deal's columns, not three subqueries for each open deal;
 - an open deal has *no next step* when it has no open task and its contact no upcoming
   meeting (a confirmed event linked from the contact's timeline that has not started).
 """
@@ -19,8 +21,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import chain
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from calendar_app.models import EventStatus
@@ -28,10 +31,13 @@ from calendar_app.selectors import events_between
 from coop.models import Membership, Team, User
 from coop.money import round_half_even
 from coop.visibility import visible_users
+from crm.activity import last_activity
 from crm.models import Deal, DealStatus, Interaction, Note, Task
 from crm.notes import team_usernames
 
-DAY_LIST_LIMIT = 50
+# Rows per list: a day's worth to act on (rendering them is most of the page's time).
+DAY_LIST_LIMIT = 25
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 ACTIVITY_LIMIT = 50
 
 
@@ -64,23 +70,10 @@ def has_next_step(deal: Deal, now: datetime.datetime | None = None) -> bool:
 
 
 def with_last_activity(deals: QuerySet[Deal], now: datetime.datetime) -> QuerySet[Deal]:
-    """`deals` annotated with `last_activity` (see the module's definitions)."""
-    last_interaction = Interaction.objects.filter(
-        contact_id=OuterRef("contact_id"), timestamp__lte=now
-    ).order_by("-timestamp")
-    last_note = Note.objects.filter(deal_id=OuterRef("pk")).order_by("-created_at")
-    last_done = Task.objects.filter(deal_id=OuterRef("pk"), completed_at__isnull=False).order_by(
-        "-completed_at"
-    )
-    return deals.annotate(
-        last_activity=Greatest(
-            F("updated_at"),
-            F("stage_entered_at"),
-            Coalesce(Subquery(last_interaction.values("timestamp")[:1]), F("created_at")),
-            Coalesce(Subquery(last_note.values("created_at")[:1]), F("created_at")),
-            Coalesce(Subquery(last_done.values("completed_at")[:1]), F("created_at")),
-        )
-    )
+    """`deals` annotated with `last_activity` (see the module's definitions), computed from
+    the records: exact for the few rows a list shows, where the kept `Deal.last_activity_at`
+    may not yet know of a meeting that has started since it was scheduled."""
+    return deals.annotate(last_activity=last_activity(now))
 
 
 def weighted_cents(deal: Deal) -> int:
@@ -140,20 +133,20 @@ def _open_deals(people: list[User], viewer: User) -> QuerySet[Deal]:
 
 
 def _quiet_since(cut: datetime.datetime, now: datetime.datetime) -> Q:
-    """Nothing happened on the deal since `cut`: `last_activity < cut`, written as conditions
-    on the deal's own columns first and then NOT EXISTS, so the database computes the last
-    activity (three subqueries) only for the few deals that pass, never for every open deal."""
-    since = {
-        "interaction": Interaction.objects.filter(
-            contact_id=OuterRef("contact_id"), timestamp__gte=cut, timestamp__lte=now
-        ),
-        "note": Note.objects.filter(deal_id=OuterRef("pk"), created_at__gte=cut),
-        "done": Task.objects.filter(deal_id=OuterRef("pk"), completed_at__gte=cut),
-    }
-    quiet = Q(updated_at__lt=cut, stage_entered_at__lt=cut, created_at__lt=cut)
-    for rows in since.values():
-        quiet &= ~Exists(rows)
-    return quiet
+    """Nothing happened on the deal since `cut`: its kept last activity (`crm.activity`) and
+    its own dates are older, conditions on the deal's columns; then no interaction with its
+    contact since `cut` (a meeting that was in the future when it was scheduled has no write
+    to move the column when it starts). That last check is a subquery per row, not an anti
+    join: PostgreSQL then reads the open deals in close-date order and stops at the list's
+    limit, instead of checking the interactions of every stale deal first."""
+    last_interaction = (
+        Interaction.objects.filter(contact_id=OuterRef("contact_id"), timestamp__lte=now)
+        .order_by("-timestamp")
+        .values("timestamp")[:1]
+    )
+    return Q(
+        last_activity_at__lt=cut, updated_at__lt=cut, stage_entered_at__lt=cut, created_at__lt=cut
+    ) & Q(LessThan(Coalesce(Subquery(last_interaction), Value(EPOCH)), cut))
 
 
 def _stale_q(people: list[User], now: datetime.datetime) -> Q:
@@ -185,15 +178,16 @@ def my_day(*, viewer: User, people: list[User], now: datetime.datetime | None = 
     day.meetings_today = [event for event in meetings if event.start_time < middle]
     day.meetings_tomorrow = [event for event in meetings if event.start_time >= middle]
 
-    tasks = list(
+    # Two lists of their own: many overdue tasks never hide today's.
+    tasks = (
         Task.objects.visible_to(viewer)
         .open()
-        .filter(assignee__in=people, due_date__lte=today)
+        .filter(assignee__in=people)
         .select_related("assignee", "contact", "organization", "deal")
-        .order_by("due_date", "due_at", "-priority", "created_at")[: 2 * DAY_LIST_LIMIT]
+        .order_by("due_date", "due_at", "-priority", "created_at")
     )
-    day.overdue = [task for task in tasks if task.due_date < today]
-    day.due_today = [task for task in tasks if task.due_date == today]
+    day.overdue = list(tasks.filter(due_date__lt=today)[:DAY_LIST_LIMIT])
+    day.due_today = list(tasks.filter(due_date=today)[:DAY_LIST_LIMIT])
 
     deals = _open_deals(people, viewer)
     month_end = (today.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
@@ -242,11 +236,19 @@ class Activity:
     members: frozenset[str] = frozenset()
 
 
-def record_activity(*, record) -> Activity:
-    """At most four queries whatever the record's history."""
+def record_activity(*, record, pinned: bool = True, feed: bool = True) -> Activity:
+    """At most four queries whatever the record's history; without the open tasks (`pinned`)
+    or the `feed`, which a contact's and an organization's pages show on their timeline
+    instead, fewer."""
     link = {type(record).__name__.lower(): record}
     tasks = Task.objects.filter(**link).select_related("assignee", "completed_by")
-    open_tasks = list(tasks.filter(completed_at__isnull=True).order_by("due_date", "due_at"))
+    open_tasks = (
+        list(tasks.filter(completed_at__isnull=True).order_by("due_date", "due_at"))
+        if pinned
+        else []
+    )
+    if not feed:
+        return Activity(open_tasks=open_tasks, feed=[])
     done = list(
         tasks.filter(completed_at__isnull=False).order_by("-completed_at")[: ACTIVITY_LIMIT + 1]
     )

@@ -21,6 +21,7 @@ from django.utils import timezone
 from coop.bulk import copy_insert
 from coop.demo import DEMO_TEAM
 from coop.models import Role, Team, User
+from crm.activity import deal_activity_refresh
 from crm.models import (
     Contact,
     Deal,
@@ -36,6 +37,7 @@ from crm.models import (
     StageVisit,
     stage_forecast_category,
 )
+from crm.search import search_words_refresh
 from crm.services import contact_timelines_touch, stage_expected_values_refresh
 
 DEFAULT_CONTACTS = 200
@@ -661,4 +663,9 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
     if added["interactions"]:
         # COPY sends no signals: the cached first pages of the team's timelines are stale.
         contact_timelines_touch(contacts=Contact.objects.filter(team=team))
+    if added["deals"] or added["interactions"]:
+        # Nor does it keep the deals' last activity (`crm.activity`).
+        deal_activity_refresh(Deal.objects.filter(pipeline__team=team))
+    if added["contacts"] or added["deals"]:
+        search_words_refresh()
     log("CRM: added " + ", ".join(f"{count:,} {kind}" for kind, count in added.items()) + ".")

@@ -57,6 +57,7 @@ from crm.models import (
     OrganizationSize,
     Pipeline,
 )
+from crm.search import search_words_add
 from crm.services import organization_domain, stage_expected_values_refresh
 from crm.signals import imported_deals_removing, won_deals_imported
 
@@ -633,6 +634,11 @@ def _write_batch(state: _Run, team: Team, actor: User | None, rows: list[Checked
         for organization in new_organizations
     ]
     model.objects.bulk_create(creating.values(), batch_size=BATCH_SIZE)
+    # Bulk rows send no signals: their words join the search's dictionary here.
+    search_words_add(
+        [organization.name for organization in new_organizations]
+        + [getattr(row, "title", None) or getattr(row, "name", "") for row in creating.values()]
+    )
     state.records += [ImportedRecord(run=run, model=model_name, object_id=pk) for pk in creating]
     if won := [deal for deal in creating.values() if kind == "deals" and deal.status == "won"]:
         won_deals_imported.send(sender=Deal, deals=won)

@@ -21,7 +21,8 @@ from django.utils.translation import gettext
 
 from calendar_app.services import Guest, event_cancel, event_create, event_update
 from coop.models import User
-from crm.models import Contact, Interaction, InteractionType
+from crm.activity import contact_activity_touch, deal_activity_refresh
+from crm.models import Contact, Deal, Interaction, InteractionType
 from crm.services import require_visible
 
 
@@ -91,6 +92,7 @@ def meeting_schedule(
     )
     interaction.full_clean(exclude=["contact", "author", "calendar_event"])
     interaction.save()
+    contact_activity_touch(contact.pk, interaction.timestamp)
     return interaction
 
 
@@ -135,10 +137,16 @@ def meeting_cancel(*, actor: User, interaction: Interaction) -> Interaction:
 
 def meeting_interactions_sync(*, event) -> int:
     """Keep the timeline entries of an event equal to it (title, description, start time).
-    Runs inside the caller's transaction whenever an event is saved, whichever module moved it."""
-    return Interaction.objects.filter(calendar_event_id=event.pk).update(
+    Runs inside the caller's transaction whenever an event is saved, whichever module moved it;
+    the contacts' deals' last activity follows the new time."""
+    entries = Interaction.objects.filter(calendar_event_id=event.pk)
+    moved = set(entries.exclude(timestamp=event.start_time).values_list("contact_id", flat=True))
+    count = entries.update(
         summary=event.title[:255],
         details=event.description,
         timestamp=event.start_time,
         updated_at=timezone.now(),
     )
+    if moved:
+        deal_activity_refresh(Deal.objects.filter(contact_id__in=moved))
+    return count

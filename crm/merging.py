@@ -22,6 +22,7 @@ from rapidfuzz import fuzz
 from calendar_app.services import guests_relink
 from coop.audit import audit_record
 from coop.models import AuditAction, Team, User
+from crm.activity import deal_activity_refresh
 from crm.meeting_scheduling import contact_guest
 from crm.models import Contact, Deal, Interaction, Note, Organization, Task
 from crm.services import (
@@ -169,6 +170,7 @@ def contacts_merge(
         "notes": Note.objects.filter(contact=remove).update(contact=keep),
         "tags": _tags_move(keep, remove),
     }
+    deal_activity_refresh(Deal.objects.filter(contact=keep))
     removed_url = reverse("crm:contact_detail", args=[remove.pk])
     removed = {"id": str(remove.pk), "name": remove.name}
     # Deleted first: `keep` may take its email address, unique in the team.

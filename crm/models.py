@@ -458,6 +458,9 @@ class Deal(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, through="DealTag", related_name="deals")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The latest of the deal's own change, a note or done task on it and an interaction with
+    # its contact: kept by the writes that make activity (`crm.activity`), read by "My day".
+    last_activity_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = DealQuerySet.as_manager()
 
@@ -489,6 +492,12 @@ class Deal(models.Model):
                 condition=Q(status=DealStatus.OPEN),
                 name="h22board_deal_stage_value_idx",
             ),
+            # A person's open deals by last activity: the stale ones, when they are few.
+            models.Index(
+                fields=["owner", "last_activity_at"],
+                condition=Q(status=DealStatus.OPEN),
+                name="crm_deal_open_owner_active_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -512,6 +521,13 @@ class Deal(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        """A change of the deal (a stage move too) is activity on it: its last activity is now."""
+        self.last_activity_at = timezone.now()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "last_activity_at"}
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:
@@ -976,3 +992,18 @@ def _tagging(record: type[models.Model], field: str, table: str) -> type[models.
 ContactTag = _tagging(Contact, "contact", "crm_contact_tags")
 OrganizationTag = _tagging(Organization, "organization", "crm_organization_tags")
 DealTag = _tagging(Deal, "deal", "crm_deal_tags")
+
+
+class SearchWord(models.Model):
+    """A word of the names and titles the search looks in (lower case, letters only): the
+    dictionary the search corrects a mistyped query against (`crm.search`). It only grows: a
+    word no record has any more corrects a query to one that finds nothing. Its trigram index
+    is created on PostgreSQL by the migration (SQLite has no typo pass)."""
+
+    word = models.CharField(max_length=60, primary_key=True)
+
+    class Meta:
+        db_table = "crm_search_words"
+
+    def __str__(self) -> str:
+        return self.word

@@ -32,6 +32,7 @@ from coop.i18n import written_for
 from coop.models import User
 from coop.validators import require_single_line
 from coop.visibility import can_see_team, is_member, manages_team
+from crm.activity import deal_activity_refresh, deal_activity_touch
 from crm.models import Contact, Deal, Organization, Task, TaskPriority
 
 type Record = Contact | Organization | Deal
@@ -165,6 +166,8 @@ def task_complete(*, actor: User, task: Task) -> Task:
         task.completed_at = timezone.now()
         task.completed_by = actor
         task.save(update_fields=["completed_at", "completed_by", "updated_at"])
+        if task.deal_id:
+            deal_activity_touch(Deal.objects.filter(pk=task.deal_id), task.completed_at)
     return task
 
 
@@ -177,6 +180,8 @@ def task_reopen(*, actor: User, task: Task) -> Task:
         task.completed_at = None
         task.completed_by = None
         task.save(update_fields=["completed_at", "completed_by", "updated_at"])
+        if task.deal_id:
+            deal_activity_refresh(Deal.objects.filter(pk=task.deal_id))
     return task
 
 

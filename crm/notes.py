@@ -28,7 +28,8 @@ from calendar_app.models import Notification
 from calendar_app.services import notifications_send
 from coop.models import Membership, User
 from coop.visibility import can_see_team
-from crm.models import Note, NoteMention
+from crm.activity import deal_activity_refresh, deal_activity_touch
+from crm.models import Deal, Note, NoteMention
 from crm.next_steps import (
     Record,
     record_link,
@@ -169,6 +170,8 @@ def note_create(*, actor: User, record: Record, body: str) -> Note:
         team_id=record_team_id(record), author=actor, body=_clean_body(body), **record_link(record)
     )
     _notify_mentions(note, record)
+    if note.deal_id:
+        deal_activity_touch(Deal.objects.filter(pk=note.deal_id), note.created_at)
     return note
 
 
@@ -200,4 +203,8 @@ def note_update(*, actor: User, note: Note, body: str) -> Note:
 @transaction.atomic
 def note_delete(*, actor: User, note: Note) -> None:
     """Delete the author's own note (its mentions go with it). Locks the note row."""
-    _locked_own(actor, note).delete()
+    note = _locked_own(actor, note)
+    deal_id = note.deal_id
+    note.delete()
+    if deal_id:
+        deal_activity_refresh(Deal.objects.filter(pk=deal_id))

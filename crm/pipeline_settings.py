@@ -347,7 +347,9 @@ def _deals_move(
     and stage changes as `crm.services.deal_move` does for one."""
     now = timezone.now()
     ids = [deal.pk for deal in deals]
-    Deal.objects.filter(pk__in=ids).update(stage=to_stage, stage_entered_at=now, updated_at=now)
+    Deal.objects.filter(pk__in=ids).update(
+        stage=to_stage, stage_entered_at=now, updated_at=now, last_activity_at=now
+    )
     Deal.objects.filter(pk__in=ids, forecast_category_chosen=False).update(
         forecast_category=stage_forecast_category(to_stage)
     )
@@ -439,3 +441,34 @@ def lost_reason_update(*, actor: User, reason: LostReason, name: str, archived: 
         actor, reason.team_id, "updated", before=before, after={"name": name, "archived": archived}
     )
     return reason
+
+
+STALE_DEAL_DAYS_MIN, STALE_DEAL_DAYS_MAX = 1, 365
+
+
+@transaction.atomic(durable=True)
+def team_stale_deal_days_set(*, actor: User, team: Team, days: int) -> Team:
+    """Set after how many days without activity "My day" lists a team's open deal as stale
+    (a manager of the team; 1 to 365 days). Audited with the old and the new value. Locks the
+    team row."""
+    if not manages_team(actor, team.pk):
+        raise ValidationError(gettext("Only a manager of the team may change its settings."))
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise ValidationError(gettext("Give the number of days as a whole number."))
+    if not STALE_DEAL_DAYS_MIN <= days <= STALE_DEAL_DAYS_MAX:
+        raise ValidationError(
+            gettext("A deal is stale after %(min)d to %(max)d days without activity.")
+            % {"min": STALE_DEAL_DAYS_MIN, "max": STALE_DEAL_DAYS_MAX}
+        )
+    team = Team.objects.select_for_update(no_key=True).get(pk=team.pk)
+    before = team.stale_deal_days
+    if before != days:
+        team.stale_deal_days = days
+        team.save(update_fields=["stale_deal_days"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.PIPELINE_CHANGED,
+            obj=team,
+            detail={"change": "stale_deal_days", "from": before, "to": days},
+        )
+    return team

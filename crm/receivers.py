@@ -14,7 +14,8 @@ from django.db.models.signals import post_delete, post_save, pre_delete, pre_sav
 from calendar_app.models import Event
 from coop.models import Team, User
 from crm.meeting_scheduling import meeting_interactions_sync
-from crm.models import Contact, Interaction, Note, Task
+from crm.models import Contact, Deal, Interaction, Note, Organization, Task
+from crm.search import search_words_add
 from crm.services import contact_timelines_touch, lost_reasons_defaults_create
 
 # The user fields a timeline shows (`str(author)`).
@@ -105,7 +106,16 @@ def team_created(sender, instance: Team, created: bool, raw: bool = False, **kwa
         lost_reasons_defaults_create(team=instance)
 
 
+def words_saved(sender, instance, raw: bool = False, **kwargs) -> None:
+    """The words of a saved name or title join the search's dictionary (`crm.search`)."""
+    if not raw:
+        search_words_add([getattr(instance, "title", None) or getattr(instance, "name", "")])
+
+
 def connect() -> None:
+    for model in (Contact, Organization, Deal, Task):
+        name = model.__name__.lower()
+        post_save.connect(words_saved, sender=model, dispatch_uid=f"crm_search_words_{name}")
     post_save.connect(team_created, sender=Team, dispatch_uid="crm_team_lost_reasons")
     post_save.connect(event_saved, sender=Event, dispatch_uid="crm_meeting_interactions_sync")
     pre_delete.connect(event_deleting, sender=Event, dispatch_uid="crm_timeline_event_deleting")

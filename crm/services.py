@@ -35,6 +35,7 @@ from coop.models import AuditAction, Team, User
 from coop.spreadsheets import csv_stream, xlsx_stream
 from coop.validators import require_single_line
 from coop.visibility import can_see_team, is_member, manages_team
+from crm.activity import contact_activity_touch, deal_activity_refresh
 from crm.exchange import export_header, export_rows, headers_key
 from crm.models import (
     DEFAULT_LOST_REASONS,
@@ -319,6 +320,7 @@ def interaction_log(
     )
     interaction.full_clean(exclude=["contact", "author"])
     interaction.save()
+    contact_activity_touch(contact.pk, interaction.timestamp)
     return interaction
 
 
@@ -728,4 +730,5 @@ def contact_erase_records(*, contact: Contact) -> list:
     deal_ids = list(deals.values_list("pk", flat=True))
     deals.update(title="Deal (erased contact)", contact=None)
     contact.delete()
+    deal_activity_refresh(Deal.objects.filter(pk__in=deal_ids))
     return deal_ids

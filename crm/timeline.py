@@ -9,8 +9,10 @@ them, in the writing transaction: see crm/receivers.py), on the viewer's time zo
 is served only until its first upcoming meeting ends. The organizer of a meeting not cancelled
 sees its Edit and Cancel actions with a CSRF token: a page rendered for one of them is never
 stored, and a stored page is never served to one of them; likewise for the author of a note on
-the page (its Edit and Delete). The pinned open tasks are the same for everyone (their tick is
-posted by htmx with the page's own CSRF header, so the shared markup holds no token).
+the page (its Edit and Delete). The pinned open tasks are the same for everyone: their tick is
+posted by htmx with the page's own CSRF header, and the stored markup holds a `<!--csrf-->`
+hole where the viewer's CSRF field goes on the way out, for the form's plain POST without
+JavaScript.
 
 The version is read with the contact, before the timeline: a page stored under it may be newer
 than it, never older. The cache is per process (`CACHES["fragments"]`), so a deploy starts
@@ -24,6 +26,7 @@ from uuid import UUID
 
 from django.core.cache import caches
 from django.http import HttpRequest
+from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
@@ -67,7 +70,9 @@ def _key(contact: Contact, part: str) -> str:
 type _Built = tuple[str, TimelinePage, datetime | None]
 
 
-def _cached(request: HttpRequest, key: str, build: Callable[[], _Built | None]) -> str | None:
+def _cached(
+    request: HttpRequest, key: str, build: Callable[[], _Built | None]
+) -> SafeString | None:
     """The stored page of `key` if `request.user` may be served it and it is still current;
     otherwise `build()`'s (html, page, until), stored unless the viewer sees their own actions
     on it. None when `build` finds nothing to render."""
@@ -78,7 +83,7 @@ def _cached(request: HttpRequest, key: str, build: Callable[[], _Built | None]) 
         and request.user.pk not in stored.organizer_ids
         and (stored.until is None or timezone.now() < stored.until)
     ):
-        return mark_safe(stored.html)  # noqa: S308 (our own rendered template)
+        return _with_csrf(request, stored.html)
     built = build()
     if built is None:
         return None
@@ -86,7 +91,7 @@ def _cached(request: HttpRequest, key: str, build: Callable[[], _Built | None]) 
     organizer_ids = _organizer_ids(page)
     if request.user.pk not in organizer_ids:
         cache.set(key, _Stored(html, organizer_ids, until), FRAGMENT_TIMEOUT)
-    return html
+    return _with_csrf(request, html)
 
 
 def timeline_first_page(request: HttpRequest, contact: Contact) -> SafeString:
@@ -121,3 +126,11 @@ def timeline_later_page(request: HttpRequest, contact: Contact, after_id: UUID) 
         return html, page, upcoming_meetings_end(contact=contact)
 
     return _cached(request, _key(contact, f"after:{after_id}"), build)
+
+
+CSRF_HOLE = "<!--csrf-->"
+
+
+def _with_csrf(request: HttpRequest, html: str) -> SafeString:
+    """The shared markup with the viewer's CSRF field in its holes."""
+    return mark_safe(html.replace(CSRF_HOLE, csrf_input(request)))  # noqa: S308 (our own template)

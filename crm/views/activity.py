@@ -32,7 +32,7 @@ from crm.next_steps import (
     task_reopen,
     task_update,
 )
-from crm.notes import note_create, note_delete, note_update
+from crm.notes import note_create, note_delete, note_update, team_usernames
 
 KINDS = {"contacts": Contact, "organizations": Organization, "deals": Deal}
 KIND_OF = {model: kind for kind, model in KINDS.items()}
@@ -81,7 +81,11 @@ def _activity(
         "record": record,
         "kind": KIND_OF[type(record)],
         "no_next_step": isinstance(record, Deal) and not has_next_step(record),
-        "activity": record_activity(record=record),
+        # A contact's timeline pins its open tasks; contacts and organizations show their
+        # notes and done tasks on their timelines: not loaded for this section.
+        "activity": record_activity(
+            record=record, pinned=not isinstance(record, Contact), feed=isinstance(record, Deal)
+        ),
         "task_form": task_form or TaskForm(members=_members(request, record), auto_id=NEW_TASK_ID),
         "note_form": note_form or NoteForm(auto_id=NEW_NOTE_ID),
         "error": error,
@@ -233,6 +237,23 @@ def _visible_note(request: HttpRequest, pk: UUID) -> Note:
         "author", "contact", "organization", "deal__pipeline"
     )
     return get_object_or_404(notes, pk=pk)
+
+
+@require_GET
+def note_entry(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """One note as its record's page shows it: what the edit form's Cancel puts back in place
+    of the form (a deal's notes in its activity section, a contact's or organization's on the
+    timeline)."""
+    note = _visible_note(request, pk)
+    members = team_usernames(note.team_id)
+    if note.deal_id:
+        template = "crm/partials/record_activity.html#note_entry"
+        context = {"item": note, "activity": {"members": members}}
+    else:
+        note.entry_kind = "note"
+        template = "crm/partials/timeline_record_entry.html"
+        context = {"entry": note, "members": members}
+    return render(request, template, context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -29,6 +29,7 @@ from crm.pipeline_settings import (
     stage_shift,
     stage_update,
     stages_reorder,
+    team_stale_deal_days_set,
 )
 
 KINDS = {"open": (False, False), "won": (True, False), "lost": (False, True)}
@@ -236,3 +237,28 @@ def lost_reasons(request: HttpRequest) -> HttpResponse:
     )
     grouped = [(team, [r for r in reasons if r.team_id == team.pk]) for team in teams]
     return render(request, "crm/lost_reasons.html", {"grouped": grouped}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def team_stale_days(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """After how many days without activity "My day" lists a team's open deal as stale: a
+    form for the team's managers (others: not found)."""
+    team = get_object_or_404(Team.objects.filter(pk__in=manager_team_ids(request.user)), pk=pk)
+    status = 200
+    if request.method == "POST":
+        days = _int(request.POST.get("stale_deal_days"))
+        try:
+            if days is None:
+                raise ValidationError(gettext("Give the number of days as a whole number."))
+            team = team_stale_deal_days_set(actor=request.user, team=team, days=days)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            status = 400
+        else:
+            messages.success(
+                request,
+                gettext("%(team)s: an open deal is stale after %(days)d days without activity.")
+                % {"team": team.name, "days": team.stale_deal_days},
+            )
+            return redirect("crm:lost_reasons")
+    return render(request, "crm/team_stale_days.html", {"team": team}, status=status)

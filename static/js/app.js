@@ -1,4 +1,8 @@
 // Behaviour shared by every page. No inline scripts: the Content-Security-Policy forbids them.
+
+// Scripts run: the fallbacks for browsers without them (`.no-js-only`, e.g. a task's Save
+// button next to its tick box, which htmx posts on change) are hidden.
+document.documentElement.classList.add("js");
 document.addEventListener("DOMContentLoaded", () => {
   const toggle = document.querySelector(".nav-toggle");
   const nav = document.getElementById("site-nav");

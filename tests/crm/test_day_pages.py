@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calendar_app.services import event_create
+from crm.day import DAY_LIST_LIMIT
 from crm.meeting_scheduling import meeting_schedule
 from crm.models import Deal, Interaction, InteractionType, Note, Task
 from tests.crm.factories import DealFactory, NoteFactory, TaskFactory
@@ -14,9 +15,9 @@ from tests.crm.factories import DealFactory, NoteFactory, TaskFactory
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
-# Session, user; visible people; meetings; tasks; stale thresholds; closing, stale and
-# no-next-step deals.
-DAY_BUDGET = 9
+# Session, user; visible people; meetings; overdue tasks; today's tasks; stale thresholds;
+# closing, stale and no-next-step deals.
+DAY_BUDGET = 10
 
 
 def _day(client, **params):
@@ -87,7 +88,9 @@ def test_an_upcoming_meeting_with_the_deals_contact_is_a_next_step(rep_client, r
 
 def test_a_deal_with_no_activity_for_the_teams_threshold_is_stale(rep_client, rep, team, deal):
     old = timezone.now() - datetime.timedelta(days=20)
-    Deal.objects.filter(pk=deal.pk).update(updated_at=old, created_at=old, stage_entered_at=old)
+    Deal.objects.filter(pk=deal.pk).update(
+        updated_at=old, created_at=old, stage_entered_at=old, last_activity_at=old
+    )
     day, _ = _day(rep_client)
     assert deal in day.stale
     team.stale_deal_days = 30
@@ -98,7 +101,9 @@ def test_a_deal_with_no_activity_for_the_teams_threshold_is_stale(rep_client, re
 
 def test_a_recent_call_with_the_contact_keeps_a_deal_fresh(rep_client, rep, deal, contact):
     old = timezone.now() - datetime.timedelta(days=20)
-    Deal.objects.filter(pk=deal.pk).update(updated_at=old, created_at=old, stage_entered_at=old)
+    Deal.objects.filter(pk=deal.pk).update(
+        updated_at=old, created_at=old, stage_entered_at=old, last_activity_at=old
+    )
     Interaction.objects.create(
         contact=contact, author=rep, interaction_type=InteractionType.CALL, summary="Hi"
     )
@@ -151,7 +156,9 @@ def _fill(rep, pipeline, contact, n):
             title=f"Deal {i}",
             expected_close_date=timezone.localdate(),
         )
-        Deal.objects.filter(pk=deal.pk).update(updated_at=old, created_at=old, stage_entered_at=old)
+        Deal.objects.filter(pk=deal.pk).update(
+            updated_at=old, created_at=old, stage_entered_at=old, last_activity_at=old
+        )
         TaskFactory(deal=deal, assignee=rep, due_date=timezone.localdate() - datetime.timedelta(1))
         TaskFactory(deal=deal, assignee=rep)
         NoteFactory(deal=deal, author=rep, created_at=old)
@@ -173,8 +180,9 @@ def test_my_day_makes_a_constant_number_of_queries(
     with django_assert_max_num_queries(DAY_BUDGET):
         response = rep_client.get(reverse("crm:my_day"), headers=HTMX)
     day = response.context["day"]
-    assert len(day.overdue) == size and len(day.due_today) == size
-    assert len(day.stale) == size and len(day.closing) == size
+    shown = min(size, DAY_LIST_LIMIT)
+    assert len(day.overdue) == shown and len(day.due_today) == shown
+    assert len(day.stale) == shown and len(day.closing) == shown
 
 
 def test_the_dashboard_loads_my_day_in_place(rep_client):

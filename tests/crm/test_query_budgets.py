@@ -15,6 +15,7 @@ from crm.selectors import TIMELINE_PAGE_SIZE
 from crm.services import contact_timelines_touch
 from crm.views.contacts import CONTACTS_PER_PAGE
 from crm.views.deals import DEALS_PER_PAGE
+from tests.crm.factories import NoteFactory, OrganizationFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +248,28 @@ def test_the_counts_are_equal_at_10_and_1000_rows(rep_client, team, rep, pipelin
         assert f"{rows} deals." in deal_list
         assert len(_deal_rows(deal_list)) == min(rows, DEALS_PER_PAGE)
     assert counts[1000] == counts[10], counts
+
+
+# Session, user, the record, whether the viewer manages the team (who may assign) and, for
+# an organization, its open tasks: the notes and done tasks of both, and a contact's open
+# tasks, are on their timelines, never loaded for this section (they were: up to four more).
+ACTIVITY_BUDGET = {"contacts": 4, "organizations": 5}
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+@pytest.mark.parametrize("kind", ["contacts", "organizations"])
+def test_a_records_next_steps_section_loads_only_what_it_shows(
+    rep_client, contact, rep, rows, kind, django_assert_max_num_queries
+):
+    record = contact if kind == "contacts" else OrganizationFactory(team=contact.team)
+    link = {kind[:-1]: record, "deal": None}
+    for n in range(rows):
+        TaskFactory(**link, assignee=rep, title=f"Open step {n}")
+        TaskFactory(**link, assignee=rep, completed_at=timezone.now())
+        NoteFactory(**link, author=rep, body=f"Note {n}")
+    url = reverse("crm:record_activity", args=[kind, record.pk])
+    with django_assert_max_num_queries(ACTIVITY_BUDGET[kind]):
+        html = rep_client.get(url, headers={"HX-Request": "true"}).text
+    shown = 0 if kind == "contacts" else rows
+    assert html.count('class="task-item') == shown
+    assert "Add next step" in html and "Add note" in html

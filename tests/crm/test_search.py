@@ -10,9 +10,11 @@ from crm.search import (
     _PROVIDERS,
     SearchHit,
     SearchProvider,
+    corrected_query,
     ilike_contains,
     search_everything,
     search_provider_register,
+    search_words_refresh,
 )
 from tests.crm.factories import ContactFactory, DealFactory, OrganizationFactory, TaskFactory
 
@@ -54,6 +56,45 @@ def test_a_typo_still_finds_the_deal_on_postgresql(rep, pipeline):
     ]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram similarity is PostgreSQL's")
+def test_each_mistyped_word_is_corrected_from_the_records_words(team, rep, pipeline):
+    DealFactory(pipeline=pipeline, title="Solar roof #12")
+    DealFactory(pipeline=pipeline, title="Roofing felt")
+    ContactFactory(team=team, name="Solveig Rofstad")
+    assert corrected_query("solr rof #12") == "solar roof #12"
+    assert _titles(search_everything(user=rep, query="solr rof"), "deals") == ["Solar roof #12"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram similarity is PostgreSQL's")
+def test_words_written_in_bulk_join_the_dictionary_on_refresh(team, rep):
+    Contact.objects.bulk_create([Contact(team=team, name="Bartholomew Quince")])
+    assert corrected_query("bartholomeu") == "bartholomeu"
+    search_words_refresh()
+    assert corrected_query("bartholomeu") == "bartholomew"
+    assert _titles(search_everything(user=rep, query="Bartholomeu"), "contacts") == [
+        "Bartholomew Quince"
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram similarity is PostgreSQL's")
+def test_a_correction_finds_nothing_of_another_team(rep, foreign_contact):
+    assert search_everything(user=rep, query=foreign_contact.name[:-1] + "x") == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram similarity is PostgreSQL's")
+def test_a_typo_search_answers_in_constant_queries(
+    team, rep_client, pipeline, django_assert_max_num_queries
+):
+    for n in range(12):
+        DealFactory(pipeline=pipeline, title=f"Solar roof {n}")
+    # Session, user, unread notifications, one query per kind (four), the correction, and
+    # again one per kind.
+    with django_assert_max_num_queries(12):
+        response = rep_client.get(reverse("crm:search"), {"q": "solr"})
+    assert response.status_code == 200
+    assert "Solar roof 0" in response.content.decode()
+
+
 def test_tasks_are_found_and_lead_to_their_record(rep, pipeline, outsider, other_team):
     deal = DealFactory(pipeline=pipeline, title="Community solar", owner=rep)
     TaskFactory(deal=deal, title="Send the offer", assignee=rep)
@@ -86,7 +127,7 @@ def test_each_kind_gives_at_most_the_limit(team, rep):
 def test_a_registered_provider_adds_its_kind(rep, monkeypatch):
     monkeypatch.setattr("crm.search._PROVIDERS", dict(_PROVIDERS))
 
-    def find(user, query, limit, similar):
+    def find(user, query, limit):
         return [SearchHit(f"Task about {query}", "/tasks/1/")]
 
     search_provider_register(SearchProvider("tasks", "Tasks", find, order=40))

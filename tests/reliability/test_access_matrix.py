@@ -150,6 +150,9 @@ REGISTRY: dict[str, Route] = {
     "crm:pipeline_settings": Route(
         lambda world: {"pk": world.pipeline.pk}, audience=MANAGERS, post=400
     ),
+    # A team's stale-deal threshold is its managers' (and staff's); an empty POST gives no
+    # number of days and is refused on the page.
+    "crm:team_stale_days": Route(lambda world: {"pk": world.team.pk}, audience=MANAGERS, post=400),
     "crm:deal_detail": Route(_deal),
     # Tags: an empty POST names no tag; refused with the reason.
     "crm:contact_tags": Route(_contact, get=405, post=400),
@@ -171,6 +174,9 @@ REGISTRY: dict[str, Route] = {
     "crm:task_done": Route(_task, get=405, post=302),
     # Anyone who sees a task sees its edit form; an empty POST is refused with the errors.
     "crm:task_edit": Route(_task, post=400),
+    # A note as its page shows it (what the edit form's Cancel puts back): for everyone who
+    # sees it.
+    "crm:note_entry": Route(_note),
     "crm:note_edit": Route(_note, post=400, get_by_role=NOT_AUTHOR),
     "crm:note_delete": Route(_note, get=405, post=302, post_by_role=NOT_AUTHOR),
     # Only the organiser (and staff) may change a meeting: others get the refusal dialog.

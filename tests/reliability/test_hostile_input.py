@@ -174,6 +174,7 @@ ENDPOINTS = [
         role="manager",
     ),
     Endpoint("crm:pipeline_new", "post", ("team", "name", "currency"), role="manager"),
+    Endpoint("crm:team_stale_days", "post", ("stale_deal_days",), _pk("team"), role="manager"),
     Endpoint(
         "crm:lost_reasons", "post", ("action", "team", "name", "reason", "archived"), role="manager"
     ),
