@@ -36,7 +36,11 @@ from crm.models import (
     StageVisit,
     stage_forecast_category,
 )
-from crm.services import contact_timelines_touch, stage_expected_values_refresh
+from crm.services import (
+    contact_timelines_touch,
+    stage_expected_values_refresh,
+    stage_history_refresh,
+)
 
 DEFAULT_CONTACTS = 200
 DEFAULT_DEALS = 400
@@ -528,6 +532,7 @@ def _stage_history(
         batch += [
             StageChange(
                 deal_id=pk,
+                pipeline_id=pipeline_id,
                 kind=kind,
                 from_stage_id=source.pk if source else None,
                 from_stage_name=source.name if source else "",
@@ -541,6 +546,7 @@ def _stage_history(
             written += len(StageChange.objects.bulk_create(batch))
             batch = []
     written += len(StageChange.objects.bulk_create(batch))
+    stage_history_refresh()
     for reason_id, ids in lost_by_reason.items():
         for start in range(0, len(ids), 5000):
             Deal.objects.filter(pk__in=ids[start : start + 5000]).update(lost_reason_id=reason_id)

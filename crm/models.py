@@ -576,6 +576,19 @@ class StageChange(models.Model):
     changed_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="+"
     )
+    # Kept for the reports by `crm.services.stage_history_refresh` (every writer of this table
+    # calls it): the deal's pipeline (a deal never changes pipeline), so that the visibility
+    # rule and the pipeline filter read this table alone; and when the stay this change began
+    # ended (the deal's next change in (changed_at, id) order; null for its latest).
+    pipeline = models.ForeignKey(
+        Pipeline,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_index=False,
+        related_name="+",
+    )
+    left_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "crm_deal_stage_changes"

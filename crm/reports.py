@@ -32,7 +32,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncWeek
 
 from coop.models import User
@@ -90,6 +90,40 @@ def report_deals(*, viewer: User, filters: ReportFilters) -> QuerySet[Deal]:
     return deals
 
 
+def report_pipelines(*, viewer: User, filters: ReportFilters) -> QuerySet[Pipeline]:
+    """The pipelines a report covers: visible to the viewer (the visibility rule for deals is
+    their pipeline's team), the one chosen if any."""
+    pipelines = Pipeline.objects.visible_to(viewer)
+    if filters.pipeline is not None:
+        pipelines = pipelines.filter(pk=filters.pipeline.pk)
+    return pipelines
+
+
+def report_changes(*, viewer: User, filters: ReportFilters) -> QuerySet[StageChange]:
+    """The stage changes of the deals a report covers (`report_deals`), found by the changes'
+    own copy of their deal's pipeline: the visibility rule and the pipeline filter read the
+    history's indexes alone instead of a semi-join with every visible deal."""
+    changes = StageChange.objects.filter(
+        pipeline__in=report_pipelines(viewer=viewer, filters=filters).values("pk")
+    )
+    if filters.owner is not None:
+        changes = changes.filter(deal__in=Deal.objects.filter(owner=filters.owner).values("pk"))
+    return changes.order_by()
+
+
+def _changes_condition(viewer: User, filters: ReportFilters, alias: str) -> tuple[str, tuple]:
+    """`report_changes` as a condition on the stage changes aliased `alias`, for raw SQL."""
+    pipelines = report_pipelines(viewer=viewer, filters=filters).order_by().values("pk")
+    sql, params = pipelines.query.sql_with_params()
+    condition = f"{alias}.pipeline_id IN ({sql})"
+    if filters.owner is not None:
+        owned = Deal.objects.filter(owner=filters.owner).order_by().values("pk")
+        owned_sql, owned_params = owned.query.sql_with_params()
+        condition += f" AND {alias}.deal_id IN ({owned_sql})"
+        params = (*params, *owned_params)
+    return condition, tuple(params)
+
+
 def _changes_of_deals_active_in(deals: QuerySet[Deal], filters: ReportFilters) -> list[tuple]:
     """(deal, kind, from stage, to stage id and name, time) of every stage change of the deals
     that changed stage within the period, in order: one query."""
@@ -132,11 +166,10 @@ def funnel(*, viewer: User, filters: ReportFilters) -> list[FunnelRow]:
         .values_list("pk", "name", "position")
     )
     rows = {pk: FunnelRow(stage=name) for pk, name, _ in stages}
-    deals = report_deals(viewer=viewer, filters=filters)
     if connection.vendor == "postgresql":
-        counts = _funnel_in_sql(deals, filters, stages)
+        counts = _funnel_in_sql(viewer, filters, stages)
     else:
-        counts = _funnel_in_python(deals, filters, stages)
+        counts = _funnel_in_python(report_deals(viewer=viewer, filters=filters), filters, stages)
     for stage_id, (entered, converted) in counts.items():
         rows[stage_id].entered, rows[stage_id].converted = entered, converted
     return list(rows.values())
@@ -175,7 +208,7 @@ WITH board(stage_id, position) AS (SELECT * FROM unnest(%s::uuid[], %s::int[])),
 entries AS (
     SELECT c.deal_id, c.to_stage_id AS stage_id, MIN(c.changed_at) AS entered_at
     FROM crm_deal_stage_changes c
-    WHERE c.deal_id IN ({deals}) AND c.kind = ANY(%s) AND c.changed_at >= %s
+    WHERE {changes} AND c.kind = ANY(%s) AND c.changed_at >= %s
       AND c.changed_at < %s AND c.to_stage_id IN (SELECT stage_id FROM board)
     GROUP BY c.deal_id, c.to_stage_id
 )
@@ -191,12 +224,12 @@ GROUP BY e.stage_id
 """
 
 
-def _funnel_in_sql(deals: QuerySet[Deal], filters: ReportFilters, stages) -> dict:
-    deals_sql, deals_params = deals.order_by().values("pk").query.sql_with_params()
+def _funnel_in_sql(viewer: User, filters: ReportFilters, stages) -> dict:
+    changes_sql, changes_params = _changes_condition(viewer, filters, "c")
     params = (
         [pk for pk, _, _ in stages],
         [position for _, _, position in stages],
-        *deals_params,
+        *changes_params,
         [str(kind) for kind in ENTRY_KINDS],
         filters.since,
         filters.until,
@@ -204,7 +237,7 @@ def _funnel_in_sql(deals: QuerySet[Deal], filters: ReportFilters, stages) -> dic
     )
     counts = {pk: (0, 0) for pk, _, _ in stages}
     with connection.cursor() as cursor:
-        cursor.execute(FUNNEL_SQL.format(deals=deals_sql), params)
+        cursor.execute(FUNNEL_SQL.format(changes=changes_sql), params)
         for stage_id, entered, converted in cursor.fetchall():
             counts[stage_id] = (entered, converted)
     return counts
@@ -247,9 +280,13 @@ def _win_loss_rows(rows, label) -> list[WinLossRow]:
 def win_loss(*, viewer: User, filters: ReportFilters) -> WinLoss:
     """Deals closed in the period by owner, by lost reason and by stage at loss: three
     aggregate queries."""
-    closed = report_deals(viewer=viewer, filters=filters).filter(
-        closed_at__gte=filters.since, closed_at__lt=filters.until
+    closed = Deal.objects.filter(
+        pipeline__in=report_pipelines(viewer=viewer, filters=filters).values("pk"),
+        closed_at__gte=filters.since,
+        closed_at__lt=filters.until,
     )
+    if filters.owner is not None:
+        closed = closed.filter(owner=filters.owner)
     counted = {"n": Count("id"), "total": Sum("value_cents")}
     by_owner = closed.order_by().values(
         "status", "currency", "owner__display_name", "owner__username"
@@ -306,12 +343,12 @@ def _days(seconds: float) -> float:
 
 def velocity(*, viewer: User, filters: ReportFilters) -> Velocity:
     """Time spent in each stage (stays ended in the period) and the sales cycle of the deals
-    won in the period, from the stage changes' UTC times: one query. PostgreSQL computes it
-    (window functions and ordered-set aggregates); other databases take the Python path."""
-    deals = report_deals(viewer=viewer, filters=filters)
+    won in the period, from the stage changes' UTC times and each stay's end kept with it
+    (`left_at`). PostgreSQL computes it in one query (ordered-set aggregates); other databases
+    fetch the stays (two queries) and take the percentiles in Python."""
     if connection.vendor == "postgresql":
-        return _velocity_in_sql(deals, filters)
-    return _velocity_in_python(deals, filters)
+        return _velocity_in_sql(viewer, filters)
+    return _velocity_from_columns(viewer, filters)
 
 
 def _velocity_from(stays, cycles) -> Velocity:
@@ -354,62 +391,103 @@ def _velocity_in_python(deals: QuerySet[Deal], filters: ReportFilters) -> Veloci
     return _velocity_from(ordered, cycles)
 
 
-# Stays and cycles in one statement: LEAD() pairs each change with the deal's next one (the end
-# of the stay it began); the last change of a won deal against its first gives the cycle. The
-# percentiles are taken in Python over the per-stage second counts PostgreSQL already sorted,
-# so that the nearest-rank P90 and the median are the very same numbers as the Python path's.
+# Stays and cycles from the history's report columns (`left_at` ends each stay), grouped in
+# PostgreSQL: the median is the mean of the lower and upper middle values (`percentile_disc`
+# over the ascending and the descending order: the same two numbers `statistics.median`
+# averages) and the P90 the nearest rank (`percentile_disc(0.9)` is `ceil(0.9 n)`-th value,
+# as `percentile`), so the figures are those of the Python path to the last bit. A won deal's
+# cycle starts at its first change: one index-only probe per deal won in the period.
 VELOCITY_SQL = """
-WITH changes AS (
-    SELECT c.kind, c.to_stage_name, c.changed_at,
-           LEAD(c.changed_at) OVER deal_order AS left_at,
-           ROW_NUMBER() OVER (PARTITION BY c.deal_id ORDER BY c.changed_at DESC, c.id DESC)
-               AS from_last,
-           MIN(c.changed_at) OVER (PARTITION BY c.deal_id) AS first_at
-    FROM crm_deal_stage_changes c
-    WHERE c.deal_id IN ({deals})
-      AND EXISTS (
-          SELECT 1 FROM crm_deal_stage_changes a
-          WHERE a.deal_id = c.deal_id AND a.changed_at >= %s AND a.changed_at < %s
-      )
-    WINDOW deal_order AS (PARTITION BY c.deal_id ORDER BY c.changed_at, c.id)
-)
-SELECT 's', to_stage_name, MIN(changed_at),
-       ARRAY_AGG(EXTRACT(EPOCH FROM left_at - changed_at)::float8
-                 ORDER BY EXTRACT(EPOCH FROM left_at - changed_at))
-FROM changes
-WHERE kind = ANY(%s) AND left_at >= %s AND left_at < %s
-GROUP BY to_stage_name
+SELECT 's', c.to_stage_name, MIN(c.changed_at), COUNT(*),
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY c.seconds),
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY c.seconds DESC),
+       percentile_disc(0.9) WITHIN GROUP (ORDER BY c.seconds)
+FROM (
+    SELECT s.to_stage_name, s.changed_at,
+           EXTRACT(EPOCH FROM s.left_at - s.changed_at)::float8 AS seconds
+    FROM crm_deal_stage_changes s
+    WHERE {changes} AND s.kind = ANY(%s) AND s.left_at >= %s AND s.left_at < %s
+) c
+GROUP BY c.to_stage_name
 UNION ALL
-SELECT 'c', '', NULL,
-       ARRAY_AGG(EXTRACT(EPOCH FROM changed_at - first_at)::float8
-                 ORDER BY EXTRACT(EPOCH FROM changed_at - first_at))
-FROM changes
-WHERE from_last = 1 AND kind = %s AND changed_at >= %s
+SELECT 'c', '', NULL, COUNT(*),
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY w.seconds),
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY w.seconds DESC),
+       percentile_disc(0.9) WITHIN GROUP (ORDER BY w.seconds)
+FROM (
+    SELECT EXTRACT(EPOCH FROM s.changed_at - (
+               SELECT MIN(f.changed_at) FROM crm_deal_stage_changes f WHERE f.deal_id = s.deal_id
+           ))::float8 AS seconds
+    FROM crm_deal_stage_changes s
+    WHERE {changes} AND s.kind = %s AND s.left_at IS NULL
+      AND s.changed_at >= %s AND s.changed_at < %s
+) w
 """
 
 
-def _velocity_in_sql(deals: QuerySet[Deal], filters: ReportFilters) -> Velocity:
+def _summary_row(count: int, low: float | None, high: float | None, p90: float | None):
+    """(stays, median days, P90 days) from the count and the middle and P90 values."""
+    if not count:
+        return 0, None, None
+    return count, _days((low + high) / 2), _days(p90)
+
+
+def _velocity_in_sql(viewer: User, filters: ReportFilters) -> Velocity:
     since, until = filters.since, filters.until
-    deals_sql, deals_params = deals.order_by().values("pk").query.sql_with_params()
+    changes_sql, changes_params = _changes_condition(viewer, filters, "s")
     params = (
-        *deals_params,
-        since,
-        until,
+        *changes_params,
         [str(kind) for kind in ENTRY_KINDS],
         since,
         until,
+        *changes_params,
         StageChangeKind.WON,
         since,
+        until,
     )
     with connection.cursor() as cursor:
-        cursor.execute(VELOCITY_SQL.format(deals=deals_sql), params)
+        cursor.execute(VELOCITY_SQL.format(changes=changes_sql), params)
         rows = cursor.fetchall()
-    stays = sorted(
-        ((name, first, values) for kind, name, first, values in rows if kind == "s"),
-        key=lambda row: (row[1], row[0]),
+    stages = [
+        VelocityRow(name, *_summary_row(count, low, high, p90))
+        for _, name, _, count, low, high, p90 in sorted(
+            (row for row in rows if row[0] == "s"), key=lambda row: (row[2], row[1])
+        )
+    ]
+    cycle = next(row for row in rows if row[0] == "c")
+    deals, median_days, p90_days = _summary_row(*cycle[3:])
+    return Velocity(
+        stages=stages, cycle_deals=deals, cycle_median_days=median_days, cycle_p90_days=p90_days
     )
-    cycles = next((values or [] for kind, _, _, values in rows if kind == "c"), [])
-    return _velocity_from([(name, values) for name, _, values in stays], cycles)
+
+
+def _velocity_from_columns(viewer: User, filters: ReportFilters) -> Velocity:
+    """The same reading of the history's report columns as `VELOCITY_SQL`, the percentiles
+    taken in Python (SQLite has no ordered-set aggregates)."""
+    since, until = filters.since, filters.until
+    changes = report_changes(viewer=viewer, filters=filters)
+    stays: dict[str, list[float]] = defaultdict(list)
+    first_entry: dict[str, datetime] = {}
+    for name, entered, left in changes.filter(
+        kind__in=ENTRY_KINDS, left_at__gte=since, left_at__lt=until
+    ).values_list("to_stage_name", "changed_at", "left_at"):
+        stays[name].append((left - entered).total_seconds())
+        first_entry[name] = min(first_entry.get(name, entered), entered)
+    first_change = StageChange.objects.filter(deal_id=OuterRef("deal_id")).order_by(
+        "changed_at", "id"
+    )
+    won = changes.filter(
+        kind=StageChangeKind.WON,
+        left_at__isnull=True,
+        changed_at__gte=since,
+        changed_at__lt=until,
+    ).annotate(started_at=Subquery(first_change.values("changed_at")[:1]))
+    cycles = [
+        (at - started).total_seconds()
+        for at, started in won.values_list("changed_at", "started_at")
+    ]
+    ordered = sorted(stays.items(), key=lambda item: (first_entry[item[0]], item[0]))
+    return _velocity_from(ordered, cycles)
 
 
 @dataclass
@@ -483,7 +561,7 @@ def pipeline_changes(*, viewer: User, filters: ReportFilters) -> list[ChangeCoun
     changes for moves) with its latest `CHANGE_ROWS` rows: six queries."""
     deals = report_deals(viewer=viewer, filters=filters).values("pk")
     in_period = {"changed_at__gte": filters.since, "changed_at__lt": filters.until}
-    stage_changes = StageChange.objects.filter(deal__in=deals, **in_period)
+    stage_changes = report_changes(viewer=viewer, filters=filters).filter(**in_period)
     counts = dict(
         stage_changes.order_by()
         .values_list("kind")
@@ -497,10 +575,12 @@ def pipeline_changes(*, viewer: User, filters: ReportFilters) -> list[ChangeCoun
         ("Moved", [StageChangeKind.MOVED]),
         ("Closed", [StageChangeKind.WON, StageChangeKind.LOST]),
     ):
+        # The latest ids first, from the index alone; then only those rows with their deals.
+        latest = stage_changes.filter(kind__in=kinds).order_by("-changed_at", "-id")
         rows = (
-            stage_changes.filter(kind__in=kinds)
+            StageChange.objects.filter(pk__in=latest.values("pk")[:CHANGE_ROWS])
             .select_related("deal")
-            .order_by("-changed_at", "-id")[:CHANGE_ROWS]
+            .order_by("-changed_at", "-id")
         )
         result.append(
             ChangeCount(kind=label, deals=sum(counts.get(k, 0) for k in kinds), rows=list(rows))

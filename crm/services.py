@@ -11,7 +11,7 @@ from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -368,8 +368,9 @@ def stage_change_record(
 ) -> StageChange:
     """Record one change of a deal's stage at `at` (aware; stored in UTC), inside the caller's
     transaction: every deal service that sets a stage calls it."""
-    return StageChange.objects.create(
+    change = StageChange.objects.create(
         deal=deal,
+        pipeline_id=deal.pipeline_id,
         kind=kind,
         from_stage_id=from_stage.pk if from_stage else None,
         from_stage_name=from_stage.name if from_stage else "",
@@ -378,6 +379,48 @@ def stage_change_record(
         changed_at=at,
         changed_by=by if by is not None and by.is_authenticated else None,
     )
+    stage_history_refresh(deals=Deal.objects.filter(pk=deal.pk))
+    return change
+
+
+# Each stage change's pipeline (its deal's) and the end of the stay it began: the deal's next
+# change in (changed_at, id) order, which is what LEAD() gives. Rows already right are left
+# alone, so a rebuild over the whole table is idempotent and writes only what was wrong.
+STAGE_HISTORY_SQL = """
+UPDATE crm_deal_stage_changes SET pipeline_id = n.pipeline_id, left_at = n.next_at
+FROM (
+    SELECT s.id, d.pipeline_id,
+           LEAD(s.changed_at) OVER (PARTITION BY s.deal_id ORDER BY s.changed_at, s.id)
+               AS next_at
+    FROM crm_deal_stage_changes s JOIN crm_deals d ON d.id = s.deal_id
+    {where}
+) AS n
+WHERE crm_deal_stage_changes.id = n.id
+  AND (crm_deal_stage_changes.pipeline_id IS DISTINCT FROM n.pipeline_id
+       OR crm_deal_stage_changes.left_at IS DISTINCT FROM n.next_at)
+"""
+
+
+@transaction.atomic(durable=True)
+def report_history_rebuild() -> int:
+    """Recompute the report columns of the whole stage history (`manage.py
+    rebuild_report_history`): idempotent, it corrects only rows that were wrong (none when
+    every writer kept them) and returns how many."""
+    return stage_history_refresh()
+
+
+def stage_history_refresh(*, deals: QuerySet[Deal] | None = None) -> int:
+    """Set the report columns of the stage changes of `deals` (all deals when None) from the
+    history itself, inside the caller's transaction; every writer of `crm_deal_stage_changes`
+    calls it after writing (and `manage.py stage_history_rebuild` over everything). Returns
+    the number of rows corrected."""
+    where, params = "", ()
+    if deals is not None:
+        deals_sql, params = deals.order_by().values("pk").query.sql_with_params()
+        where = f"WHERE s.deal_id IN ({deals_sql})"
+    with connection.cursor() as cursor:
+        cursor.execute(STAGE_HISTORY_SQL.format(where=where), params)
+        return cursor.rowcount
 
 
 def _stage_visit_start(deal: Deal, stage: PipelineStage) -> None:
