@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from calendar_app.services import Guest, event_cancel, event_create, event_update
 from coop.models import User
+from crm.activity_days import activity_days_refresh, activity_key, activity_keys
 from crm.models import Contact, Interaction, InteractionType
 from crm.services import require_visible
 
@@ -90,6 +91,7 @@ def meeting_schedule(
     )
     interaction.full_clean(exclude=["contact", "author", "calendar_event"])
     interaction.save()
+    activity_days_refresh(activity_key(contact.team_id, organizer.pk, interaction.timestamp))
     return interaction
 
 
@@ -135,9 +137,14 @@ def meeting_cancel(*, actor: User, interaction: Interaction) -> Interaction:
 def meeting_interactions_sync(*, event) -> int:
     """Keep the timeline entries of an event equal to it (title, description, start time).
     Runs inside the caller's transaction whenever an event is saved, whichever module moved it."""
-    return Interaction.objects.filter(calendar_event_id=event.pk).update(
+    entries = Interaction.objects.filter(calendar_event_id=event.pk)
+    counted = activity_keys(interactions=entries)
+    updated = entries.update(
         summary=event.title[:255],
         details=event.description,
         timestamp=event.start_time,
         updated_at=timezone.now(),
     )
+    if counted:  # the meeting may have moved to another day
+        activity_days_refresh(counted | activity_keys(interactions=entries))
+    return updated

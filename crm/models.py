@@ -607,6 +607,33 @@ class StageChange(models.Model):
         return f"{self.deal_id}: {self.from_stage_name or '-'} -> {self.to_stage_name}"
 
 
+class ActivityDay(models.Model):
+    """What the activity report counts, per team, person and day (in the site's time zone,
+    `settings.TIME_ZONE`): timeline entries the person wrote about the team's contacts, split
+    into meetings and the rest, and the team's tasks the person ticked done. Kept by
+    `crm.activity_days` in the same transaction as every write that changes them (recounted
+    for the days touched), and rebuilt by `manage.py rebuild_report_history`."""
+
+    id = models.BigAutoField(primary_key=True)
+    team = models.ForeignKey(Team, on_delete=models.DB_CASCADE, related_name="+")
+    person = models.ForeignKey(User, on_delete=models.DB_CASCADE, related_name="+")
+    day = models.DateField()
+    interactions = models.PositiveIntegerField(default=0)
+    meetings = models.PositiveIntegerField(default=0)
+    tasks_done = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "crm_activity_days"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "day", "person"], name="crm_activity_days_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.day}: {self.interactions}/{self.meetings}/{self.tasks_done}"
+
+
 class CloseDateChange(models.Model):
     """A change of an open deal's expected close date (a later date is a slip), kept for the
     pipeline-changes report."""

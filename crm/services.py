@@ -33,6 +33,12 @@ from coop.models import AuditAction, Team, User
 from coop.spreadsheets import csv_stream, xlsx_stream
 from coop.validators import require_single_line
 from coop.visibility import can_see_team, is_member, manages_team
+from crm.activity_days import (
+    activity_days_recount_all,
+    activity_days_refresh,
+    activity_key,
+    activity_keys,
+)
 from crm.exchange import export_header, export_rows, headers_key
 from crm.models import (
     DEFAULT_LOST_REASONS,
@@ -53,6 +59,7 @@ from crm.models import (
     StageChange,
     StageChangeKind,
     StageVisit,
+    Task,
     stage_forecast_category,
 )
 from crm.owners import owner_changes_record
@@ -298,6 +305,7 @@ def interaction_log(
     )
     interaction.full_clean(exclude=["contact", "author"])
     interaction.save()
+    activity_days_refresh(activity_key(contact.team_id, actor.pk, interaction.timestamp))
     return interaction
 
 
@@ -402,11 +410,12 @@ WHERE crm_deal_stage_changes.id = n.id
 
 
 @transaction.atomic(durable=True)
-def report_history_rebuild() -> int:
-    """Recompute the report columns of the whole stage history (`manage.py
-    rebuild_report_history`): idempotent, it corrects only rows that were wrong (none when
-    every writer kept them) and returns how many."""
-    return stage_history_refresh()
+def report_history_rebuild() -> tuple[int, int]:
+    """Recompute what the reports keep (`manage.py rebuild_report_history`), in one
+    transaction: the report columns of the whole stage history (only rows that were wrong are
+    written; none when every writer kept them) and every activity total. Idempotent. Returns
+    (stage changes corrected, activity totals)."""
+    return stage_history_refresh(), activity_days_recount_all()
 
 
 def stage_history_refresh(*, deals: QuerySet[Deal] | None = None) -> int:
@@ -742,5 +751,10 @@ def contact_erase_records(*, contact: Contact) -> list:
     deals = Deal.objects.filter(contact=contact)
     deal_ids = list(deals.values_list("pk", flat=True))
     deals.update(title="Deal (erased contact)", contact=None)
+    counted = activity_keys(
+        interactions=Interaction.objects.filter(contact=contact),
+        tasks=Task.objects.filter(contact=contact),
+    )
     contact.delete()
+    activity_days_refresh(counted)
     return deal_ids
