@@ -21,7 +21,7 @@ from django.utils import timezone
 from coop.bulk import copy_insert
 from coop.demo import DEMO_TEAM
 from coop.models import Role, Team, User
-from crm.activity_days import activity_days_recount_all
+from crm.activity_totals import activity_totals_recount_all
 from crm.models import (
     Contact,
     Deal,
@@ -669,5 +669,5 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
         # COPY sends no signals: the cached first pages of the team's timelines are stale.
         contact_timelines_touch(contacts=Contact.objects.filter(team=team))
         # ... nor keeps the activity report's totals: recount them.
-        log(f"CRM: {activity_days_recount_all():,} activity totals (person, day).")
+        log(f"CRM: {activity_totals_recount_all():,} activity totals (person, day).")
     log("CRM: added " + ", ".join(f"{count:,} {kind}" for kind, count in added.items()) + ".")

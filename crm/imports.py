@@ -43,7 +43,7 @@ from coop.money import CURRENCY_CHOICES, minor_unit_exponent, to_minor_units
 from coop.spreadsheets import csv_stream, unneutralise
 from coop.validators import is_single_line
 from coop.visibility import is_member, manages_team
-from crm.activity_days import activity_days_refresh, activity_keys
+from crm.activity_totals import activity_keys, activity_totals_refresh
 from crm.exchange import COLUMNS
 from crm.models import (
     Contact,
@@ -844,7 +844,7 @@ def _import_undo(*, actor: User | None, run: ImportRun) -> ImportRun:
     Deal.objects.filter(pk__in=created["deal"]).delete()
     Contact.objects.filter(pk__in=created["contact"]).delete()
     Organization.objects.filter(pk__in=created["organization"]).delete()
-    activity_days_refresh(counted)
+    activity_totals_refresh(counted)
     for pipeline_id in pipelines:
         stage_expected_values_refresh(pipeline_id=pipeline_id)
     run.status, run.undo_error = ImportStatus.UNDONE, ""

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from calendar_app.services import Guest, event_cancel, event_create, event_update
 from coop.models import User
-from crm.activity_days import activity_days_refresh, activity_key, activity_keys
+from crm.activity_totals import activity_key, activity_keys, activity_totals_refresh
 from crm.models import Contact, Interaction, InteractionType
 from crm.services import require_visible
 
@@ -91,7 +91,7 @@ def meeting_schedule(
     )
     interaction.full_clean(exclude=["contact", "author", "calendar_event"])
     interaction.save()
-    activity_days_refresh(activity_key(contact.team_id, organizer.pk, interaction.timestamp))
+    activity_totals_refresh(activity_key(contact.team_id, organizer.pk, interaction.timestamp))
     return interaction
 
 
@@ -146,5 +146,5 @@ def meeting_interactions_sync(*, event) -> int:
         updated_at=timezone.now(),
     )
     if counted:  # the meeting may have moved to another day
-        activity_days_refresh(counted | activity_keys(interactions=entries))
+        activity_totals_refresh(counted | activity_keys(interactions=entries))
     return updated

@@ -607,31 +607,34 @@ class StageChange(models.Model):
         return f"{self.deal_id}: {self.from_stage_name or '-'} -> {self.to_stage_name}"
 
 
-class ActivityDay(models.Model):
-    """What the activity report counts, per team, person and day (in the site's time zone,
-    `settings.TIME_ZONE`): timeline entries the person wrote about the team's contacts, split
-    into meetings and the rest, and the team's tasks the person ticked done. Kept by
-    `crm.activity_days` in the same transaction as every write that changes them (recounted
-    for the days touched), and rebuilt by `manage.py rebuild_report_history`."""
+class ActivityHour(models.Model):
+    """What the activity report counts, per team, person and hour (UTC, `hour` its start):
+    timeline entries the person wrote about the team's contacts, split into meetings and the
+    rest, and the team's tasks the person ticked done. Hours, so that the weeks of any time zone
+    whose offset is whole hours are sums of them. Kept by `crm.activity_totals` in the same
+    transaction as every write that changes them (recounted for the hours touched), and
+    rebuilt by `manage.py rebuild_report_history`."""
 
     id = models.BigAutoField(primary_key=True)
     team = models.ForeignKey(Team, on_delete=models.DB_CASCADE, related_name="+")
     person = models.ForeignKey(User, on_delete=models.DB_CASCADE, related_name="+")
-    day = models.DateField()
+    hour = models.DateTimeField()
     interactions = models.PositiveIntegerField(default=0)
     meetings = models.PositiveIntegerField(default=0)
     tasks_done = models.PositiveIntegerField(default=0)
 
     class Meta:
-        db_table = "crm_activity_days"
+        db_table = "crm_activity_hours"
         constraints = [
             models.UniqueConstraint(
-                fields=["team", "day", "person"], name="crm_activity_days_unique"
+                fields=["team", "hour", "person"], name="crm_activity_hours_unique"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.person_id} {self.day}: {self.interactions}/{self.meetings}/{self.tasks_done}"
+        return (
+            f"{self.person_id} {self.hour}: {self.interactions}/{self.meetings}/{self.tasks_done}"
+        )
 
 
 class CloseDateChange(models.Model):

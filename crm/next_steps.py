@@ -29,7 +29,7 @@ from coop.dates import validate_supported_date
 from coop.models import User
 from coop.validators import require_single_line
 from coop.visibility import can_see_team, is_member, manages_team
-from crm.activity_days import activity_days_refresh, activity_key
+from crm.activity_totals import activity_key, activity_totals_refresh
 from crm.models import Contact, Deal, Organization, Task, TaskPriority
 
 type Record = Contact | Organization | Deal
@@ -160,7 +160,7 @@ def task_complete(*, actor: User, task: Task) -> Task:
         task.completed_at = timezone.now()
         task.completed_by = actor
         task.save(update_fields=["completed_at", "completed_by", "updated_at"])
-        activity_days_refresh(activity_key(task.team_id, actor.pk, task.completed_at))
+        activity_totals_refresh(activity_key(task.team_id, actor.pk, task.completed_at))
     return task
 
 
@@ -174,7 +174,7 @@ def task_reopen(*, actor: User, task: Task) -> Task:
         task.completed_at = None
         task.completed_by = None
         task.save(update_fields=["completed_at", "completed_by", "updated_at"])
-        activity_days_refresh(counted)
+        activity_totals_refresh(counted)
     return task
 
 

@@ -37,9 +37,9 @@ from django.db.models.functions import TruncWeek
 
 from coop.models import User
 from coop.visibility import visible_team_q
-from crm.activity_days import MEETING_TYPES, activity_zone
+from crm.activity_totals import MEETING_TYPES
 from crm.models import (
-    ActivityDay,
+    ActivityHour,
     CloseDateChange,
     Deal,
     DealStatus,
@@ -506,24 +506,36 @@ def _week(value, zone: ZoneInfo) -> date:
 
 def activity(*, viewer: User, filters: ReportFilters) -> list[ActivityRow]:
     """Timeline entries per author and tasks done per person who ticked them, per week. The
-    pipeline filter does not apply: entries belong to contacts, not pipelines. In the site's
-    time zone, from the totals kept per team, person and day (`crm.activity_days`, one
-    query); in any other zone, counted from the timeline and the tasks (two queries)."""
-    if getattr(filters.zone, "key", None) == activity_zone().key:
+    pipeline filter does not apply: entries belong to contacts, not pipelines. From the totals
+    kept per team, person and UTC hour (`crm.activity_totals`, one query) when the period and
+    its weeks start on whole UTC hours in the viewer's zone (every zone but the few with
+    half-hour offsets); otherwise counted from the timeline and the tasks (two queries)."""
+    if _weeks_start_on_whole_hours(filters):
         return _activity_from_totals(viewer, filters)
     return _activity_counted(viewer, filters)
 
 
+def _weeks_start_on_whole_hours(filters: ReportFilters) -> bool:
+    """Whether the period's start and end and each Monday midnight within it fall on a whole
+    UTC hour in the viewer's zone, so that every hour's total lies in one week of the period."""
+    bounds = [filters.since, filters.until]
+    monday = filters.start + timedelta(days=-filters.start.weekday() % 7)
+    while monday <= filters.end:
+        bounds.append(datetime.combine(monday, time(), filters.zone))
+        monday += timedelta(days=7)
+    return all(bound.utcoffset() % timedelta(hours=1) == timedelta() for bound in bounds)
+
+
 def _activity_from_totals(viewer: User, filters: ReportFilters) -> list[ActivityRow]:
-    totals = ActivityDay.objects.filter(
-        visible_team_q(viewer), day__gte=filters.start, day__lte=filters.end
+    totals = ActivityHour.objects.filter(
+        visible_team_q(viewer), hour__gte=filters.since, hour__lt=filters.until
     )
     if filters.owner is not None:
         totals = totals.filter(person=filters.owner)
     rows: dict[tuple[date, str], ActivityRow] = {}
     for row in (
         totals.order_by()
-        .annotate(week=TruncWeek("day"))
+        .annotate(week=TruncWeek("hour", tzinfo=filters.zone))
         .values("week", "person__display_name", "person__username")
         .annotate(
             interactions=Sum("interactions"), meetings=Sum("meetings"), done=Sum("tasks_done")

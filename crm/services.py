@@ -33,11 +33,11 @@ from coop.models import AuditAction, Team, User
 from coop.spreadsheets import csv_stream, xlsx_stream
 from coop.validators import require_single_line
 from coop.visibility import can_see_team, is_member, manages_team
-from crm.activity_days import (
-    activity_days_recount_all,
-    activity_days_refresh,
+from crm.activity_totals import (
     activity_key,
     activity_keys,
+    activity_totals_recount_all,
+    activity_totals_refresh,
 )
 from crm.exchange import export_header, export_rows, headers_key
 from crm.models import (
@@ -305,7 +305,7 @@ def interaction_log(
     )
     interaction.full_clean(exclude=["contact", "author"])
     interaction.save()
-    activity_days_refresh(activity_key(contact.team_id, actor.pk, interaction.timestamp))
+    activity_totals_refresh(activity_key(contact.team_id, actor.pk, interaction.timestamp))
     return interaction
 
 
@@ -415,7 +415,7 @@ def report_history_rebuild() -> tuple[int, int]:
     transaction: the report columns of the whole stage history (only rows that were wrong are
     written; none when every writer kept them) and every activity total. Idempotent. Returns
     (stage changes corrected, activity totals)."""
-    return stage_history_refresh(), activity_days_recount_all()
+    return stage_history_refresh(), activity_totals_recount_all()
 
 
 def stage_history_refresh(*, deals: QuerySet[Deal] | None = None) -> int:
@@ -756,5 +756,5 @@ def contact_erase_records(*, contact: Contact) -> list:
         tasks=Task.objects.filter(contact=contact),
     )
     contact.delete()
-    activity_days_refresh(counted)
+    activity_totals_refresh(counted)
     return deal_ids

@@ -3,7 +3,7 @@ import datetime
 import factory
 from django.utils import timezone
 
-from crm.activity_days import activity_days_refresh, activity_key
+from crm.activity_totals import activity_key, activity_totals_refresh
 from crm.models import (
     Contact,
     Deal,
@@ -53,7 +53,7 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, **kwargs):
         """Saved as `crm.services.interaction_log` saves it: with the activity totals kept."""
         interaction = super()._create(model_class, *args, **kwargs)
-        activity_days_refresh(
+        activity_totals_refresh(
             activity_key(interaction.contact.team_id, interaction.author_id, interaction.timestamp)
         )
         return interaction

@@ -1,29 +1,30 @@
 """What the Reports keep at write time: each stage change's pipeline and the end of its stay
 (`crm_deal_stage_changes.pipeline_id`, `left_at`), and the activity totals per team, person
-and day (`crm_activity_days`). After every writer, what is kept equals a recount from scratch,
+and UTC hour (`crm_activity_hours`). After every writer, what is kept equals a recount from scratch,
 and the reports read from it give the figures of the straightforward computation."""
 
 import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from crm.activity_days import _counts
+from crm.activity_totals import _counts
 from crm.bulk_actions import deals_move
 from crm.imports import import_undo
 from crm.meeting_scheduling import meeting_schedule, meeting_update
 from crm.merging import contacts_merge
-from crm.models import ActivityDay, Deal, Interaction, StageChange, Task
+from crm.models import ActivityHour, Deal, Interaction, StageChange, Task
 from crm.next_steps import task_complete, task_reopen
 from crm.pipeline_settings import stage_archive
 from crm.reports import (
     ReportFilters,
     _activity_counted,
+    _activity_from_totals,
     _velocity_in_python,
+    _weeks_start_on_whole_hours,
     activity,
     report_deals,
     velocity,
@@ -41,13 +42,16 @@ from tests.crm.test_imports import _import
 
 pytestmark = pytest.mark.django_db
 
+BERLIN = ZoneInfo("Europe/Berlin")
+KOLKATA = ZoneInfo("Asia/Kolkata")  # UTC+5:30: weeks start mid-hour, the counted path
 
-def _site_filters(pipeline=None, owner=None, zone=None):
+
+def _filters(pipeline=None, owner=None, zone=None):
     today = timezone.localdate()
     return ReportFilters(
         start=today - datetime.timedelta(days=30),
         end=today + datetime.timedelta(days=30),
-        zone=zone or ZoneInfo(settings.TIME_ZONE),
+        zone=zone or BERLIN,
         pipeline=pipeline,
         owner=owner,
     )
@@ -61,12 +65,12 @@ def _history_is_kept():
 
 def _totals_are_kept():
     kept = sorted(
-        ActivityDay.objects.values_list(
-            "team_id", "person_id", "day", "interactions", "meetings", "tasks_done"
+        ActivityHour.objects.values_list(
+            "team_id", "person_id", "hour", "interactions", "meetings", "tasks_done"
         )
     )
     recounted = sorted(
-        (t.team_id, t.person_id, t.day, t.interactions, t.meetings, t.tasks_done)
+        (t.team_id, t.person_id, t.hour, t.interactions, t.meetings, t.tasks_done)
         for t in _counts(Interaction.objects.all(), Task.objects.all())
     )
     assert kept == recounted
@@ -100,7 +104,7 @@ def test_moves_closes_reopens_and_bulk_moves_keep_the_history(rep, manager, pipe
     stays = StageChange.objects.filter(deal=deals[0]).order_by("changed_at", "id")
     assert [c.left_at for c in stays][:-1] == [c.changed_at for c in stays][1:]
     assert stays.last().left_at is None
-    result = _velocity_matches(rep, _site_filters(pipeline))
+    result = _velocity_matches(rep, _filters(pipeline))
     assert result.cycle_deals == 1
     assert {row.stage: row.stays for row in result.stages} == {
         "Lead": 4,
@@ -116,7 +120,7 @@ def test_the_owner_filter_reads_the_owners_deals_only(rep, manager, pipeline, st
     )
     for deal in (mine, theirs):
         deal_move(actor=rep, deal=deal, stage=stages["Proposal"])
-    result = _velocity_matches(manager, _site_filters(pipeline, owner=rep))
+    result = _velocity_matches(manager, _filters(pipeline, owner=rep))
     assert [(row.stage, row.stays) for row in result.stages] == [("Lead", 1)]
 
 
@@ -140,7 +144,7 @@ def test_imported_deals_and_the_undo_of_their_import_keep_the_history(
 
 
 def test_the_activity_totals_follow_entries_meetings_and_tasks(rep, manager, team, contact, deal):
-    filters = _site_filters()
+    filters = _filters()
     interaction_log(actor=rep, contact=contact, interaction_type="call", summary="Hello")
     interaction_log(actor=rep, contact=contact, interaction_type="meeting", summary="Met")
     start = timezone.now() + datetime.timedelta(hours=1)
@@ -161,13 +165,15 @@ def test_the_activity_totals_follow_entries_meetings_and_tasks(rep, manager, tea
         task_complete(actor=rep, task=task)
     task_reopen(actor=rep, task=tasks[1])
     _totals_are_kept()
-    rows = activity(viewer=manager, filters=filters)
-    assert rows == _activity_counted(manager, filters)
+    rows = _activity_from_totals(manager, filters)
+    assert rows == activity(viewer=manager, filters=filters) == _activity_counted(manager, filters)
+    in_kolkata = activity(viewer=manager, filters=_filters(zone=KOLKATA))
+    assert sum(row.meetings + row.interactions for row in in_kolkata) == 3
     assert sum(row.interactions for row in rows) == 1
     assert sum(row.meetings for row in rows) == 2
     assert sum(row.tasks_done for row in rows) == 1
     assert len({row.week for row in rows if row.meetings}) == 2  # the meeting moved a week on
-    assert activity(viewer=manager, filters=_site_filters(owner=manager)) == []
+    assert activity(viewer=manager, filters=_filters(owner=manager)) == []
 
 
 def test_merging_and_erasing_contacts_keep_the_totals(rep, team, contact, pipeline, stages):
@@ -184,31 +190,39 @@ def test_merging_and_erasing_contacts_keep_the_totals(rep, team, contact, pipeli
     with transaction.atomic():
         contact_erase_records(contact=contact)
     _totals_are_kept()
-    assert not ActivityDay.objects.filter(interactions__gt=0).exists()
+    assert not ActivityHour.objects.filter(interactions__gt=0).exists()
     _history_is_kept()
 
 
 def test_another_teams_activity_stays_out_of_the_totals_path(rep, outsider, foreign_contact):
     interaction_log(actor=outsider, contact=foreign_contact, interaction_type="call", summary="X")
-    assert ActivityDay.objects.exists()
-    assert activity(viewer=rep, filters=_site_filters()) == []
+    assert ActivityHour.objects.exists()
+    assert activity(viewer=rep, filters=_filters()) == []
 
 
-def test_a_day_is_the_site_time_zones(settings, rep, manager, contact):
-    settings.TIME_ZONE = "Europe/Berlin"
-    berlin = ZoneInfo("Europe/Berlin")
-    # Sunday 23:30 UTC is Monday 00:30 in Berlin (winter): the next week there.
+@pytest.mark.parametrize(
+    ("zone", "week"),
+    [
+        # Sunday 29 November 2026 23:30 UTC is Monday 00:30 in Berlin: the next week there.
+        (BERLIN, datetime.date(2026, 11, 30)),
+        (datetime.UTC, datetime.date(2026, 11, 23)),
+        (ZoneInfo("America/New_York"), datetime.date(2026, 11, 23)),
+        (KOLKATA, datetime.date(2026, 11, 30)),
+    ],
+)
+def test_weeks_are_the_viewers_whatever_the_zone(rep, manager, contact, zone, week):
     sunday_night = datetime.datetime(2026, 11, 29, 23, 30, tzinfo=datetime.UTC)
     interaction_log(
         actor=rep, contact=contact, interaction_type="call", summary="Late", timestamp=sunday_night
     )
-    (day,) = ActivityDay.objects.all()
-    assert day.day == datetime.date(2026, 11, 30)
+    (total,) = ActivityHour.objects.all()
+    assert total.hour == datetime.datetime(2026, 11, 29, 23, tzinfo=datetime.UTC)
     filters = ReportFilters(
-        start=datetime.date(2026, 11, 1), end=datetime.date(2026, 12, 31), zone=berlin
+        start=datetime.date(2026, 11, 1), end=datetime.date(2026, 12, 31), zone=zone
     )
+    assert _weeks_start_on_whole_hours(filters) == (zone is not KOLKATA)
     (row,) = activity(viewer=manager, filters=filters)
-    assert row.week == datetime.date(2026, 11, 30)
+    assert (row.week, row.interactions) == (week, 1)
     assert [row] == _activity_counted(manager, filters)
 
 
@@ -217,7 +231,7 @@ def test_the_rebuild_command_repairs_and_is_idempotent(rep, contact, pipeline, s
     deal_move(actor=rep, deal=deal, stage=stages["Proposal"])
     interaction_log(actor=rep, contact=contact, interaction_type="call", summary="Hello")
     StageChange.objects.filter(deal=deal).update(left_at=None, pipeline=None)
-    ActivityDay.objects.update(interactions=7)
+    ActivityHour.objects.update(interactions=7)
     call_command("rebuild_report_history")
     assert "2 stage change(s) corrected; 1 activity total(s)" in capsys.readouterr().out
     _history_is_kept()
