@@ -16,6 +16,10 @@ REPORT_INDEXES = {
         "crm_deal_stage_changes (pipeline_id, changed_at) "
         "INCLUDE (kind, deal_id, to_stage_id, left_at, id)"
     ),
+    # Win/loss by stage at loss: each lost deal's losses, a small partial index.
+    "crm_stage_change_loss_cover": (
+        "crm_deal_stage_changes (deal_id) INCLUDE (from_stage_name) WHERE kind = 'lost'"
+    ),
 }
 
 # The same statement as `crm.services.STAGE_HISTORY_SQL` over every deal, written out here so

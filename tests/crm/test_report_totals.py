@@ -28,6 +28,7 @@ from crm.reports import (
     activity,
     report_deals,
     velocity,
+    win_loss,
 )
 from crm.services import (
     contact_erase_records,
@@ -111,6 +112,21 @@ def test_moves_closes_reopens_and_bulk_moves_keep_the_history(rep, manager, pipe
         "Proposal": 2,
         "Negotiation": 3,
     }
+
+
+def test_a_deal_lost_twice_counts_at_each_stage_it_was_lost_from(rep, manager, pipeline, stages):
+    deal = deal_create(
+        actor=rep, pipeline=pipeline, stage=stages["Proposal"], title="A", value_cents=7
+    )
+    deal_close(actor=rep, deal=deal, won=False, lost_reason=lost_reason_for(deal))
+    deal = deal_reopen(actor=manager, deal=Deal.objects.get(pk=deal.pk))
+    deal_move(actor=rep, deal=deal, stage=stages["Negotiation"])
+    deal_close(actor=rep, deal=deal, won=False, lost_reason=lost_reason_for(deal))
+    by_stage = win_loss(viewer=rep, filters=_filters(pipeline)).by_stage
+    assert sorted((row.label, row.lost, row.lost_cents) for row in by_stage) == [
+        ("Negotiation", 1, 7),
+        ("Proposal", 1, 7),
+    ]
 
 
 def test_the_owner_filter_reads_the_owners_deals_only(rep, manager, pipeline, stages):
