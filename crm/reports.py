@@ -1,10 +1,18 @@
 """The sales manager's reports: funnel, win/loss, velocity, activity and pipeline changes.
 
-Every report reads only what the viewer sees (`Deal.objects.visible_to`, `Interaction.objects.
-visible_to`: the one visibility rule), filtered by pipeline, owner and a period of whole days in
-the viewer's time zone, and runs a fixed number of queries whatever the number of deals.
-Durations come from `crm_deal_stage_changes`, whose times are aware UTC datetimes, so a stay
-across a daylight-saving change lasts what it really lasted (23 or 25 hours for a "day").
+Every report reads only what the viewer sees (the one visibility rule: a deal is visible with
+its pipeline's team, an entry with its contact's team, a task with its team), filtered by
+pipeline, owner and a period of whole days in the viewer's time zone, and runs a fixed number
+of queries whatever the number of deals. Durations come from `crm_deal_stage_changes`, whose
+times are aware UTC datetimes, so a stay across a daylight-saving change lasts what it really
+lasted (23 or 25 hours for a "day").
+
+What the reports read is partly kept at write time, so that a year of a large team stays a
+read of pre-grouped or indexed rows: each stage change carries its deal's pipeline and the end
+of the stay it began (`crm.services.stage_history_refresh`), and the activity totals are kept
+per team, person and UTC hour (`crm.activity_totals`). `manage.py rebuild_report_history`
+recomputes both. The straightforward computations (`_funnel_in_python`, `_velocity_in_python`,
+`_activity_counted`) stay as the definitions the tests hold the fast paths to.
 
 Definitions:
 - funnel: a deal *entered* a stage when it was created in it, moved into it or reopened in it
@@ -546,16 +554,17 @@ def _activity_from_totals(viewer: User, filters: ReportFilters) -> list[Activity
             interactions=Sum("interactions"), meetings=Sum("meetings"), done=Sum("tasks_done")
         )
     ):
-        person = row["person__display_name"] or row["person__username"]
-        week = _week(row["week"], filters.zone)
-        rows[week, person] = ActivityRow(
-            person=person,
-            week=week,
-            interactions=row["interactions"],
-            meetings=row["meetings"],
-            tasks_done=row["done"],
-        )
+        entry = _activity_row(rows, row, "person", filters.zone)
+        entry.interactions, entry.meetings = row["interactions"], row["meetings"]
+        entry.tasks_done = row["done"]
     return [rows[key] for key in sorted(rows)]
+
+
+def _activity_row(rows: dict, row: dict, who: str, zone: ZoneInfo) -> ActivityRow:
+    """The report's row of this group's (week, person `who`), made when first met."""
+    person = row[f"{who}__display_name"] or row[f"{who}__username"]
+    week = _week(row["week"], zone)
+    return rows.setdefault((week, person), ActivityRow(person=person, week=week))
 
 
 def _activity_counted(viewer: User, filters: ReportFilters) -> list[ActivityRow]:
@@ -586,20 +595,10 @@ def _activity_counted(viewer: User, filters: ReportFilters) -> list[ActivityRow]
     )
     rows: dict[tuple[date, str], ActivityRow] = {}
     for row in entry_rows:
-        person = row["author__display_name"] or row["author__username"]
-        week = _week(row["week"], filters.zone)
-        rows[week, person] = ActivityRow(
-            person=person,
-            week=week,
-            interactions=row["interactions"],
-            meetings=row["meetings"],
-        )
+        entry = _activity_row(rows, row, "author", filters.zone)
+        entry.interactions, entry.meetings = row["interactions"], row["meetings"]
     for row in task_rows:
-        person = row["completed_by__display_name"] or row["completed_by__username"]
-        week = _week(row["week"], filters.zone)
-        rows.setdefault((week, person), ActivityRow(person=person, week=week)).tasks_done = row[
-            "done"
-        ]
+        _activity_row(rows, row, "completed_by", filters.zone).tasks_done = row["done"]
     return [rows[key] for key in sorted(rows)]
 
 
