@@ -287,8 +287,9 @@ def _win_loss_rows(rows, label) -> list[WinLossRow]:
 
 
 def win_loss(*, viewer: User, filters: ReportFilters) -> WinLoss:
-    """Deals closed in the period by owner, by lost reason and by stage at loss: three
-    aggregate queries."""
+    """Deals closed in the period by owner, by lost reason and by stage at loss: two
+    aggregate queries (owners and reasons are both summed from one grouping by owner and
+    reason: one pass over the closed deals' covering index instead of two)."""
     closed = Deal.objects.filter(
         pipeline__in=report_pipelines(viewer=viewer, filters=filters).values("pk"),
         closed_at__gte=filters.since,
@@ -296,12 +297,12 @@ def win_loss(*, viewer: User, filters: ReportFilters) -> WinLoss:
     )
     if filters.owner is not None:
         closed = closed.filter(owner=filters.owner)
-    counted = {"n": Count("id"), "total": Sum("value_cents")}
-    by_owner = closed.order_by().values(
-        "status", "currency", "owner__display_name", "owner__username"
+    groups = list(
+        closed.order_by()
+        .values("status", "currency", "owner__display_name", "owner__username", "lost_reason__name")
+        .annotate(n=Count("id"), total=Sum("value_cents"))
     )
     lost = closed.filter(status=DealStatus.LOST).order_by()
-    by_reason = lost.values("status", "currency", "lost_reason__name")
     # Each lost deal with its loss (or losses, when reopened and lost again) from the partial
     # index of losses: the deals' side from the closed deals' covering index.
     by_stage = (
@@ -311,11 +312,11 @@ def win_loss(*, viewer: User, filters: ReportFilters) -> WinLoss:
     )
     return WinLoss(
         by_owner=_win_loss_rows(
-            by_owner.annotate(**counted),
-            lambda r: r["owner__display_name"] or r["owner__username"] or "No owner",
+            groups, lambda r: r["owner__display_name"] or r["owner__username"] or "No owner"
         ),
         by_reason=_win_loss_rows(
-            by_reason.annotate(**counted), lambda r: r["lost_reason__name"] or "No reason recorded"
+            [row for row in groups if row["status"] == DealStatus.LOST],
+            lambda r: r["lost_reason__name"] or "No reason recorded",
         ),
         by_stage=_win_loss_rows(by_stage, lambda r: r["lost_from"] or "Unknown"),
     )
