@@ -20,7 +20,7 @@ from crm.tagging import filter_by_tags
 
 BOARD_CARDS_PER_PAGE = 25
 
-# The index `h22board_deal_stage_close_idx` has the same expression.
+# The index `crm_deal_open_stage_close_idx` has the same expression.
 CLOSE_KEY = Coalesce("expected_close_date", Value(NO_CLOSE_DATE))
 
 SORT_CLOSE, SORT_VALUE = "close", "value"

@@ -22,6 +22,7 @@ from coop.bulk import copy_insert
 from coop.demo import DEMO_TEAM
 from coop.models import Role, Team, User
 from crm.activity import deal_activity_refresh
+from crm.activity_totals import activity_totals_recount_all
 from crm.models import (
     Contact,
     Deal,
@@ -38,7 +39,11 @@ from crm.models import (
     stage_forecast_category,
 )
 from crm.search import search_words_refresh
-from crm.services import contact_timelines_touch, stage_expected_values_refresh
+from crm.services import (
+    contact_timelines_touch,
+    stage_expected_values_refresh,
+    stage_history_refresh,
+)
 
 DEFAULT_CONTACTS = 200
 DEFAULT_DEALS = 400
@@ -530,6 +535,7 @@ def _stage_history(
         batch += [
             StageChange(
                 deal_id=pk,
+                pipeline_id=pipeline_id,
                 kind=kind,
                 from_stage_id=source.pk if source else None,
                 from_stage_name=source.name if source else "",
@@ -543,6 +549,7 @@ def _stage_history(
             written += len(StageChange.objects.bulk_create(batch))
             batch = []
     written += len(StageChange.objects.bulk_create(batch))
+    stage_history_refresh()
     for reason_id, ids in lost_by_reason.items():
         for start in range(0, len(ids), 5000):
             Deal.objects.filter(pk__in=ids[start : start + 5000]).update(lost_reason_id=reason_id)
@@ -663,6 +670,8 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
     if added["interactions"]:
         # COPY sends no signals: the cached first pages of the team's timelines are stale.
         contact_timelines_touch(contacts=Contact.objects.filter(team=team))
+        # ... nor keeps the activity report's totals: recount them.
+        log(f"CRM: {activity_totals_recount_all():,} activity totals (person, day).")
     if added["deals"] or added["interactions"]:
         # Nor does it keep the deals' last activity (`crm.activity`).
         deal_activity_refresh(Deal.objects.filter(pipeline__team=team))

@@ -33,6 +33,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.validators import EmailValidator, URLValidator
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +45,7 @@ from coop.money import CURRENCY_CHOICES, minor_unit_exponent, to_minor_units
 from coop.spreadsheets import csv_stream, unneutralise
 from coop.validators import is_single_line
 from coop.visibility import is_member, manages_team
+from crm.activity_totals import activity_keys, activity_totals_refresh
 from crm.exchange import COLUMNS
 from crm.models import (
     Contact,
@@ -56,6 +58,7 @@ from crm.models import (
     Organization,
     OrganizationSize,
     Pipeline,
+    Task,
 )
 from crm.search import search_words_add
 from crm.services import organization_domain, stage_expected_values_refresh
@@ -888,9 +891,18 @@ def _import_undo(*, actor: User | None, run: ImportRun) -> ImportRun:
     )
     if created["deal"]:
         imported_deals_removing.send(sender=Deal, deal_ids=created["deal"])
+    counted = activity_keys(
+        interactions=Interaction.objects.filter(contact__in=created["contact"]),
+        tasks=Task.objects.filter(
+            Q(deal__in=created["deal"])
+            | Q(contact__in=created["contact"])
+            | Q(organization__in=created["organization"])
+        ),
+    )
     Deal.objects.filter(pk__in=created["deal"]).delete()
     Contact.objects.filter(pk__in=created["contact"]).delete()
     Organization.objects.filter(pk__in=created["organization"]).delete()
+    activity_totals_refresh(counted)
     for pipeline_id in pipelines:
         stage_expected_values_refresh(pipeline_id=pipeline_id)
     run.status, run.undo_error = ImportStatus.UNDONE, ""

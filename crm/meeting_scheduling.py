@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 from calendar_app.services import Guest, event_cancel, event_create, event_update
 from coop.models import User
 from crm.activity import contact_activity_touch, deal_activity_refresh
+from crm.activity_totals import activity_key, activity_keys, activity_totals_refresh
 from crm.models import Contact, Deal, Interaction, InteractionType
 from crm.services import require_visible
 
@@ -93,6 +94,7 @@ def meeting_schedule(
     interaction.full_clean(exclude=["contact", "author", "calendar_event"])
     interaction.save()
     contact_activity_touch(contact.pk, interaction.timestamp)
+    activity_totals_refresh(activity_key(contact.team_id, organizer.pk, interaction.timestamp))
     return interaction
 
 
@@ -138,10 +140,11 @@ def meeting_cancel(*, actor: User, interaction: Interaction) -> Interaction:
 def meeting_interactions_sync(*, event) -> int:
     """Keep the timeline entries of an event equal to it (title, description, start time).
     Runs inside the caller's transaction whenever an event is saved, whichever module moved it;
-    the contacts' deals' last activity follows the new time."""
+    the contacts' deals' last activity and the activity report's totals follow the new time."""
     entries = Interaction.objects.filter(calendar_event_id=event.pk)
     moved = set(entries.exclude(timestamp=event.start_time).values_list("contact_id", flat=True))
-    count = entries.update(
+    counted = activity_keys(interactions=entries)
+    updated = entries.update(
         summary=event.title[:255],
         details=event.description,
         timestamp=event.start_time,
@@ -149,4 +152,6 @@ def meeting_interactions_sync(*, event) -> int:
     )
     if moved:
         deal_activity_refresh(Deal.objects.filter(contact_id__in=moved))
-    return count
+    if counted:  # the meeting may have moved to another day
+        activity_totals_refresh(counted | activity_keys(interactions=entries))
+    return updated

@@ -485,12 +485,12 @@ class Deal(models.Model):
                 Coalesce("expected_close_date", Value(NO_CLOSE_DATE)),
                 F("id"),
                 condition=Q(status=DealStatus.OPEN),
-                name="h22board_deal_stage_close_idx",
+                name="crm_deal_open_stage_close_idx",
             ),
             models.Index(
                 fields=["stage", "value_cents", "id"],
                 condition=Q(status=DealStatus.OPEN),
-                name="h22board_deal_stage_value_idx",
+                name="crm_deal_open_stage_value_idx",
             ),
             # A person's open deals by last activity: the stale ones, when they are few.
             models.Index(
@@ -622,6 +622,19 @@ class StageChange(models.Model):
     changed_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="+"
     )
+    # Kept for the reports by `crm.services.stage_history_refresh` (every writer of this table
+    # calls it): the deal's pipeline (a deal never changes pipeline), so that the visibility
+    # rule and the pipeline filter read this table alone; and when the stay this change began
+    # ended (the deal's next change in (changed_at, id) order; null for its latest).
+    pipeline = models.ForeignKey(
+        Pipeline,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_index=False,
+        related_name="+",
+    )
+    left_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "crm_deal_stage_changes"
@@ -638,6 +651,36 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage_name or '-'} -> {self.to_stage_name}"
+
+
+class ActivityHour(models.Model):
+    """What the activity report counts, per team, person and hour (UTC, `hour` its start):
+    timeline entries the person wrote about the team's contacts, split into meetings and the
+    rest, and the team's tasks the person ticked done. Hours, so that the weeks of any time zone
+    whose offset is whole hours are sums of them. Kept by `crm.activity_totals` in the same
+    transaction as every write that changes them (recounted for the hours touched), and
+    rebuilt by `manage.py rebuild_report_history`."""
+
+    id = models.BigAutoField(primary_key=True)
+    team = models.ForeignKey(Team, on_delete=models.DB_CASCADE, related_name="+")
+    person = models.ForeignKey(User, on_delete=models.DB_CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    interactions = models.PositiveIntegerField(default=0)
+    meetings = models.PositiveIntegerField(default=0)
+    tasks_done = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "crm_activity_hours"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "hour", "person"], name="crm_activity_hours_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.person_id} {self.hour}: {self.interactions}/{self.meetings}/{self.tasks_done}"
+        )
 
 
 class CloseDateChange(models.Model):

@@ -33,6 +33,7 @@ from coop.models import User
 from coop.validators import require_single_line
 from coop.visibility import can_see_team, is_member, manages_team
 from crm.activity import deal_activity_refresh, deal_activity_touch
+from crm.activity_totals import activity_key, activity_totals_refresh
 from crm.models import Contact, Deal, Organization, Task, TaskPriority
 
 type Record = Contact | Organization | Deal
@@ -168,6 +169,7 @@ def task_complete(*, actor: User, task: Task) -> Task:
         task.save(update_fields=["completed_at", "completed_by", "updated_at"])
         if task.deal_id:
             deal_activity_touch(Deal.objects.filter(pk=task.deal_id), task.completed_at)
+        activity_totals_refresh(activity_key(task.team_id, actor.pk, task.completed_at))
     return task
 
 
@@ -177,11 +179,13 @@ def task_reopen(*, actor: User, task: Task) -> Task:
     task row."""
     task = _locked_visible(actor, task)
     if task.completed_at is not None:
+        counted = activity_key(task.team_id, task.completed_by_id, task.completed_at)
         task.completed_at = None
         task.completed_by = None
         task.save(update_fields=["completed_at", "completed_by", "updated_at"])
         if task.deal_id:
             deal_activity_refresh(Deal.objects.filter(pk=task.deal_id))
+        activity_totals_refresh(counted)
     return task
 
 

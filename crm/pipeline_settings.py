@@ -29,7 +29,7 @@ from crm.models import (
     StageVisit,
     stage_forecast_category,
 )
-from crm.services import stage_expected_values_refresh
+from crm.services import stage_expected_values_refresh, stage_history_refresh
 
 # The stages a new pipeline starts with: (name, probability, is_won, is_lost).
 DEFAULT_STAGES = (
@@ -371,6 +371,7 @@ def _deals_move(
         )
         for pk in ids
     )
+    stage_history_refresh(deals=Deal.objects.filter(pk__in=ids))
 
 
 @transaction.atomic

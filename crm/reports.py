@@ -1,10 +1,18 @@
 """The sales manager's reports: funnel, win/loss, velocity, activity and pipeline changes.
 
-Every report reads only what the viewer sees (`Deal.objects.visible_to`, `Interaction.objects.
-visible_to`: the one visibility rule), filtered by pipeline, owner and a period of whole days in
-the viewer's time zone, and runs a fixed number of queries whatever the number of deals.
-Durations come from `crm_deal_stage_changes`, whose times are aware UTC datetimes, so a stay
-across a daylight-saving change lasts what it really lasted (23 or 25 hours for a "day").
+Every report reads only what the viewer sees (the one visibility rule: a deal is visible with
+its pipeline's team, an entry with its contact's team, a task with its team), filtered by
+pipeline, owner and a period of whole days in the viewer's time zone, and runs a fixed number
+of queries whatever the number of deals. Durations come from `crm_deal_stage_changes`, whose
+times are aware UTC datetimes, so a stay across a daylight-saving change lasts what it really
+lasted (23 or 25 hours for a "day").
+
+What the reports read is partly kept at write time, so that a year of a large team stays a
+read of pre-grouped or indexed rows: each stage change carries its deal's pipeline and the end
+of the stay it began (`crm.services.stage_history_refresh`), and the activity totals are kept
+per team, person and UTC hour (`crm.activity_totals`). `manage.py rebuild_report_history`
+recomputes both. The straightforward computations (`_funnel_in_python`, `_velocity_in_python`,
+`_activity_counted`) stay as the definitions the tests hold the fast paths to.
 
 Definitions:
 - funnel: a deal *entered* a stage when it was created in it, moved into it or reopened in it
@@ -32,16 +40,18 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncWeek
 
 from coop.models import User
+from coop.visibility import visible_team_q
+from crm.activity_totals import MEETING_TYPES
 from crm.models import (
+    ActivityHour,
     CloseDateChange,
     Deal,
     DealStatus,
     Interaction,
-    InteractionType,
     Pipeline,
     StageChange,
     StageChangeKind,
@@ -56,7 +66,6 @@ REPORTS = {
     "changes": "Pipeline changes",
 }
 ENTRY_KINDS = (StageChangeKind.CREATED, StageChangeKind.MOVED, StageChangeKind.REOPENED)
-MEETING_TYPES = (InteractionType.MEETING, InteractionType.CALENDAR_EVENT)
 # The longest period a report covers (a year and a bit: a quarter-on-quarter comparison fits).
 MAX_DAYS = 400
 # Rows listed under "pipeline changes", per kind (the counts cover everything).
@@ -88,6 +97,40 @@ def report_deals(*, viewer: User, filters: ReportFilters) -> QuerySet[Deal]:
     if filters.owner is not None:
         deals = deals.filter(owner=filters.owner)
     return deals
+
+
+def report_pipelines(*, viewer: User, filters: ReportFilters) -> QuerySet[Pipeline]:
+    """The pipelines a report covers: visible to the viewer (the visibility rule for deals is
+    their pipeline's team), the one chosen if any."""
+    pipelines = Pipeline.objects.visible_to(viewer)
+    if filters.pipeline is not None:
+        pipelines = pipelines.filter(pk=filters.pipeline.pk)
+    return pipelines
+
+
+def report_changes(*, viewer: User, filters: ReportFilters) -> QuerySet[StageChange]:
+    """The stage changes of the deals a report covers (`report_deals`), found by the changes'
+    own copy of their deal's pipeline: the visibility rule and the pipeline filter read the
+    history's indexes alone instead of a semi-join with every visible deal."""
+    changes = StageChange.objects.filter(
+        pipeline__in=report_pipelines(viewer=viewer, filters=filters).values("pk")
+    )
+    if filters.owner is not None:
+        changes = changes.filter(deal__in=Deal.objects.filter(owner=filters.owner).values("pk"))
+    return changes.order_by()
+
+
+def _changes_condition(viewer: User, filters: ReportFilters, alias: str) -> tuple[str, tuple]:
+    """`report_changes` as a condition on the stage changes aliased `alias`, for raw SQL."""
+    pipelines = report_pipelines(viewer=viewer, filters=filters).order_by().values("pk")
+    sql, params = pipelines.query.sql_with_params()
+    condition = f"{alias}.pipeline_id IN ({sql})"
+    if filters.owner is not None:
+        owned = Deal.objects.filter(owner=filters.owner).order_by().values("pk")
+        owned_sql, owned_params = owned.query.sql_with_params()
+        condition += f" AND {alias}.deal_id IN ({owned_sql})"
+        params = (*params, *owned_params)
+    return condition, tuple(params)
 
 
 def _changes_of_deals_active_in(deals: QuerySet[Deal], filters: ReportFilters) -> list[tuple]:
@@ -132,11 +175,10 @@ def funnel(*, viewer: User, filters: ReportFilters) -> list[FunnelRow]:
         .values_list("pk", "name", "position")
     )
     rows = {pk: FunnelRow(stage=name) for pk, name, _ in stages}
-    deals = report_deals(viewer=viewer, filters=filters)
     if connection.vendor == "postgresql":
-        counts = _funnel_in_sql(deals, filters, stages)
+        counts = _funnel_in_sql(viewer, filters, stages)
     else:
-        counts = _funnel_in_python(deals, filters, stages)
+        counts = _funnel_in_python(report_deals(viewer=viewer, filters=filters), filters, stages)
     for stage_id, (entered, converted) in counts.items():
         rows[stage_id].entered, rows[stage_id].converted = entered, converted
     return list(rows.values())
@@ -175,7 +217,7 @@ WITH board(stage_id, position) AS (SELECT * FROM unnest(%s::uuid[], %s::int[])),
 entries AS (
     SELECT c.deal_id, c.to_stage_id AS stage_id, MIN(c.changed_at) AS entered_at
     FROM crm_deal_stage_changes c
-    WHERE c.deal_id IN ({deals}) AND c.kind = ANY(%s) AND c.changed_at >= %s
+    WHERE {changes} AND c.kind = ANY(%s) AND c.changed_at >= %s
       AND c.changed_at < %s AND c.to_stage_id IN (SELECT stage_id FROM board)
     GROUP BY c.deal_id, c.to_stage_id
 )
@@ -191,12 +233,12 @@ GROUP BY e.stage_id
 """
 
 
-def _funnel_in_sql(deals: QuerySet[Deal], filters: ReportFilters, stages) -> dict:
-    deals_sql, deals_params = deals.order_by().values("pk").query.sql_with_params()
+def _funnel_in_sql(viewer: User, filters: ReportFilters, stages) -> dict:
+    changes_sql, changes_params = _changes_condition(viewer, filters, "c")
     params = (
         [pk for pk, _, _ in stages],
         [position for _, _, position in stages],
-        *deals_params,
+        *changes_params,
         [str(kind) for kind in ENTRY_KINDS],
         filters.since,
         filters.until,
@@ -204,7 +246,7 @@ def _funnel_in_sql(deals: QuerySet[Deal], filters: ReportFilters, stages) -> dic
     )
     counts = {pk: (0, 0) for pk, _, _ in stages}
     with connection.cursor() as cursor:
-        cursor.execute(FUNNEL_SQL.format(deals=deals_sql), params)
+        cursor.execute(FUNNEL_SQL.format(changes=changes_sql), params)
         for stage_id, entered, converted in cursor.fetchall():
             counts[stage_id] = (entered, converted)
     return counts
@@ -245,32 +287,38 @@ def _win_loss_rows(rows, label) -> list[WinLossRow]:
 
 
 def win_loss(*, viewer: User, filters: ReportFilters) -> WinLoss:
-    """Deals closed in the period by owner, by lost reason and by stage at loss: three
-    aggregate queries."""
-    closed = report_deals(viewer=viewer, filters=filters).filter(
-        closed_at__gte=filters.since, closed_at__lt=filters.until
+    """Deals closed in the period by owner, by lost reason and by stage at loss: two
+    aggregate queries (owners and reasons are both summed from one grouping by owner and
+    reason: one pass over the closed deals' covering index instead of two)."""
+    closed = Deal.objects.filter(
+        pipeline__in=report_pipelines(viewer=viewer, filters=filters).values("pk"),
+        closed_at__gte=filters.since,
+        closed_at__lt=filters.until,
     )
-    counted = {"n": Count("id"), "total": Sum("value_cents")}
-    by_owner = closed.order_by().values(
-        "status", "currency", "owner__display_name", "owner__username"
+    if filters.owner is not None:
+        closed = closed.filter(owner=filters.owner)
+    groups = list(
+        closed.order_by()
+        .values("status", "currency", "owner__display_name", "owner__username", "lost_reason__name")
+        .annotate(n=Count("id"), total=Sum("value_cents"))
     )
     lost = closed.filter(status=DealStatus.LOST).order_by()
-    by_reason = lost.values("status", "currency", "lost_reason__name")
+    # Each lost deal with its loss (or losses, when reopened and lost again) from the partial
+    # index of losses: the deals' side from the closed deals' covering index.
     by_stage = (
-        StageChange.objects.filter(kind=StageChangeKind.LOST, deal__in=lost.values("pk"))
-        .order_by()
-        .values(status=F("deal__status"), currency=F("deal__currency"), stage=F("from_stage_name"))
-        .annotate(n=Count("deal_id", distinct=True), total=Sum("deal__value_cents"))
+        lost.filter(stage_changes__kind=StageChangeKind.LOST)
+        .values("status", "currency", lost_from=F("stage_changes__from_stage_name"))
+        .annotate(n=Count("id", distinct=True), total=Sum("value_cents"))
     )
     return WinLoss(
         by_owner=_win_loss_rows(
-            by_owner.annotate(**counted),
-            lambda r: r["owner__display_name"] or r["owner__username"] or "No owner",
+            groups, lambda r: r["owner__display_name"] or r["owner__username"] or "No owner"
         ),
         by_reason=_win_loss_rows(
-            by_reason.annotate(**counted), lambda r: r["lost_reason__name"] or "No reason recorded"
+            [row for row in groups if row["status"] == DealStatus.LOST],
+            lambda r: r["lost_reason__name"] or "No reason recorded",
         ),
-        by_stage=_win_loss_rows(by_stage, lambda r: r["stage"] or "Unknown"),
+        by_stage=_win_loss_rows(by_stage, lambda r: r["lost_from"] or "Unknown"),
     )
 
 
@@ -306,12 +354,12 @@ def _days(seconds: float) -> float:
 
 def velocity(*, viewer: User, filters: ReportFilters) -> Velocity:
     """Time spent in each stage (stays ended in the period) and the sales cycle of the deals
-    won in the period, from the stage changes' UTC times: one query. PostgreSQL computes it
-    (window functions and ordered-set aggregates); other databases take the Python path."""
-    deals = report_deals(viewer=viewer, filters=filters)
+    won in the period, from the stage changes' UTC times and each stay's end kept with it
+    (`left_at`). PostgreSQL computes it in one query (`VELOCITY_SQL`); other databases fetch
+    the stays (two queries) and take the percentiles in Python."""
     if connection.vendor == "postgresql":
-        return _velocity_in_sql(deals, filters)
-    return _velocity_in_python(deals, filters)
+        return _velocity_in_sql(viewer, filters)
+    return _velocity_from_columns(viewer, filters)
 
 
 def _velocity_from(stays, cycles) -> Velocity:
@@ -354,62 +402,107 @@ def _velocity_in_python(deals: QuerySet[Deal], filters: ReportFilters) -> Veloci
     return _velocity_from(ordered, cycles)
 
 
-# Stays and cycles in one statement: LEAD() pairs each change with the deal's next one (the end
-# of the stay it began); the last change of a won deal against its first gives the cycle. The
-# percentiles are taken in Python over the per-stage second counts PostgreSQL already sorted,
-# so that the nearest-rank P90 and the median are the very same numbers as the Python path's.
+# Stays and cycles from the history's report columns (`left_at` ends each stay), grouped in
+# PostgreSQL: each group's durations (intervals: converting each to seconds is what costs)
+# sorted once into an array (the group key in the "C" collation: grouping only needs equality,
+# and byte order sorts fastest), then the nearest-rank values picked by position and only they
+# converted to seconds: the lower and upper middle values, which `statistics.median`
+# averages, and the `ceil(0.9 n)`-th, `percentile`'s P90 (the same float8 product as
+# Python's), so the figures are those of the Python path to the last bit. A won deal's cycle
+# starts at its first change: one index-only probe per deal won in the period.
 VELOCITY_SQL = """
-WITH changes AS (
-    SELECT c.kind, c.to_stage_name, c.changed_at,
-           LEAD(c.changed_at) OVER deal_order AS left_at,
-           ROW_NUMBER() OVER (PARTITION BY c.deal_id ORDER BY c.changed_at DESC, c.id DESC)
-               AS from_last,
-           MIN(c.changed_at) OVER (PARTITION BY c.deal_id) AS first_at
-    FROM crm_deal_stage_changes c
-    WHERE c.deal_id IN ({deals})
-      AND EXISTS (
-          SELECT 1 FROM crm_deal_stage_changes a
-          WHERE a.deal_id = c.deal_id AND a.changed_at >= %s AND a.changed_at < %s
-      )
-    WINDOW deal_order AS (PARTITION BY c.deal_id ORDER BY c.changed_at, c.id)
+WITH stays AS (
+    SELECT s.to_stage_name COLLATE "C" AS stage, MIN(s.changed_at) AS first_at,
+           ARRAY_AGG(s.left_at - s.changed_at ORDER BY s.left_at - s.changed_at) AS spans
+    FROM crm_deal_stage_changes s
+    WHERE {changes} AND s.kind = ANY(%s) AND s.left_at >= %s AND s.left_at < %s
+    GROUP BY s.to_stage_name COLLATE "C"
+),
+cycles AS (
+    SELECT '' AS stage, NULL::timestamptz AS first_at,
+           ARRAY_AGG(s.changed_at - f.first_at ORDER BY s.changed_at - f.first_at) AS spans
+    FROM crm_deal_stage_changes s
+    CROSS JOIN LATERAL (
+        SELECT MIN(c.changed_at) AS first_at FROM crm_deal_stage_changes c
+        WHERE c.deal_id = s.deal_id
+    ) f
+    WHERE {changes} AND s.kind = %s AND s.left_at IS NULL
+      AND s.changed_at >= %s AND s.changed_at < %s
+),
+groups AS (
+    SELECT 's' AS part, * FROM stays UNION ALL SELECT 'c', * FROM cycles
 )
-SELECT 's', to_stage_name, MIN(changed_at),
-       ARRAY_AGG(EXTRACT(EPOCH FROM left_at - changed_at)::float8
-                 ORDER BY EXTRACT(EPOCH FROM left_at - changed_at))
-FROM changes
-WHERE kind = ANY(%s) AND left_at >= %s AND left_at < %s
-GROUP BY to_stage_name
-UNION ALL
-SELECT 'c', '', NULL,
-       ARRAY_AGG(EXTRACT(EPOCH FROM changed_at - first_at)::float8
-                 ORDER BY EXTRACT(EPOCH FROM changed_at - first_at))
-FROM changes
-WHERE from_last = 1 AND kind = %s AND changed_at >= %s
+SELECT part, stage, first_at, n,
+       EXTRACT(EPOCH FROM spans[CEIL(0.5::float8 * n)::int])::float8,
+       EXTRACT(EPOCH FROM spans[n + 1 - CEIL(0.5::float8 * n)::int])::float8,
+       EXTRACT(EPOCH FROM spans[CEIL(0.9::float8 * n)::int])::float8
+FROM (SELECT *, COALESCE(CARDINALITY(spans), 0) AS n FROM groups) g
 """
 
 
-def _velocity_in_sql(deals: QuerySet[Deal], filters: ReportFilters) -> Velocity:
+def _summary_row(count: int, low: float | None, high: float | None, p90: float | None):
+    """(stays, median days, P90 days) from the count and the middle and P90 values."""
+    if not count:
+        return 0, None, None
+    return count, _days((low + high) / 2), _days(p90)
+
+
+def _velocity_in_sql(viewer: User, filters: ReportFilters) -> Velocity:
     since, until = filters.since, filters.until
-    deals_sql, deals_params = deals.order_by().values("pk").query.sql_with_params()
+    changes_sql, changes_params = _changes_condition(viewer, filters, "s")
     params = (
-        *deals_params,
-        since,
-        until,
+        *changes_params,
         [str(kind) for kind in ENTRY_KINDS],
         since,
         until,
+        *changes_params,
         StageChangeKind.WON,
         since,
+        until,
     )
     with connection.cursor() as cursor:
-        cursor.execute(VELOCITY_SQL.format(deals=deals_sql), params)
+        cursor.execute(VELOCITY_SQL.format(changes=changes_sql), params)
         rows = cursor.fetchall()
-    stays = sorted(
-        ((name, first, values) for kind, name, first, values in rows if kind == "s"),
-        key=lambda row: (row[1], row[0]),
+    stages = [
+        VelocityRow(name, *_summary_row(count, low, high, p90))
+        for _, name, _, count, low, high, p90 in sorted(
+            (row for row in rows if row[0] == "s"), key=lambda row: (row[2], row[1])
+        )
+    ]
+    cycle = next(row for row in rows if row[0] == "c")
+    deals, median_days, p90_days = _summary_row(*cycle[3:])
+    return Velocity(
+        stages=stages, cycle_deals=deals, cycle_median_days=median_days, cycle_p90_days=p90_days
     )
-    cycles = next((values or [] for kind, _, _, values in rows if kind == "c"), [])
-    return _velocity_from([(name, values) for name, _, values in stays], cycles)
+
+
+def _velocity_from_columns(viewer: User, filters: ReportFilters) -> Velocity:
+    """The same reading of the history's report columns as `VELOCITY_SQL`, the percentiles
+    taken in Python (SQLite has no arrays to pick them from)."""
+    since, until = filters.since, filters.until
+    changes = report_changes(viewer=viewer, filters=filters)
+    stays: dict[str, list[float]] = defaultdict(list)
+    first_entry: dict[str, datetime] = {}
+    for name, entered, left in changes.filter(
+        kind__in=ENTRY_KINDS, left_at__gte=since, left_at__lt=until
+    ).values_list("to_stage_name", "changed_at", "left_at"):
+        stays[name].append((left - entered).total_seconds())
+        first_entry[name] = min(first_entry.get(name, entered), entered)
+    first_change = StageChange.objects.filter(deal_id=OuterRef("deal_id")).order_by(
+        "changed_at", "id"
+    )
+    won = changes.filter(
+        kind=StageChangeKind.WON,
+        left_at__isnull=True,
+        changed_at__gte=since,
+        changed_at__lt=until,
+    ).annotate(started_at=Subquery(first_change.values("changed_at")[:1]))
+    cycles = [
+        (at - started).total_seconds()
+        for at, started in won.values_list("changed_at", "started_at")
+    ]
+    ordered = sorted(stays.items(), key=lambda item: (first_entry[item[0]], item[0]))
+    return _velocity_from(ordered, cycles)
 
 
 @dataclass
@@ -426,8 +519,57 @@ def _week(value, zone: ZoneInfo) -> date:
 
 
 def activity(*, viewer: User, filters: ReportFilters) -> list[ActivityRow]:
-    """Timeline entries per author and tasks done per person who ticked them, per week (two
-    queries). The pipeline filter does not apply: entries belong to contacts, not pipelines."""
+    """Timeline entries per author and tasks done per person who ticked them, per week. The
+    pipeline filter does not apply: entries belong to contacts, not pipelines. From the totals
+    kept per team, person and UTC hour (`crm.activity_totals`, one query) when the period and
+    its weeks start on whole UTC hours in the viewer's zone (every zone but the few with
+    half-hour offsets); otherwise counted from the timeline and the tasks (two queries)."""
+    if _weeks_start_on_whole_hours(filters):
+        return _activity_from_totals(viewer, filters)
+    return _activity_counted(viewer, filters)
+
+
+def _weeks_start_on_whole_hours(filters: ReportFilters) -> bool:
+    """Whether the period's start and end and each Monday midnight within it fall on a whole
+    UTC hour in the viewer's zone, so that every hour's total lies in one week of the period."""
+    bounds = [filters.since, filters.until]
+    monday = filters.start + timedelta(days=-filters.start.weekday() % 7)
+    while monday <= filters.end:
+        bounds.append(datetime.combine(monday, time(), filters.zone))
+        monday += timedelta(days=7)
+    return all(bound.utcoffset() % timedelta(hours=1) == timedelta() for bound in bounds)
+
+
+def _activity_from_totals(viewer: User, filters: ReportFilters) -> list[ActivityRow]:
+    totals = ActivityHour.objects.filter(
+        visible_team_q(viewer), hour__gte=filters.since, hour__lt=filters.until
+    )
+    if filters.owner is not None:
+        totals = totals.filter(person=filters.owner)
+    rows: dict[tuple[date, str], ActivityRow] = {}
+    for row in (
+        totals.order_by()
+        .annotate(week=TruncWeek("hour", tzinfo=filters.zone))
+        .values("week", "person__display_name", "person__username")
+        .annotate(
+            interactions=Sum("interactions"), meetings=Sum("meetings"), done=Sum("tasks_done")
+        )
+    ):
+        entry = _activity_row(rows, row, "person", filters.zone)
+        entry.interactions, entry.meetings = row["interactions"], row["meetings"]
+        entry.tasks_done = row["done"]
+    return [rows[key] for key in sorted(rows)]
+
+
+def _activity_row(rows: dict, row: dict, who: str, zone: ZoneInfo) -> ActivityRow:
+    """The report's row of this group's (week, person `who`), made when first met."""
+    person = row[f"{who}__display_name"] or row[f"{who}__username"]
+    week = _week(row["week"], zone)
+    return rows.setdefault((week, person), ActivityRow(person=person, week=week))
+
+
+def _activity_counted(viewer: User, filters: ReportFilters) -> list[ActivityRow]:
+    """The activity report counted from the timeline and the tasks themselves: two queries."""
     entries = Interaction.objects.visible_to(viewer).filter(
         timestamp__gte=filters.since, timestamp__lt=filters.until, author__isnull=False
     )
@@ -454,20 +596,10 @@ def activity(*, viewer: User, filters: ReportFilters) -> list[ActivityRow]:
     )
     rows: dict[tuple[date, str], ActivityRow] = {}
     for row in entry_rows:
-        person = row["author__display_name"] or row["author__username"]
-        week = _week(row["week"], filters.zone)
-        rows[week, person] = ActivityRow(
-            person=person,
-            week=week,
-            interactions=row["interactions"],
-            meetings=row["meetings"],
-        )
+        entry = _activity_row(rows, row, "author", filters.zone)
+        entry.interactions, entry.meetings = row["interactions"], row["meetings"]
     for row in task_rows:
-        person = row["completed_by__display_name"] or row["completed_by__username"]
-        week = _week(row["week"], filters.zone)
-        rows.setdefault((week, person), ActivityRow(person=person, week=week)).tasks_done = row[
-            "done"
-        ]
+        _activity_row(rows, row, "completed_by", filters.zone).tasks_done = row["done"]
     return [rows[key] for key in sorted(rows)]
 
 
@@ -483,7 +615,7 @@ def pipeline_changes(*, viewer: User, filters: ReportFilters) -> list[ChangeCoun
     changes for moves) with its latest `CHANGE_ROWS` rows: six queries."""
     deals = report_deals(viewer=viewer, filters=filters).values("pk")
     in_period = {"changed_at__gte": filters.since, "changed_at__lt": filters.until}
-    stage_changes = StageChange.objects.filter(deal__in=deals, **in_period)
+    stage_changes = report_changes(viewer=viewer, filters=filters).filter(**in_period)
     counts = dict(
         stage_changes.order_by()
         .values_list("kind")
@@ -497,10 +629,12 @@ def pipeline_changes(*, viewer: User, filters: ReportFilters) -> list[ChangeCoun
         ("Moved", [StageChangeKind.MOVED]),
         ("Closed", [StageChangeKind.WON, StageChangeKind.LOST]),
     ):
+        # The latest ids first, from the index alone; then only those rows with their deals.
+        latest = stage_changes.filter(kind__in=kinds).order_by("-changed_at", "-id")
         rows = (
-            stage_changes.filter(kind__in=kinds)
+            StageChange.objects.filter(pk__in=latest.values("pk")[:CHANGE_ROWS])
             .select_related("deal")
-            .order_by("-changed_at", "-id")[:CHANGE_ROWS]
+            .order_by("-changed_at", "-id")
         )
         result.append(
             ChangeCount(kind=label, deals=sum(counts.get(k, 0) for k in kinds), rows=list(rows))

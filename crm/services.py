@@ -11,7 +11,7 @@ from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -36,6 +36,12 @@ from coop.spreadsheets import csv_stream, xlsx_stream
 from coop.validators import require_single_line
 from coop.visibility import can_see_team, is_member, manages_team
 from crm.activity import contact_activity_touch, deal_activity_refresh
+from crm.activity_totals import (
+    activity_key,
+    activity_keys,
+    activity_totals_recount_all,
+    activity_totals_refresh,
+)
 from crm.exchange import export_header, export_rows, headers_key
 from crm.models import (
     DEFAULT_LOST_REASONS,
@@ -56,6 +62,7 @@ from crm.models import (
     StageChange,
     StageChangeKind,
     StageVisit,
+    Task,
     stage_forecast_category,
 )
 from crm.owners import owner_changes_record
@@ -321,6 +328,7 @@ def interaction_log(
     interaction.full_clean(exclude=["contact", "author"])
     interaction.save()
     contact_activity_touch(contact.pk, interaction.timestamp)
+    activity_totals_refresh(activity_key(contact.team_id, actor.pk, interaction.timestamp))
     return interaction
 
 
@@ -393,8 +401,9 @@ def stage_change_record(
 ) -> StageChange:
     """Record one change of a deal's stage at `at` (aware; stored in UTC), inside the caller's
     transaction: every deal service that sets a stage calls it."""
-    return StageChange.objects.create(
+    change = StageChange.objects.create(
         deal=deal,
+        pipeline_id=deal.pipeline_id,
         kind=kind,
         from_stage_id=from_stage.pk if from_stage else None,
         from_stage_name=from_stage.name if from_stage else "",
@@ -403,6 +412,49 @@ def stage_change_record(
         changed_at=at,
         changed_by=by if by is not None and by.is_authenticated else None,
     )
+    stage_history_refresh(deals=Deal.objects.filter(pk=deal.pk))
+    return change
+
+
+# Each stage change's pipeline (its deal's) and the end of the stay it began: the deal's next
+# change in (changed_at, id) order, which is what LEAD() gives. Rows already right are left
+# alone, so a rebuild over the whole table is idempotent and writes only what was wrong.
+STAGE_HISTORY_SQL = """
+UPDATE crm_deal_stage_changes SET pipeline_id = n.pipeline_id, left_at = n.next_at
+FROM (
+    SELECT s.id, d.pipeline_id,
+           LEAD(s.changed_at) OVER (PARTITION BY s.deal_id ORDER BY s.changed_at, s.id)
+               AS next_at
+    FROM crm_deal_stage_changes s JOIN crm_deals d ON d.id = s.deal_id
+    {where}
+) AS n
+WHERE crm_deal_stage_changes.id = n.id
+  AND (crm_deal_stage_changes.pipeline_id IS DISTINCT FROM n.pipeline_id
+       OR crm_deal_stage_changes.left_at IS DISTINCT FROM n.next_at)
+"""
+
+
+@transaction.atomic(durable=True)
+def report_history_rebuild() -> tuple[int, int]:
+    """Recompute what the reports keep (`manage.py rebuild_report_history`), in one
+    transaction: the report columns of the whole stage history (only rows that were wrong are
+    written; none when every writer kept them) and every activity total. Idempotent. Returns
+    (stage changes corrected, activity totals)."""
+    return stage_history_refresh(), activity_totals_recount_all()
+
+
+def stage_history_refresh(*, deals: QuerySet[Deal] | None = None) -> int:
+    """Set the report columns of the stage changes of `deals` (all deals when None) from the
+    history itself, inside the caller's transaction; every writer of `crm_deal_stage_changes`
+    calls it after writing (and `manage.py stage_history_rebuild` over everything). Returns
+    the number of rows corrected."""
+    where, params = "", ()
+    if deals is not None:
+        deals_sql, params = deals.order_by().values("pk").query.sql_with_params()
+        where = f"WHERE s.deal_id IN ({deals_sql})"
+    with connection.cursor() as cursor:
+        cursor.execute(STAGE_HISTORY_SQL.format(where=where), params)
+        return cursor.rowcount
 
 
 def _stage_visit_start(deal: Deal, stage: PipelineStage) -> None:
@@ -729,6 +781,11 @@ def contact_erase_records(*, contact: Contact) -> list:
     deals = Deal.objects.filter(contact=contact)
     deal_ids = list(deals.values_list("pk", flat=True))
     deals.update(title="Deal (erased contact)", contact=None)
+    counted = activity_keys(
+        interactions=Interaction.objects.filter(contact=contact),
+        tasks=Task.objects.filter(contact=contact),
+    )
     contact.delete()
     deal_activity_refresh(Deal.objects.filter(pk__in=deal_ids))
+    activity_totals_refresh(counted)
     return deal_ids

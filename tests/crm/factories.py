@@ -3,6 +3,7 @@ import datetime
 import factory
 from django.utils import timezone
 
+from crm.activity_totals import activity_key, activity_totals_refresh
 from crm.models import (
     Contact,
     Deal,
@@ -47,6 +48,15 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     interaction_type = InteractionType.CALL
     summary = factory.Sequence(lambda n: f"Call number {n}")
     timestamp = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Saved as `crm.services.interaction_log` saves it: with the activity totals kept."""
+        interaction = super()._create(model_class, *args, **kwargs)
+        activity_totals_refresh(
+            activity_key(interaction.contact.team_id, interaction.author_id, interaction.timestamp)
+        )
+        return interaction
 
 
 class PipelineFactory(factory.django.DjangoModelFactory):

@@ -536,6 +536,7 @@ def _commands(world: World, tmp_path: Path) -> dict[str, st.SearchStrategy[list[
         "generate_forecasts": options("--period", "--start", "--end", "--team", "--currency"),
         "rollup_sales_health": options("--date", "--since"),
         "refit_probabilities": options("--team"),
+        "rebuild_report_history": st.just([]),
         "import_exchange_rates": st.tuples(
             safe_name,
             st.binary(max_size=2000)
@@ -592,6 +593,7 @@ COMMANDS = [
     "import_records",
     "import_targets",
     "refit_probabilities",
+    "rebuild_report_history",
 ]
 
 

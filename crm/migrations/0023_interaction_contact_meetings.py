@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0017_report_covering_indexes"),
+        ("crm", "0022_board_keyset_indexes"),
     ]
 
     operations = [

@@ -10,17 +10,17 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0017_report_covering_indexes'),
+        ('crm', '0021_activity_hours'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
             model_name='deal',
-            index=models.Index(models.F('stage'), django.db.models.functions.comparison.Coalesce('expected_close_date', models.Value(datetime.date(9999, 12, 31))), models.F('id'), condition=models.Q(('status', 'open')), name='h22board_deal_stage_close_idx'),
+            index=models.Index(models.F('stage'), django.db.models.functions.comparison.Coalesce('expected_close_date', models.Value(datetime.date(9999, 12, 31))), models.F('id'), condition=models.Q(('status', 'open')), name='crm_deal_open_stage_close_idx'),
         ),
         migrations.AddIndex(
             model_name='deal',
-            index=models.Index(condition=models.Q(('status', 'open')), fields=['stage', 'value_cents', 'id'], name='h22board_deal_stage_value_idx'),
+            index=models.Index(condition=models.Q(('status', 'open')), fields=['stage', 'value_cents', 'id'], name='crm_deal_open_stage_value_idx'),
         ),
     ]

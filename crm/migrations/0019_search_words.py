@@ -36,7 +36,7 @@ def drop_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0018_h17_deal_last_activity"),
+        ("crm", "0018_deal_last_activity"),
     ]
 
     operations = [
