@@ -196,7 +196,12 @@ def _report(name: str, viewer: User, filters: ReportFilters) -> dict:
                 rows,
                 lambda r: (
                     gettext("%(person)s, week of %(week)s")
-                    % {"person": r.person, "week": date_format(r.week, "j M")}
+                    % {
+                        "person": r.person,
+                        "week": date_format(
+                            r.week, pgettext("short day and month, a Django date format", "j M")
+                        ),
+                    }
                 ),
                 lambda r: r.interactions + r.meetings + r.tasks_done,
             ),
