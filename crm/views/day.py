@@ -4,6 +4,7 @@ manager picks a member of their teams (or all of them) with `who`. The dashboard
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from coop.htmx import varies_on_htmx
@@ -18,7 +19,7 @@ def my_day_view(request: HttpRequest) -> HttpResponse:
     people = day_people(request.user, who)
     error = ""
     if people is None:
-        error = "You can see your own day and your team members' days only."
+        error = gettext("You can see your own day and your team members' days only.")
         people, who = [request.user], ""
     day = my_day(viewer=request.user, people=people)
     # A manager (or staff) may pick whose day; one more query, only for them.

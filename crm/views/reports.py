@@ -7,6 +7,8 @@ from django import forms
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from coop.audit import audit_record
@@ -27,26 +29,39 @@ from crm.reports import (
 )
 
 DEFAULT_DAYS = 90
+# The reports' names as people read them (crm/reports.py keeps the names' keys and English
+# labels; a report missing here shows its English label).
+REPORT_LABELS = {
+    "funnel": pgettext_lazy("report", "Funnel"),
+    "winloss": pgettext_lazy("report", "Win/loss"),
+    "velocity": pgettext_lazy("report", "Velocity"),
+    "activity": pgettext_lazy("report", "Activity"),
+    "changes": pgettext_lazy("report", "Pipeline changes"),
+}
+
+
+def _label(name: str) -> str:
+    return REPORT_LABELS.get(name, REPORTS[name])
 
 
 class ReportFilterForm(forms.Form):
-    report = forms.ChoiceField(choices=list(REPORTS.items()), required=False)
+    report = forms.ChoiceField(choices=[(name, _label(name)) for name in REPORTS], required=False)
     pipeline = forms.ModelChoiceField(
-        queryset=Pipeline.objects.none(), required=False, empty_label="All pipelines"
+        queryset=Pipeline.objects.none(), required=False, empty_label=gettext_lazy("All pipelines")
     )
     owner = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="Everyone"
+        queryset=User.objects.none(), required=False, empty_label=gettext_lazy("Everyone")
     )
     start = forms.DateField(
         required=False,
         validators=[validate_supported_date],
-        label="From",
+        label=pgettext_lazy("period start", "From"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     end = forms.DateField(
         required=False,
         validators=[validate_supported_date],
-        label="To",
+        label=pgettext_lazy("period end", "To"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
@@ -67,9 +82,16 @@ class ReportFilterForm(forms.Form):
         end = data.get("end") or today
         start = data.get("start") or end - timedelta(days=DEFAULT_DAYS - 1)
         if start > end:
-            raise forms.ValidationError("The period starts after it ends.")
+            raise forms.ValidationError(gettext("The period starts after it ends."))
         if (end - start).days >= MAX_DAYS:
-            raise forms.ValidationError(f"Choose a period of at most {MAX_DAYS} days.")
+            raise forms.ValidationError(
+                ngettext(
+                    "Choose a period of at most %(days)s day.",
+                    "Choose a period of at most %(days)s days.",
+                    MAX_DAYS,
+                )
+                % {"days": MAX_DAYS}
+            )
         data["start"], data["end"] = start, end
         data["report"] = data.get("report") or "funnel"
         return data
@@ -100,7 +122,12 @@ def _report(name: str, viewer: User, filters: ReportFilters) -> dict:
         ]
         return {
             "bars": _bars(rows, lambda r: r.stage, lambda r: r.entered),
-            "header": ["Stage", "Entered", "Converted to a later stage", "Conversion %"],
+            "header": [
+                gettext("Stage"),
+                gettext("Entered"),
+                gettext("Converted to a later stage"),
+                gettext("Conversion %"),
+            ],
             "table": table,
             "needs_pipeline": filters.pipeline is None,
         }
@@ -109,9 +136,9 @@ def _report(name: str, viewer: User, filters: ReportFilters) -> dict:
         sections = []
         table = []
         for title, rows in (
-            ("By owner", result.by_owner),
-            ("By lost reason", result.by_reason),
-            ("By stage at loss", result.by_stage),
+            (gettext("By owner"), result.by_owner),
+            (gettext("By lost reason"), result.by_reason),
+            (gettext("By stage at loss"), result.by_stage),
         ):
             sections.append(
                 {"title": title, "bars": _bars(rows, lambda r: r.label, lambda r: r.won + r.lost)}
@@ -129,7 +156,16 @@ def _report(name: str, viewer: User, filters: ReportFilters) -> dict:
                 ]
                 for r in rows
             ]
-        header = ["Group", "Label", "Currency", "Won", "Won value", "Lost", "Lost value", "Win %"]
+        header = [
+            gettext("Group"),
+            gettext("Label"),
+            gettext("Currency"),
+            pgettext("deal status", "Won"),
+            gettext("Won value"),
+            pgettext("deal status", "Lost"),
+            gettext("Lost value"),
+            gettext("Win %"),
+        ]
         return {"sections": sections, "header": header, "table": table}
     if name == "velocity":
         result = velocity(viewer=viewer, filters=filters)
@@ -137,7 +173,7 @@ def _report(name: str, viewer: User, filters: ReportFilters) -> dict:
         if result.cycle_deals:
             table.append(
                 [
-                    "Sales cycle (won deals)",
+                    gettext("Sales cycle (won deals)"),
                     result.cycle_deals,
                     _days(result.cycle_median_days),
                     _days(result.cycle_p90_days),
@@ -145,7 +181,12 @@ def _report(name: str, viewer: User, filters: ReportFilters) -> dict:
             )
         return {
             "bars": _bars(result.stages, lambda r: r.stage, lambda r: r.median_days),
-            "header": ["Stage", "Stays ended", "Median days", "P90 days"],
+            "header": [
+                gettext("Stage"),
+                gettext("Stays ended"),
+                gettext("Median days"),
+                gettext("P90 days"),
+            ],
             "table": table,
         }
     if name == "activity":
@@ -153,10 +194,24 @@ def _report(name: str, viewer: User, filters: ReportFilters) -> dict:
         return {
             "bars": _bars(
                 rows,
-                lambda r: f"{r.person}, week of {r.week:%d %b}",
+                lambda r: (
+                    gettext("%(person)s, week of %(week)s")
+                    % {
+                        "person": r.person,
+                        "week": date_format(
+                            r.week, pgettext("short day and month, a Django date format", "j M")
+                        ),
+                    }
+                ),
                 lambda r: r.interactions + r.meetings + r.tasks_done,
             ),
-            "header": ["Week of", "Person", "Calls, emails and messages", "Meetings", "Tasks done"],
+            "header": [
+                gettext("Week of"),
+                gettext("Person"),
+                gettext("Calls, emails and messages"),
+                gettext("Meetings"),
+                gettext("Tasks done"),
+            ],
             "table": [
                 [f"{r.week:%Y-%m-%d}", r.person, r.interactions, r.meetings, r.tasks_done]
                 for r in rows
@@ -165,7 +220,7 @@ def _report(name: str, viewer: User, filters: ReportFilters) -> dict:
     changes = pipeline_changes(viewer=viewer, filters=filters)
     return {
         "bars": _bars(changes, lambda c: c.kind, lambda c: c.deals),
-        "header": ["Change", "Count"],
+        "header": [gettext("Change"), gettext("Count")],
         "table": [[c.kind, c.deals] for c in changes],
         "changes": changes,
     }
@@ -210,8 +265,8 @@ def reports(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "result": result,
         "csv_query": query.urlencode(),
-        "report_label": REPORTS[data["report"]],
-        "tabs": [(name, label, _with(request.GET, report=name)) for name, label in REPORTS.items()],
+        "report_label": _label(data["report"]),
+        "tabs": [(name, _label(name), _with(request.GET, report=name)) for name in REPORTS],
     }
     return render(request, "crm/reports.html", context)
 

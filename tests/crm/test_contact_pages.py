@@ -2,11 +2,13 @@ import datetime
 import re
 
 import pytest
+from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Contact, Interaction
 from crm.selectors import TIMELINE_PAGE_SIZE
+from tests.catalogues import compile_catalogues, page_in
 from tests.crm.factories import ContactFactory, InteractionFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -292,3 +294,20 @@ def test_the_log_form_keeps_what_was_typed_after_an_error_then_comes_back_empty(
     assert 'name="summary"' in again
     assert "Typed text" not in again
     assert "not in the future" not in again
+
+
+def test_the_log_form_fields_cached_in_english_are_not_served_to_a_german_reader(
+    rep_client, rep, contact
+):
+    """The empty log form's fields are a fragment cached once per process: per language, or
+    the first reader's language would stick for everyone."""
+    compile_catalogues(("coop", "crm"))
+    caches["fragments"].clear()
+    url = reverse("crm:contact_detail", args=[contact.pk])
+    english = page_in(rep_client, rep, url, "en")
+    german = page_in(rep_client, rep, url, "de")
+    assert '<h2 id="timeline-heading">Timeline</h2>' in english
+    assert ">Summary<" in english and ">Zusammenfassung<" not in english
+    assert '<h2 id="timeline-heading">Verlauf</h2>' in german
+    assert ">Zusammenfassung<" in german and ">Summary<" not in german
+    assert "Termin planen" in german and "Noch nichts im Verlauf" in german

@@ -10,6 +10,7 @@ from calendar_app.services import event_create
 from crm.day import DAY_LIST_LIMIT
 from crm.meeting_scheduling import meeting_schedule
 from crm.models import Deal, Interaction, InteractionType, Note, Task
+from tests.catalogues import compile_catalogues, page_in
 from tests.crm.factories import DealFactory, NoteFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -296,3 +297,13 @@ def test_the_deal_section_flags_a_deal_without_a_next_step(rep_client, rep, deal
         end_time=start + datetime.timedelta(hours=1),
     )
     assert "no next step</span>" not in rep_client.get(url).content.decode()
+
+
+def test_my_day_reads_in_german(rep_client, rep, deal):
+    compile_catalogues(("coop", "crm"))
+    TaskFactory(deal=deal, assignee=rep, title="Call back", due_date=timezone.localdate())
+    html = page_in(rep_client, rep, reverse("crm:my_day"), "de")
+    assert "Mein Tag" in html
+    assert "Heute fällige Aufgaben" in html and "Call back" in html
+    assert "Morgen keine Termine." in html
+    assert "Tasks due today" not in html and "No meetings tomorrow." not in html

@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 from django.urls import reverse
+from django.utils import translation
 
 from crm.models import Deal, StageChange, StageVisit
 from crm.next_steps import task_complete
@@ -30,6 +31,7 @@ from crm.reports import (
 )
 from crm.services import deal_create, deal_move, deal_update, stage_history_refresh
 from integrations.deal_closing import deal_close
+from tests.catalogues import compile_catalogues, page_in
 from tests.crm.factories import (
     InteractionFactory,
     PipelineFactory,
@@ -433,3 +435,34 @@ def test_the_migration_seeds_stage_changes_from_the_stage_visits(rep, pipeline, 
     )
     assert seeded == expected
     assert StageChange.objects.get(deal=untracked).to_stage_name == "Lead"
+
+
+def test_the_report_page_and_its_csv_headers_read_in_french(rep_client, rep, pipeline, stages):
+    compile_catalogues(("coop", "crm"))
+    _deal(rep, pipeline, stages, "Roof")
+    url = f"{reverse('crm:reports')}?report=funnel&pipeline={pipeline.pk}"
+    page = page_in(rep_client, rep, url, "fr")
+    with translation.override("fr"):
+        response = rep_client.get(f"{url}&format=csv", HTTP_ACCEPT_LANGUAGE="fr")
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "<h1>Rapports</h1>" in page and "Télécharger le CSV" in page
+    assert 'aria-current="page">Entonnoir</a>' in page
+    assert '<th scope="col">Passées à une étape suivante</th>' in page
+    assert text.splitlines()[:2] == [
+        "Étape,Entrées,Passées à une étape suivante,Conversion (%)",
+        "Lead,1,0,0",
+    ]
+
+
+def test_a_too_long_period_is_refused_in_german(rep_client, rep):
+    compile_catalogues(("coop", "crm"))
+    rep.language = "de"
+    rep.save(update_fields=["language"])
+    with translation.override("de"):
+        response = rep_client.get(
+            reverse("crm:reports"),
+            {"report": "funnel", "start": "2000-01-01", "end": "2026-05-01"},
+            HTTP_ACCEPT_LANGUAGE="de",
+        )
+    assert response.status_code == 400
+    assert "Wählen Sie einen Zeitraum von höchstens" in response.text
