@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 
 from coop.audit import audit_record
 from coop.models import AuditAction, User
+from crm.locking import visible_records_lock
 from crm.models import (
     Deal,
     DealStatus,
@@ -44,10 +45,6 @@ OWNED_RECORD_TYPES = {
 }
 
 
-def _team_field(model: type[models.Model]) -> str:
-    return model.objects.all().team_field
-
-
 def selected_ids(values: Iterable[str]) -> list[UUID]:
     """The ids of the selected rows, each once; `ValidationError` for none, too many, or one
     that is not an id."""
@@ -69,23 +66,16 @@ def selected_ids(values: Iterable[str]) -> list[UUID]:
 
 
 def _lock_selected(*, actor: User, model: type[models.Model], ids: list[UUID]) -> list:
-    """The selected records, row-locked in primary-key order, each with `bulk_team_id`; a
-    `ValidationError` (nothing locked for long: the caller's transaction rolls back) when one
-    of them does not exist or is not visible to the actor."""
-    records = list(
-        model.objects.visible_to(actor)
-        .filter(pk__in=ids)
-        .annotate(bulk_team_id=models.F(_team_field(model)))
-        .select_for_update(no_key=True, of=("self",))
-        .order_by("pk")
+    """The selected records, row-locked in primary-key order, each with `record_team_id`
+    (`crm.locking.visible_records_lock`)."""
+    return visible_records_lock(
+        actor=actor,
+        model=model,
+        ids=ids,
+        error=gettext(
+            "Some selected rows no longer exist or are not visible to you: nothing was changed."
+        ),
     )
-    if len(records) != len(ids):
-        raise ValidationError(
-            gettext(
-                "Some selected rows no longer exist or are not visible to you: nothing was changed."
-            )
-        )
-    return records
 
 
 def _audit(*, actor: User, kind: str, action: str, records: list, **detail) -> None:
@@ -125,7 +115,7 @@ def records_tag(
     if add:
         by_team: dict[UUID, list] = {}
         for record in records:
-            by_team.setdefault(record.bulk_team_id, []).append(record)
+            by_team.setdefault(record.record_team_id, []).append(record)
         links = []
         for team_id, team_records in by_team.items():
             for tag in team_tags_get_or_create(team_id=team_id, names=add):
@@ -134,7 +124,7 @@ def records_tag(
     if remove:
         lowered = [name.lower() for name in remove]
         tag_ids = (
-            Tag.objects.filter(team_id__in={record.bulk_team_id for record in records})
+            Tag.objects.filter(team_id__in={record.record_team_id for record in records})
             .annotate(lower_name=Lower("name"))
             .filter(lower_name__in=lowered)
             .values("pk")

@@ -7,7 +7,6 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -15,6 +14,7 @@ from calendar_app.services import notification_send
 from coop.audit import audit_record
 from coop.models import AuditAction, Membership, User
 from coop.visibility import manager_team_ids, manages_team
+from crm.locking import visible_records_lock
 from crm.models import Contact, Deal, Organization, OwnedRecord, OwnerChange
 
 OWNED_MODELS: dict[str, type[models.Model]] = {
@@ -53,18 +53,12 @@ def owners_reassign(
         raise ValidationError(
             gettext("Reassign at most %(count)s records at once.") % {"count": MAX_RECORDS}
         )
-    team_field = model.objects.none().team_field
-    records = list(
-        model.objects.visible_to(actor)
-        .filter(pk__in=ids)
-        .annotate(record_team_id=F(team_field))
-        .select_for_update(no_key=True, of=("self",))
-        .order_by("pk")
+    records = visible_records_lock(
+        actor=actor,
+        model=model,
+        ids=ids,
+        error=gettext("Some of these records do not exist or are not visible to you."),
     )
-    if len(records) != len(ids):
-        raise ValidationError(
-            gettext("Some of these records do not exist or are not visible to you.")
-        )
     team_ids = {record.record_team_id for record in records}
     if not all(manages_team(actor, team_id) for team_id in team_ids):
         raise ValidationError(gettext("Only a manager of the team may reassign its records."))

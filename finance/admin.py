@@ -3,15 +3,19 @@ Django 6.1's admin refuses such models, so they are shown on the forecast page a
 exports, and here as a read-only summary on each forecast."""
 
 from django.contrib import admin
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy, ngettext
 
-from coop.admin import AuditedAdmin
+from coop.admin import AuditedAdmin, ReadOnlyAdmin
 from coop.money import format_money
+from crm.models import PipelineStage
 from finance.models import (
     ExchangeRate,
     ForecastBucket,
+    ForecastSubmission,
+    LearnedRecord,
     RevenueEntry,
     RevenueForecast,
     RevenueTarget,
@@ -111,3 +115,53 @@ class RevenueTargetAdmin(AuditedAdmin):
     @admin.display(description=gettext_lazy("Target"), ordering="amount_cents")
     def amount(self, obj: RevenueTarget) -> str:
         return format_money(obj.amount_cents, obj.currency)
+
+
+@admin.register(ForecastSubmission)
+class ForecastSubmissionAdmin(ReadOnlyAdmin):
+    """Forecast calls are kept forever as they were submitted (`finance.services.forecast_submit`
+    adds them): listed and shown here, never added, edited or deleted."""
+
+    list_display = [
+        "submitted_at",
+        "team",
+        "submitted_by",
+        "level",
+        "period_type",
+        "period_start",
+        "amount",
+        "commit",
+    ]
+    list_filter = ["level", "period_type", "team", "currency"]
+    search_fields = ["submitted_by__username", "submitted_by__display_name", "team__name"]
+    date_hierarchy = "submitted_at"
+    list_select_related = ["team", "submitted_by"]
+
+    @admin.display(description=gettext_lazy("Amount"), ordering="amount_cents")
+    def amount(self, obj: ForecastSubmission) -> str:
+        return format_money(obj.amount_cents, obj.currency)
+
+    @admin.display(description=gettext_lazy("Commit offered"), ordering="commit_cents")
+    def commit(self, obj: ForecastSubmission) -> str:
+        return "" if obj.commit_cents is None else format_money(obj.commit_cents, obj.currency)
+
+
+@admin.register(LearnedRecord)
+class LearnedRecordAdmin(ReadOnlyAdmin):
+    """The records behind the learned probabilities, as the last refit
+    (`finance.services.learned_probabilities_refit`) left them: read here, never edited."""
+
+    list_display = ["pipeline", "stage", "band_days", "wins", "closed", "fitted_at"]
+    list_filter = ["pipeline", "band_days"]
+    search_fields = ["pipeline__name"]
+    list_select_related = ["pipeline"]
+    ordering = ["pipeline__name", "stage_id", "band_days"]
+
+    def get_queryset(self, request):
+        stage_name = PipelineStage.objects.filter(pk=OuterRef("stage_id")).values("name")[:1]
+        return super().get_queryset(request).annotate(stage_name=Subquery(stage_name))
+
+    @admin.display(description=gettext_lazy("Stage"), ordering="stage_name")
+    def stage(self, obj: LearnedRecord) -> str:
+        """The stage's name; its id when the stage is gone since the refit."""
+        return obj.stage_name or str(obj.stage_id)

@@ -119,6 +119,44 @@ def test_the_list_shows_each_rows_tags_and_a_checkbox(team, rep, rep_client):
     assert f'name="ids" value="{contact.pk}" form="bulk-form"' in text
 
 
+@pytest.mark.parametrize(
+    ("kind", "noun", "plural"),
+    [
+        ("contact", "contact", "contacts"),
+        ("organization", "organization", "organizations"),
+        ("deal", "deal", "deals"),
+    ],
+)
+def test_each_list_offers_the_same_row_selection_and_says_what_it_filters(
+    team, rep, rep_client, pipeline, kind, noun, plural
+):
+    make = {
+        "contact": lambda: ContactFactory(team=team, name="Ada Vip"),
+        "organization": lambda: OrganizationFactory(team=team, name="Ada Vip"),
+        "deal": lambda: DealFactory(pipeline=pipeline, owner=rep, title="Ada Vip"),
+    }[kind]
+    record, other = (
+        make(),
+        {
+            "contact": lambda: ContactFactory(team=team, name="Bo Plain"),
+            "organization": lambda: OrganizationFactory(team=team, name="Bo Plain"),
+            "deal": lambda: DealFactory(pipeline=pipeline, owner=rep, title="Bo Plain"),
+        }[kind](),
+    )
+    records_tag(actor=rep, kind=plural, ids=[record.pk], add=["vip"])
+
+    text = rep_client.get(reverse(f"crm:{kind}_list"), {"tag": "vip"}).content.decode()
+
+    assert f"1 {noun} tagged vip." in " ".join(text.split())
+    assert f'aria-label="Select every {noun} on this page"' in text
+    assert (
+        f'<input type="checkbox" name="ids" value="{record.pk}" form="bulk-form"'
+        ' aria-label="Select Ada Vip">'
+    ) in text
+    assert str(other.pk) not in text
+    assert text.count('id="bulk-form"') == 1
+
+
 def test_tag_suggestions_keep_the_names_already_typed(team, rep_client):
     TagFactory(team=team, name="Partner")
     response = rep_client.get(reverse("crm:tag_options"), {"tags": "vip, par"})
