@@ -40,10 +40,14 @@ _BOARD_TABLES = (
     "crm_pipelines",
 )
 _WRITE = re.compile(
-    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(' + "|".join(_BOARD_TABLES) + r')"?[\s(]',
+    r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?('
+    + "|".join(_BOARD_TABLES)
+    + r')"?[\s(]',
     re.IGNORECASE,
 )
-_USERS_WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|DELETE\s+FROM)\s+"?users"?[\s(]', re.IGNORECASE)
+_USERS_WRITE = re.compile(
+    r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|DELETE\s+FROM)\s+"?users"?[\s(]', re.IGNORECASE
+)
 _USERS_RENAME = re.compile(
     r'^\s*UPDATE\s+"?users"?\s+SET\b.*?"?(display_name|first_name|last_name|username)"?\s*=',
     re.IGNORECASE | re.DOTALL,
