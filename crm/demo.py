@@ -23,6 +23,7 @@ from coop.demo import DEMO_TEAM
 from coop.models import Role, Team, User
 from crm.activity import deal_activity_refresh
 from crm.activity_totals import activity_totals_recount_all
+from crm.board_cache import boards_changed
 from crm.models import (
     Contact,
     Deal,
@@ -677,4 +678,6 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
         deal_activity_refresh(Deal.objects.filter(pipeline__team=team))
     if added["contacts"] or added["deals"]:
         search_words_refresh()
+    if any(added.values()):
+        boards_changed()  # COPY is no statement the boards' cache sees (crm/board_cache.py)
     log("CRM: added " + ", ".join(f"{count:,} {kind}" for kind, count in added.items()) + ".")

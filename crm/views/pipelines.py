@@ -5,6 +5,7 @@ from uuid import UUID
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
@@ -21,6 +22,7 @@ from crm.board import (
     column_cards,
     open_stages,
 )
+from crm.board_cache import cached_board_part
 from crm.forms import BoardFilterForm
 from crm.models import Deal, DealStatus, Pipeline
 from crm.tagging import tag_names_visible_to
@@ -76,20 +78,39 @@ def _more_url(pipeline: Pipeline, stage_id, query: QueryDict, after: str) -> str
     return f"{url}?{query.urlencode()}"
 
 
+def _board_key(pipeline: Pipeline, board_filter: BoardFilter, *more) -> tuple:
+    """What a cached board part depends on besides the data, the language and the time zone
+    (the pipeline is visible to the viewer: every card of it is)."""
+    owner = board_filter.owner.pk if board_filter.owner else None
+    tags = tuple(sorted(board_filter.tags))
+    return ("board", pipeline.pk, owner, tags, board_filter.text, board_filter.sort, *more)
+
+
 def render_board(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
     """The board page, or under htmx only its `#board` partial (the filter changed)."""
     form, board_filter, tag_error, query = _board_filter(request, pipeline, request.GET)
-    columns = board_columns(pipeline=pipeline, board_filter=board_filter)
-    for column in columns:
-        if column.next_after:
-            column.more_url = _more_url(pipeline, column.stage.pk, query, column.next_after)
+
+    def render_columns() -> str:
+        columns = board_columns(pipeline=pipeline, board_filter=board_filter)
+        for column in columns:
+            if column.next_after:
+                column.more_url = _more_url(pipeline, column.stage.pk, query, column.next_after)
+        context = {
+            "pipeline": pipeline,
+            "columns": columns,
+            "stages": [column.stage for column in columns],
+            "board_filter": board_filter,
+            "csrf_hole": True,
+        }
+        return render_to_string("crm/pipeline_board.html#columns", context)
+
+    columns_html = cached_board_part(request, _board_key(pipeline, board_filter), render_columns)
     template = "crm/pipeline_board.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#board"
     context = {
         "pipeline": pipeline,
-        "columns": columns,
-        "stages": [column.stage for column in columns],
+        "board_columns_html": columns_html,
         "form": form,
         "board_filter": board_filter,
         "tag_error": tag_error,
@@ -120,27 +141,42 @@ def pipeline_column_view(request: HttpRequest, pk: UUID, stage_pk: UUID) -> Http
         raise Http404(gettext("This pipeline has no such open stage."))
     form, board_filter, tag_error, query = _board_filter(request, pipeline, request.GET)
     after = request.GET.get("after", "")
-    try:
+
+    def render_cards() -> str:
         deals, next_after = column_cards(
             pipeline=pipeline, stage=stage, board_filter=board_filter, after=after
+        )
+        more_url = _more_url(pipeline, stage.pk, query, next_after) if next_after else ""
+        context = {
+            "pipeline": pipeline,
+            "stages": stages,
+            "deals": deals,
+            "more_url": more_url,
+            "board_filter": board_filter,
+            "csrf_hole": True,
+        }
+        html = render_to_string("crm/pipeline_board.html#more_cards", context)
+        # The page without JavaScript says when there is no card left (never cached empty).
+        return html if deals else ""
+
+    try:
+        cards_html = cached_board_part(
+            request, _board_key(pipeline, board_filter, stage.pk, after), render_cards
         )
     except BadCursor:
         error = gettext("This list of cards cannot go on from there: reload the board.")
         return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
-    more_url = _more_url(pipeline, stage.pk, query, next_after) if next_after else ""
     context = {
         "pipeline": pipeline,
         "stage": stage,
-        "stages": stages,
-        "deals": deals,
-        "more_url": more_url,
+        "cards_html": cards_html,
         "board_url": f"{reverse('crm:pipeline_board', args=[pipeline.pk])}?{query.urlencode()}",
         "form": form,
         "tag_error": tag_error,
         "board_filter": board_filter,
     }
     if request.htmx:
-        return render(request, "crm/pipeline_board.html#more_cards", context)
+        return HttpResponse(cards_html)
     return render(request, "crm/pipeline_column.html", context)
 
 
