@@ -83,11 +83,13 @@ class Peer:
         self.log = directory / "bench-peer.log"
 
     def env(self) -> dict:
-        return {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "peerproj.settings",
-            "PYTHONPATH": str(self.project),
-        }
+        """The peer's settings once its project exists (not while `creme_start_project`
+        makes it)."""
+        env = {**os.environ, "PYTHONPATH": str(self.project)}
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        if (self.project / "peerproj" / "settings.py").exists():
+            env["DJANGO_SETTINGS_MODULE"] = "peerproj.settings"
+        return env
 
     def run(self, *command: str, capture: bool = False) -> str:
         """A command in the peer's environment (niced: the machine is shared); its output
@@ -122,6 +124,9 @@ class Peer:
         if not self.project.exists():
             self.run(str(self.venv / "bin" / "creme"), "creme_start_project", "peerproj")
             url = urllib.parse.urlsplit(self.database_url)
+            # The generated settings.py leaves `from .local_settings import *` commented out.
+            with open(self.project / "peerproj" / "settings.py", "a") as settings:
+                settings.write("\nfrom .local_settings import *  # noqa\n")
             settings = self.project / "peerproj" / "local_settings.py"
             settings.write_text(
                 settings.read_text()
