@@ -1,6 +1,6 @@
 # The two commands of the README: `make run` and `make test`. Both create .venv when missing.
 # `make bench` / `make loadtest`: the benchmarks of the README's "Performance" section.
-.PHONY: run test lint format bench-data bench bench-caldav loadtest scale-out
+.PHONY: run test lint format bench-data bench bench-caldav bench-forecast bench-peer loadtest scale-out
 
 PY := .venv/bin/python
 
@@ -36,6 +36,19 @@ bench-data:
 bench:
 	scripts/bootstrap requirements.txt
 	$(PY) -m benchmarks $(BENCH_ARGS)
+
+# The forecast at 10k / 100k / 1M open deals: one row per PostgreSQL database (each seeded
+# with `seed_demo --scale xlarge [--deals N]`), e.g.
+# make bench-forecast FORECAST_DATABASES="postgres://.../x10k postgres://.../x100k postgres://.../x1m"
+bench-forecast:
+	scripts/bootstrap requirements.txt
+	$(PY) -m benchmarks.forecast $(BENCH_ARGS) $(FORECAST_DATABASES)
+
+# A peer Django CRM (Creme CRM from PyPI, its own venv and database outside the repo) under
+# the load test's wrk run, with our floor (DATABASE_URL: our `make bench-data` database).
+bench-peer:
+	scripts/bootstrap requirements.txt
+	$(PY) -m benchmarks.peer $(BENCH_ARGS)
 
 # One CalDAV account's sync of 1,000 and 4,000 events against a local Radicale (PostgreSQL).
 bench-caldav:

@@ -4,9 +4,23 @@ durable transaction, so that it can be rolled back), the plan's per-stage loop (
 and one INSERT ... SELECT (the database's floor). Each run is rolled back, so every run does
 the same work on the same data."""
 
+import argparse
 import datetime
+import json
+import os
+import subprocess
+import sys
 from collections import defaultdict
 from collections.abc import Callable
+
+if __name__ == "__main__":  # `python -m benchmarks.forecast`: Django first, then the models
+    from benchmarks.setup import django_setup
+
+    # Without DATABASE_URL, the first database named on the command line.
+    _urls = [arg for arg in sys.argv[1:] if arg.startswith("postgres")]
+    if _urls:
+        os.environ.setdefault("DATABASE_URL", _urls[0])
+    django_setup()
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -180,6 +194,8 @@ WITH chosen AS (
     SELECT d.id, d.title, d.stage_id, s.name AS stage_name, d.value_cents, d.currency,
            d.status = 'won' AS realized,
            CASE WHEN d.status = 'won' THEN 100 ELSE s.probability END AS probability,
+           CASE WHEN d.status = 'won' THEN 'closed' ELSE d.forecast_category END
+               AS forecast_category,
            CASE WHEN d.status = 'won' THEN (d.closed_at AT TIME ZONE 'UTC')::date
                 ELSE d.expected_close_date END AS on_date
     FROM crm_deals d
@@ -201,14 +217,86 @@ WITH chosen AS (
     INSERT INTO forecast_deals (
         forecast_id, deal_id, expected_value_cents, probability, realized, on_date,
         period_start, deal_value_cents, deal_currency, rate, value_cents, stage_id,
-        stage_name, title
+        stage_name, title, forecast_category
     )
     SELECT %(forecast)s, id, round(round(value_cents * rate) * probability / 100.0),
            probability, realized, on_date, date_trunc('month', on_date)::date, value_cents,
-           currency, rate, round(value_cents * rate), stage_id, stage_name, title
+           currency, rate, round(value_cents * rate), stage_id, stage_name, title,
+           forecast_category
     FROM counted
     RETURNING period_start, expected_value_cents
 )
 SELECT period_start, sum(expected_value_cents), count(*) FROM inserted
 GROUP BY period_start ORDER BY period_start
 """
+
+
+def scale_point(runs: int) -> dict:
+    """Ours and the floor on this process's database (the demo team, its finance user):
+    medians of `runs` rolled-back runs each, and the peak Python memory of one more run of
+    ours (tracemalloc)."""
+    from benchmarks.measure import measure
+    from coop.demo import DEMO_TEAM
+
+    work = ForecastWork(Team.objects.get(name=DEMO_TEAM), User.objects.get(username="fiona"))
+    ours = measure("ours", rolled_back(work.ours), runs=runs, before_each=vacuum_forecast_rows)
+    floor = measure("floor", rolled_back(work.floor), runs=runs, before_each=vacuum_forecast_rows)
+    vacuum_forecast_rows()
+    return {
+        "open_deals": work.open_deals,
+        "ours_ms": ours.median_ms,
+        "floor_ms": floor.median_ms,
+        "peak_mib": ours.peak_mib,
+        "queries": ours.queries,
+    }
+
+
+def scale_table(points: list[dict]) -> list[str]:
+    """The forecast's growth with the number of deals: one row per database."""
+    return [
+        "| open deals | ours ms | floor ms | ratio | ms per 1k deals | peak MiB | queries |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        *(
+            f"| {p['open_deals']:,} | {p['ours_ms']:,.0f} | {p['floor_ms']:,.0f} | "
+            f"{p['ours_ms'] / p['floor_ms']:.2f}x | "
+            f"{1000 * p['ours_ms'] / max(p['open_deals'], 1):.2f} | {p['peak_mib']:.2f} | "
+            f"{p['queries']} |"
+            for p in points
+        ),
+    ]
+
+
+def main() -> None:
+    """`python -m benchmarks.forecast [--runs 5] [DATABASE_URL ...]`: the forecast, ours and
+    the floor, on each database (default: $DATABASE_URL), each measured in a process of its
+    own; prints the scale table (e.g. databases seeded with 15,000, 150,000 and 1,500,000
+    deals by `seed_demo --scale xlarge --deals N`: 10k, 100k and 1M open deals)."""
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="timed runs of each (5)")
+    parser.add_argument("--point", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("databases", nargs="*", help="PostgreSQL URLs (default: DATABASE_URL)")
+    args = parser.parse_args()
+    if args.point:
+        print(json.dumps(scale_point(args.runs)), flush=True)
+        return
+    points = []
+    for url in args.databases or [os.environ["DATABASE_URL"]]:
+        command = [sys.executable, "-m", "benchmarks.forecast", "--point", f"--runs={args.runs}"]
+        done = subprocess.run(  # noqa: S603 (this module, another database)
+            command,
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode:
+            raise SystemExit(f"{url}: {done.stderr.strip().splitlines()[-1]}")
+        points.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"  {url.rsplit('/', 1)[-1]}: {points[-1]}", flush=True)
+    load = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout  # noqa: S607
+    print("\n".join(scale_table(points)))
+    print(f"load: {load.strip()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -8,6 +8,7 @@ its own, so an interrupted run resumes where it stopped. Sizes scale to 10,000 c
 """
 
 import datetime
+import hashlib
 import random
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from coop.bulk import copy_insert
-from coop.demo import DEMO_TEAM
+from coop.demo import DEMO_TEAM, benchmark_scale
 from coop.models import Role, Team, User
 from crm.activity import deal_activity_refresh
 from crm.activity_totals import activity_totals_recount_all
@@ -55,6 +56,11 @@ DEMO_NAMESPACE = uuid.UUID("6fe4e0a2-8575-4dec-a000-00000000c0de")
 # `seed_demo --scale large`: three more pipelines, exactly one deal in three closed, every
 # open deal expected within the next year, and one contact with a long timeline.
 SCALE_CLOSED_EVERY = 3
+# `seed_demo --scale xlarge`: deals past the first XLARGE_BASE_DEALS are made inside
+# PostgreSQL as copies of those (deal i copies deal i mod XLARGE_BASE_DEALS, with its stage
+# visit and stage history), so that a million deals load in minutes with constant memory.
+XLARGE_BASE_DEALS = 30_000
+COPY_BATCH_SIZE = 100_000
 SCALE_BUSY_CONTACT_INTERACTIONS = 5000
 
 PIPELINES = [
@@ -504,7 +510,15 @@ def _stage_history(
             "visit_entered_at",
         )
     )
+    # Batches of at most BATCH_SIZE changes and lost deals per reason: the memory stays the
+    # same from 1,000 to 1,500,000 deals (`seed_demo --scale xlarge`).
     batch, written, lost_by_reason = [], 0, {reason.pk: [] for reason in reasons}
+
+    def _lost_reason_set(reason_id: uuid.UUID) -> None:
+        ids = lost_by_reason[reason_id]
+        Deal.objects.filter(pk__in=ids).update(lost_reason_id=reason_id)
+        ids.clear()
+
     for index, (
         pk,
         pipeline_id,
@@ -532,7 +546,10 @@ def _stage_history(
                 path.append((StageChangeKind.MOVED, first, last, moved_at))
             path.append((status, last, current, closed))
             if status == DealStatus.LOST and reasons:
-                lost_by_reason[reasons[index % len(reasons)].pk].append(pk)
+                reason_id = reasons[index % len(reasons)].pk
+                lost_by_reason[reason_id].append(pk)
+                if len(lost_by_reason[reason_id]) >= BATCH_SIZE:
+                    _lost_reason_set(reason_id)
         batch += [
             StageChange(
                 deal_id=pk,
@@ -546,16 +563,97 @@ def _stage_history(
             )
             for kind, source, target, at in path
         ]
-        if len(batch) >= 5000:
+        if len(batch) >= BATCH_SIZE:
             written += len(StageChange.objects.bulk_create(batch))
             batch = []
     written += len(StageChange.objects.bulk_create(batch))
     stage_history_refresh()
-    for reason_id, ids in lost_by_reason.items():
-        for start in range(0, len(ids), 5000):
-            Deal.objects.filter(pk__in=ids[start : start + 5000]).update(lost_reason_id=reason_id)
+    for reason_id in lost_by_reason:
+        _lost_reason_set(reason_id)
     log(f"CRM: {written:,} stage changes of the demo deals.")
     return written
+
+
+def copy_id(index: int) -> uuid.UUID:
+    """The id of copied deal `index` (`seed_demo --scale xlarge`): an MD5 of the demo
+    namespace and the index, which PostgreSQL computes too (`_SQL_COPY_ID`)."""
+    return uuid.UUID(hashlib.md5(f"{DEMO_NAMESPACE}:deal-{index}".encode()).hexdigest())  # noqa: S324 (an id, not a secret)
+
+
+_SQL_COPY_ID = f"md5('{DEMO_NAMESPACE}:deal-' || i)::uuid"
+
+
+def _copy_columns(model: type[models.Model], replaced: dict[str, str]) -> tuple[str, str]:
+    """The column list of `model` and the SELECT list copying row `src`, with `replaced`
+    columns given as SQL expressions instead; the serial `id` column is left out unless
+    replaced."""
+    names, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.column == "id" and "id" not in replaced:
+            continue
+        names.append(connection.ops.quote_name(field.column))
+        values.append(replaced.get(field.column, f"src.{connection.ops.quote_name(field.column)}"))
+    return ", ".join(names), ", ".join(values)
+
+
+def _deal_copies(base: int, total: int, log: Callable[[str], None]) -> int:
+    """Deals base .. total - 1 as copies of deals 0 .. base - 1 (deal i of deal i mod base:
+    its status, stage, value, dates, lost reason, stage visit and stage history; title #i+1),
+    made by PostgreSQL in committed batches of COPY_BATCH_SIZE; a re-run skips the batches
+    already there. Returns the deals added."""
+    added = 0
+    deal_columns, deal_values = _copy_columns(
+        Deal,
+        {
+            "id": "ids.id",
+            "title": "regexp_replace(src.title, '#[0-9]+$', '#' || (ids.i + 1))",
+        },
+    )
+    visit_columns, visit_values = _copy_columns(
+        StageVisit, {"id": "ids.i + 1", "deal_id": "ids.id"}
+    )
+    change_columns, change_values = _copy_columns(StageChange, {"deal_id": "ids.id"})
+    for start in range(base, total, COPY_BATCH_SIZE):
+        stop = min(start + COPY_BATCH_SIZE, total)
+        if Deal.objects.filter(pk=copy_id(stop - 1)).exists():
+            continue
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMPORARY TABLE demo_copy_sources (i integer PRIMARY KEY, id uuid) "
+                "ON COMMIT DROP"
+            )
+            with cursor.copy("COPY demo_copy_sources (i, id) FROM STDIN") as copy:
+                for index in range(base):
+                    copy.write_row([index, demo_id("deal", index)])
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE demo_copy_ids ON COMMIT DROP AS SELECT i, "  # noqa: S608 (our integers)
+                f"{_SQL_COPY_ID} AS id, (SELECT s.id FROM demo_copy_sources s "
+                f"WHERE s.i = g.i % {base}) AS source FROM generate_series({start}, {stop - 1}) "
+                "AS g(i)"
+            )
+            cursor.execute(
+                f"INSERT INTO {Deal._meta.db_table} ({deal_columns}) SELECT {deal_values} "  # noqa: S608
+                f"FROM demo_copy_ids ids JOIN {Deal._meta.db_table} src ON src.id = ids.source "
+                "ON CONFLICT DO NOTHING"
+            )
+            added += cursor.rowcount
+            cursor.execute(
+                f"INSERT INTO {StageVisit._meta.db_table} ({visit_columns}) "  # noqa: S608
+                f"SELECT {visit_values} FROM demo_copy_ids ids "
+                f"JOIN {StageVisit._meta.db_table} src ON src.deal_id = ids.source "
+                "ON CONFLICT DO NOTHING"
+            )
+            cursor.execute(
+                f"INSERT INTO {StageChange._meta.db_table} ({change_columns}) "  # noqa: S608
+                f"SELECT {change_values} FROM demo_copy_ids ids "
+                f"JOIN {StageChange._meta.db_table} src ON src.deal_id = ids.source"
+            )
+            # Dropped now, not only at commit: an enclosing transaction may copy again.
+            cursor.execute("DROP TABLE demo_copy_ids, demo_copy_sources")
+        log(
+            f"  deals: {stop:,} / {total:,} ({100 * stop // total} %), copies of the first {base:,}"
+        )
+    return added
 
 
 def _interactions(
@@ -621,7 +719,14 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
         f"CRM demo data (seed {seed_value}): {sizes['contacts']:,} contacts, "
         f"{sizes['deals']:,} deals, {sizes['interactions']:,} interactions."
     )
-    large = options.get("scale") == "large"
+    large = benchmark_scale(options)
+    # xlarge: the first XLARGE_BASE_DEALS deals generated, the others copied in PostgreSQL.
+    copied = (
+        options.get("scale") == "xlarge"
+        and connection.vendor == "postgresql"
+        and sizes["deals"] > XLARGE_BASE_DEALS
+    )
+    generated_deals = XLARGE_BASE_DEALS if copied else sizes["deals"]
     pipelines = _ensure_pipelines(team, PIPELINES + SCALE_PIPELINES if large else PIPELINES)
     organizations = _ensure_organizations(team, rng["org"], max(sizes["contacts"] // 8, 1))
     loader = _Loader(log)
@@ -640,11 +745,11 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
                 pipelines,
                 people,
                 sizes["contacts"],
-                sizes["deals"],
+                generated_deals,
                 now,
                 closed_every=SCALE_CLOSED_EVERY if large else None,
             ),
-            sizes["deals"],
+            generated_deals,
             companion=StageVisit,
         ),
         "interactions": loader.load(
@@ -665,9 +770,13 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
         _stage_visit_ids_reset()
         # Bulk rows bypass the deal services, which keep each stage's expected value and the
         # stage history.
+        _stage_history(team, pipelines, log)
+    if copied:
+        added["deals"] += _deal_copies(XLARGE_BASE_DEALS, sizes["deals"], log)
+        _stage_visit_ids_reset()
+    if added["deals"]:
         for pipeline, _ in pipelines:
             stage_expected_values_refresh(pipeline_id=pipeline.pk)
-        _stage_history(team, pipelines, log)
     if added["interactions"]:
         # COPY sends no signals: the cached first pages of the team's timelines are stale.
         contact_timelines_touch(contacts=Contact.objects.filter(team=team))

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from calendar_app.grid import local_datetime
 from calendar_app.models import Attendee, Event
-from coop.demo import DEMO_TEAM, seed_core
+from coop.demo import DEMO_TEAM, benchmark_scale, seed_core
 from coop.models import User
 from crm.demo import demo_id
 from crm.meeting_scheduling import meeting_cancel, meeting_schedule
@@ -144,5 +144,5 @@ def seed_scale_events(contacts: int, log: Callable[[str], None]) -> int:
 def seed(*, options: dict, log: Callable[[str], None]) -> None:
     created = seed_meetings()
     log(f"Demo meetings: {created} new, {len(DEMO_MEETINGS)} in all.")
-    if options.get("scale") == "large":
+    if benchmark_scale(options):
         log(f"Large scale: {seed_scale_events(options['contacts'], log):,} new meeting(s).")

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from coop.consent import consent_grant
-from coop.demo import DEMO_TEAM
+from coop.demo import DEMO_TEAM, benchmark_scale
 from coop.models import Consent, ConsentScope, Role, User
 from coop.services import member_add
 from health.models import CheckIn
@@ -120,7 +120,7 @@ def _scale_people() -> tuple[dict[str, int], dict[str, list[str]]]:
 def seed(*, options: dict, log: Callable[[str], None]) -> None:
     created_users = _reps()
     baselines, consents = (
-        _scale_people() if options.get("scale") == "large" else (BASELINE_STRESS, CONSENTS)
+        _scale_people() if benchmark_scale(options) else (BASELINE_STRESS, CONSENTS)
     )
     people = {user.username: user for user in User.objects.filter(username__in=baselines)}
     before = CheckIn.objects.count()

@@ -4,16 +4,34 @@ modules' demo tests)."""
 
 import datetime
 import random
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone
 
-from coop.demo import DEMO_PEOPLE, _scale_people
+from coop.demo import DEMO_PEOPLE, DEMO_TEAM, _scale_people
 from coop.models import User
-from crm.demo import PIPELINES, SCALE_PIPELINES, _deals, _interactions, demo_id
-from crm.models import DealStatus, Pipeline, PipelineStage
+from crm import demo as crm_demo
+from crm.demo import (
+    PIPELINES,
+    SCALE_CLOSED_EVERY,
+    SCALE_PIPELINES,
+    _deals,
+    _interactions,
+    demo_id,
+)
+from crm.models import (
+    Deal,
+    DealStatus,
+    LostReason,
+    Pipeline,
+    PipelineStage,
+    StageChange,
+    StageChangeKind,
+)
 from health.demo import EXTRA_REPS
 from integrations.management.commands.seed_demo import SCALES
 
@@ -73,3 +91,75 @@ def test_the_large_scale_sizes_and_an_unknown_scale():
     assert SCALES["large"] == {"contacts": 20_000, "deals": 150_000, "interactions": 1_000_000}
     with pytest.raises(CommandError, match="huge"):
         call_command("seed_demo", "--scale", "huge")
+
+
+def test_the_xlarge_scale_has_a_million_open_deals_and_fewer_interactions_than_large():
+    xlarge = SCALES["xlarge"]
+    assert xlarge["deals"] - xlarge["deals"] // SCALE_CLOSED_EVERY == 1_000_000
+    assert xlarge["interactions"] < SCALES["large"]["interactions"]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("debug_on")
+def test_the_xlarge_scale_is_refused_on_sqlite_writing_nothing():
+    if connection.vendor != "sqlite":
+        pytest.skip("on PostgreSQL it would load 1,500,000 deals")
+    users = User.objects.count()
+    with pytest.raises(CommandError, match="needs PostgreSQL"):
+        call_command("seed_demo", "--scale", "xlarge", stdout=StringIO())
+    assert User.objects.count() == users
+    assert not Deal.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("debug_on")
+def test_lost_reasons_are_set_in_batches_on_every_lost_deal(monkeypatch):
+    """The stage history flushes each reason's lost deals every BATCH_SIZE (so that its
+    memory does not grow with the deals): with tiny batches every lost deal still gets a
+    reason, the team's reasons in turn."""
+    monkeypatch.setattr(crm_demo, "BATCH_SIZE", 3)
+    call_command(
+        "seed_demo", "--contacts", "20", "--deals", "200", "--interactions", "0", stdout=StringIO()
+    )
+    lost = Deal.objects.filter(status=DealStatus.LOST)
+    assert lost.count() > 3 * LostReason.objects.count()
+    assert not lost.filter(lost_reason__isnull=True).exists()
+    assert (
+        lost.values("lost_reason").distinct().count()
+        == LostReason.objects.filter(team__name=DEMO_TEAM, archived=False).count()
+    )
+    assert StageChange.objects.filter(deal__in=lost, kind=StageChangeKind.LOST).count() == (
+        lost.count()
+    )
+
+
+@pytest.mark.django_db(transaction=True)  # seed_demo ends with VACUUM
+@pytest.mark.usefixtures("debug_on")
+def test_xlarge_deals_past_the_base_are_copies_with_their_visits_and_history(monkeypatch):
+    """PostgreSQL: deal i past XLARGE_BASE_DEALS copies deal i mod XLARGE_BASE_DEALS in the
+    database (status, stage, value, close date, stage visit, stage history), in batches;
+    a second run adds nothing."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the copies are made by PostgreSQL; SQLite refuses xlarge")
+    monkeypatch.setattr(crm_demo, "XLARGE_BASE_DEALS", 30)
+    monkeypatch.setattr(crm_demo, "COPY_BATCH_SIZE", 25)
+    monkeypatch.setitem(SCALES, "xlarge", {"contacts": 10, "deals": 90, "interactions": 0})
+    monkeypatch.setattr("crm.meeting_demo.seed_scale_events", lambda contacts, log: 0, raising=True)
+    call_command("seed_demo", "--scale", "xlarge", stdout=StringIO())
+    assert Deal.objects.count() == 90
+    assert Deal.objects.filter(status=DealStatus.OPEN).count() == 60
+    fields = ("status", "stage_id", "value_cents", "expected_close_date", "lost_reason_id")
+    for index in (30, 59, 89):
+        copy = Deal.objects.get(pk=crm_demo.copy_id(index))
+        source = Deal.objects.get(pk=demo_id("deal", index % 30))
+        assert [getattr(copy, f) for f in fields] == [getattr(source, f) for f in fields]
+        assert copy.title.endswith(f"#{index + 1}")
+        assert list(copy.stage_visits.values_list("stage_id", "entered_at")) == list(
+            source.stage_visits.values_list("stage_id", "entered_at")
+        )
+        assert list(copy.stage_changes.values_list("kind", "to_stage_id")) == list(
+            source.stage_changes.values_list("kind", "to_stage_id")
+        )
+    changes = StageChange.objects.count()
+    call_command("seed_demo", "--scale", "xlarge", stdout=StringIO())
+    assert (Deal.objects.count(), StageChange.objects.count()) == (90, changes)
