@@ -55,9 +55,13 @@ def test_a_reminder_is_written_in_its_persons_language(
     assert mail.outbox[-1].subject == "Bevorstehender Termin: Contract review"
 
 
-def test_the_invitation_email_is_in_the_active_language(contact, rep):
+def test_the_invitation_email_is_in_the_organizers_language(contact, rep):
+    """A guest has no account and so no language of their own: the invitation is written in
+    the language of the organizer who signs it, whatever the language of the request."""
+    rep.language = "es"
+    rep.save(update_fields=["language"])
     start = timezone.now() + datetime.timedelta(days=1)
-    with translation.override("es"):
+    with translation.override("de"):
         event = event_create(
             organizer=rep,
             title="Demo",
