@@ -26,6 +26,7 @@ from markdown_it.common.utils import escapeHtml
 
 from calendar_app.models import Notification
 from calendar_app.services import notifications_send
+from coop.i18n import in_language_of
 from coop.models import Membership, User
 from coop.visibility import can_see_team
 from crm.activity import deal_activity_refresh, deal_activity_touch
@@ -148,17 +149,19 @@ def _notify_mentions(note: Note, record: Record) -> None:
         return
     NoteMention.objects.bulk_create(NoteMention(note=note, user=user) for user in new)
     excerpt = " ".join(note.body.split())[:200]
-    notifications_send(
-        notifications=[
+    notifications = []
+    for user in new:
+        with in_language_of(user):
+            title = gettext("%(author)s mentioned you on %(record)s") % {
+                "author": note.author,
+                "record": record,
+            }
+        notifications.append(
             Notification(
-                user=user,
-                title=f"{note.author} mentioned you on {record}",
-                body=excerpt,
-                link=f"{record_url(record)}#note-{note.pk}",
+                user=user, title=title, body=excerpt, link=f"{record_url(record)}#note-{note.pk}"
             )
-            for user in new
-        ]
-    )
+        )
+    notifications_send(notifications=notifications)
 
 
 @transaction.atomic

@@ -8,10 +8,11 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from calendar_app.services import notification_send
 from coop.audit import audit_record
+from coop.i18n import in_language_of
 from coop.models import AuditAction, Membership, User
 from coop.visibility import manager_team_ids, manages_team
 from crm.locking import visible_records_lock
@@ -116,15 +117,40 @@ def owner_changes_record(
             detail={"from": str(former_id) if former_id else None, "to": str(owner.pk)},
         )
     if owner.pk != actor.pk and records:
-        kind = OwnedRecord(record_type).label.lower()
         names = [_record_name(record) for record, _, _ in records]
-        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-        plural = "s" if len(records) > 1 else ""
-        notification_send(
-            user=owner,
-            title=f"{actor} made you the owner of {len(records)} {kind}{plural}",
-            body=shown,
+        with in_language_of(owner):
+            shown = ", ".join(names[:10])
+            if len(names) > 10:
+                shown = gettext("%(names)s and %(count)d more") % {
+                    "names": shown,
+                    "count": len(names) - 10,
+                }
+            title = _owner_notice(record_type, len(records)) % {
+                "actor": actor,
+                "count": len(records),
+            }
+        notification_send(user=owner, title=title, body=shown)
+
+
+def _owner_notice(record_type: str, count: int) -> str:
+    """The new owner's notice for `count` records of a kind, in the active language."""
+    if record_type == OwnedRecord.DEAL:
+        return ngettext(
+            "%(actor)s made you the owner of %(count)d deal",
+            "%(actor)s made you the owner of %(count)d deals",
+            count,
         )
+    if record_type == OwnedRecord.CONTACT:
+        return ngettext(
+            "%(actor)s made you the owner of %(count)d contact",
+            "%(actor)s made you the owner of %(count)d contacts",
+            count,
+        )
+    return ngettext(
+        "%(actor)s made you the owner of %(count)d organization",
+        "%(actor)s made you the owner of %(count)d organizations",
+        count,
+    )
 
 
 def owner_history(*, record_type: str, record_id: UUID, limit: int = 20) -> list[OwnerChange]:

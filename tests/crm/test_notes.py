@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from calendar_app.models import Notification
 from crm.models import Note, NoteMention
 from crm.notes import mentioned_usernames, note_create, note_delete, note_html, note_update
+from tests.catalogues import compile_catalogues
 from tests.coop.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +120,12 @@ def test_the_record_section_highlights_mentions_of_team_members(client, rep, man
     body = response.content.decode()
     assert f'<mark class="mention">@{manager.username}</mark>' in body
     assert "@nobody" in body and '<mark class="mention">@nobody' not in body
+
+
+def test_a_mention_is_written_in_the_language_of_the_person_mentioned(rep, manager, deal):
+    compile_catalogues(("crm",))
+    manager.language = "fr"
+    manager.save(update_fields=["language"])
+    note_create(actor=rep, record=deal, body="@manager can you call them?")
+    (notification,) = Notification.objects.all()
+    assert notification.title == f"{rep} vous a mentionné(e) dans {deal.title}"

@@ -9,6 +9,7 @@ from calendar_app.models import Notification
 from coop.models import AuditAction, AuditEvent, Role
 from crm.models import Contact, Deal, Organization, OwnerChange
 from crm.owners import owners_reassign
+from tests.catalogues import compile_catalogues
 from tests.coop.factories import MembershipFactory
 from tests.crm.factories import ContactFactory, DealFactory, OrganizationFactory
 
@@ -154,3 +155,12 @@ def test_an_owner_changed_through_deal_update_is_kept_in_the_history(
     change = OwnerChange.objects.get(record_id=deal.pk)
     assert (change.from_owner, change.to_owner, change.changed_by) == (rep, colleague, manager)
     assert Notification.objects.filter(user=colleague).count() == 1
+
+
+def test_the_new_owner_is_told_in_their_own_language(manager, colleague, deals):
+    compile_catalogues(("crm",))
+    colleague.language = "de"
+    colleague.save(update_fields=["language"])
+    owners_reassign(actor=manager, record_type="deal", record_ids=[deals[0].pk], owner=colleague)
+    notice = Notification.objects.get(user=colleague)
+    assert notice.title == f"{manager} hat Ihnen 1 Deal übertragen"
