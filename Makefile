@@ -10,10 +10,11 @@ run:
 	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:8000
 
-# One pytest worker per core (pytest-xdist); each worker has its own test database.
+# One pytest worker per core (pytest-xdist; an idle worker takes tests queued for the other);
+# each worker has its own test database.
 test:
 	scripts/bootstrap requirements-dev.txt
-	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 lint:
 	scripts/bootstrap requirements-dev.txt
