@@ -37,7 +37,7 @@ from tests.reliability.world import World, build_world, snapshot
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = 12
+EXAMPLES = 8
 HYPOTHESIS = settings(
     max_examples=EXAMPLES,
     deadline=None,
