@@ -30,16 +30,18 @@ Definitions:
   stages, slipped (their expected close date was pushed later) and closed.
 """
 
+import contextlib
 import itertools
 import math
 import statistics
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncWeek
 
@@ -133,6 +135,20 @@ def _changes_condition(viewer: User, filters: ReportFilters, alias: str) -> tupl
     return condition, tuple(params)
 
 
+# What one report query may sort in memory (PostgreSQL's default, 4 MB, sends a year of a large
+# team's stays, about 100,000 rows, to disk). Set for the query's own transaction only.
+REPORT_WORK_MEM = "32MB"
+
+
+@contextlib.contextmanager
+def _report_cursor() -> Iterator:
+    """A cursor for one of the reports' big PostgreSQL queries: in a transaction of its own
+    (a savepoint inside one already open) whose sorts may use `REPORT_WORK_MEM`."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
+        yield cursor
+
+
 def _changes_of_deals_active_in(deals: QuerySet[Deal], filters: ReportFilters) -> list[tuple]:
     """(deal, kind, from stage, to stage id and name, time) of every stage change of the deals
     that changed stage within the period, in order: one query."""
@@ -210,25 +226,35 @@ def _funnel_in_python(deals: QuerySet[Deal], filters: ReportFilters, stages) -> 
     return {pk: tuple(count) for pk, count in counts.items()}
 
 
-# A deal's first entry into each stage within the period (GROUP BY), then whether any later
-# change of it went further on the board or won: an index-only probe per entry.
+# The pipeline's changes since the period began, read once (an index range scan of its
+# cover) with how far each went (its stage's place on the board; a win beyond every stage).
+# Each deal's first entry into each stage within the period (GROUP BY); it converted when a
+# change of the same deal strictly later in time went further: a hash join on the deal, the
+# later changes being among those read (a deal never leaves its pipeline).
 FUNNEL_SQL = """
 WITH board(stage_id, position) AS (SELECT * FROM unnest(%s::uuid[], %s::int[])),
+changes AS MATERIALIZED (
+    SELECT c.deal_id, c.to_stage_id, c.kind, c.changed_at,
+           CASE WHEN c.kind = %s THEN 2147483647 ELSE COALESCE(b.position, -1) END AS reach
+    FROM crm_deal_stage_changes c LEFT JOIN board b ON b.stage_id = c.to_stage_id
+    WHERE {changes} AND c.changed_at >= %s
+),
 entries AS (
     SELECT c.deal_id, c.to_stage_id AS stage_id, MIN(c.changed_at) AS entered_at
-    FROM crm_deal_stage_changes c
-    WHERE {changes} AND c.kind = ANY(%s) AND c.changed_at >= %s
-      AND c.changed_at < %s AND c.to_stage_id IN (SELECT stage_id FROM board)
+    FROM changes c
+    WHERE c.kind = ANY(%s) AND c.changed_at < %s
+      AND c.to_stage_id IN (SELECT stage_id FROM board)
     GROUP BY c.deal_id, c.to_stage_id
+),
+converted AS (
+    SELECT DISTINCT e.deal_id, e.stage_id
+    FROM entries e
+    JOIN board b ON b.stage_id = e.stage_id
+    JOIN changes n ON n.deal_id = e.deal_id AND n.changed_at > e.entered_at
+                  AND n.reach > b.position
 )
-SELECT e.stage_id, COUNT(*),
-       COUNT(*) FILTER (WHERE EXISTS (
-           SELECT 1 FROM crm_deal_stage_changes n LEFT JOIN board later
-               ON later.stage_id = n.to_stage_id
-           WHERE n.deal_id = e.deal_id AND n.changed_at > e.entered_at
-             AND (n.kind = %s OR COALESCE(later.position, -1) > b.position)
-       ))
-FROM entries e JOIN board b ON b.stage_id = e.stage_id
+SELECT e.stage_id, COUNT(*), COUNT(v.deal_id)
+FROM entries e LEFT JOIN converted v ON v.deal_id = e.deal_id AND v.stage_id = e.stage_id
 GROUP BY e.stage_id
 """
 
@@ -238,14 +264,14 @@ def _funnel_in_sql(viewer: User, filters: ReportFilters, stages) -> dict:
     params = (
         [pk for pk, _, _ in stages],
         [position for _, _, position in stages],
-        *changes_params,
-        [str(kind) for kind in ENTRY_KINDS],
-        filters.since,
-        filters.until,
         StageChangeKind.WON,
+        *changes_params,
+        filters.since,
+        [str(kind) for kind in ENTRY_KINDS],
+        filters.until,
     )
     counts = {pk: (0, 0) for pk, _, _ in stages}
-    with connection.cursor() as cursor:
+    with _report_cursor() as cursor:
         cursor.execute(FUNNEL_SQL.format(changes=changes_sql), params)
         for stage_id, entered, converted in cursor.fetchall():
             counts[stage_id] = (entered, converted)
@@ -460,7 +486,7 @@ def _velocity_in_sql(viewer: User, filters: ReportFilters) -> Velocity:
         since,
         until,
     )
-    with connection.cursor() as cursor:
+    with _report_cursor() as cursor:
         cursor.execute(VELOCITY_SQL.format(changes=changes_sql), params)
         rows = cursor.fetchall()
     stages = [
@@ -469,7 +495,8 @@ def _velocity_in_sql(viewer: User, filters: ReportFilters) -> Velocity:
             (row for row in rows if row[0] == "s"), key=lambda row: (row[2], row[1])
         )
     ]
-    cycle = next(row for row in rows if row[0] == "c")
+    # No deal won in the period: no cycle row at all.
+    cycle = next((row for row in rows if row[0] == "c"), ("c", "", None, 0, None, None, None))
     deals, median_days, p90_days = _summary_row(*cycle[3:])
     return Velocity(
         stages=stages, cycle_deals=deals, cycle_median_days=median_days, cycle_p90_days=p90_days
