@@ -58,10 +58,16 @@ from crm.models import (
     Organization,
     OrganizationSize,
     Pipeline,
+    StageChange,
+    StageChangeKind,
     Task,
 )
 from crm.search import search_words_add
-from crm.services import organization_domain, stage_expected_values_refresh
+from crm.services import (
+    organization_domain,
+    stage_expected_values_refresh,
+    stage_history_refresh,
+)
 from crm.signals import imported_deals_removing, won_deals_imported
 
 MAX_CELL = 100_000
@@ -643,6 +649,8 @@ def _write_batch(state: _Run, team: Team, actor: User | None, rows: list[Checked
         + [getattr(row, "title", None) or getattr(row, "name", "") for row in creating.values()]
     )
     state.records += [ImportedRecord(run=run, model=model_name, object_id=pk) for pk in creating]
+    if kind == "deals" and creating:
+        _history_begins(list(creating.values()), actor)
     if won := [deal for deal in creating.values() if kind == "deals" and deal.status == "won"]:
         won_deals_imported.send(sender=Deal, deals=won)
     _update_matches(state, model, model_name, fields, changes)
@@ -712,6 +720,29 @@ def _new_deal(state: _Run, team: Team, owner: User | None, values: dict) -> Deal
         status=status,
         closed_at=None if status == DealStatus.OPEN else timezone.now(),
     )
+
+
+def _history_begins(deals: list[Deal], actor: User | None) -> None:
+    """Each new deal's stage history begins at its import: a "created" change into the stage
+    it was imported in, as `deal_create` records. What happened before the import is unknown,
+    so a deal imported closed gets no close of its own in the history (win/loss counts it by
+    its closing time; the funnel and velocity start from its import)."""
+    StageChange.objects.bulk_create(
+        [
+            StageChange(
+                deal=deal,
+                pipeline_id=deal.pipeline_id,
+                kind=StageChangeKind.CREATED,
+                to_stage_id=deal.stage_id,
+                to_stage_name=deal.stage.name,
+                changed_at=deal.stage_entered_at,
+                changed_by=actor,
+            )
+            for deal in deals
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    stage_history_refresh(deals=Deal.objects.filter(pk__in=[deal.pk for deal in deals]))
 
 
 def _batches(rows: Iterator[CheckedRow]) -> Iterator[list[CheckedRow]]:

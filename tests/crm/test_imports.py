@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from coop.models import AuditAction, AuditEvent
 from crm.exchange import guess_mapping
@@ -17,7 +18,16 @@ from crm.imports import (
     read_table,
     records_import,
 )
-from crm.models import Contact, Deal, DealStatus, ImportRun, ImportStatus, Organization
+from crm.models import (
+    Contact,
+    Deal,
+    DealStatus,
+    ImportRun,
+    ImportStatus,
+    Organization,
+    StageChange,
+)
+from crm.reports import ReportFilters, funnel
 from crm.services import contact_update
 from finance.models import RevenueEntry, RevenueSource
 from tests.crm.factories import ContactFactory, DealFactory, OrganizationFactory, PipelineFactory
@@ -527,3 +537,29 @@ def test_a_refused_all_or_nothing_deal_import_books_no_revenue(manager, team, pi
     run = _import(manager, team, text, kind="deals")
     assert run.status == ImportStatus.REFUSED
     assert not RevenueEntry.objects.exists() and not Deal.objects.exists()
+
+
+def test_imported_deals_begin_their_stage_history_and_count_in_the_funnel(
+    manager, team, pipeline, stages, contact
+):
+    text = DEALS + "Roof,Sales,Proposal,open,5,EUR,,\nWon roof,Sales,Won,won,10,EUR,,\n"
+    run = _import(manager, team, text, kind="deals")
+    roof, won = Deal.objects.get(title="Roof"), Deal.objects.get(title="Won roof")
+    history = {
+        change.deal_id: (change.kind, change.to_stage_name, change.pipeline_id, change.left_at)
+        for change in StageChange.objects.all()
+    }
+    assert history == {
+        roof.pk: ("created", "Proposal", pipeline.pk, None),
+        won.pk: ("created", "Won", pipeline.pk, None),
+    }
+    today = timezone.localdate()
+    filters = ReportFilters(
+        start=today, end=today, zone=timezone.get_current_timezone(), pipeline=pipeline
+    )
+    by_stage = {
+        row.stage: (row.entered, row.converted) for row in funnel(viewer=manager, filters=filters)
+    }
+    assert by_stage["Proposal"] == (1, 0)
+    import_undo(actor=manager, run=run)
+    assert not StageChange.objects.exists()
