@@ -37,6 +37,7 @@ ROOT = HERE.parent
 LOG = Path(tempfile.gettempdir()) / "coop-loadtest-gunicorn.log"
 COLD_EVERY = 10  # the cold-cache mix: one request in ten renders a timeline not cached yet
 FLOOR = "floor (/bench/floor)"
+WRK_TIMEOUT_S = 2  # wrk's default, stated on its command line
 
 
 @dataclasses.dataclass
@@ -127,8 +128,9 @@ def start_gunicorn(workers: int) -> tuple[subprocess.Popen, str]:
 
 
 def run_wrk(wrk: str, urls: list[str], page: Page, duration: int, connections: int) -> dict:
-    """wrk against every URL at once (one process each); their JSON reports combined."""
-    env = {**os.environ, "BENCH_COOKIE": session_cookie(page.username)}
+    """wrk against every URL at once (one process each) as `page` asks; their JSON reports
+    combined."""
+    env = {"BENCH_COOKIE": session_cookie(page.username)}
     if page.htmx:
         env["BENCH_HTMX"] = "1"
     with tempfile.NamedTemporaryFile("w", suffix=".txt") as cold:
@@ -136,20 +138,40 @@ def run_wrk(wrk: str, urls: list[str], page: Page, duration: int, connections: i
             cold.write("\n".join(page.cold_paths) + "\n")
             cold.flush()
             env |= {"BENCH_COLD_EVERY": str(COLD_EVERY), "BENCH_COLD_PATHS": cold.name}
-        command = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s"]
-        processes = [
-            subprocess.Popen(  # noqa: S603 (our wrk command line)
-                [*command, str(HERE / "wrk_report.lua"), url],
-                env=env,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            for url in urls
-        ]
-        reports = []
-        for process in processes:
-            out, _ = process.communicate()
-            reports.append(json.loads(out.strip().splitlines()[-1]))
+        return wrk_run(wrk, urls, env, duration, connections)
+
+
+def wrk_run(
+    wrk: str,
+    urls: list[str],
+    script_env: dict[str, str],
+    duration: int,
+    connections: int,
+    timeout_s: int = WRK_TIMEOUT_S,
+) -> dict:
+    """wrk against every URL at once (one process each, one thread, `wrk_report.lua` with
+    `script_env`, e.g. BENCH_COOKIE); their JSON reports combined. A request not answered
+    within `timeout_s` seconds is counted as an error (wrk's timeout) and has no latency."""
+    command = [
+        wrk,
+        "-t1",
+        f"-c{connections}",
+        f"-d{duration}s",
+        f"--timeout={timeout_s}s",
+        "--latency",
+        "-s",
+        str(HERE / "wrk_report.lua"),
+    ]
+    processes = [
+        subprocess.Popen(  # noqa: S603 (our wrk command line)
+            [*command, url], env={**os.environ, **script_env}, stdout=subprocess.PIPE, text=True
+        )
+        for url in urls
+    ]
+    reports = []
+    for process in processes:
+        out, _ = process.communicate()
+        reports.append(json.loads(out.strip().splitlines()[-1]))
     return {
         "requests_per_s": sum(r["requests"] / (r["duration_us"] / 1e6) for r in reports),
         "errors": sum(

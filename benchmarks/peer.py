@@ -8,9 +8,19 @@ beside this checkout): its own virtual environment (Python 3.12, creme-crm pinne
 PostgreSQL database (PEER_DATABASE, default `peer_creme`, created when missing), a project
 made by `creme creme_start_project`, migrated, populated and loaded with as many contacts
 and deals as `seed_demo --scale large` (20,000 and 150,000; scripts/peer_creme_load.py).
-It is served by gunicorn with DEBUG off, as Creme's docs recommend a WSGI server.
+It is served by gunicorn with DEBUG off, as Creme's docs recommend a WSGI server. A second
+run reuses the environment, the project and the data it finds there.
 
-    python -m benchmarks.peer [--duration 60] [--connections 4] [--contacts N] [--deals N]
+wrk's timeout (`--timeout`, 30 s here against the load test's 2 s) is long enough for a slow
+peer's requests to complete and be timed: with 2 s, on a loaded machine, every Creme request
+was a timeout error with no latency at all. The floor's run uses the same timeout.
+
+The peer's virtual environment needs Python 3.12 (`--python`, default $PEER_PYTHON or
+`python3.12`); with pyenv, whose `python3.12` shim only works where a 3.12 is selected, give
+the interpreter itself, e.g. `PEER_PYTHON=$(pyenv prefix 3.12.1)/bin/python3.12`.
+
+    python -m benchmarks.peer [--duration 60] [--connections 4] [--timeout 30]
+                              [--contacts N] [--deals N] [--python PATH]
 """
 
 import argparse
@@ -31,11 +41,12 @@ from benchmarks.loadtest import (
     ensure_wrk,
     format_load,
     free_port,
-    run_wrk,
+    wrk_run,
 )
 
 CREME_VERSION = "2.8.6"
 PYTHON = "python3.12"  # Creme 2.8 supports Python 3.10 to 3.12
+PEER_TIMEOUT_S = 30
 PEER_USER = "bench"
 PEER_SETTINGS = """
 
@@ -75,8 +86,9 @@ if not User.objects.filter(username={user!r}).exists():
 
 
 class Peer:
-    def __init__(self, directory: Path, database_url: str) -> None:
+    def __init__(self, directory: Path, database_url: str, python: str = PYTHON) -> None:
         self.dir = directory
+        self.python_command = python
         self.venv = directory / "venv"
         self.project = directory / "peerproj"
         self.database_url = database_url
@@ -115,7 +127,7 @@ class Peer:
     def install(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         if not (self.venv / "bin" / "creme").exists():
-            python = shutil.which(PYTHON) or PYTHON
+            python = shutil.which(self.python_command) or self.python_command
             self.run(python, "-m", "venv", str(self.venv))
             pip = str(self.venv / "bin" / "pip")
             self.run(
@@ -193,7 +205,7 @@ class Peer:
         raise RuntimeError(f"the peer did not start; see {self.log}")
 
 
-def our_floor(duration: int, connections: int, workers: int) -> LoadResult:
+def our_floor(duration: int, connections: int, workers: int, timeout_s: int) -> LoadResult:
     """Our `/bench/floor` (a minimal logged-in view) under the same wrk run."""
     from django.db import connection
     from django.urls import reverse
@@ -204,8 +216,13 @@ def our_floor(duration: int, connections: int, workers: int) -> LoadResult:
     connection.close()
     server, base = start_gunicorn(workers)
     try:
-        figures = run_wrk(
-            ensure_wrk(), [base + reverse("bench_floor")], cookie, duration, connections
+        figures = wrk_run(
+            ensure_wrk(),
+            [base + reverse("bench_floor")],
+            {"BENCH_COOKIE": cookie},
+            duration,
+            connections,
+            timeout_s,
         )
     finally:
         server.send_signal(signal.SIGTERM)
@@ -229,6 +246,14 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=60, help="seconds per URL (60)")
     parser.add_argument("--connections", type=int, default=4, help="wrk connections (4)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+    parser.add_argument(
+        "--timeout", type=int, default=PEER_TIMEOUT_S, help="wrk's timeout in seconds (30)"
+    )
+    parser.add_argument(
+        "--python",
+        default=os.environ.get("PEER_PYTHON", PYTHON),
+        help="Python 3.12 for the peer's venv ($PEER_PYTHON or python3.12)",
+    )
     parser.add_argument("--contacts", type=int, default=20_000)
     parser.add_argument("--deals", type=int, default=150_000)
     parser.add_argument(
@@ -242,7 +267,7 @@ def main() -> None:
     from benchmarks.setup import django_setup
 
     django_setup()  # ours, for the floor
-    peer = Peer(args.dir, args.peer_database)
+    peer = Peer(args.dir, args.peer_database, args.python)
     print(f"Peer: Creme CRM {CREME_VERSION} in {peer.dir} (log: {peer.log})", flush=True)
     peer.install()
     peer.database()
@@ -260,14 +285,22 @@ def main() -> None:
             ),
             (f"Creme CRM {CREME_VERSION}: deal list", "/opportunities/opportunities"),
         ]:
-            figures = run_wrk(wrk, [base + path], cookie, args.duration, args.connections)
+            figures = wrk_run(
+                wrk,
+                [base + path],
+                {"BENCH_COOKIE": cookie},
+                args.duration,
+                args.connections,
+                args.timeout,
+            )
             results.append(_result(name, figures))
             print(f"  {name}: {figures}", flush=True)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    results.append(our_floor(args.duration, args.connections, args.workers))
+    results.append(our_floor(args.duration, args.connections, args.workers, args.timeout))
     load = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout  # noqa: S607
+    print(f"wrk: 1 thread, {args.connections} connections, timeout {args.timeout} s")
     print("\n".join(format_load(results, duration=args.duration)))
     print(f"load: {load.strip()}")
 

@@ -108,7 +108,7 @@ WITH inserted AS (
                            CASE WHEN d.status = %(won)s THEN %(closed)s
                                 ELSE d.forecast_category END AS forecast_category,
                            CASE WHEN d.status = %(won)s THEN 100
-                                ELSE coalesce(lp.probability, s.probability) END
+                                ELSE {open_probability} END
                                AS probability,
                            CASE WHEN d.status = %(won)s
                                 THEN (d.closed_at AT TIME ZONE %(zone)s)::date
@@ -116,13 +116,7 @@ WITH inserted AS (
                     FROM crm_deals d
                     JOIN crm_pipelines p ON p.id = d.pipeline_id
                     JOIN crm_pipeline_stages s ON s.id = d.stage_id
-                    LEFT JOIN unnest(%(lp_stages)s::uuid[], %(lp_bands)s::int[],
-                                     %(lp_probabilities)s::int[])
-                        AS lp(stage_id, band, probability)
-                        ON lp.stage_id = d.stage_id AND lp.band = (
-                            SELECT max(bound) FROM unnest(%(bands)s::int[]) AS bands(bound)
-                            WHERE bound <= greatest(floor(extract(epoch FROM
-                                %(as_of)s - d.stage_entered_at) / 86400), 0))
+                    {learned_join}
                     WHERE p.team_id = %(team)s {owner_filter} AND (
                         (d.status = %(open)s
                          AND d.expected_close_date BETWEEN %(start)s AND %(end)s)
@@ -163,6 +157,17 @@ FROM (SELECT inserted.*, value_cents::numeric * value_cents AS squared FROM inse
      inserted
 GROUP BY period_start, realized, probability
 """
+
+# The learned probability of a deal's stage and time-in-stage band. Only when the team has
+# learned probabilities: the band is a subquery per deal, and this join made PostgreSQL hash
+# every deal (spilling to disk at 100,000) even with nothing to look up.
+_LEARNED_JOIN = """LEFT JOIN unnest(%(lp_stages)s::uuid[], %(lp_bands)s::int[],
+                                     %(lp_probabilities)s::int[])
+                        AS lp(stage_id, band, probability)
+                        ON lp.stage_id = d.stage_id AND lp.band = (
+                            SELECT max(bound) FROM unnest(%(bands)s::int[]) AS bands(bound)
+                            WHERE bound <= greatest(floor(extract(epoch FROM
+                                %(as_of)s - d.stage_entered_at) / 86400), 0))"""
 
 _UNCERTAIN = "NOT realized AND probability > 0 AND probability < 100 AND value_cents <> 0"
 
@@ -207,10 +212,12 @@ class _PeriodTotals:
         self.moments += group
 
 
-def _statement(*, report_currency: str, scoped: bool) -> str:
+def _statement(*, report_currency: str, scoped: bool, learned: bool) -> str:
     inverted = f"({_half_even('1::numeric(38, 30) / x.rate * 10000000000')} / 10000000000)"
     return _DEALS_SQL.format(
         owner_filter="AND d.owner_id = %(owner)s" if scoped else "",
+        learned_join=_LEARNED_JOIN if learned else "",
+        open_probability="coalesce(lp.probability, s.probability)" if learned else "s.probability",
         inverted=f"{inverted}::numeric(20, 10)",
         to_report_minor_units=_to_report_minor_units("deals.currency", report_currency),
         converted_value=_half_even("rated.exact_value"),
@@ -247,7 +254,11 @@ def _insert_rows(
         "bands": list(DAY_BANDS),
         "as_of": probabilities.as_of,
     }
-    statement = _statement(report_currency=forecast.currency, scoped=scope_user is not None)
+    statement = _statement(
+        report_currency=forecast.currency,
+        scoped=scope_user is not None,
+        learned=bool(probabilities.learned),
+    )
     with connection.cursor() as cursor:
         cursor.execute(statement, parameters)
         rows = cursor.fetchall()
