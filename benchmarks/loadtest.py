@@ -7,10 +7,11 @@ the floor's. `make loadtest` writes its table into `benchmarks/RESULTS.md` ("Loa
 
 By default it starts gunicorn itself (2 workers, loopback) on the database of
 `DATABASE_URL`, with `REDIS_URL` set as production has it (`redis://127.0.0.1:6379/3` when
-the environment sets none): the sessions, the shared aggregates and the page cache live there. `--target URL` (repeatable) points it at app servers already running
-instead, e.g. two app processes behind nothing, with a task worker beside them: wrk then
-drives every target at once with the same connections each, and the figures are summed
-(requests, errors) or the worst of the targets (latency percentiles).
+the environment sets none): the sessions, the shared aggregates and the page cache live
+there. `--target URL` (repeatable) points it at app servers already running instead, e.g.
+two app processes behind nothing, with a task worker beside them: wrk then drives every
+target at once with the same connections each, and the figures are summed (requests,
+errors) or the worst of the targets (latency percentiles).
 
     python -m benchmarks.loadtest [--duration 60] [--connections 4] [--target URL ...]
                                   [--only NAME ...] [--no-save]
@@ -95,10 +96,7 @@ def session_cookie(username: str) -> str:
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.save()
     csrf = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
-    return (
-        f"{settings.SESSION_COOKIE_NAME}={store.session_key}; "
-        f"{settings.CSRF_COOKIE_NAME}={csrf}"
-    )
+    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}; {settings.CSRF_COOKIE_NAME}={csrf}"
 
 
 def free_port() -> int:

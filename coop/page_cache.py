@@ -25,8 +25,10 @@ Per request, and not in the key: the CSP nonce (the page is stored with the nonc
 rendered with, replaced by this request's on the way out, which also puts it in the CSP
 header) and the CSRF cookie's refresh (`get_token`, as a render does). Not cached at all:
 a request other than GET or HEAD, an anonymous one, one with flash messages waiting (they
-are shown once), a response other than a 200 HTML page, one that sets a cookie, rotates the
-CSRF secret, changes the session key or queues a message.
+are shown once), a view that reads from a read replica (`@reads_from_replica` with
+`DATABASE_REPLICA_URL` set: the replica may not have the last commit yet), a response
+other than a 200 HTML page, one that sets a cookie, rotates the CSRF secret, changes the
+session key or queues a message.
 """
 
 import dataclasses
@@ -47,6 +49,7 @@ from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 
 from coop.cache import AGGREGATE_CACHE
+from coop.db_router import replica_alias
 from coop.writes import WriteWatcher, write_watcher_register, written_table
 
 PAGE_TIMEOUT = 600  # seconds; a bound on memory, not on staleness
@@ -184,9 +187,11 @@ def cached_page[V: Callable[..., HttpResponse]](view: V) -> V:
     minute, language and time zone, and no write was committed since; otherwise rendered and
     stored (see the module's docstring for what is not)."""
 
+    replica_reads = getattr(view, "reads_from_replica", False)
+
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not _cacheable_request(request):
+        if not _cacheable_request(request) or (replica_reads and replica_alias() != "default"):
             return view(request, *args, **kwargs)
         cache = caches[AGGREGATE_CACHE]
         key = page_key(request)

@@ -203,3 +203,17 @@ def test_a_copy_into_a_table_replaces_the_generation(
 )
 def test_which_statements_change_pages(sql, changes):
     assert changes_pages(sql) is changes
+
+
+def test_a_page_read_from_a_replica_is_not_cached(page_cache, rep, contact, monkeypatch):
+    """The replica may not have the last commit yet when the generation is replaced."""
+    home = reverse("dashboard")
+    client = browser(rep)
+    _queries(client, home)
+    assert _queries(client, home)[1] <= HIT_QUERIES
+    monkeypatch.setattr("coop.page_cache.replica_alias", lambda: "replica")
+    client = browser(rep)
+    _queries(client, home)
+    assert _queries(client, home)[1] > HIT_QUERIES
+    assert _queries(client, _url(contact))[1] > HIT_QUERIES
+    assert _queries(client, _url(contact))[1] <= HIT_QUERIES
