@@ -181,7 +181,10 @@ def test_a_copy_into_a_table_replaces_the_generation(
     page_cache, team, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
-        copy_insert(Contact, [ContactFactory.build(team=team, owner=None, name="Copied")])
+        now = timezone.now()
+        row = ContactFactory.build(team=team, owner=None, name="Copied")
+        row.created_at = row.updated_at = now
+        copy_insert(Contact, [row])
     assert generation_replace in callbacks
 
 
