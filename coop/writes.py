@@ -71,7 +71,10 @@ def copy_seen(table: str, *, using: str = "default") -> None:
 
 def _connection_created(sender, connection, **kwargs) -> None:
     if _watch not in connection.execute_wrappers:
-        connection.execute_wrappers.append(_watch)
+        # First, not last: a connection opened inside `connection.execute_wrapper(...)` (the
+        # request's slow-query timer, coop/observability.py) would otherwise lose the watch
+        # to that block's closing `pop()` and keep the block's wrapper, one more a request.
+        connection.execute_wrappers.insert(0, _watch)
 
 
 def connect() -> None:
