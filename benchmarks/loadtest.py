@@ -6,10 +6,12 @@ the reports, a search, a calendar week, the pipeline board) and the benchmark fl
 the floor's. `make loadtest` writes its table into `benchmarks/RESULTS.md` ("Load test").
 
 By default it starts gunicorn itself (2 workers, loopback) on the database of
-`DATABASE_URL`. `--target URL` (repeatable) points it at app servers already running
-instead, e.g. two app processes behind nothing, with a task worker beside them: wrk then
-drives every target at once with the same connections each, and the figures are summed
-(requests, errors) or the worst of the targets (latency percentiles).
+`DATABASE_URL`, with `REDIS_URL` set as production has it (`redis://127.0.0.1:6379/3` when
+the environment sets none): the sessions, the shared aggregates and the page cache live
+there. `--target URL` (repeatable) points it at app servers already running instead, e.g.
+two app processes behind nothing, with a task worker beside them: wrk then drives every
+target at once with the same connections each, and the figures are summed (requests,
+errors) or the worst of the targets (latency percentiles).
 
     python -m benchmarks.loadtest [--duration 60] [--connections 4] [--target URL ...]
                                   [--only NAME ...] [--no-save]
@@ -35,6 +37,7 @@ from benchmarks.setup import django_setup
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 LOG = Path(tempfile.gettempdir()) / "coop-loadtest-gunicorn.log"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/3"
 COLD_EVERY = 10  # the cold-cache mix: one request in ten renders a timeline not cached yet
 FLOOR = "floor (/bench/floor)"
 WRK_TIMEOUT_S = 2  # wrk's default, stated on its command line
@@ -75,10 +78,14 @@ def ensure_wrk() -> str:
 
 
 def session_cookie(username: str) -> str:
-    """A logged-in session of `username`, made directly in the session store (as
-    `Client.force_login` does), so the login form and its throttling are never touched."""
+    """The cookies of a browser logged in as `username`: a session made directly in the
+    session store (as `Client.force_login` does), so the login form and its throttling are
+    never touched, and a CSRF cookie, as the login page leaves in every browser (the page
+    cache, coop/page_cache.py, keys pages by both)."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+    from django.utils.crypto import get_random_string
     from django.utils.module_loading import import_string
 
     from coop.models import User
@@ -89,7 +96,8 @@ def session_cookie(username: str) -> str:
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.save()
-    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+    csrf = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
+    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}; {settings.CSRF_COOKIE_NAME}={csrf}"
 
 
 def free_port() -> int:
@@ -304,6 +312,8 @@ def main() -> None:
     )
     parser.add_argument("--no-save", action="store_true", help="print only, not in RESULTS.md")
     args = parser.parse_args()
+    # Before the settings load: this process makes the sessions in gunicorn's store.
+    os.environ.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
     django_setup()
     before, commit = load_average(), git_commit()
     results = load_test(
@@ -321,6 +331,7 @@ def main() -> None:
             f"- gunicorn: {args.workers} workers; wrk: {args.connections} connections, one "
             f"thread; {', '.join(args.target) if args.target else 'loopback'}; logged in; "
             f"the machine may be shared (see the load average).",
+            f"- REDIS_URL: {os.environ['REDIS_URL']} (sessions, aggregates, page cache)",
             "",
             *table,
         ]

@@ -18,6 +18,7 @@ class CoopConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.core.signals import got_request_exception, request_finished
 
+        from coop import page_cache, writes
         from coop.middleware import stamp_session_activity
         from coop.models import User
         from coop.observability import forget_request_id, report_exception
@@ -27,3 +28,6 @@ class CoopConfig(AppConfig):
         got_request_exception.connect(report_exception, dispatch_uid="coop.report_exception")
         request_finished.connect(forget_request_id, dispatch_uid="coop.forget_request_id")
         user_logged_in.connect(stamp_session_activity, dispatch_uid="coop.stamp_session_activity")
+        # Every connection's writes are watched (coop/writes.py); the cached pages' first.
+        writes.connect()
+        page_cache.connect()

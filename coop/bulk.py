@@ -8,6 +8,8 @@ from collections.abc import Iterable
 
 from django.db import connection, models
 
+from coop.writes import copy_seen
+
 
 def copy_insert(
     model: type[models.Model], rows: Iterable[models.Model], *, skip_existing: bool = False
@@ -15,7 +17,8 @@ def copy_insert(
     """Insert `rows` (model instances whose field values are plain Python values: no
     expressions, defaults already applied) in one COPY. `skip_existing`: rows whose key is
     already there are skipped (COPY into a temporary table, then INSERT ... ON CONFLICT DO
-    NOTHING). Must run inside a transaction on PostgreSQL."""
+    NOTHING). Must run inside a transaction on PostgreSQL. The write watchers
+    (coop/writes.py) see the rows inserted, as they see any INSERT."""
     if connection.vendor != "postgresql":
         model.objects.bulk_create(rows, ignore_conflicts=skip_existing, batch_size=5000)
         return
@@ -34,6 +37,8 @@ def copy_insert(
         with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row([getattr(row, name) for name in names])
+        if not skip_existing:
+            copy_seen(model._meta.db_table, using=connection.alias)
         if skip_existing:
             insert = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {target}"  # noqa: S608
             cursor.execute(f"{insert} ON CONFLICT DO NOTHING")

@@ -33,6 +33,7 @@ def reads_from_replica(view: Callable) -> Callable:
         finally:
             _reading_from_replica.reset(token)
 
+    wrapped.reads_from_replica = True  # the page cache never stores what a replica answered
     return wrapped
 
 

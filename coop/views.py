@@ -12,10 +12,12 @@ from django.views.i18n import set_language as django_set_language
 from coop.db_router import reads_from_replica
 from coop.forms import PersonalSettingsForm
 from coop.i18n import language_for
+from coop.page_cache import cached_page
 from coop.services import personal_settings_update
 
 
 @require_GET
+@cached_page
 @reads_from_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     memberships = request.user.memberships.select_related("team")

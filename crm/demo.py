@@ -22,6 +22,7 @@ from django.utils import timezone
 from coop.bulk import copy_insert
 from coop.demo import DEMO_TEAM, benchmark_scale
 from coop.models import Role, Team, User
+from coop.page_cache import pages_changed
 from crm.activity import deal_activity_refresh
 from crm.activity_totals import activity_totals_recount_all
 from crm.board_cache import boards_changed
@@ -788,5 +789,8 @@ def seed(*, options: dict, log: Callable[[str], None]) -> None:
     if added["contacts"] or added["deals"]:
         search_words_refresh()
     if any(added.values()):
-        boards_changed()  # COPY is no statement the boards' cache sees (crm/board_cache.py)
+        # Every cached board and page is stale (crm/board_cache.py, coop/page_cache.py): the
+        # statement watcher sees the loader's writes, but a bulk load says so itself.
+        boards_changed()
+        pages_changed()
     log("CRM: added " + ", ".join(f"{count:,} {kind}" for kind, count in added.items()) + ".")

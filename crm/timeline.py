@@ -26,11 +26,11 @@ from uuid import UUID
 
 from django.core.cache import caches
 from django.http import HttpRequest
-from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
+from coop.csrf_holes import with_csrf
 from crm.models import Contact
 from crm.selectors import TimelinePage, contact_timeline, timeline_entry, upcoming_meetings_end
 
@@ -83,7 +83,7 @@ def _cached(
         and request.user.pk not in stored.organizer_ids
         and (stored.until is None or timezone.now() < stored.until)
     ):
-        return _with_csrf(request, stored.html)
+        return with_csrf(request, stored.html)
     built = build()
     if built is None:
         return None
@@ -91,7 +91,7 @@ def _cached(
     organizer_ids = _organizer_ids(page)
     if request.user.pk not in organizer_ids:
         cache.set(key, _Stored(html, organizer_ids, until), FRAGMENT_TIMEOUT)
-    return _with_csrf(request, html)
+    return with_csrf(request, html)
 
 
 def timeline_first_page(request: HttpRequest, contact: Contact) -> SafeString:
@@ -126,11 +126,3 @@ def timeline_later_page(request: HttpRequest, contact: Contact, after_id: UUID) 
         return html, page, upcoming_meetings_end(contact=contact)
 
     return _cached(request, _key(contact, f"after:{after_id}"), build)
-
-
-CSRF_HOLE = "<!--csrf-->"
-
-
-def _with_csrf(request: HttpRequest, html: str) -> SafeString:
-    """The shared markup with the viewer's CSRF field in its holes."""
-    return mark_safe(html.replace(CSRF_HOLE, csrf_input(request)))  # noqa: S308 (our own template)

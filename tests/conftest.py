@@ -89,3 +89,37 @@ def admin_list(client, staff_user):
             assert used & set(spec.expected_parameters()), f"no case uses {spec.title}"
 
     return check
+
+
+PAGE_CACHE_REDIS = "redis://127.0.0.1:6379/5"
+
+
+@pytest.fixture
+def page_cache(settings):
+    """`CACHES["aggregates"]` (the page cache's, coop/page_cache.py) on Redis, as in
+    production, under a key prefix of this test's own, removed afterwards; with no Redis
+    answering at `PAGE_CACHE_REDIS`, a memory cache (the same behaviour in one process).
+    Returns the cache."""
+    import uuid
+
+    from django.core.cache import caches
+
+    prefix = f"coop-test-{uuid.uuid4().hex}"
+    redis = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": PAGE_CACHE_REDIS,
+        "KEY_PREFIX": prefix,
+    }
+    settings.CACHES = {**settings.CACHES, "aggregates": redis}
+    cache = caches["aggregates"]
+    try:
+        cache.set("ping", 1)
+    except Exception:
+        memory = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": prefix}
+        settings.CACHES = {**settings.CACHES, "aggregates": memory}
+        yield caches["aggregates"]
+        return
+    yield cache
+    client = cache._cache.get_client(write=True)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)

@@ -25,6 +25,7 @@ from calendar_app.grid import (
 from calendar_app.selectors import busy_times_between, events_between, first_per_day
 from coop.dates import clamp_day
 from coop.htmx import varies_on_htmx
+from coop.page_cache import cached_page
 from coop.visibility import visible_users
 from crm.models import Deal
 from crm.selectors import contacts_matching, interactions_between
@@ -56,6 +57,7 @@ def _people(request: HttpRequest) -> tuple[list, list, str]:
 
 
 @require_GET
+@cached_page
 @varies_on_htmx
 def calendar_page(request: HttpRequest) -> HttpResponse:
     """The month (default) or week view; under htmx only the `grid` partial, which reloads

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from coop.htmx import varies_on_htmx
+from coop.page_cache import cached_page
 from coop.visibility import manages_team_expression
 from crm.forms import ContactForm, InteractionForm, submit_to_service
 from crm.models import Contact
@@ -33,6 +34,7 @@ def visible_contact(request: HttpRequest, pk: UUID) -> Contact:
 
 
 @require_GET
+@cached_page
 @varies_on_htmx
 def contact_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
@@ -119,11 +121,13 @@ def _contact_page(
 
 
 @require_GET
+@cached_page
 def contact_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
     return _contact_page(request, visible_contact(request, pk), InteractionForm())
 
 
 @require_GET
+@cached_page
 def contact_timeline_page(request: HttpRequest, pk: UUID) -> HttpResponse:
     """The whole timeline (`#timeline`), or with `?after=<entry id>` the next page of entries
     (`#timeline_page`), for the infinite scroll."""

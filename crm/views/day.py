@@ -8,11 +8,13 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from coop.htmx import varies_on_htmx
+from coop.page_cache import cached_page
 from coop.visibility import visible_users
 from crm.day import day_people, my_day
 
 
 @require_GET
+@cached_page
 @varies_on_htmx
 def my_day_view(request: HttpRequest) -> HttpResponse:
     who = request.GET.get("who", "")

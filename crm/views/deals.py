@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coop.htmx import varies_on_htmx
+from coop.page_cache import cached_page
 from coop.visibility import manages_team
 from crm.forms import (
     DealCreateForm,
@@ -47,6 +48,7 @@ DEALS_PER_PAGE = 25
 
 
 @require_GET
+@cached_page
 @varies_on_htmx
 def deal_list(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from coop.htmx import varies_on_htmx
+from coop.page_cache import cached_page
 from crm.forms import OrganizationForm, submit_to_service
 from crm.models import Contact, Deal, Interaction, Organization
 from crm.selectors import (
@@ -37,6 +38,7 @@ def visible_organization(request: HttpRequest, pk: UUID) -> Organization:
 
 
 @require_GET
+@cached_page
 @varies_on_htmx
 def organization_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()

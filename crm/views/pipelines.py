@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from coop.htmx import varies_on_htmx
 from coop.models import Team
+from coop.page_cache import cached_page
 from coop.visibility import manager_team_ids, manages_team_expression
 from crm.board import (
     SORT_CLOSE,
@@ -122,6 +123,7 @@ def render_board(request: HttpRequest, pipeline: Pipeline) -> HttpResponse:
 
 
 @require_GET
+@cached_page
 @varies_on_htmx
 def pipeline_board_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     pipeline = get_object_or_404(Pipeline.objects.visible_to(request.user), pk=pk)
@@ -129,6 +131,7 @@ def pipeline_board_view(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @require_GET
+@cached_page
 @varies_on_htmx
 def pipeline_column_view(request: HttpRequest, pk: UUID, stage_pk: UUID) -> HttpResponse:
     """A page of one column's cards after `?after=` (with the board's filter and order):

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from coop.audit import audit_record
 from coop.dates import validate_supported_date
 from coop.models import AuditAction, User
+from coop.page_cache import cached_page
 from coop.spreadsheets import csv_stream
 from coop.visibility import teams_visible_to
 from crm.models import Pipeline
@@ -227,6 +228,7 @@ def _report(name: str, viewer: User, filters: ReportFilters) -> dict:
 
 
 @require_GET
+@cached_page
 def reports(request: HttpRequest) -> HttpResponse:
     form = ReportFilterForm(request.GET or None, user=request.user)
     if not request.GET:

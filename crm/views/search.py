@@ -6,10 +6,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from coop.htmx import varies_on_htmx
+from coop.page_cache import cached_page
 from crm.search import QUERY_MIN, search_everything, search_query_clean
 
 
 @require_GET
+@cached_page
 @varies_on_htmx
 def search(request: HttpRequest) -> HttpResponse:
     query = search_query_clean(request.GET.get("q", ""))

@@ -34,10 +34,12 @@ MEMORY = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION"
 
 
 @pytest.fixture(autouse=True)
-def one_process_cache(settings):
-    """A memory cache for the boards: right for a single process, as in a test."""
+def one_process_cache(settings, monkeypatch):
+    """A memory cache for the boards: right for a single process, as in a test. The whole
+    pages are not cached (coop/page_cache.py): these tests are about the boards' own cache."""
     settings.CACHES = {**settings.CACHES, "aggregates": MEMORY}
     caches["aggregates"].clear()
+    monkeypatch.setattr("coop.page_cache._caching", lambda: False)
 
 
 @pytest.fixture
