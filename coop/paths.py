@@ -13,10 +13,11 @@ from django.urls import reverse
 _PLACEHOLDER = uuid.UUID(int=0x5EED_0F_A11_C0DE)
 
 
-def path_for_pk(name: str) -> Callable[[object], str]:
-    """A function of a primary key returning `reverse(name, args=[pk])`, for a URL whose one
-    argument is a UUID primary key (`<uuid:pk>`)."""
-    prefix, found, suffix = reverse(name, args=[_PLACEHOLDER]).partition(str(_PLACEHOLDER))
+def path_for_pk(name: str, *args: object) -> Callable[[object], str]:
+    """A function of a primary key returning `reverse(name, args=[*args, pk])`, for a URL
+    whose last argument is a UUID primary key (`<uuid:pk>`)."""
+    path = reverse(name, args=[*args, _PLACEHOLDER])
+    prefix, found, suffix = path.partition(str(_PLACEHOLDER))
     if not found:
-        raise ValueError(f"{name} does not take one UUID argument")
+        raise ValueError(f"{name} does not end with a UUID argument")
     return lambda pk: f"{prefix}{pk}{suffix}"
