@@ -13,6 +13,7 @@ from django.utils.functional import cached_property
 
 # Rows counted past the first row of the requested page (40 pages of 25).
 COUNT_AHEAD = 1000
+MAX_PAGE = 10**9
 
 
 class BoundedPaginator(Paginator):
@@ -25,7 +26,8 @@ class BoundedPaginator(Paginator):
         super().__init__(object_list, per_page)
         ahead = COUNT_AHEAD if ahead is None else ahead
         try:
-            number = max(1, int(page))
+            # Capped so that the bound stays a 64-bit LIMIT whatever number a client sends.
+            number = min(max(1, int(page)), MAX_PAGE)
         except (TypeError, ValueError):
             number = 1
         # A multiple of `per_page`, so "more than `num_pages` pages" holds when `more` is true.

@@ -68,3 +68,10 @@ def test_the_count_stops_at_the_bound_in_the_database(people):
         assert BoundedPaginator(people, 2, page="1", ahead=4).count == 4
     (count,) = queries.captured_queries
     assert "COUNT(" in count["sql"] and "LIMIT 5" in count["sql"]
+
+
+def test_a_huge_page_number_is_the_last_page_not_an_error(people):
+    page = "9" * 40
+    paginator = BoundedPaginator(people, 2, page=page, ahead=4)
+    assert paginator.count == 10
+    assert [person.username for person in paginator.get_page(page)] == ["person08", "person09"]
