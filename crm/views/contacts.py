@@ -3,7 +3,6 @@
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
@@ -12,6 +11,8 @@ from django_htmx.http import trigger_client_event
 
 from coop.htmx import varies_on_htmx
 from coop.page_cache import cached_page
+from coop.pagination import BoundedPaginator
+from coop.paths import path_for_pk
 from coop.visibility import manages_team_expression
 from crm.forms import ContactForm, InteractionForm, submit_to_service
 from crm.models import Contact
@@ -40,8 +41,13 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     tags, tag_error = requested_tags(request)
     contacts = contacts_matching(user=request.user, query=query, tags=tags)
-    paginator = Paginator(contacts.prefetch_related("tags"), CONTACTS_PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
+    number = request.GET.get("page")
+    paginator = BoundedPaginator(contacts.prefetch_related("tags"), CONTACTS_PER_PAGE, page=number)
+    page = paginator.get_page(number)
+    page.object_list = list(page.object_list)
+    contact_path = path_for_pk("crm:contact_detail")  # one reverse(), not one per row
+    for contact in page.object_list:
+        contact.url = contact_path(contact.pk)
     template = "crm/contact_list.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#results"

@@ -5,7 +5,6 @@ form's organization field."""
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
@@ -13,8 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from coop.htmx import varies_on_htmx
 from coop.page_cache import cached_page
+from coop.pagination import BoundedPaginator
+from coop.paths import path_for_pk
 from crm.forms import OrganizationForm, submit_to_service
-from crm.models import Contact, Deal, Interaction, Organization
+from crm.models import Contact, Deal, Interaction, Organization, OrganizationSize
 from crm.selectors import (
     organization_deal_totals,
     organization_timeline,
@@ -44,8 +45,19 @@ def organization_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     tags, tag_error = requested_tags(request)
     organizations = organizations_matching(user=request.user, query=query, tags=tags)
-    paginator = Paginator(organizations.prefetch_related("tags"), ORGANIZATIONS_PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
+    number = request.GET.get("page")
+    paginator = BoundedPaginator(
+        organizations.prefetch_related("tags"), ORGANIZATIONS_PER_PAGE, page=number
+    )
+    page = paginator.get_page(number)
+    # One reverse() for the rows' paths; the size labels translated once, where
+    # get_size_display() translates every choice for each row.
+    page.object_list = list(page.object_list)
+    organization_path = path_for_pk("crm:organization_detail")
+    size_labels = {value: str(label) for value, label in OrganizationSize.choices}
+    for organization in page.object_list:
+        organization.url = organization_path(organization.pk)
+        organization.size_label = size_labels.get(organization.size, organization.size)
     template = "crm/organization_list.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#results"

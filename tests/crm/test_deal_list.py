@@ -82,3 +82,17 @@ def test_the_contact_of_a_deal_is_linked_from_the_list(rep_client, team, rep, pi
     DealFactory(pipeline=pipeline, owner=rep, contact=contact)
     page = rep_client.get(reverse("crm:deal_list")).text
     assert f'<a href="/contacts/{contact.pk}/">Zoe Zed</a>' in page
+
+
+def test_a_long_list_is_counted_only_a_few_pages_ahead(rep_client, pipeline, rep, monkeypatch):
+    monkeypatch.setattr("coop.pagination.COUNT_AHEAD", 50)
+    DealFactory.create_batch(60, pipeline=pipeline, owner=rep)
+    first = rep_client.get(reverse("crm:deal_list")).text
+    assert "More than 50 deals." in first
+    assert "Page 1 of more than 2" in first
+    assert "?page=2" in first
+    # Further on, the count reaches the end of the list and is exact again.
+    last = rep_client.get(reverse("crm:deal_list"), {"page": 3})
+    assert len(last.context["page_obj"]) == 10
+    assert "60 deals." in last.text
+    assert "Page 3 of 3" in last.text

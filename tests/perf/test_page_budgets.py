@@ -1,5 +1,6 @@
-"""Every page `make bench` times makes at most 15 queries, and the same number at a small
-and a larger size of data (issue 7). The benchmark data itself is far too big for CI; the
+"""Every page `make bench` times, and each list, search and calendar page the load test
+drives (issue 22), makes at most 15 queries, and the same number at a small and a larger size
+of data (issue 7). The benchmark data itself is far too big for CI; the
 sizes here are enough to show that nothing runs a query per row."""
 
 import datetime
@@ -15,9 +16,11 @@ from django.utils import timezone
 from calendar_app.models import Attendee, Event
 from coop.models import Consent, ConsentScope, Membership, Role, User
 from crm.day import DAY_LIST_LIMIT
-from crm.models import Contact, Deal, Interaction, InteractionType
+from crm.models import Contact, Deal, Interaction, InteractionType, Organization
 from crm.services import contact_timelines_touch
 from crm.views.contacts import CONTACTS_PER_PAGE
+from crm.views.deals import DEALS_PER_PAGE
+from crm.views.organizations import ORGANIZATIONS_PER_PAGE
 from finance.models import ExchangeRate
 from finance.periods import PeriodType
 from finance.services import forecast_generate
@@ -45,6 +48,10 @@ class Grower:
         self.added += n
         Contact.objects.bulk_create(
             Contact(team=self.team, owner=self.rep, name=f"Ana {i}", email=f"ana{i}@x.example")
+            for i in range(first, self.added)
+        )
+        Organization.objects.bulk_create(
+            Organization(team=self.team, name=f"Anaheim Coop {i}", size="small")
             for i in range(first, self.added)
         )
         Interaction.objects.bulk_create(
@@ -138,6 +145,11 @@ def _counts(grower, finance_user) -> dict[str, int]:
         "contact search": _page(manager, reverse("crm:contact_list") + "?q=ana"),
         "pipeline board": _page(manager, reverse("crm:pipeline_board", args=[grower.pipeline.pk])),
         "calendar month": _page(rep, reverse("crm:calendar")),
+        "calendar week": _page(rep, reverse("crm:calendar") + "?view=week"),
+        "calendar week, team view": _page(manager, reverse("crm:calendar") + "?view=week&who=team"),
+        "deals list": _page(manager, reverse("crm:deal_list")),
+        "organizations list": _page(manager, reverse("crm:organization_list")),
+        "search": _page(manager, reverse("crm:search") + "?q=ana"),
         "forecast dashboard": _page(finance, reverse("finance:detail", args=[forecast.pk])),
         "insights tab": _page(manager, reverse("health:insights"), **HTMX),
         # As the dashboard loads it (htmx); the manager's view of the whole team too.
@@ -163,6 +175,20 @@ def _assert_shown(grower, pages: dict[str, str]) -> None:
     per_stage = f'<span class="deal-count">{grower.added} deals</span>'
     assert pages["pipeline board"].count(per_stage) == 3
     assert re.search(r"</time> Meeting \d+", pages["calendar month"])
+    # The meetings are in the next two days and the calls in the last hours: on a Monday
+    # just after midnight or a Sunday night some fall in another week, never all of them.
+    week_entries = r"</time> (Meeting \d+|Call: Call \d+)"
+    assert re.search(week_entries, pages["calendar week"])
+    assert re.search(week_entries, pages["calendar week, team view"])
+    assert len(re.findall(r'<a href="/deals/[^"]+/">Deal \d+</a>', pages["deals list"])) == min(
+        deals, DEALS_PER_PAGE
+    )
+    assert f"{deals} deals." in pages["deals list"]
+    organizations = re.findall(
+        r'<a href="/organizations/[^"]+/">Anaheim Coop \d+</a>', pages["organizations list"]
+    )
+    assert len(organizations) == min(grower.added, ORGANIZATIONS_PER_PAGE)
+    assert ">Ana 0</a>" in pages["search"] and ">Anaheim Coop 0</a>" in pages["search"]
     total = f'<tr><th scope="row">Total</th><td class="num">{deals}</td>'
     assert total in pages["forecast dashboard"]
     assert grower.team.name in pages["insights tab"]
