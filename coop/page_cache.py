@@ -127,6 +127,11 @@ def _cacheable_request(request: HttpRequest) -> bool:
     )
 
 
+def current_minute() -> str:
+    """The minute (UTC) a page is rendered in: part of every key."""
+    return timezone.now().strftime("%Y-%m-%dT%H:%M")
+
+
 def page_key(request: HttpRequest) -> str:
     """The cache key of the page `request` asks for (see the module's docstring)."""
     htmx = getattr(request, "htmx", None)
@@ -152,7 +157,7 @@ def page_key(request: HttpRequest) -> str:
         else None,
         translation.get_language(),
         timezone.get_current_timezone_name(),
-        timezone.now().strftime("%Y-%m-%dT%H:%M"),
+        current_minute(),
     )
     return "pages:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 

@@ -95,14 +95,20 @@ PAGE_CACHE_REDIS = "redis://127.0.0.1:6379/5"
 
 
 @pytest.fixture
-def page_cache(settings):
+def page_cache(settings, monkeypatch):
     """`CACHES["aggregates"]` (the page cache's, coop/page_cache.py) on Redis, as in
     production, under a key prefix of this test's own, removed afterwards; with no Redis
     answering at `PAGE_CACHE_REDIS`, a memory cache (the same behaviour in one process).
-    Returns the cache."""
+    The minute in the pages' keys is pinned to the test's first, so that two requests a test
+    expects to be one page are not two when they straddle a minute. Returns the cache."""
     import uuid
 
     from django.core.cache import caches
+
+    from coop import page_cache as module
+
+    minute = module.current_minute()
+    monkeypatch.setattr(module, "current_minute", lambda: minute)
 
     prefix = f"coop-test-{uuid.uuid4().hex}"
     redis = {
