@@ -7,7 +7,6 @@ from django import forms
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET
 
@@ -192,19 +191,16 @@ def _report(name: str, viewer: User, filters: ReportFilters) -> dict:
         }
     if name == "activity":
         rows = activity(viewer=viewer, filters=filters)
+        # The chart: each person's total over the period (a bar per person and week would be
+        # hundreds of bars for a year); the table keeps the weeks.
+        totals: dict[str, int] = {}
+        for r in rows:
+            totals[r.person] = totals.get(r.person, 0) + r.interactions + r.meetings + r.tasks_done
         return {
             "bars": _bars(
-                rows,
-                lambda r: (
-                    gettext("%(person)s, week of %(week)s")
-                    % {
-                        "person": r.person,
-                        "week": date_format(
-                            r.week, pgettext("short day and month, a Django date format", "j M")
-                        ),
-                    }
-                ),
-                lambda r: r.interactions + r.meetings + r.tasks_done,
+                sorted(totals.items(), key=lambda item: (-item[1], item[0])),
+                lambda item: item[0],
+                lambda item: item[1],
             ),
             "header": [
                 gettext("Week of"),

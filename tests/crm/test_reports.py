@@ -10,7 +10,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from crm.models import Deal, StageChange, StageVisit
 from crm.next_steps import task_complete
@@ -466,3 +466,18 @@ def test_a_too_long_period_is_refused_in_german(rep_client, rep):
         )
     assert response.status_code == 400
     assert "Wählen Sie einen Zeitraum von höchstens" in response.text
+
+
+def test_the_activity_chart_has_a_bar_per_person_and_the_table_a_row_per_week(
+    rep_client, rep, contact
+):
+    """A year of weeks would be hundreds of bars: the chart sums each person's period."""
+    now = timezone.now()
+    for weeks_ago in (0, 1, 2):
+        InteractionFactory(
+            contact=contact, author=rep, timestamp=now - datetime.timedelta(weeks=weeks_ago)
+        )
+    page = rep_client.get(reverse("crm:reports"), {"report": "activity"}).text
+    assert page.count('class="bar-row"') == 1
+    assert page.count(f"<td>{rep.display_name or rep.username}</td>") == 3
+    assert '<span class="bar-value">3</span>' in page
