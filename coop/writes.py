@@ -28,8 +28,8 @@ WRITE = re.compile(
 
 @dataclasses.dataclass(frozen=True)
 class WriteWatcher:
-    """`changed()` runs after the commit of a transaction with a statement for which
-    `changes(sql)` holds: once per transaction however many such statements it has."""
+    """`changed()` runs after the commit of each statement for which `changes(sql)` holds
+    (cheap and idempotent: a transaction may run it once per such statement)."""
 
     name: str
     changes: Callable[[str], bool]
@@ -50,17 +50,9 @@ def written_table(sql: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def _scheduled(watcher: WriteWatcher, connection: BaseDatabaseWrapper) -> bool:
-    """Whether the open transaction already runs `watcher.changed` at its commit (a callback
-    scheduled inside a savepoint since rolled back is gone from the list, so is not found)."""
-    return connection.in_atomic_block and any(
-        func is watcher.changed for _, func, _ in connection.run_on_commit
-    )
-
-
 def _seen(sql: str, connection: BaseDatabaseWrapper) -> None:
     for watcher in _watchers.values():
-        if watcher.changes(sql) and not _scheduled(watcher, connection):
+        if watcher.changes(sql):
             transaction.on_commit(watcher.changed, using=connection.alias)
 
 
