@@ -37,7 +37,7 @@ from tests.reliability.world import World, build_world, snapshot
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = 8
+EXAMPLES = 4
 HYPOTHESIS = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -642,7 +642,7 @@ class _Sink:
 ADDRESSES = [(name, route) for name, route, params in _routes() if params]
 APP_ADDRESSES = [item for item in ADDRESSES if not item[0].startswith("admin:")]
 ADMIN_ADDRESSES = [item for item in ADDRESSES if item[0].startswith("admin:")]
-ADMIN_EXAMPLES = 5
+ADMIN_EXAMPLES = 3
 
 
 def _check_hostile_address(route: str, name: str, data, world, client) -> None:
