@@ -66,7 +66,6 @@ from crm.search import search_words_add
 from crm.services import (
     organization_domain,
     stage_expected_values_refresh,
-    stage_history_refresh,
 )
 from crm.signals import imported_deals_removing, won_deals_imported
 
@@ -726,7 +725,9 @@ def _history_begins(deals: list[Deal], actor: User | None) -> None:
     """Each new deal's stage history begins at its import: a "created" change into the stage
     it was imported in, as `deal_create` records. What happened before the import is unknown,
     so a deal imported closed gets no close of its own in the history (win/loss counts it by
-    its closing time; the funnel and velocity start from its import)."""
+    its closing time; the funnel and velocity start from its import). Each change is written
+    with its report columns already right (the deal's pipeline; no later change, so no
+    `left_at`), so `stage_history_refresh` has nothing to correct here."""
     StageChange.objects.bulk_create(
         [
             StageChange(
@@ -742,7 +743,6 @@ def _history_begins(deals: list[Deal], actor: User | None) -> None:
         ],
         batch_size=BATCH_SIZE,
     )
-    stage_history_refresh(deals=Deal.objects.filter(pk__in=[deal.pk for deal in deals]))
 
 
 def _batches(rows: Iterator[CheckedRow]) -> Iterator[list[CheckedRow]]:
